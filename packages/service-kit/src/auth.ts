@@ -1,0 +1,54 @@
+import type { MiddlewareHandler } from 'hono';
+import { parseBearer } from './bearer.js';
+import { JSONRPC_SERVER_ERROR, jsonRpcError } from './jsonrpc.js';
+
+/** What an authenticated caller is; services only need a name, the gateway adds roles. */
+export interface Identity {
+  /** Stable name of the credential, used to bind sessions and in logs (never the secret). */
+  readonly name: string;
+}
+
+export type Authenticate<I extends Identity> = (token: string) => I | undefined | Promise<I | undefined>;
+
+export interface BearerAuthOptions<I extends Identity> {
+  authenticate: Authenticate<I>;
+  /** `jsonrpc` answers with a JSON-RPC error object (for /mcp), `rest` with `{ error, message }`. */
+  format?: 'jsonrpc' | 'rest';
+  /** Extra parameters for the WWW-Authenticate challenge, e.g. resource_metadata. */
+  challengeParams?: Record<string, string>;
+}
+
+export type AuthVariables<I extends Identity = Identity> = { identity: I };
+
+const REASONS = {
+  missing: 'Missing Authorization header; send "Authorization: Bearer <token>"',
+  scheme: 'Authorization must use the Bearer scheme',
+  empty: 'Empty Bearer token',
+  invalid: 'Invalid Bearer token',
+} as const;
+
+/** Hono middleware: checks `Authorization: Bearer`, answers 401 with a challenge, sets `identity`. */
+export function bearerAuth<I extends Identity>(options: BearerAuthOptions<I>): MiddlewareHandler<{ Variables: AuthVariables<I> }> {
+  const params = { realm: 'meshgate', ...options.challengeParams };
+  const challengeBase = Object.entries(params)
+    .map(([key, value]) => `${key}="${value}"`)
+    .join(', ');
+  const unauthorized = (reason: keyof typeof REASONS): Response => {
+    const message = `Unauthorized: ${REASONS[reason]}`;
+    const body =
+      options.format === 'rest' ? { error: 'unauthorized', message } : jsonRpcError(null, JSONRPC_SERVER_ERROR, message);
+    const error = reason === 'missing' ? '' : ', error="invalid_token"';
+    return new Response(JSON.stringify(body), {
+      status: 401,
+      headers: { 'content-type': 'application/json', 'www-authenticate': `Bearer ${challengeBase}${error}` },
+    });
+  };
+  return async function bearerAuthMiddleware(c, next) {
+    const parsed = parseBearer(c.req.header('authorization'));
+    if (!parsed.ok) return unauthorized(parsed.reason);
+    const identity = await options.authenticate(parsed.token);
+    if (identity === undefined) return unauthorized('invalid');
+    c.set('identity', identity);
+    await next();
+  };
+}

@@ -1,0 +1,40 @@
+/** Reading request bodies with a hard size limit. */
+
+/** 4 MiB, the MCP SDK's own default for request bodies. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export type BodyResult = { ok: true; text: string } | { ok: false; status: 413; message: string };
+
+/**
+ * Reads a request body as UTF-8, refusing it once it exceeds `maxBytes`. A declared
+ * Content-Length over the limit is refused before anything is read; a chunked body is
+ * cut off as soon as it crosses the limit, so memory stays bounded either way.
+ */
+export async function readBodyLimited(request: Request, maxBytes: number): Promise<BodyResult> {
+  const tooLarge = { ok: false as const, status: 413 as const, message: `Request body exceeds the limit of ${maxBytes} bytes` };
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > maxBytes) return tooLarge;
+  if (request.body === null) return { ok: true, text: '' };
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      return tooLarge;
+    }
+    chunks.push(value);
+  }
+  return { ok: true, text: Buffer.concat(chunks, total).toString('utf8') };
+}
+
+/** A JSON response with the right content type. */
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}

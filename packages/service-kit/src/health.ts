@@ -1,0 +1,19 @@
+import type { Hono } from 'hono';
+
+/** What `/health` reports; `ok: false` answers 503. */
+export interface HealthReport {
+  ok: boolean;
+  [key: string]: unknown;
+}
+
+/** Mounts an open `GET /health` answering the report as JSON. */
+export function mountHealth(app: Hono<any>, service: string, report: () => HealthReport = () => ({ ok: true })): void {
+  const startedAt = Date.now();
+  app.get('/health', (c) => {
+    const body = report();
+    return c.json(
+      { status: body.ok ? 'ok' : 'unavailable', service, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), ...body },
+      body.ok ? 200 : 503,
+    );
+  });
+}

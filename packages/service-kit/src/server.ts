@@ -1,0 +1,100 @@
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Logger } from 'pino';
+
+export interface ListenOptions {
+  port: number;
+  host: string;
+  /** Slow-header clients are cut off after this (slowloris). */
+  headersTimeoutMs?: number;
+  /** Idle keep-alive sockets are closed after this. */
+  keepAliveTimeoutMs?: number;
+  /** Open connections beyond this are refused. */
+  maxConnections?: number;
+}
+
+export interface RunningServer {
+  /** The port actually bound (useful with port 0). */
+  readonly port: number;
+  readonly url: string;
+  /** Stops accepting, ends idle keep-alive sockets, waits for in-flight requests. */
+  close(): Promise<void>;
+}
+
+/** Starts a Hono app on node:http with defensive socket limits. */
+export async function listen(app: Hono<any>, options: ListenOptions): Promise<RunningServer> {
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    serverOptions: { maxHeaderSize: 16 * 1024 },
+  }) as HttpServer;
+  server.headersTimeout = options.headersTimeoutMs ?? 10_000;
+  server.requestTimeout = 0; // MCP SSE streams are long-lived; handlers bound their own work.
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 65_000;
+  if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    port,
+    url: `http://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // SSE streams never end by themselves: give in-flight work a moment, then cut.
+        setTimeout(() => server.closeAllConnections(), 2_000).unref();
+      }),
+  };
+}
+
+export interface Stoppable {
+  close(): Promise<void>;
+}
+
+/**
+ * Runs a service until SIGINT or SIGTERM, then stops it cleanly and exits 0. A second
+ * signal, or a shutdown that hangs past `graceMs`, exits at once with code 1.
+ */
+export function stopOnSignals(service: Stoppable, logger: Logger, graceMs = 10_000): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error('shutdown took too long: exiting');
+      process.exit(1);
+    }, graceMs).unref();
+    service.close().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+/** Logs a start-up failure in one readable line and exits non-zero. */
+export function exitOnStartupError(logger: Logger, error: unknown): never {
+  const message = error instanceof Error ? error.message : String(error);
+  logger.fatal({ reason: message }, `failed to start: ${message}`);
+  process.exit(1);
+}
