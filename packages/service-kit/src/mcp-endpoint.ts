@@ -29,8 +29,8 @@ export interface ConnectableServer {
 export type SessionlessHandler = (message: JsonRpcRequestMessage, identity: string) => Promise<JsonRpcResponseMessage>;
 
 export interface McpEndpointOptions {
-  /** Builds the MCP server of one new session (or of one sessionless request). */
-  createServer: () => ConnectableServer;
+  /** Builds the MCP server of one new session (or of one sessionless request) for the caller `identity`. */
+  createServer: (identity: string) => ConnectableServer;
   logger: Logger;
   sessionless?: SessionlessHandler;
   /** Largest accepted POST body. */
@@ -159,7 +159,7 @@ export class McpEndpoint {
     if (this.#sessions.size >= this.#options.maxSessions) {
       return errorResponse(503, JSONRPC_SERVER_ERROR, 'Too many open sessions; try again later', { 'retry-after': '5' });
     }
-    const server = this.#options.createServer();
+    const server = this.#options.createServer(identity);
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
@@ -183,7 +183,7 @@ export class McpEndpoint {
         return jsonResponse(200, jsonRpcError(message.id, JSONRPC_INTERNAL_ERROR, 'Internal error'));
       }
     }
-    const server = this.#options.createServer();
+    const server = this.#options.createServer(identity);
     const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true });
     try {
       await server.connect(transport);

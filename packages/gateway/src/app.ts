@@ -1,0 +1,47 @@
+import { McpEndpoint, listen, type Logger, type RunningServer } from '@meshgate/service-kit';
+import { TokenAuthenticator } from './auth/tokens.js';
+import type { GatewayConfig } from './config/load.js';
+import { Federation } from './federation/federation.js';
+import { SessionServers } from './federation/session-servers.js';
+import { createHttpApp } from './http/app.js';
+import { Registry } from './registry/registry.js';
+import type { RegistryStore, ServiceRecord } from './registry/types.js';
+
+export interface Gateway {
+  readonly server: RunningServer;
+  readonly registry: Registry;
+  /** Stops in order: HTTP, sessions, upstream connections, store. */
+  close(): Promise<void>;
+}
+
+/** Wires the gateway together and starts listening. Holds no logic of its own. */
+export async function startGateway(config: GatewayConfig, store: RegistryStore, logger: Logger): Promise<Gateway> {
+  const now = new Date().toISOString();
+  const configured: ServiceRecord[] = config.services.map((service) => ({ ...service, source: 'config', createdAt: now, updatedAt: now }));
+  const registry = new Registry({ store, logger, configured, timeouts: config.timeouts });
+  const federation = new Federation(registry, logger);
+  const sessions = new SessionServers(federation, registry, logger);
+  const endpoint = new McpEndpoint({
+    createServer: sessions.create,
+    sessionless: (message) => federation.dispatch(message),
+    logger,
+  });
+  const authenticator = new TokenAuthenticator([{ name: 'default', token: config.token, roles: ['admin', 'client'] }]);
+  const app = createHttpApp({ registry, endpoint, authenticator, logger });
+
+  await registry.start();
+  const server = await listen(app, { port: config.port, host: config.host });
+  logger.info({ url: `${server.url}/mcp`, services: config.services.map((s) => s.name) }, `mcp-gateway listening on ${config.host}:${server.port}`);
+
+  return {
+    server,
+    registry,
+    close: async () => {
+      await server.close();
+      await endpoint.close();
+      sessions.close();
+      await registry.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { StaticTokenVerifier, type Identity } from '@meshgate/service-kit';
+
+export type Role = 'admin' | 'client';
+
+/** A caller of the gateway: the name of its credential and what it may do. */
+export interface GatewayIdentity extends Identity {
+  readonly roles: ReadonlySet<Role>;
+}
+
+export interface TokenEntry {
+  name: string;
+  token: string;
+  roles: Role[];
+}
+
+/**
+ * Static Bearer tokens, compared in constant time. Every entry is checked, matched or
+ * not, so the time taken does not tell which entry (if any) came close.
+ */
+export class TokenAuthenticator {
+  readonly #entries: { verifier: StaticTokenVerifier; identity: GatewayIdentity }[];
+
+  constructor(entries: TokenEntry[]) {
+    this.#entries = entries.map((entry) => ({
+      verifier: new StaticTokenVerifier(entry.token),
+      identity: { name: entry.name, roles: new Set(entry.roles) },
+    }));
+  }
+
+  authenticate = (token: string): GatewayIdentity | undefined => {
+    let found: GatewayIdentity | undefined;
+    for (const entry of this.#entries) {
+      if (entry.verifier.matches(token) && found === undefined) found = entry.identity;
+    }
+    return found;
+  };
+}

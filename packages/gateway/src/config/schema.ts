@@ -1,0 +1,94 @@
+import type { Tool } from '@modelcontextprotocol/server';
+import { DEFAULT_BEARER_TOKEN } from '@meshgate/service-kit';
+import { z } from 'zod';
+import { SERVICE_NAME_PATTERN } from '../federation/naming.js';
+import type { CredentialSpec } from '../registry/types.js';
+
+/**
+ * Every environment variable the gateway reads, with its default and meaning. The README's
+ * configuration table is checked against this list by a test, so the two cannot drift.
+ */
+export const ENV_VARS = {
+  PORT: { default: '3001', description: 'Port of the gateway' },
+  HOST: { default: '127.0.0.1', description: 'Listening address; 0.0.0.0 in containers' },
+  MCP_BEARER_TOKEN: { default: DEFAULT_BEARER_TOKEN, description: 'Token clients present (admin and client roles)' },
+  SHOPPING_SERVICE_URL: { default: 'http://localhost:3002/mcp', description: 'MCP endpoint of the default shopping-service' },
+  USER_SERVICE_URL: { default: 'http://localhost:3003/mcp', description: 'MCP endpoint of the default user-service' },
+  SHOPPING_SERVICE_TOKEN: { default: '(MCP_BEARER_TOKEN)', description: 'Token the gateway sends to shopping-service' },
+  USER_SERVICE_TOKEN: { default: '(MCP_BEARER_TOKEN)', description: 'Token the gateway sends to user-service' },
+  MESHGATE_CONFIG: { default: '(none)', description: 'Path of a JSON config file listing services (replaces the two defaults)' },
+  MESHGATE_UPSTREAM_TIMEOUT_MS: { default: '60000', description: 'Deadline of one upstream call; progress extends it' },
+  MESHGATE_UPSTREAM_MAX_TIMEOUT_MS: { default: '600000', description: 'Absolute deadline of one upstream call' },
+  MESHGATE_CONNECT_TIMEOUT_MS: { default: '5000', description: 'Deadline to connect to a service and list its tools' },
+  MESHGATE_PROBE_INTERVAL_MS: { default: '15000', description: 'Health probe (MCP ping) interval per service; 0 disables' },
+  MESHGATE_RETRY_MAX_MS: { default: '5000', description: 'Longest wait between reconnection attempts' },
+  LOG_LEVEL: { default: 'info', description: 'pino level: trace, debug, info, warn, error, fatal' },
+  LOG_FORMAT: { default: '(pretty on a TTY, else json)', description: '`pretty` or `json`' },
+} as const;
+
+const serviceName = z.string().regex(SERVICE_NAME_PATTERN, 'service names are lowercase letters, digits and dashes, starting with a letter or digit, at most 63 characters');
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
+/** How a credential is written in the config file or a registration body. */
+export const credentialInput = z.union([
+  z.strictObject({ bearer: z.string().min(1) }),
+  z.strictObject({ bearerEnv: z.string().min(1) }),
+  z.strictObject({ header: z.string().regex(/^[A-Za-z0-9-]+$/), value: z.string().min(1) }),
+  z.strictObject({ header: z.string().regex(/^[A-Za-z0-9-]+$/), valueEnv: z.string().min(1) }),
+  z.strictObject({ none: z.literal(true) }),
+]);
+export type CredentialInput = z.infer<typeof credentialInput>;
+
+/** The stored form of a credential input. */
+export function toCredentialSpec(input: CredentialInput): CredentialSpec {
+  if ('bearer' in input) return { type: 'bearer', token: input.bearer };
+  if ('bearerEnv' in input) return { type: 'bearer', tokenEnv: input.bearerEnv };
+  if ('value' in input) return { type: 'header', header: input.header, value: input.value };
+  if ('valueEnv' in input) return { type: 'header', header: input.header, valueEnv: input.valueEnv };
+  return { type: 'none' };
+}
+
+const fallbackTool = z.looseObject({ name: z.string().min(1), inputSchema: z.looseObject({ type: z.literal('object') }) });
+
+export const configFileSchema = z.strictObject({
+  services: z
+    .array(
+      z.strictObject({
+        name: serviceName,
+        url: httpUrl,
+        credential: credentialInput.optional(),
+        /** Tools to list while the service has never been reached. */
+        fallbackTools: z.array(fallbackTool).optional(),
+      }),
+    )
+    .optional(),
+});
+export type ConfigFile = z.infer<typeof configFileSchema>;
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const millis = z.coerce.number().int().min(0);
+
+export const envSchema = z.object({
+  PORT: port.default(3001),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  MCP_BEARER_TOKEN: z.string().min(1).default(DEFAULT_BEARER_TOKEN),
+  SHOPPING_SERVICE_URL: httpUrl.default(ENV_VARS.SHOPPING_SERVICE_URL.default),
+  USER_SERVICE_URL: httpUrl.default(ENV_VARS.USER_SERVICE_URL.default),
+  SHOPPING_SERVICE_TOKEN: z.string().min(1).optional(),
+  USER_SERVICE_TOKEN: z.string().min(1).optional(),
+  MESHGATE_CONFIG: z.string().min(1).optional(),
+  MESHGATE_UPSTREAM_TIMEOUT_MS: millis.default(60_000),
+  MESHGATE_UPSTREAM_MAX_TIMEOUT_MS: millis.default(600_000),
+  MESHGATE_CONNECT_TIMEOUT_MS: millis.default(5_000),
+  MESHGATE_PROBE_INTERVAL_MS: millis.default(15_000),
+  MESHGATE_RETRY_MAX_MS: millis.default(5_000),
+});
+export type EnvConfig = z.infer<typeof envSchema>;
+
+/** A configured service, resolved. */
+export interface ConfiguredService {
+  name: string;
+  url: string;
+  credential: CredentialSpec;
+  fallbackTools?: Tool[];
+}

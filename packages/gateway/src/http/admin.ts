@@ -1,0 +1,100 @@
+import { readBodyLimited, type AuthVariables } from '@meshgate/service-kit';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { z } from 'zod';
+import type { GatewayIdentity, Role } from '../auth/tokens.js';
+import { credentialInput, toCredentialSpec } from '../config/schema.js';
+import { GatewayError } from '../errors.js';
+import { SERVICE_NAME_PATTERN } from '../federation/naming.js';
+import type { Registry } from '../registry/registry.js';
+import { serviceView } from './views.js';
+
+type Env = { Variables: AuthVariables<GatewayIdentity> };
+
+const MAX_ADMIN_BODY = 64 * 1024;
+
+const registration = z.strictObject({
+  name: z.string().regex(SERVICE_NAME_PATTERN, 'must be lowercase letters, digits and dashes (start with a letter or digit, at most 63 characters)'),
+  url: z.string().min(1, 'is required').max(2048, 'is longer than 2048 characters'),
+  credential: credentialInput.optional(),
+});
+
+/**
+ * The MCP endpoint URL of a registration: the seed's form is a base URL (`/mcp` is appended);
+ * a URL with a path is taken as the full endpoint. Only http(s), never with user:password.
+ */
+export function endpointUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new GatewayError('invalid_url', `"url" is not a valid URL: ${JSON.stringify(raw.slice(0, 200))}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new GatewayError('invalid_url', `"url" must use http or https, not ${url.protocol.replace(':', '')}`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new GatewayError('invalid_url', '"url" must not contain user:password; pass a credential instead');
+  }
+  url.hash = '';
+  if (url.pathname === '/' || url.pathname === '') url.pathname = '/mcp';
+  return url.toString();
+}
+
+/** Refuses callers without `role` with 403. */
+export function requireRole(role: Role): MiddlewareHandler<Env> {
+  return async function requireRoleMiddleware(c, next) {
+    if (!c.get('identity').roles.has(role)) {
+      throw new GatewayError('forbidden', `Forbidden: this needs a token with the ${role} role`);
+    }
+    await next();
+  };
+}
+
+async function readJson(request: Request): Promise<unknown> {
+  const body = await readBodyLimited(request, MAX_ADMIN_BODY);
+  if (!body.ok) throw new GatewayError('invalid_body', body.message);
+  if (body.text.trim() === '') throw new GatewayError('invalid_body', 'The body is empty; send JSON like {"name":"my-service","url":"http://host:3000"}');
+  try {
+    return JSON.parse(body.text);
+  } catch {
+    throw new GatewayError('invalid_body', 'The body is not valid JSON');
+  }
+}
+
+/** `/register` and `/services`: the registry over HTTP. Auth runs before these routes. */
+export function adminRoutes(registry: Registry): Hono<Env> {
+  const app = new Hono<Env>();
+
+  app.post('/register', requireRole('admin'), async (c) => {
+    const parsed = registration.safeParse(await readJson(c.req.raw));
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
+      throw new GatewayError('invalid_body', `Invalid registration: ${issues}`);
+    }
+    const { name, url, credential } = parsed.data;
+    const service = await registry.register({
+      name,
+      url: endpointUrl(url),
+      credential: credential === undefined ? { type: 'none' } : toCredentialSpec(credential),
+    });
+    return c.json(serviceView(service, registry.catalog), 201);
+  });
+
+  const list = (c: { json: (body: unknown) => Response }) =>
+    c.json({ services: registry.list().map((service) => serviceView(service, registry.catalog)) });
+  app.post('/services', list);
+  app.get('/services', list);
+
+  app.get('/services/:name', (c) => {
+    const service = registry.get(c.req.param('name'));
+    if (service === undefined) throw new GatewayError('unknown_service', `No service named "${c.req.param('name')}"`);
+    return c.json(serviceView(service, registry.catalog));
+  });
+
+  app.delete('/services/:name', requireRole('admin'), async (c) => {
+    await registry.deregister(c.req.param('name'));
+    return c.body(null, 204);
+  });
+
+  return app;
+}

@@ -1,0 +1,29 @@
+import { Registry, type ManagedService } from '../registry/registry.js';
+import type { Catalog } from '../federation/catalog.js';
+import { redactCredential } from '../upstream/credentials.js';
+
+/** How `/services` shows one service: state, tools as exposed and as named upstream, no secrets. */
+export function serviceView(service: ManagedService, catalog: Catalog) {
+  const { record, connection } = service;
+  const origin = Registry.toolsOf(service).origin;
+  return {
+    name: record.name,
+    url: record.url,
+    source: record.source,
+    status: connection.status,
+    statusChangedAt: connection.statusChangedAt,
+    lastError: connection.lastError ?? null,
+    lastSeenAt: connection.lastSeenAt ?? null,
+    toolsFrom: origin,
+    tools: catalog.forService(record.name).map((entry) => ({ name: entry.exposedName, upstreamName: entry.upstreamName })),
+    clashes: catalog.clashes.filter((clash) => clash.service === record.name || clash.owner === record.name),
+    credential: redactCredential(record.credential),
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
+
+/** The short per-service status `/health` reports. */
+export function healthView(service: ManagedService) {
+  return { status: service.connection.status, tools: Registry.toolsOf(service).tools.length };
+}

@@ -1,0 +1,188 @@
+import type { Tool } from '@modelcontextprotocol/server';
+import type { Logger } from 'pino';
+import { GatewayError } from '../errors.js';
+import { Catalog, type ServiceTools } from '../federation/catalog.js';
+import { UpstreamConnection, type UpstreamTimeouts } from '../upstream/connection.js';
+import type { CatalogSnapshot, CredentialSpec, RegistryStore, ServiceRecord } from './types.js';
+
+/** A federated service: its record, its live connection, and its last known tools. */
+export interface ManagedService {
+  readonly record: ServiceRecord;
+  readonly connection: UpstreamConnection;
+  /** The last catalog seen (this run or a previous one), used while the service is away. */
+  snapshot: CatalogSnapshot | undefined;
+}
+
+export interface RegistryOptions {
+  store: RegistryStore;
+  logger: Logger;
+  /** Services from configuration, in configuration order; they come before registered ones. */
+  configured: ServiceRecord[];
+  timeouts?: Partial<UpstreamTimeouts>;
+}
+
+export interface RegistrationInput {
+  name: string;
+  url: string;
+  credential: CredentialSpec;
+}
+
+export type CatalogListener = (catalog: Catalog) => void;
+
+/**
+ * Owns the federated services and the catalog built from them. The catalog is rebuilt
+ * when a service's tools or status change, never per request; listeners hear about
+ * every change that alters what clients see.
+ */
+export class Registry {
+  readonly #options: RegistryOptions;
+  readonly #services = new Map<string, ManagedService>();
+  readonly #listeners = new Set<CatalogListener>();
+  #catalog = Catalog.empty;
+  #signature = '';
+
+  constructor(options: RegistryOptions) {
+    this.#options = options;
+  }
+
+  get catalog(): Catalog {
+    return this.#catalog;
+  }
+
+  /** Loads registered services and last catalogs from the store and starts connecting to all. */
+  async start(): Promise<void> {
+    const { store, configured } = this.#options;
+    const [registered, snapshots] = await Promise.all([store.listServices(), store.listCatalogs()]);
+    const byService = new Map(snapshots.map((snapshot) => [snapshot.service, snapshot]));
+    const configuredNames = new Set(configured.map((record) => record.name));
+    for (const record of [...configured, ...registered.filter((r) => !configuredNames.has(r.name))]) {
+      this.#add(record, byService.get(record.name)).connection.start();
+    }
+    this.#rebuild();
+  }
+
+  /** Services in federation order: configured first, then by registration time. */
+  list(): ManagedService[] {
+    return [...this.#services.values()];
+  }
+
+  get(name: string): ManagedService | undefined {
+    return this.#services.get(name);
+  }
+
+  /** Calls `listener` after every change of the federated catalog. Returns an unsubscribe. */
+  onCatalogChange(listener: CatalogListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Registers a service at runtime: connects and lists its tools first, and keeps it only
+   * if that works, so a registration either fully succeeds or leaves nothing behind.
+   */
+  async register(input: RegistrationInput): Promise<ManagedService> {
+    if (this.#services.has(input.name)) {
+      throw new GatewayError('service_exists', `A service named "${input.name}" is already registered; choose another name or deregister it first`, {
+        service: input.name,
+      });
+    }
+    const now = new Date().toISOString();
+    const record: ServiceRecord = { ...input, source: 'registered', createdAt: now, updatedAt: now };
+    const connection = this.#connect(record);
+    try {
+      await connection.connectOnce();
+    } catch (error) {
+      await connection.close();
+      throw error;
+    }
+    if (this.#services.has(input.name)) {
+      // Another registration of the same name won the race while we were connecting.
+      await connection.close();
+      throw new GatewayError('service_exists', `A service named "${input.name}" is already registered`, { service: input.name });
+    }
+    await this.#options.store.putService(record);
+    const service: ManagedService = { record, connection, snapshot: undefined };
+    this.#services.set(record.name, service);
+    this.#onTools(service, connection.tools ?? []);
+    connection.start(); // keeps it connected from now on
+    this.#options.logger.info({ service: record.name, url: record.url, tools: connection.tools?.length ?? 0 }, `registered service "${record.name}"`);
+    return service;
+  }
+
+  /** Removes a registered service; its in-flight calls fail cleanly as the connection closes. */
+  async deregister(name: string): Promise<void> {
+    const service = this.#services.get(name);
+    if (service === undefined) throw new GatewayError('unknown_service', `No service named "${name}"`, { service: name });
+    if (service.record.source === 'config') {
+      throw new GatewayError('invalid_body', `Service "${name}" comes from configuration; remove it there`, { service: name });
+    }
+    await this.#options.store.deleteService(name);
+    this.#services.delete(name);
+    this.#rebuild();
+    await service.connection.close();
+    this.#options.logger.info({ service: name }, `deregistered service "${name}"`);
+  }
+
+  #add(record: ServiceRecord, snapshot: CatalogSnapshot | undefined): ManagedService {
+    const service: ManagedService = { record, connection: this.#connect(record), snapshot };
+    this.#services.set(record.name, service);
+    return service;
+  }
+
+  #connect(record: ServiceRecord): UpstreamConnection {
+    const connection: UpstreamConnection = new UpstreamConnection({
+      service: record.name,
+      url: record.url,
+      credential: record.credential,
+      logger: this.#options.logger,
+      ...(this.#options.timeouts === undefined ? {} : { timeouts: this.#options.timeouts }),
+      onTools: (tools) => {
+        const service = this.#services.get(record.name);
+        if (service?.connection === connection) this.#onTools(service, tools);
+      },
+      onStatus: () => {
+        if (this.#services.get(record.name)?.connection === connection) this.#rebuild();
+      },
+    });
+    return connection;
+  }
+
+  #onTools(service: ManagedService, tools: Tool[]): void {
+    const snapshot: CatalogSnapshot = { service: service.record.name, tools, seenAt: new Date().toISOString() };
+    service.snapshot = snapshot;
+    this.#options.store.putCatalog(snapshot).catch((error: unknown) => {
+      this.#options.logger.error({ service: service.record.name, err: error }, 'could not save the service catalog');
+    });
+    this.#rebuild();
+  }
+
+  /** The tools a service contributes now: live when up, else the last known, else configured fallbacks. */
+  static toolsOf(service: ManagedService): ServiceTools {
+    const { connection, snapshot, record } = service;
+    if (connection.status === 'up' && connection.tools !== undefined) {
+      return { service: record.name, tools: connection.tools, origin: 'live' };
+    }
+    return { service: record.name, tools: snapshot?.tools ?? record.fallbackTools ?? [], origin: 'fallback' };
+  }
+
+  #rebuild(): void {
+    const catalog = Catalog.build(this.list().map((service) => Registry.toolsOf(service)));
+    const signature = JSON.stringify(catalog.tools);
+    const changed = signature !== this.#signature;
+    this.#catalog = catalog;
+    this.#signature = signature;
+    if (!changed) return;
+    for (const clash of catalog.clashes) {
+      this.#options.logger.warn(clash, `tool name clash: "${clash.name}" stays with "${clash.owner}"; "${clash.service}" exposes it as "${clash.exposedAs}"`);
+    }
+    for (const listener of this.#listeners) listener(catalog);
+  }
+
+  /** Closes every connection. */
+  async close(): Promise<void> {
+    const services = this.list();
+    this.#services.clear();
+    this.#listeners.clear();
+    await Promise.allSettled(services.map((service) => service.connection.close()));
+  }
+}

@@ -1,0 +1,309 @@
+import { Client, StreamableHTTPClientTransport, type Tool } from '@modelcontextprotocol/client';
+import pRetry, { AbortError } from 'p-retry';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { GatewayError } from '../errors.js';
+import type { CredentialSpec } from '../registry/types.js';
+import { resolveCredential } from './credentials.js';
+import { classifyUpstreamError, describeCause, unavailable } from './errors.js';
+
+export type UpstreamStatus = 'connecting' | 'up' | 'down';
+
+export interface UpstreamTimeouts {
+  /** Connecting and listing tools, per attempt. */
+  connectMs: number;
+  /** One request; progress notifications from the service extend it... */
+  requestMs: number;
+  /** ...up to this absolute maximum. */
+  maxRequestMs: number;
+  /** Ping interval while up; 0 disables probing. */
+  probeIntervalMs: number;
+  /** Reconnect backoff bounds. */
+  retryMinMs: number;
+  retryMaxMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: UpstreamTimeouts = {
+  connectMs: 5_000,
+  requestMs: 60_000,
+  maxRequestMs: 10 * 60_000,
+  probeIntervalMs: 15_000,
+  retryMinMs: 250,
+  retryMaxMs: 5_000,
+};
+
+export interface UpstreamOptions {
+  service: string;
+  url: string;
+  credential: CredentialSpec;
+  logger: Logger;
+  timeouts?: Partial<UpstreamTimeouts>;
+  /** Called with the live tool list after every (re)connect and every refresh. */
+  onTools: (tools: Tool[]) => void;
+  /** Called on every status change. */
+  onStatus: (status: UpstreamStatus) => void;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  onprogress?: (progress: { progress: number; total?: number; message?: string }) => void;
+}
+
+/** Keeps every field the service sent: a gateway must not drop what it does not know. */
+const passthrough = z.looseObject({});
+const toolPage = z.looseObject({ tools: z.array(z.looseObject({ name: z.string() })), nextCursor: z.string().optional() });
+const MAX_TOOL_PAGES = 100;
+const VERSION = '0.1.0';
+
+/**
+ * The gateway's connection to one service: an SDK Client over streamable HTTP, with the
+ * service's own credential. It reconnects in the background with capped, jittered
+ * exponential backoff, lists the tools after every connect and on `list_changed`, and
+ * fails calls fast (naming the service) while the service is away.
+ */
+export class UpstreamConnection {
+  readonly service: string;
+  readonly url: string;
+  status: UpstreamStatus = 'connecting';
+  statusChangedAt = new Date().toISOString();
+  lastError: string | undefined;
+  lastSeenAt: string | undefined;
+  /** The live tools, once listed at least once by this connection. */
+  tools: Tool[] | undefined;
+
+  readonly #options: UpstreamOptions;
+  readonly #timeouts: UpstreamTimeouts;
+  readonly #stop = new AbortController();
+  #client: Client | undefined;
+  #connecting: Promise<void> | undefined;
+  #probe: NodeJS.Timeout | undefined;
+  #refreshTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: UpstreamOptions) {
+    this.#options = options;
+    this.service = options.service;
+    this.url = options.url;
+    this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  }
+
+  get closed(): boolean {
+    return this.#stop.signal.aborted;
+  }
+
+  /** Starts connecting in the background; resolves at once. */
+  start(): void {
+    void this.#reconnect();
+  }
+
+  /**
+   * One connection attempt, for registration: resolves when connected and listed, and
+   * otherwise throws `upstream_unreachable` with the reason. Does not retry.
+   */
+  async connectOnce(): Promise<void> {
+    try {
+      await this.#attempt();
+    } catch (error) {
+      const reason = describeCause(error);
+      this.#setStatus('down', reason);
+      throw new GatewayError('upstream_unreachable', `Could not connect to service "${this.service}" at ${this.url}: ${reason}`, {
+        service: this.service,
+      });
+    }
+  }
+
+  /** Sends one request to the service and returns its result unchanged. */
+  async request(method: string, params: Record<string, unknown> | undefined, options: RequestOptions = {}): Promise<Record<string, unknown>> {
+    const client = this.#client;
+    if (client === undefined || this.status !== 'up') throw unavailable(this.service, this.status, this.lastError);
+    try {
+      return await this.#send(client, method, params, options);
+    } catch (error) {
+      const failure = classifyUpstreamError(error);
+      switch (failure.kind) {
+        case 'protocol':
+          this.#seen();
+          throw failure.error;
+        case 'aborted':
+          throw error;
+        case 'timeout':
+          throw new GatewayError('upstream_timeout', `Service "${this.service}" did not answer ${method} in time`, { service: this.service });
+        case 'session-lost': {
+          // The service restarted and forgot our session: reconnect once, then retry.
+          this.#options.logger.info({ service: this.service }, 'service lost our session; reconnecting');
+          await this.#dropClient(client);
+          await this.connectOnce();
+          const fresh = this.#client;
+          if (fresh === undefined) throw unavailable(this.service, this.status, this.lastError);
+          return this.#send(fresh, method, params, options);
+        }
+        case 'transport':
+          if (this.#client === client) this.#lost(failure.reason);
+          throw new GatewayError('upstream_unreachable', `Service "${this.service}" failed during ${method}: ${failure.reason}`, {
+            service: this.service,
+          });
+      }
+    }
+  }
+
+  async #send(client: Client, method: string, params: Record<string, unknown> | undefined, options: RequestOptions): Promise<Record<string, unknown>> {
+    const result = await client.request({ method, ...(params === undefined ? {} : { params }) } as never, passthrough, {
+      timeout: this.#timeouts.requestMs,
+      maxTotalTimeout: this.#timeouts.maxRequestMs,
+      resetTimeoutOnProgress: true,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.onprogress === undefined ? {} : { onprogress: options.onprogress }),
+    });
+    this.#seen();
+    return result as Record<string, unknown>;
+  }
+
+  /** Re-lists the tools (after `notifications/tools/list_changed`), debounced. */
+  scheduleRefresh(delayMs = 100): void {
+    if (this.#refreshTimer !== undefined || this.closed) return;
+    this.#refreshTimer = setTimeout(() => {
+      this.#refreshTimer = undefined;
+      const client = this.#client;
+      if (client === undefined || this.closed) return;
+      this.#listTools(client).then(
+        (tools) => this.#publishTools(tools),
+        (error: unknown) => this.#options.logger.warn({ service: this.service, reason: describeCause(error) }, 'tool refresh failed'),
+      );
+    }, delayMs);
+  }
+
+  async #attempt(): Promise<void> {
+    const credential = resolveCredential(this.#options.credential);
+    if (!credential.ok) throw new Error(credential.message);
+    const client = new Client({ name: 'meshgate', version: VERSION }, { capabilities: {} });
+    const transport = new StreamableHTTPClientTransport(new URL(this.url), { requestInit: { headers: credential.headers } });
+    client.setNotificationHandler('notifications/tools/list_changed', () => this.scheduleRefresh());
+    client.onerror = (error) => this.#options.logger.debug({ service: this.service, reason: describeCause(error) }, 'upstream transport error');
+    try {
+      await client.connect(transport, { timeout: this.#timeouts.connectMs });
+      const tools = await this.#listTools(client);
+      if (this.closed) throw new AbortError('connection closed');
+      const previous = this.#client;
+      this.#client = client;
+      if (previous !== undefined && previous !== client) void previous.close().catch(() => undefined);
+      this.#setStatus('up', undefined);
+      this.#seen();
+      this.#publishTools(tools);
+      this.#startProbe();
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async #listTools(client: Client): Promise<Tool[]> {
+    const tools: Tool[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_TOOL_PAGES; page += 1) {
+      const result = await client.request(
+        { method: 'tools/list', ...(cursor === undefined ? {} : { params: { cursor } }) } as never,
+        toolPage,
+        { timeout: this.#timeouts.connectMs },
+      );
+      tools.push(...(result.tools as Tool[]));
+      cursor = result.nextCursor;
+      if (cursor === undefined) return tools;
+    }
+    this.#options.logger.warn({ service: this.service, pages: MAX_TOOL_PAGES }, 'tool list truncated: too many pages');
+    return tools;
+  }
+
+  #publishTools(tools: Tool[]): void {
+    this.tools = tools;
+    this.#options.onTools(tools);
+  }
+
+  /** Marks the connection lost and starts reconnecting. */
+  #lost(reason: string): void {
+    const client = this.#client;
+    if (client !== undefined) void this.#dropClient(client);
+    this.#options.logger.warn({ service: this.service, reason }, `service "${this.service}" is down: ${reason}`);
+    this.#setStatus('down', reason);
+    void this.#reconnect();
+  }
+
+  async #dropClient(client: Client): Promise<void> {
+    if (this.#client === client) this.#client = undefined;
+    this.#stopProbe();
+    await client.close().catch(() => undefined);
+  }
+
+  /** Reconnects with backoff until connected or closed; concurrent callers share one loop. */
+  #reconnect(): Promise<void> {
+    if (this.#connecting !== undefined || this.closed) return this.#connecting ?? Promise.resolve();
+    // p-retry gives up on a TypeError; fetch reports some refusals that way, so wrap them.
+    const attempt = () => this.#attempt().catch((error: unknown) => {
+      throw error instanceof TypeError ? new Error(describeCause(error), { cause: error }) : error;
+    });
+    this.#connecting = pRetry(attempt, {
+      retries: Number.POSITIVE_INFINITY,
+      factor: 2,
+      minTimeout: this.#timeouts.retryMinMs,
+      maxTimeout: this.#timeouts.retryMaxMs,
+      randomize: true,
+      signal: this.#stop.signal,
+      onFailedAttempt: ({ error }) => {
+        const reason = describeCause(error);
+        if (this.status !== 'down') {
+          this.#options.logger.warn({ service: this.service, url: this.url, reason }, `cannot reach service "${this.service}"; retrying in the background`);
+        }
+        this.#setStatus('down', reason);
+      },
+    })
+      .catch(() => undefined) // only ends early when closed
+      .finally(() => {
+        this.#connecting = undefined;
+      });
+    return this.#connecting;
+  }
+
+  #startProbe(): void {
+    this.#stopProbe();
+    if (this.#timeouts.probeIntervalMs <= 0) return;
+    const jitter = Math.floor(Math.random() * this.#timeouts.probeIntervalMs * 0.2);
+    this.#probe = setInterval(() => {
+      const client = this.#client;
+      if (client === undefined || this.closed) return;
+      client.ping({ timeout: this.#timeouts.connectMs }).then(
+        () => this.#seen(),
+        (error: unknown) => {
+          if (this.#client === client) this.#lost(`health probe failed: ${describeCause(error)}`);
+        },
+      );
+    }, this.#timeouts.probeIntervalMs + jitter);
+    this.#probe.unref();
+  }
+
+  #stopProbe(): void {
+    if (this.#probe !== undefined) clearInterval(this.#probe);
+    this.#probe = undefined;
+  }
+
+  #seen(): void {
+    this.lastSeenAt = new Date().toISOString();
+  }
+
+  #setStatus(status: UpstreamStatus, reason: string | undefined): void {
+    this.lastError = reason ?? this.lastError;
+    if (status === 'up') this.lastError = undefined;
+    if (this.status === status) return;
+    this.status = status;
+    this.statusChangedAt = new Date().toISOString();
+    if (status === 'up') this.#options.logger.info({ service: this.service, url: this.url }, `service "${this.service}" is up`);
+    this.#options.onStatus(status);
+  }
+
+  /** Stops reconnecting and probing and closes the client. */
+  async close(): Promise<void> {
+    this.#stop.abort();
+    this.#stopProbe();
+    if (this.#refreshTimer !== undefined) clearTimeout(this.#refreshTimer);
+    const client = this.#client;
+    this.#client = undefined;
+    if (client !== undefined) await client.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,42 @@
+import { ProtocolError, SdkError, SdkErrorCode, SdkHttpError } from '@modelcontextprotocol/client';
+import { GatewayError } from '../errors.js';
+
+/** What went wrong with an upstream request, decided once so callers only branch on `kind`. */
+export type UpstreamFailure =
+  | { kind: 'protocol'; error: ProtocolError } // the service answered with a JSON-RPC error: forward it
+  | { kind: 'session-lost' } // the service forgot our session (it restarted): reconnect and retry once
+  | { kind: 'timeout' }
+  | { kind: 'aborted' }
+  | { kind: 'transport'; reason: string }; // refused, reset, garbage: the connection is unusable
+
+/** Sorts an error thrown by the SDK client into one of the failure kinds. */
+export function classifyUpstreamError(error: unknown): UpstreamFailure {
+  if (error instanceof ProtocolError) return { kind: 'protocol', error };
+  if (error instanceof SdkHttpError && error.status === 404) return { kind: 'session-lost' };
+  if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) return { kind: 'timeout' };
+  if (error instanceof Error && error.name === 'AbortError') return { kind: 'aborted' };
+  return { kind: 'transport', reason: describeCause(error) };
+}
+
+/** A one-line reason for logs and error messages: the deepest cause's message, no stack. */
+export function describeCause(error: unknown): string {
+  let current: unknown = error;
+  let message = 'unknown error';
+  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth += 1) {
+    if (current instanceof Error) {
+      const code = (current as NodeJS.ErrnoException).code;
+      message = code !== undefined && !current.message.includes(code) ? `${current.message} (${code})` : current.message;
+      current = current.cause;
+    } else {
+      message = String(current);
+      break;
+    }
+  }
+  return message;
+}
+
+/** The error a client sees when a service cannot serve its call. */
+export function unavailable(service: string, status: string, reason: string | undefined): GatewayError {
+  const why = reason === undefined ? '' : `: ${reason}`;
+  return new GatewayError('service_unavailable', `Service "${service}" is ${status}${why}`, { service });
+}
