@@ -44,7 +44,7 @@ export function createLogger(config: LoggerConfig): Logger {
   };
   if (format === 'pretty') {
     // Synchronous pretty printing: no worker thread, and nothing lost on a fast exit.
-    const stream = pretty({ sync: true, colorize: process.stdout.isTTY, ignore: 'pid,hostname,service,name', translateTime: 'HH:MM:ss.l' });
+    const stream = pretty({ sync: true, colorize: process.stdout.isTTY || process.env['FORCE_COLOR'] === '1', ignore: 'pid,hostname,service,name', translateTime: 'HH:MM:ss.l', singleLine: true });
     return pino(options, stream);
   }
   return pino(options);

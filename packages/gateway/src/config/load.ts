@@ -10,6 +10,8 @@ export interface GatewayConfig {
   port: number;
   host: string;
   token: string;
+  /** Sent to services whose credential is `gateway` (the default for registrations). */
+  upstreamToken: string;
   services: ConfiguredService[];
   timeouts: Partial<UpstreamTimeouts>;
 }
@@ -33,6 +35,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     port: values.PORT,
     host: values.HOST,
     token: values.MCP_BEARER_TOKEN,
+    upstreamToken: values.MESHGATE_UPSTREAM_TOKEN ?? values.MCP_BEARER_TOKEN,
     services: values.MESHGATE_CONFIG === undefined ? defaultServices(values, present) : servicesFromFile(values.MESHGATE_CONFIG),
     timeouts: {
       requestMs: values.MESHGATE_UPSTREAM_TIMEOUT_MS,
@@ -46,12 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
 
 /** The seed's two services; each gets its own token variable, falling back to the shared one. */
 function defaultServices(values: EnvConfig, env: Record<string, string | undefined>): ConfiguredService[] {
-  const credentialFor = (variable: string) =>
-    env[variable] !== undefined
-      ? toCredentialSpec({ bearerEnv: variable })
-      : env['MCP_BEARER_TOKEN'] !== undefined
-        ? toCredentialSpec({ bearerEnv: 'MCP_BEARER_TOKEN' })
-        : toCredentialSpec({ bearer: values.MCP_BEARER_TOKEN });
+  const credentialFor = (variable: string) => toCredentialSpec(env[variable] !== undefined ? { bearerEnv: variable } : { gateway: true });
   return [
     {
       name: 'shopping-service',
@@ -86,7 +84,7 @@ function servicesFromFile(path: string): ConfiguredService[] {
   return services.map((service) => ({
     name: service.name,
     url: service.url,
-    credential: service.credential === undefined ? { type: 'none' } : toCredentialSpec(service.credential),
+    credential: service.credential === undefined ? { type: 'gateway' } : toCredentialSpec(service.credential),
     ...(service.fallbackTools === undefined ? {} : { fallbackTools: service.fallbackTools as Tool[] }),
   }));
 }

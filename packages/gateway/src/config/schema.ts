@@ -12,10 +12,11 @@ export const ENV_VARS = {
   PORT: { default: '3001', description: 'Port of the gateway' },
   HOST: { default: '127.0.0.1', description: 'Listening address; 0.0.0.0 in containers' },
   MCP_BEARER_TOKEN: { default: DEFAULT_BEARER_TOKEN, description: 'Token clients present (admin and client roles)' },
+  MESHGATE_UPSTREAM_TOKEN: { default: '(MCP_BEARER_TOKEN)', description: 'Token the gateway sends to services registered without a credential' },
   SHOPPING_SERVICE_URL: { default: 'http://localhost:3002/mcp', description: 'MCP endpoint of the default shopping-service' },
   USER_SERVICE_URL: { default: 'http://localhost:3003/mcp', description: 'MCP endpoint of the default user-service' },
-  SHOPPING_SERVICE_TOKEN: { default: '(MCP_BEARER_TOKEN)', description: 'Token the gateway sends to shopping-service' },
-  USER_SERVICE_TOKEN: { default: '(MCP_BEARER_TOKEN)', description: 'Token the gateway sends to user-service' },
+  SHOPPING_SERVICE_TOKEN: { default: '(MESHGATE_UPSTREAM_TOKEN)', description: 'Token the gateway sends to shopping-service' },
+  USER_SERVICE_TOKEN: { default: '(MESHGATE_UPSTREAM_TOKEN)', description: 'Token the gateway sends to user-service' },
   MESHGATE_CONFIG: { default: '(none)', description: 'Path of a JSON config file listing services (replaces the two defaults)' },
   MESHGATE_UPSTREAM_TIMEOUT_MS: { default: '60000', description: 'Deadline of one upstream call; progress extends it' },
   MESHGATE_UPSTREAM_MAX_TIMEOUT_MS: { default: '600000', description: 'Absolute deadline of one upstream call' },
@@ -36,6 +37,7 @@ export const credentialInput = z.union([
   z.strictObject({ header: z.string().regex(/^[A-Za-z0-9-]+$/), value: z.string().min(1) }),
   z.strictObject({ header: z.string().regex(/^[A-Za-z0-9-]+$/), valueEnv: z.string().min(1) }),
   z.strictObject({ none: z.literal(true) }),
+  z.strictObject({ gateway: z.literal(true) }),
 ]);
 export type CredentialInput = z.infer<typeof credentialInput>;
 
@@ -45,6 +47,7 @@ export function toCredentialSpec(input: CredentialInput): CredentialSpec {
   if ('bearerEnv' in input) return { type: 'bearer', tokenEnv: input.bearerEnv };
   if ('value' in input) return { type: 'header', header: input.header, value: input.value };
   if ('valueEnv' in input) return { type: 'header', header: input.header, valueEnv: input.valueEnv };
+  if ('gateway' in input) return { type: 'gateway' };
   return { type: 'none' };
 }
 
@@ -74,6 +77,7 @@ export const envSchema = z.object({
   MCP_BEARER_TOKEN: z.string().min(1).default(DEFAULT_BEARER_TOKEN),
   SHOPPING_SERVICE_URL: httpUrl.default(ENV_VARS.SHOPPING_SERVICE_URL.default),
   USER_SERVICE_URL: httpUrl.default(ENV_VARS.USER_SERVICE_URL.default),
+  MESHGATE_UPSTREAM_TOKEN: z.string().min(1).optional(),
   SHOPPING_SERVICE_TOKEN: z.string().min(1).optional(),
   USER_SERVICE_TOKEN: z.string().min(1).optional(),
   MESHGATE_CONFIG: z.string().min(1).optional(),

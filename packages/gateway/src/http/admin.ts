@@ -75,7 +75,7 @@ export function adminRoutes(registry: Registry): Hono<Env> {
     const service = await registry.register({
       name,
       url: endpointUrl(url),
-      credential: credential === undefined ? { type: 'none' } : toCredentialSpec(credential),
+      credential: credential === undefined ? { type: 'gateway' } : toCredentialSpec(credential),
     });
     return c.json(serviceView(service, registry.catalog), 201);
   });

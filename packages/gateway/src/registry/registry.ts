@@ -18,6 +18,8 @@ export interface RegistryOptions {
   logger: Logger;
   /** Services from configuration, in configuration order; they come before registered ones. */
   configured: ServiceRecord[];
+  /** The token sent to services whose credential is `gateway`. */
+  gatewayToken: string;
   timeouts?: Partial<UpstreamTimeouts>;
 }
 
@@ -134,6 +136,7 @@ export class Registry {
       service: record.name,
       url: record.url,
       credential: record.credential,
+      gatewayToken: this.#options.gatewayToken,
       logger: this.#options.logger,
       ...(this.#options.timeouts === undefined ? {} : { timeouts: this.#options.timeouts }),
       onTools: (tools) => {

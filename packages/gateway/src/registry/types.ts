@@ -7,6 +7,8 @@ import type { Tool } from '@modelcontextprotocol/server';
  */
 export type CredentialSpec =
   | { type: 'none' }
+  /** The gateway's own upstream token (MESHGATE_UPSTREAM_TOKEN, else MCP_BEARER_TOKEN). */
+  | { type: 'gateway' }
   | { type: 'bearer'; token?: string; tokenEnv?: string }
   | { type: 'header'; header: string; value?: string; valueEnv?: string };
 

@@ -36,6 +36,8 @@ export interface UpstreamOptions {
   service: string;
   url: string;
   credential: CredentialSpec;
+  /** The token a `gateway` credential stands for. */
+  gatewayToken: string;
   logger: Logger;
   timeouts?: Partial<UpstreamTimeouts>;
   /** Called with the live tool list after every (re)connect and every refresh. */
@@ -172,7 +174,7 @@ export class UpstreamConnection {
   }
 
   async #attempt(): Promise<void> {
-    const credential = resolveCredential(this.#options.credential);
+    const credential = resolveCredential(this.#options.credential, this.#options.gatewayToken);
     if (!credential.ok) throw new Error(credential.message);
     const client = new Client({ name: 'meshgate', version: VERSION }, { capabilities: {} });
     const transport = new StreamableHTTPClientTransport(new URL(this.url), { requestInit: { headers: credential.headers } });

@@ -3,10 +3,12 @@ import type { CredentialSpec } from '../registry/types.js';
 export type ResolvedCredential = { ok: true; headers: Record<string, string> } | { ok: false; message: string };
 
 /** Turns a credential spec into request headers, reading `*Env` references from the environment. */
-export function resolveCredential(spec: CredentialSpec, env: NodeJS.ProcessEnv = process.env): ResolvedCredential {
+export function resolveCredential(spec: CredentialSpec, gatewayToken: string, env: NodeJS.ProcessEnv = process.env): ResolvedCredential {
   switch (spec.type) {
     case 'none':
       return { ok: true, headers: {} };
+    case 'gateway':
+      return { ok: true, headers: { authorization: `Bearer ${gatewayToken}` } };
     case 'bearer': {
       const token = spec.token ?? (spec.tokenEnv === undefined ? undefined : env[spec.tokenEnv]);
       if (token === undefined || token === '') {
@@ -28,7 +30,8 @@ export function resolveCredential(spec: CredentialSpec, env: NodeJS.ProcessEnv =
 export function redactCredential(spec: CredentialSpec): Record<string, string> {
   switch (spec.type) {
     case 'none':
-      return { type: 'none' };
+    case 'gateway':
+      return { type: spec.type };
     case 'bearer':
       return spec.tokenEnv !== undefined ? { type: 'bearer', tokenEnv: spec.tokenEnv } : { type: 'bearer', token: '[redacted]' };
     case 'header':
