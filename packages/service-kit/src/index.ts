@@ -21,6 +21,7 @@ export {
 } from './jsonrpc.js';
 export { REDACTED_PATHS, createLogger, type Logger, type LoggerConfig } from './logger.js';
 export { McpEndpoint, acceptsJsonOrStream, type ConnectableServer, type McpEndpointOptions, type SessionlessHandler } from './mcp-endpoint.js';
+export { runMcpService, type RunMcpServiceOptions } from './run.js';
 export { exitOnStartupError, listen, stopOnSignals, type ListenOptions, type RunningServer, type Stoppable } from './server.js';
 export { ToolServerFactory, defineTool, type ToolDefinition, type ToolOutcome } from './tool-server.js';
 export { serviceConfigFromEnv, startMcpService, type McpServiceOptions, type RunningService, type ServiceConfig } from './service.js';

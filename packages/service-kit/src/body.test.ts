@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { jsonResponse, readBodyLimited } from './body.js';
+
+/** A chunked request body that records how many chunks the reader pulled. */
+function streamedRequest(chunks: string[]): { request: Request; pulled: () => number } {
+  let index = 0;
+  const encoder = new TextEncoder();
+  // highWaterMark 0: the stream pulls only when the reader asks, so `pulled` counts real reads.
+  const body = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        const chunk = chunks[index++];
+        if (chunk === undefined) controller.close();
+        else controller.enqueue(encoder.encode(chunk));
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  const request = new Request('http://localhost/mcp', { method: 'POST', body, duplex: 'half' } as RequestInit);
+  return { request, pulled: () => index };
+}
+
+describe('readBodyLimited', () => {
+  it('refuses a declared Content-Length over the limit with 413 before reading the body', async () => {
+    const { request, pulled } = streamedRequest(['x'.repeat(10)]);
+    request.headers.set('content-length', '2048');
+    const result = await readBodyLimited(request, 1024);
+    expect(result).toMatchObject({ ok: false, status: 413 });
+    expect(pulled()).toBe(0);
+    expect(request.bodyUsed).toBe(false);
+  });
+
+  it('cuts off a streamed body as soon as it crosses the limit, leaving the rest unread', async () => {
+    const { request, pulled } = streamedRequest(['a'.repeat(600), 'b'.repeat(600), 'c'.repeat(600), 'd'.repeat(600)]);
+    const result = await readBodyLimited(request, 1000);
+    expect(result).toEqual({ ok: false, status: 413, message: 'Request body exceeds the limit of 1000 bytes' });
+    expect(pulled()).toBeLessThan(4);
+  });
+
+  it('returns a streamed body of exactly the limit as UTF-8 text, multi-byte characters intact', async () => {
+    // "é" is two bytes: 500 of them are exactly 1000 bytes, split across chunks.
+    const { request } = streamedRequest(['é'.repeat(250), 'é'.repeat(250)]);
+    expect(await readBodyLimited(request, 1000)).toEqual({ ok: true, text: 'é'.repeat(500) });
+  });
+
+  it('returns an empty text for a request without a body', async () => {
+    expect(await readBodyLimited(new Request('http://localhost/mcp', { method: 'POST' }), 10)).toEqual({ ok: true, text: '' });
+  });
+});
+
+describe('jsonResponse', () => {
+  it('serialises the body with an application/json content type and extra headers', async () => {
+    const response = jsonResponse(418, { a: 1 }, { 'x-extra': 'yes' });
+    expect(response.status).toBe(418);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(response.headers.get('x-extra')).toBe('yes');
+    expect(await response.json()).toEqual({ a: 1 });
+  });
+});
