@@ -1,0 +1,68 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './load.js';
+
+function configFile(content: unknown): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'meshgate-config-')), 'meshgate.json');
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+describe('loadConfig', () => {
+  it('with no environment gives the seed: port 3001, token mcp-token-123, the two services on localhost', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 3001, host: '127.0.0.1', token: 'mcp-token-123', upstreamToken: 'mcp-token-123' });
+    expect(config.services.map((s) => [s.name, s.url])).toEqual([
+      ['shopping-service', 'http://localhost:3002/mcp'],
+      ['user-service', 'http://localhost:3003/mcp'],
+    ]);
+    expect(config.services.every((s) => s.credential.type === 'gateway' && (s.fallbackTools?.length ?? 0) === 1)).toBe(true);
+  });
+
+  it('reads the seed variables, treating empty values as unset', () => {
+    const config = loadConfig({ PORT: '4001', MCP_BEARER_TOKEN: 'secret', SHOPPING_SERVICE_URL: 'http://shop:3002/mcp', USER_SERVICE_URL: '', HOST: '' });
+    expect(config).toMatchObject({ port: 4001, host: '127.0.0.1', token: 'secret', upstreamToken: 'secret' });
+    expect(config.services[0]?.url).toBe('http://shop:3002/mcp');
+    expect(config.services[1]?.url).toBe('http://localhost:3003/mcp');
+  });
+
+  it('gives each default service its own token variable when set', () => {
+    const config = loadConfig({ SHOPPING_SERVICE_TOKEN: 'shop-secret' });
+    expect(config.services[0]?.credential).toEqual({ type: 'bearer', tokenEnv: 'SHOPPING_SERVICE_TOKEN' });
+    expect(config.services[1]?.credential).toEqual({ type: 'gateway' });
+  });
+
+  it('rejects a bad port or URL with the variable named', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/env\.PORT/);
+    expect(() => loadConfig({ USER_SERVICE_URL: 'ftp://x' })).toThrow(ConfigError);
+  });
+
+  it('takes services from MESHGATE_CONFIG instead of the defaults, with credentials and fallbacks', () => {
+    const path = configFile({
+      services: [
+        { name: 'billing', url: 'https://billing.internal/mcp', credential: { bearerEnv: 'BILLING_TOKEN' } },
+        { name: 'search', url: 'http://search:8080/mcp', credential: { header: 'X-Api-Key', valueEnv: 'SEARCH_KEY' }, fallbackTools: [{ name: 'find', inputSchema: { type: 'object' } }] },
+      ],
+    });
+    const config = loadConfig({ MESHGATE_CONFIG: path });
+    expect(config.services).toEqual([
+      { name: 'billing', url: 'https://billing.internal/mcp', credential: { type: 'bearer', tokenEnv: 'BILLING_TOKEN' } },
+      {
+        name: 'search',
+        url: 'http://search:8080/mcp',
+        credential: { type: 'header', header: 'X-Api-Key', valueEnv: 'SEARCH_KEY' },
+        fallbackTools: [{ name: 'find', inputSchema: { type: 'object' } }],
+      },
+    ]);
+  });
+
+  it('explains what is wrong with a config file', () => {
+    expect(() => loadConfig({ MESHGATE_CONFIG: '/nonexistent/meshgate.json' })).toThrow(/cannot read config file/);
+    expect(() => loadConfig({ MESHGATE_CONFIG: configFile('{not json') })).toThrow(/cannot read config file/);
+    expect(() => loadConfig({ MESHGATE_CONFIG: configFile({ services: [{ name: 'Bad Name', url: 'http://x' }] }) })).toThrow(/config\.services\.0\.name/);
+    expect(() => loadConfig({ MESHGATE_CONFIG: configFile({ services: [{ name: 'a', url: 'http://x' }, { name: 'a', url: 'http://y' }] }) })).toThrow(/listed twice/);
+    expect(() => loadConfig({ MESHGATE_CONFIG: configFile({ servics: [] }) })).toThrow(/servics/);
+  });
+});
