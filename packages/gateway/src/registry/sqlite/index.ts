@@ -1,0 +1,1 @@
+export { SqliteStore, StoreOpenError, type StoreOpenFailure } from './sqlite-store.js';

@@ -1,0 +1,86 @@
+import type Database from 'better-sqlite3';
+
+/** One schema step. `version` counts up from 1 with no gaps; `up` is SQL run once. */
+export interface Migration {
+  version: number;
+  name: string;
+  up: string;
+}
+
+/**
+ * The schema history, oldest first. Never edit a released entry: a database that already
+ * ran it would not run it again. Append a new entry instead.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'services and catalogs',
+    // Timestamps are ISO-8601 UTC strings, so text order is time order. Both tables keep
+    // their implicit rowid (no WITHOUT ROWID): it breaks created_at ties in insertion order.
+    // `catalogs` has no foreign key to `services` on purpose: configured services live in
+    // configuration, not in this table, and their last-seen catalogs are stored too.
+    // JSON columns carry no json_valid() CHECK: `PRAGMA quick_check` at open verifies CHECKs,
+    // so a hand-edited bad row would fail start-up without naming its key; the reader names it.
+    up: `
+      CREATE TABLE services (
+        name           TEXT PRIMARY KEY NOT NULL,
+        url            TEXT NOT NULL,
+        source         TEXT NOT NULL CHECK (source IN ('config', 'registered')),
+        credential     TEXT NOT NULL,
+        fallback_tools TEXT,
+        created_at     TEXT NOT NULL,
+        updated_at     TEXT NOT NULL
+      );
+      CREATE TABLE catalogs (
+        service TEXT PRIMARY KEY NOT NULL,
+        tools   TEXT NOT NULL,
+        seen_at TEXT NOT NULL
+      );
+    `,
+  },
+];
+
+/** The schema version this build of Meshgate writes and understands. */
+export const SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;
+
+/** What `migrate` did: moved the schema from one version to another, or refused a newer one. */
+export type MigrateResult =
+  | { ok: true; from: number; to: number }
+  | { ok: false; code: 'schema_too_new'; found: number; known: number };
+
+/**
+ * Brings the database up to the newest migration in `migrations`, all pending steps in one
+ * transaction, recording progress in `PRAGMA user_version` (stored in the file header, so
+ * it commits or rolls back with the schema change itself).
+ *
+ * The transaction doubles as the start-up write probe, which is why it runs even when
+ * nothing is pending: `BEGIN IMMEDIATE` takes the write lock, so a database held by another
+ * process fails here within the busy timeout; and writing `user_version` touches the file,
+ * so a read-only file fails here too (SQLite opens such a file read-only without complaint,
+ * and `BEGIN IMMEDIATE` alone succeeds on it in WAL mode). Nothing changed means rollback.
+ *
+ * Throws SQLite's own error for lock, permission or corruption problems; the caller
+ * classifies them.
+ */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): MigrateResult {
+  const known = migrations.at(-1)?.version ?? 0;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    // Read inside the transaction: another process may have migrated while we waited.
+    const from = db.pragma('user_version', { simple: true }) as number;
+    if (from > known) {
+      db.exec('ROLLBACK');
+      return { ok: false, code: 'schema_too_new', found: from, known };
+    }
+    const pending = migrations.filter((migration) => migration.version > from);
+    for (const migration of pending) db.exec(migration.up);
+    // An integer from our own list, never user input, so interpolation is safe here
+    // (PRAGMA does not take bound parameters).
+    db.exec(`PRAGMA user_version = ${Math.trunc(known)}`);
+    db.exec(pending.length > 0 ? 'COMMIT' : 'ROLLBACK');
+    return { ok: true, from, to: known };
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}

@@ -1,0 +1,252 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CatalogSnapshot, ServiceRecord } from '../types.js';
+import { MIGRATIONS, SCHEMA_VERSION, migrate } from './migrations.js';
+import { SqliteStore, StoreOpenError } from './index.js';
+
+let dir: string;
+let path: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'meshgate-'));
+  path = join(dir, 'registry.sqlite');
+});
+afterEach(() => {
+  chmodSync(dir, 0o755); // a test may have made it read-only; a non-root user could not remove it otherwise
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const at = (second: number) => new Date(Date.UTC(2024, 0, 1, 0, 0, second)).toISOString();
+const service = (name: string, second: number, extra: Partial<ServiceRecord> = {}): ServiceRecord => ({
+  name, url: `http://${name}.test/mcp`, source: 'registered', credential: { type: 'none' }, createdAt: at(second), updatedAt: at(second), ...extra,
+});
+const tool = { name: 'search', description: 'finds things', inputSchema: { type: 'object' as const, properties: { q: { type: 'string' } }, required: ['q'] } };
+
+/** Creates an empty, migrated database at `path` (close is synchronous underneath). */
+const createDatabase = () => void SqliteStore.open(path).close();
+
+/** Expects `open` to fail with a StoreOpenError of this reason whose message names the path. */
+function expectOpenError(reason: string, text: RegExp): StoreOpenError {
+  try {
+    createDatabase();
+  } catch (error) {
+    expect(error).toBeInstanceOf(StoreOpenError);
+    const openError = error as StoreOpenError;
+    expect(openError).toMatchObject({ reason, path });
+    expect(openError.message).toContain(path);
+    expect(openError.message).toMatch(text);
+    return openError;
+  }
+  throw new Error('open succeeded');
+}
+
+describe('SqliteStore data', () => {
+  it('round-trips services and catalogs, including credentials and JSON fields', async () => {
+    const store = SqliteStore.open(path);
+    const records = [
+      service('plain', 1),
+      service('bearer', 2, { source: 'config', credential: { type: 'bearer', tokenEnv: 'TOKEN' }, fallbackTools: [tool] }),
+      service('header', 3, { credential: { type: 'header', header: 'X-Api-Key', value: 'sécret "quoted"' }, fallbackTools: [] }),
+    ];
+    for (const record of records) await store.putService(record);
+    const snapshots: CatalogSnapshot[] = [{ service: 'bearer', tools: [tool], seenAt: at(9) }, { service: 'configured-only', tools: [], seenAt: at(8) }];
+    for (const snapshot of snapshots) await store.putCatalog(snapshot);
+    expect(await store.listServices()).toStrictEqual(records);
+    expect(await store.listCatalogs()).toStrictEqual(snapshots);
+    await store.close();
+  });
+
+  it('lists services oldest first, ties in insertion order', async () => {
+    const store = SqliteStore.open(path);
+    for (const record of [service('c', 3), service('a', 1), service('tie2', 2), service('tie1', 2)]) await store.putService(record);
+    expect((await store.listServices()).map((record) => record.name)).toEqual(['a', 'tie2', 'tie1', 'c']);
+    await store.close();
+  });
+
+  it('replaces a service or catalog put again under the same name', async () => {
+    const store = SqliteStore.open(path);
+    await store.putService(service('a', 1, { fallbackTools: [tool] }));
+    await store.putService(service('a', 1, { url: 'http://moved.test/mcp', updatedAt: at(5) }));
+    await store.putCatalog({ service: 'a', tools: [tool], seenAt: at(1) });
+    await store.putCatalog({ service: 'a', tools: [], seenAt: at(6) });
+    expect(await store.listServices()).toStrictEqual([service('a', 1, { url: 'http://moved.test/mcp', updatedAt: at(5) })]);
+    expect(await store.listCatalogs()).toStrictEqual([{ service: 'a', tools: [], seenAt: at(6) }]);
+    await store.close();
+  });
+
+  it('deletes a service together with its catalog and leaves the others', async () => {
+    const store = SqliteStore.open(path);
+    for (const name of ['a', 'b']) {
+      await store.putService(service(name, 1));
+      await store.putCatalog({ service: name, tools: [tool], seenAt: at(1) });
+    }
+    await store.deleteService('a');
+    await store.deleteService('never-existed');
+    expect((await store.listServices()).map((record) => record.name)).toEqual(['b']);
+    expect((await store.listCatalogs()).map((snapshot) => snapshot.service)).toEqual(['b']);
+    await store.close();
+  });
+
+  it('finds everything again after closing and reopening the file, migrating only once', async () => {
+    const logs: object[] = [];
+    const logger = { info: (obj: object) => void logs.push(obj) };
+    const first = SqliteStore.open(join(dir, 'nested', 'deeper', 'registry.sqlite'), logger);
+    await first.putService(service('a', 1, { fallbackTools: [tool] }));
+    await first.putCatalog({ service: 'a', tools: [tool], seenAt: at(2) });
+    await first.close();
+    await first.close(); // idempotent
+    const second = SqliteStore.open(join(dir, 'nested', 'deeper', 'registry.sqlite'), logger);
+    expect(await second.listServices()).toStrictEqual([service('a', 1, { fallbackTools: [tool] })]);
+    expect(await second.listCatalogs()).toStrictEqual([{ service: 'a', tools: [tool], seenAt: at(2) }]);
+    await second.close();
+    expect(logs).toMatchObject([{ migratedFrom: 0, schemaVersion: SCHEMA_VERSION }, { migratedFrom: SCHEMA_VERSION, schemaVersion: SCHEMA_VERSION }]);
+  });
+
+  it('works in memory for :memory:', async () => {
+    const store = SqliteStore.open(':memory:');
+    await store.putService(service('a', 1));
+    expect(await store.listServices()).toHaveLength(1);
+    await store.close();
+  });
+
+  it('fails loudly, naming table and key, on a row whose JSON does not parse', async () => {
+    createDatabase();
+    const raw = new Database(path);
+    raw.prepare("INSERT INTO services VALUES ('broken', 'http://x', 'registered', '{nope', NULL, 'a', 'a')").run();
+    raw.prepare("INSERT INTO catalogs VALUES ('torn', '[{', 'a')").run();
+    raw.close();
+    const store = SqliteStore.open(path);
+    await expect(store.listServices()).rejects.toThrow(/services row 'broken': column credential is not valid JSON/);
+    await expect(store.listCatalogs()).rejects.toThrow(/catalogs row 'torn': column tools is not valid JSON/);
+    await store.close();
+  });
+});
+
+describe('migrations', () => {
+  it('numbers migrations 1, 2, 3... with no gaps', () => {
+    expect(MIGRATIONS.map((migration) => migration.version)).toEqual(MIGRATIONS.map((_, index) => index + 1));
+  });
+
+  it('applies pending migrations all or nothing', () => {
+    const db = new Database(path);
+    const broken = [{ version: 1, name: 'ok', up: 'CREATE TABLE t (x)' }, { version: 2, name: 'bad', up: 'CREATE TABLE oops (' }];
+    expect(() => migrate(db, broken)).toThrow();
+    expect(db.pragma('user_version', { simple: true })).toBe(0);
+    expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 't'").get()).toEqual({ n: 0 });
+    db.close();
+  });
+
+  it('refuses a database whose schema is newer than this build', () => {
+    createDatabase();
+    const raw = new Database(path);
+    raw.pragma('user_version = 999');
+    raw.close();
+    expectOpenError('schema-too-new', new RegExp(`database schema version 999 is newer than this Meshgate \\(${SCHEMA_VERSION}\\); upgrade Meshgate or use another MESHGATE_DB_PATH`));
+  });
+});
+
+describe('SqliteStore start-up checks', () => {
+  it('refuses a file of random bytes as not a database', () => {
+    writeFileSync(path, randomBytes(4096));
+    expectOpenError('corrupt', /not a database|corrupt/);
+  });
+
+  it('refuses a database truncated inside its header as corrupt', () => {
+    createDatabase();
+    writeFileSync(path, readFileSync(path).subarray(0, 50));
+    expectOpenError('corrupt', /not a database|corrupt/);
+  });
+
+  it('refuses, within a few seconds, a database another connection holds exclusively', async () => {
+    createDatabase();
+    const holder = new Database(path);
+    holder.exec('BEGIN EXCLUSIVE');
+    const started = Date.now();
+    try {
+      expectOpenError('locked', /locked by another process/);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    await SqliteStore.open(path).close(); // usable again once released
+  });
+});
+
+// These run the compiled store in a child process: as root (as in CI containers) file modes
+// do not stop writes, so the child drops to `nobody`; and only a separate process can be SIGKILLed.
+describe('SqliteStore in a child process', () => {
+  const dist = new URL('../../../dist/registry/sqlite/index.js', import.meta.url);
+  const isRoot = process.getuid?.() === 0;
+  const NOBODY = 65534;
+  beforeAll(() => {
+    if (!existsSync(fileURLToPath(dist))) throw new Error('build first: npx tsc -b packages/gateway');
+  });
+  beforeEach(() => chmodSync(dir, 0o755)); // mkdtemp gives 0o700, closed to `nobody`
+
+  function openInChild(target: string): { ok: boolean; reason?: string; message?: string } {
+    const script = `const { SqliteStore } = await import(process.argv[1]);
+      try { await SqliteStore.open(process.argv[2]).close(); console.log(JSON.stringify({ ok: true })); }
+      catch (e) { console.log(JSON.stringify({ ok: false, reason: e.reason, message: e.message })); }`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, dist.href, target], {
+      encoding: 'utf8', timeout: 20_000, ...(isRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+    });
+    if (child.status !== 0) throw new Error(`child failed: ${child.stderr}`);
+    return JSON.parse(child.stdout) as { ok: boolean };
+  }
+
+  it('refuses a read-only file in a read-only directory at open', () => {
+    createDatabase();
+    chmodSync(path, 0o444);
+    chmodSync(dir, 0o555);
+    expect(openInChild(path)).toMatchObject({ ok: false, reason: 'read-only', message: expect.stringContaining(path) });
+  });
+
+  it('refuses a read-only file at open even when its directory is writable', () => {
+    createDatabase();
+    chmodSync(path, 0o444);
+    if (isRoot) chownSync(dir, NOBODY, NOBODY);
+    expect(openInChild(path)).toMatchObject({ ok: false, reason: 'read-only', message: expect.stringMatching(/read-only/) });
+  });
+
+  it('refuses to create a database in a read-only directory', () => {
+    chmodSync(dir, 0o555);
+    expect(openInChild(path)).toMatchObject({ ok: false, reason: 'read-only' });
+    expect(openInChild(join(dir, 'sub', 'registry.sqlite'))).toMatchObject({ ok: false, reason: 'read-only' });
+  });
+
+  it('keeps the file intact and a prefix of the writes when killed mid-way', async () => {
+    const script = `const { SqliteStore } = await import(process.argv[1]);
+      const store = SqliteStore.open(process.argv[2]);
+      for (let i = 0; i < 200; i++) {
+        const name = 'svc' + String(i).padStart(3, '0');
+        await store.putService({ name, url: 'http://x/' + i, source: 'registered', credential: { type: 'bearer', token: name },
+          fallbackTools: [{ name: 't', description: 'd'.repeat(32768), inputSchema: { type: 'object' } }], createdAt: String(i).padStart(3, '0'), updatedAt: 'u' });
+        process.stdout.write(i + '\\n');
+        await new Promise((resolve) => setTimeout(resolve, 2)); // leave the parent time to kill before the end
+      }`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, dist.href, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let acknowledged = 0;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      acknowledged += chunk.split('\n').length - 1;
+      if (acknowledged >= 30) child.kill('SIGKILL');
+    });
+    const signal = await new Promise((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
+    expect(signal).toBe('SIGKILL');
+
+    const raw = new Database(path);
+    expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
+    raw.close();
+    const store = SqliteStore.open(path);
+    const names = (await store.listServices()).map((record) => record.name);
+    await store.close();
+    expect(names.length).toBeGreaterThanOrEqual(acknowledged); // acknowledged commits survive a crash
+    expect(names.length).toBeLessThan(200);
+    expect(names).toEqual(names.map((_, i) => 'svc' + String(i).padStart(3, '0')));
+  });
+});

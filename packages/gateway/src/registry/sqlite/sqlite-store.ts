@@ -1,0 +1,218 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Tool } from '@modelcontextprotocol/server';
+import Database from 'better-sqlite3';
+import { GatewayError } from '../../errors.js';
+import type { CatalogSnapshot, CredentialSpec, RegistryStore, ServiceRecord } from '../types.js';
+import { migrate } from './migrations.js';
+
+/** Short, so that a database held by another process fails start-up quickly. */
+const OPEN_BUSY_TIMEOUT_MS = 2_000;
+/** Longer once running: a brief overlap with a checkpoint or a backup tool should just wait. */
+const RUN_BUSY_TIMEOUT_MS = 5_000;
+
+/** Why the store could not be opened; `main` can pick an exit message or code from it. */
+export type StoreOpenFailure = 'corrupt' | 'read-only' | 'locked' | 'schema-too-new' | 'unavailable';
+
+/** Start-up failure of the SQLite store. The message names the path and says how to fix it. */
+export class StoreOpenError extends Error {
+  override readonly name = 'StoreOpenError';
+  constructor(
+    readonly path: string,
+    readonly reason: StoreOpenFailure,
+    detail: string,
+    hint: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot open the registry database ${path}: ${detail}; ${hint}`, options);
+  }
+}
+
+const ELSEWHERE = 'or set MESHGATE_DB_PATH to another file';
+const CORRUPT_HINT = `restore it from a backup, move it aside to start with an empty registry, ${ELSEWHERE}`;
+
+/** Turns whatever opening threw (SQLite codes, fs errno codes) into one clear error. */
+function toOpenError(path: string, error: unknown): StoreOpenError {
+  if (error instanceof StoreOpenError) return error;
+  const raw = (error as { code?: unknown } | null)?.code;
+  const code = typeof raw === 'string' ? raw : '';
+  const why = error instanceof Error ? error.message : String(error);
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+    return new StoreOpenError(path, 'corrupt', `the file is not a database or is corrupt (${why})`,
+      CORRUPT_HINT, { cause: error });
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new StoreOpenError(path, 'locked', `the database is locked by another process (${why})`,
+      `stop the other process using it (another Meshgate on the same file?) ${ELSEWHERE}`, { cause: error });
+  }
+  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || ['EACCES', 'EPERM', 'EROFS'].includes(code)) {
+    const user = process.getuid === undefined ? 'the Meshgate user' : `uid ${process.getuid()}`;
+    return new StoreOpenError(path, 'read-only', `the file or its directory is read-only or cannot be created (${why})`,
+      `make both writable by ${user}, ${ELSEWHERE}`, { cause: error });
+  }
+  return new StoreOpenError(path, 'unavailable', why, `check the path, ${ELSEWHERE}`, { cause: error });
+}
+
+interface ServiceRow {
+  name: string;
+  url: string;
+  source: ServiceRecord['source'];
+  credential: string;
+  fallback_tools: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface CatalogRow {
+  service: string;
+  tools: string;
+  seen_at: string;
+}
+
+/** Parses one JSON column; a bad row is a loud error naming where it is, never skipped. */
+function parseColumn<T>(table: string, key: string, column: string, text: string, isShape: (value: unknown) => boolean): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new GatewayError('store_error', `${table} row '${key}': column ${column} is not valid JSON (${(error as Error).message})`, { table, key });
+  }
+  if (!isShape(value)) throw new GatewayError('store_error', `${table} row '${key}': column ${column} has the wrong shape`, { table, key });
+  return value as T;
+}
+
+const isCredential = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+
+function toServiceRecord(row: ServiceRow): ServiceRecord {
+  const record: ServiceRecord = {
+    name: row.name,
+    url: row.url,
+    source: row.source,
+    credential: parseColumn<CredentialSpec>('services', row.name, 'credential', row.credential, isCredential),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+  if (row.fallback_tools !== null) {
+    record.fallbackTools = parseColumn<Tool[]>('services', row.name, 'fallback_tools', row.fallback_tools, Array.isArray);
+  }
+  return record;
+}
+
+/**
+ * The embedded default `RegistryStore`: one SQLite file in WAL mode. better-sqlite3 is
+ * synchronous; the methods are async only to fit the interface shared with networked stores.
+ */
+export class SqliteStore implements RegistryStore {
+  readonly #db: Database.Database;
+  readonly #listServices: Database.Statement<[], ServiceRow>;
+  readonly #putService: Database.Statement<ServiceRow, unknown>;
+  readonly #deleteService: (name: string) => void;
+  readonly #listCatalogs: Database.Statement<[], CatalogRow>;
+  readonly #putCatalog: Database.Statement<CatalogRow, unknown>;
+
+  /**
+   * Opens (creating if needed) the database at `path`, applies pending migrations and checks
+   * that it is usable now rather than at the first write: a corrupt file, a read-only file or
+   * directory, a lock held by another process and a schema newer than this build each throw
+   * a `StoreOpenError`. `':memory:'` gives a private in-memory database.
+   */
+  static open(path: string, logger?: { info(obj: object, msg: string): void }): SqliteStore {
+    let db: Database.Database | undefined;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path, { timeout: OPEN_BUSY_TIMEOUT_MS });
+      // The first statement reads the header, so a file that is not a database fails here.
+      // WAL lets readers go on during a write; NORMAL skips the per-commit fsync, which in
+      // WAL mode can lose the last commits on power loss but never corrupts the file.
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      // A valid header does not mean valid pages (or rows that pass their CHECKs); the registry
+      // is small, so check it all.
+      const problems = (db.pragma('quick_check') as { quick_check: string }[]).map((row) => row.quick_check);
+      if (problems.length !== 1 || problems[0] !== 'ok') {
+        throw new StoreOpenError(path, 'corrupt', `the database fails its integrity check (${problems.slice(0, 3).join('; ')})`, CORRUPT_HINT);
+      }
+      const migrated = migrate(db);
+      if (!migrated.ok) {
+        throw new StoreOpenError(path, 'schema-too-new', `database schema version ${migrated.found} is newer than this Meshgate (${migrated.known})`,
+          'upgrade Meshgate or use another MESHGATE_DB_PATH');
+      }
+      db.pragma(`busy_timeout = ${RUN_BUSY_TIMEOUT_MS}`);
+      const store = new SqliteStore(db);
+      logger?.info({ path, schemaVersion: migrated.to, migratedFrom: migrated.from }, 'registry store opened');
+      return store;
+    } catch (error) {
+      try {
+        db?.close();
+      } catch {
+        // The failure that stopped the open is the one worth reporting.
+      }
+      throw toOpenError(path, error);
+    }
+  }
+
+  private constructor(db: Database.Database) {
+    this.#db = db;
+    // Prepared once: the tables exist now that migrations have run.
+    this.#listServices = db.prepare<[], ServiceRow>(
+      'SELECT name, url, source, credential, fallback_tools, created_at, updated_at FROM services ORDER BY created_at, rowid',
+    );
+    this.#putService = db.prepare<ServiceRow, unknown>(
+      `INSERT INTO services (name, url, source, credential, fallback_tools, created_at, updated_at)
+       VALUES (@name, @url, @source, @credential, @fallback_tools, @created_at, @updated_at)
+       ON CONFLICT (name) DO UPDATE SET url = excluded.url, source = excluded.source, credential = excluded.credential,
+         fallback_tools = excluded.fallback_tools, created_at = excluded.created_at, updated_at = excluded.updated_at`,
+    );
+    const deleteCatalog = db.prepare<[string], unknown>('DELETE FROM catalogs WHERE service = ?');
+    const deleteService = db.prepare<[string], unknown>('DELETE FROM services WHERE name = ?');
+    // No foreign key cascades (see the migration), so both deletes share one transaction.
+    this.#deleteService = db.transaction((name: string) => {
+      deleteCatalog.run(name);
+      deleteService.run(name);
+    });
+    this.#listCatalogs = db.prepare<[], CatalogRow>('SELECT service, tools, seen_at FROM catalogs ORDER BY rowid');
+    this.#putCatalog = db.prepare<CatalogRow, unknown>(
+      `INSERT INTO catalogs (service, tools, seen_at) VALUES (@service, @tools, @seen_at)
+       ON CONFLICT (service) DO UPDATE SET tools = excluded.tools, seen_at = excluded.seen_at`,
+    );
+  }
+
+  async listServices(): Promise<ServiceRecord[]> {
+    return this.#listServices.all().map(toServiceRecord);
+  }
+
+  async putService(record: ServiceRecord): Promise<void> {
+    this.#putService.run({
+      name: record.name,
+      url: record.url,
+      source: record.source,
+      credential: JSON.stringify(record.credential),
+      fallback_tools: record.fallbackTools === undefined ? null : JSON.stringify(record.fallbackTools),
+      created_at: record.createdAt,
+      updated_at: record.updatedAt,
+    });
+  }
+
+  async deleteService(name: string): Promise<void> {
+    this.#deleteService(name);
+  }
+
+  async listCatalogs(): Promise<CatalogSnapshot[]> {
+    return this.#listCatalogs.all().map((row) => ({
+      service: row.service,
+      tools: parseColumn<Tool[]>('catalogs', row.service, 'tools', row.tools, Array.isArray),
+      seenAt: row.seen_at,
+    }));
+  }
+
+  async putCatalog(snapshot: CatalogSnapshot): Promise<void> {
+    this.#putCatalog.run({ service: snapshot.service, tools: JSON.stringify(snapshot.tools), seen_at: snapshot.seenAt });
+  }
+
+  /** Closes the database (checkpointing the WAL into the file). Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}
