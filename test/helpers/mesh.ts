@@ -4,6 +4,9 @@
  * the seed's curls do, and in-process fixture MCP services for registration and clashes.
  */
 import { ToolServerFactory, createLogger, defineTool, startMcpService, type RunningService } from '@meshgate/service-kit';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { freePort, startProcess, type StartedProcess } from './process.js';
 
@@ -93,12 +96,20 @@ export async function startMesh(gatewayEnv: Record<string, string> = {}): Promis
   return { shopping, user, gateway };
 }
 
-/** Starts a gateway process; fast probes and retries so tests see recovery quickly. */
+/** A fresh SQLite path in its own temporary directory. */
+export function tempDbPath(): string {
+  return join(mkdtempSync(join(tmpdir(), 'meshgate-db-')), 'meshgate.db');
+}
+
+/**
+ * Starts a gateway process with its own database (unless `MESHGATE_DB_PATH` is given) and
+ * fast probes and retries, so tests see recovery quickly.
+ */
 export function startGateway(env: Record<string, string>): Promise<StartedProcess> {
   return startProcess({
     entry: GATEWAY_ENTRY,
     name: 'mcp-gateway',
-    env: { MESHGATE_PROBE_INTERVAL_MS: '500', MESHGATE_RETRY_MAX_MS: '500', ...env },
+    env: { MESHGATE_PROBE_INTERVAL_MS: '500', MESHGATE_RETRY_MAX_MS: '500', MESHGATE_DB_PATH: tempDbPath(), ...env },
   });
 }
 

@@ -5,4 +5,5 @@ export { Catalog, type CatalogEntry, type NameClash, type ServiceTools } from '.
 export { qualify, unqualify, isValidServiceName, SERVICE_NAME_PATTERN } from './federation/naming.js';
 export { GATEWAY_ERRORS, GatewayError, type GatewayErrorCode } from './errors.js';
 export { MemoryStore } from './registry/memory-store.js';
+export { SqliteStore, StoreOpenError } from './registry/sqlite/index.js';
 export type { RegistryStore, ServiceRecord, CatalogSnapshot, CredentialSpec } from './registry/types.js';

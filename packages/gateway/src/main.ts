@@ -1,12 +1,13 @@
 import { createLogger, exitOnStartupError, stopOnSignals } from '@meshgate/service-kit';
 import { startGateway } from './app.js';
 import { loadConfig } from './config/load.js';
-import { MemoryStore } from './registry/memory-store.js';
+import { SqliteStore } from './registry/sqlite/index.js';
 
 const logger = createLogger({ name: 'mcp-gateway' });
 try {
   const config = loadConfig();
-  const gateway = await startGateway(config, new MemoryStore(), logger);
+  const store = SqliteStore.open(config.dbPath, logger);
+  const gateway = await startGateway(config, store, logger);
   stopOnSignals(gateway, logger);
 } catch (error) {
   exitOnStartupError(logger, error);

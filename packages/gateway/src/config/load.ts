@@ -13,6 +13,8 @@ export interface GatewayConfig {
   /** Sent to services whose credential is `gateway` (the default for registrations). */
   upstreamToken: string;
   services: ConfiguredService[];
+  /** The SQLite registry file. */
+  dbPath: string;
   timeouts: Partial<UpstreamTimeouts>;
 }
 
@@ -37,6 +39,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     token: values.MCP_BEARER_TOKEN,
     upstreamToken: values.MESHGATE_UPSTREAM_TOKEN ?? values.MCP_BEARER_TOKEN,
     services: values.MESHGATE_CONFIG === undefined ? defaultServices(values, present) : servicesFromFile(values.MESHGATE_CONFIG),
+    dbPath: values.MESHGATE_DB_PATH,
     timeouts: {
       requestMs: values.MESHGATE_UPSTREAM_TIMEOUT_MS,
       maxRequestMs: values.MESHGATE_UPSTREAM_MAX_TIMEOUT_MS,

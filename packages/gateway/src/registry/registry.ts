@@ -102,7 +102,12 @@ export class Registry {
       await connection.close();
       throw new GatewayError('service_exists', `A service named "${input.name}" is already registered`, { service: input.name });
     }
-    await this.#options.store.putService(record);
+    try {
+      await this.#options.store.putService(record);
+    } catch (error) {
+      await connection.close();
+      throw storeError(`could not save service "${record.name}"`, error);
+    }
     const service: ManagedService = { record, connection, snapshot: undefined };
     this.#services.set(record.name, service);
     this.#onTools(service, connection.tools ?? []);
@@ -118,7 +123,11 @@ export class Registry {
     if (service.record.source === 'config') {
       throw new GatewayError('invalid_body', `Service "${name}" comes from configuration; remove it there`, { service: name });
     }
-    await this.#options.store.deleteService(name);
+    try {
+      await this.#options.store.deleteService(name);
+    } catch (error) {
+      throw storeError(`could not delete service "${name}"`, error);
+    }
     this.#services.delete(name);
     this.#rebuild();
     await service.connection.close();
@@ -188,4 +197,9 @@ export class Registry {
     this.#listeners.clear();
     await Promise.allSettled(services.map((service) => service.connection.close()));
   }
+}
+
+function storeError(what: string, error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  return new GatewayError('store_error', `Registry store failed: ${what}: ${error instanceof Error ? error.message : String(error)}`);
 }
