@@ -13,6 +13,7 @@ export const GATEWAY_ERRORS = {
   service_unavailable: { status: 503, rpc: -32010, summary: 'The owning service is down or still connecting' },
   upstream_unreachable: { status: 502, rpc: -32011, summary: 'The service could not be reached or did not speak MCP' },
   upstream_timeout: { status: 504, rpc: -32012, summary: 'The service did not answer before the deadline' },
+  upstream_error: { status: 502, rpc: -32013, summary: 'The service answered with something that is not a valid MCP response' },
   store_error: { status: 500, rpc: -32603, summary: 'The registry store failed' },
 } as const;
 

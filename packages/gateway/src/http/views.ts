@@ -11,6 +11,7 @@ export function serviceView(service: ManagedService, catalog: Catalog) {
     url: record.url,
     source: record.source,
     status: connection.status,
+    circuit: connection.circuit,
     statusChangedAt: connection.statusChangedAt,
     lastError: connection.lastError ?? null,
     lastSeenAt: connection.lastSeenAt ?? null,

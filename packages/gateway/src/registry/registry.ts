@@ -171,7 +171,7 @@ export class Registry {
   /** The tools a service contributes now: live when up, else the last known, else configured fallbacks. */
   static toolsOf(service: ManagedService): ServiceTools {
     const { connection, snapshot, record } = service;
-    if (connection.status === 'up' && connection.tools !== undefined) {
+    if ((connection.status === 'up' || connection.status === 'degraded') && connection.tools !== undefined) {
       return { service: record.name, tools: connection.tools, origin: 'live' };
     }
     return { service: record.name, tools: snapshot?.tools ?? record.fallbackTools ?? [], origin: 'fallback' };

@@ -4,10 +4,16 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import type { CredentialSpec } from '../registry/types.js';
+import { ServiceBreaker, CircuitOpenError, type CircuitView } from './breaker.js';
 import { resolveCredential } from './credentials.js';
+import { limitedFetch } from './limited-fetch.js';
 import { classifyUpstreamError, describeCause, unavailable } from './errors.js';
 
-export type UpstreamStatus = 'connecting' | 'up' | 'down';
+/**
+ * `connecting` before the first connect; `up` when serving; `degraded` while connected but
+ * failing (a missed health probe, or an open circuit); `down` when there is no connection.
+ */
+export type UpstreamStatus = 'connecting' | 'up' | 'degraded' | 'down';
 
 export interface UpstreamTimeouts {
   /** Connecting and listing tools, per attempt. */
@@ -21,6 +27,11 @@ export interface UpstreamTimeouts {
   /** Reconnect backoff bounds. */
   retryMinMs: number;
   retryMaxMs: number;
+  /** Consecutive service faults that open the circuit, and how long it stays open. */
+  breakerThreshold: number;
+  breakerCooldownMs: number;
+  /** Largest response the gateway reads from a service. */
+  maxResponseBytes: number;
 }
 
 export const DEFAULT_TIMEOUTS: UpstreamTimeouts = {
@@ -30,7 +41,13 @@ export const DEFAULT_TIMEOUTS: UpstreamTimeouts = {
   probeIntervalMs: 15_000,
   retryMinMs: 250,
   retryMaxMs: 5_000,
+  breakerThreshold: 5,
+  breakerCooldownMs: 10_000,
+  maxResponseBytes: 16 * 1024 * 1024,
 };
+
+/** Probes missed in a row before a connected service counts as down. */
+const PROBE_FAILURES_FOR_DOWN = 3;
 
 export interface UpstreamOptions {
   service: string;
@@ -79,13 +96,32 @@ export class UpstreamConnection {
   #client: Client | undefined;
   #connecting: Promise<void> | undefined;
   #probe: NodeJS.Timeout | undefined;
+  #probeFailures = 0;
   #refreshTimer: NodeJS.Timeout | undefined;
+  readonly #breaker: ServiceBreaker;
 
   constructor(options: UpstreamOptions) {
     this.#options = options;
     this.service = options.service;
     this.url = options.url;
     this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.#breaker = new ServiceBreaker({
+      threshold: this.#timeouts.breakerThreshold,
+      cooldownMs: this.#timeouts.breakerCooldownMs,
+      isFault: (error) => {
+        const kind = classifyUpstreamError(error).kind;
+        return kind === 'timeout' || kind === 'bad-response';
+      },
+      onChange: (state) => {
+        this.#options.logger.warn({ service: this.service, circuit: state }, `circuit of service "${this.service}" is ${state}`);
+        this.#settle();
+      },
+    });
+  }
+
+  /** The circuit breaker's state, for `/services`. */
+  get circuit(): CircuitView {
+    return this.#breaker.state;
   }
 
   get closed(): boolean {
@@ -116,10 +152,11 @@ export class UpstreamConnection {
   /** Sends one request to the service and returns its result unchanged. */
   async request(method: string, params: Record<string, unknown> | undefined, options: RequestOptions = {}): Promise<Record<string, unknown>> {
     const client = this.#client;
-    if (client === undefined || this.status !== 'up') throw unavailable(this.service, this.status, this.lastError);
+    if (client === undefined) throw unavailable(this.service, this.status, this.lastError);
     try {
-      return await this.#send(client, method, params, options);
+      return await this.#breaker.execute(() => this.#send(client, method, params, options));
     } catch (error) {
+      if (error instanceof CircuitOpenError) throw unavailable(this.service, 'failing', error.message);
       const failure = classifyUpstreamError(error);
       switch (failure.kind) {
         case 'protocol':
@@ -141,6 +178,11 @@ export class UpstreamConnection {
         case 'transport':
           if (this.#client === client) this.#lost(failure.reason);
           throw new GatewayError('upstream_unreachable', `Service "${this.service}" failed during ${method}: ${failure.reason}`, {
+            service: this.service,
+          });
+        case 'bad-response':
+          this.#options.logger.warn({ service: this.service, method, reason: failure.reason }, 'service gave an invalid answer');
+          throw new GatewayError('upstream_error', `Service "${this.service}" gave an invalid answer to ${method}: ${failure.reason}`, {
             service: this.service,
           });
       }
@@ -177,7 +219,10 @@ export class UpstreamConnection {
     const credential = resolveCredential(this.#options.credential, this.#options.gatewayToken);
     if (!credential.ok) throw new Error(credential.message);
     const client = new Client({ name: 'meshgate', version: VERSION }, { capabilities: {} });
-    const transport = new StreamableHTTPClientTransport(new URL(this.url), { requestInit: { headers: credential.headers } });
+    const transport = new StreamableHTTPClientTransport(new URL(this.url), {
+      requestInit: { headers: credential.headers },
+      fetch: limitedFetch(this.#timeouts.maxResponseBytes),
+    });
     client.setNotificationHandler('notifications/tools/list_changed', () => this.scheduleRefresh());
     client.onerror = (error) => this.#options.logger.debug({ service: this.service, reason: describeCause(error) }, 'upstream transport error');
     try {
@@ -187,7 +232,9 @@ export class UpstreamConnection {
       const previous = this.#client;
       this.#client = client;
       if (previous !== undefined && previous !== client) void previous.close().catch(() => undefined);
-      this.#setStatus('up', undefined);
+      this.#probeFailures = 0;
+      this.lastError = undefined;
+      this.#settle();
       this.#seen();
       this.#publishTools(tools);
       this.#startProbe();
@@ -271,9 +318,21 @@ export class UpstreamConnection {
       const client = this.#client;
       if (client === undefined || this.closed) return;
       client.ping({ timeout: this.#timeouts.connectMs }).then(
-        () => this.#seen(),
+        () => {
+          this.#seen();
+          if (this.#probeFailures > 0) {
+            this.#probeFailures = 0;
+            this.#settle();
+          }
+        },
         (error: unknown) => {
-          if (this.#client === client) this.#lost(`health probe failed: ${describeCause(error)}`);
+          if (this.#client !== client) return;
+          const reason = `health probe failed: ${describeCause(error)}`;
+          this.#probeFailures += 1;
+          this.lastError = reason;
+          // One missed probe is degraded; several in a row, or a dead connection, is down.
+          if (this.#probeFailures >= PROBE_FAILURES_FOR_DOWN || classifyUpstreamError(error).kind === 'transport') this.#lost(reason);
+          else this.#settle();
         },
       );
     }, this.#timeouts.probeIntervalMs + jitter);
@@ -289,13 +348,20 @@ export class UpstreamConnection {
     this.lastSeenAt = new Date().toISOString();
   }
 
+  /** Works out the status of a live connection from probes and the circuit. */
+  #settle(): void {
+    if (this.#client === undefined) return;
+    const healthy = this.#probeFailures === 0 && this.#breaker.state === 'closed';
+    this.#setStatus(healthy ? 'up' : 'degraded', undefined);
+  }
+
   #setStatus(status: UpstreamStatus, reason: string | undefined): void {
-    this.lastError = reason ?? this.lastError;
-    if (status === 'up') this.lastError = undefined;
+    if (reason !== undefined) this.lastError = reason;
     if (this.status === status) return;
     this.status = status;
     this.statusChangedAt = new Date().toISOString();
     if (status === 'up') this.#options.logger.info({ service: this.service, url: this.url }, `service "${this.service}" is up`);
+    if (status === 'degraded') this.#options.logger.warn({ service: this.service, reason: this.lastError }, `service "${this.service}" is degraded`);
     this.#options.onStatus(status);
   }
 

@@ -7,7 +7,10 @@ export type UpstreamFailure =
   | { kind: 'session-lost' } // the service forgot our session (it restarted): reconnect and retry once
   | { kind: 'timeout' }
   | { kind: 'aborted' }
-  | { kind: 'transport'; reason: string }; // refused, reset, garbage: the connection is unusable
+  | { kind: 'transport'; reason: string } // refused, reset, closed: the connection is gone
+  | { kind: 'bad-response'; reason: string }; // an answer that is not MCP (HTML 500, garbage, too large)
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
 /** Sorts an error thrown by the SDK client into one of the failure kinds. */
 export function classifyUpstreamError(error: unknown): UpstreamFailure {
@@ -15,7 +18,19 @@ export function classifyUpstreamError(error: unknown): UpstreamFailure {
   if (error instanceof SdkHttpError && error.status === 404) return { kind: 'session-lost' };
   if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) return { kind: 'timeout' };
   if (error instanceof Error && error.name === 'AbortError') return { kind: 'aborted' };
-  return { kind: 'transport', reason: describeCause(error) };
+  const reason = describeCause(error);
+  if (isConnectionFailure(error)) return { kind: 'transport', reason };
+  return { kind: 'bad-response', reason };
+}
+
+function isConnectionFailure(error: unknown): boolean {
+  if (error instanceof SdkError && (error.code === SdkErrorCode.ConnectionClosed || error.code === SdkErrorCode.NotConnected)) return true;
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
+    const code = (current as NodeJS.ErrnoException).code;
+    if (code !== undefined && CONNECTION_CODES.has(code)) return true;
+    if (current.message === 'fetch failed' || current.message === 'other side closed') return true;
+  }
+  return false;
 }
 
 /** A one-line reason for logs and error messages: the deepest cause's message, no stack. */
@@ -32,7 +47,7 @@ export function describeCause(error: unknown): string {
       break;
     }
   }
-  return message;
+  return message.length > 300 ? `${message.slice(0, 300)}…` : message;
 }
 
 /** The error a client sees when a service cannot serve its call. */
