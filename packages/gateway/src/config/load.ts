@@ -46,6 +46,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       connectMs: values.MESHGATE_CONNECT_TIMEOUT_MS,
       probeIntervalMs: values.MESHGATE_PROBE_INTERVAL_MS,
       retryMaxMs: values.MESHGATE_RETRY_MAX_MS,
+      breakerThreshold: values.MESHGATE_BREAKER_THRESHOLD,
+      breakerCooldownMs: values.MESHGATE_BREAKER_COOLDOWN_MS,
+      maxResponseBytes: values.MESHGATE_MAX_RESPONSE_BYTES,
     },
   };
 }

@@ -24,6 +24,9 @@ export const ENV_VARS = {
   MESHGATE_CONNECT_TIMEOUT_MS: { default: '5000', description: 'Deadline to connect to a service and list its tools' },
   MESHGATE_PROBE_INTERVAL_MS: { default: '15000', description: 'Health probe (MCP ping) interval per service; 0 disables' },
   MESHGATE_RETRY_MAX_MS: { default: '5000', description: 'Longest wait between reconnection attempts' },
+  MESHGATE_BREAKER_THRESHOLD: { default: '5', description: 'Consecutive service faults (timeouts, invalid answers) that open its circuit' },
+  MESHGATE_BREAKER_COOLDOWN_MS: { default: '10000', description: 'How long an open circuit fails calls fast before one probe call' },
+  MESHGATE_MAX_RESPONSE_BYTES: { default: '16777216', description: 'Largest answer read from a service' },
   LOG_LEVEL: { default: 'info', description: 'pino level: trace, debug, info, warn, error, fatal' },
   LOG_FORMAT: { default: '(pretty on a TTY, else json)', description: '`pretty` or `json`' },
 } as const;
@@ -88,6 +91,9 @@ export const envSchema = z.object({
   MESHGATE_CONNECT_TIMEOUT_MS: millis.default(5_000),
   MESHGATE_PROBE_INTERVAL_MS: millis.default(15_000),
   MESHGATE_RETRY_MAX_MS: millis.default(5_000),
+  MESHGATE_BREAKER_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  MESHGATE_BREAKER_COOLDOWN_MS: millis.default(10_000),
+  MESHGATE_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
 });
 export type EnvConfig = z.infer<typeof envSchema>;
 
