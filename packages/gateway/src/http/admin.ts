@@ -18,6 +18,14 @@ const registration = z.strictObject({
   credential: credentialInput.optional(),
 });
 
+const update = z
+  .strictObject({ url: registration.shape.url.optional(), credential: credentialInput.optional() })
+  .refine((body) => body.url !== undefined || body.credential !== undefined, 'give "url", "credential" or both');
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
+}
+
 /**
  * The MCP endpoint URL of a registration: the seed's form is a base URL (`/mcp` is appended);
  * a URL with a path is taken as the full endpoint. Only http(s), never with user:password.
@@ -67,10 +75,7 @@ export function adminRoutes(registry: Registry): Hono<Env> {
 
   app.post('/register', requireRole('admin'), async (c) => {
     const parsed = registration.safeParse(await readJson(c.req.raw));
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
-      throw new GatewayError('invalid_body', `Invalid registration: ${issues}`);
-    }
+    if (!parsed.success) throw new GatewayError('invalid_body', `Invalid registration: ${describeIssues(parsed.error)}`);
     const { name, url, credential } = parsed.data;
     const service = await registry.register({
       name,
@@ -88,6 +93,17 @@ export function adminRoutes(registry: Registry): Hono<Env> {
   app.get('/services/:name', (c) => {
     const service = registry.get(c.req.param('name'));
     if (service === undefined) throw new GatewayError('unknown_service', `No service named "${c.req.param('name')}"`);
+    return c.json(serviceView(service, registry.catalog));
+  });
+
+  app.put('/services/:name', requireRole('admin'), async (c) => {
+    const parsed = update.safeParse(await readJson(c.req.raw));
+    if (!parsed.success) throw new GatewayError('invalid_body', `Invalid update: ${describeIssues(parsed.error)}`);
+    const { url, credential } = parsed.data;
+    const service = await registry.update(c.req.param('name'), {
+      ...(url === undefined ? {} : { url: endpointUrl(url) }),
+      ...(credential === undefined ? {} : { credential: toCredentialSpec(credential) }),
+    });
     return c.json(serviceView(service, registry.catalog));
   });
 

@@ -116,6 +116,39 @@ export class Registry {
     return service;
   }
 
+  /**
+   * Changes a registered service's url or credential without a restart: connects with the
+   * new settings first and switches over only if that works, so a bad update changes nothing.
+   * Calls still running on the old connection fail cleanly when it closes.
+   */
+  async update(name: string, changes: Partial<Pick<ServiceRecord, 'url' | 'credential'>>): Promise<ManagedService> {
+    const current = this.#services.get(name);
+    if (current === undefined) throw new GatewayError('unknown_service', `No service named "${name}"`, { service: name });
+    if (current.record.source === 'config') {
+      throw new GatewayError('invalid_body', `Service "${name}" comes from configuration; change it there`, { service: name });
+    }
+    const record: ServiceRecord = { ...current.record, ...changes, updatedAt: new Date().toISOString() };
+    const connection = this.#connect(record);
+    try {
+      await connection.connectOnce();
+      await this.#options.store.putService(record);
+    } catch (error) {
+      await connection.close();
+      throw error instanceof GatewayError ? error : storeError(`could not save service "${name}"`, error);
+    }
+    if (this.#services.get(name) !== current) {
+      await connection.close();
+      throw new GatewayError('service_exists', `Service "${name}" changed while this update was connecting; try again`, { service: name });
+    }
+    const service: ManagedService = { record, connection, snapshot: current.snapshot };
+    this.#services.set(name, service); // same key: federation order is kept
+    this.#onTools(service, connection.tools ?? []);
+    connection.start();
+    await current.connection.close();
+    this.#options.logger.info({ service: name, url: record.url }, `updated service "${name}"`);
+    return service;
+  }
+
   /** Removes a registered service; its in-flight calls fail cleanly as the connection closes. */
   async deregister(name: string): Promise<void> {
     const service = this.#services.get(name);
