@@ -36,8 +36,8 @@ describe('seed: verify service status', () => {
   it('gateway /health reports each federated service as up', async () => {
     const body = await (await fetch(`${mesh.gateway.url}/health`)).json();
     expect(body.services).toEqual({
-      'shopping-service': { status: 'up', tools: 1 },
-      'user-service': { status: 'up', tools: 1 },
+      'shopping-service': { status: 'up', since: expect.any(String), tools: 1 },
+      'user-service': { status: 'up', since: expect.any(String), tools: 1 },
     });
   });
 });

@@ -117,7 +117,12 @@ export function startGateway(env: Record<string, string>): Promise<StartedProces
  * A small MCP service run in the test process, over real HTTP: each tool answers with a
  * `from` marker naming the fixture, so a test can tell which service served a call.
  */
-export async function startFixtureService(name: string, tools: string[], token = TOKEN): Promise<RunningService> {
+export async function startFixtureService(
+  name: string,
+  tools: string[],
+  token = TOKEN,
+  health: () => { ok: boolean } = () => ({ ok: true }),
+): Promise<RunningService> {
   const factory = new ToolServerFactory(
     { name, version: '0.0.0' },
     tools.map((tool) =>
@@ -135,6 +140,7 @@ export async function startFixtureService(name: string, tools: string[], token =
     config: { port: 0, host: '127.0.0.1', token },
     logger: createLogger({ name, level: 'silent', format: 'json' }),
     createServer: factory.create,
+    health,
   });
 }
 

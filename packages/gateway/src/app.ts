@@ -18,7 +18,7 @@ export interface Gateway {
 export async function startGateway(config: GatewayConfig, store: RegistryStore, logger: Logger): Promise<Gateway> {
   const now = new Date().toISOString();
   const configured: ServiceRecord[] = config.services.map((service) => ({ ...service, source: 'config', createdAt: now, updatedAt: now }));
-  const registry = new Registry({ store, logger, configured, gatewayToken: config.upstreamToken, timeouts: config.timeouts });
+  const registry = new Registry({ store, logger, configured, gatewayToken: config.upstreamToken, limits: config.limits });
   const federation = new Federation(registry, logger);
   const sessions = new SessionServers(federation, registry, logger);
   const endpoint = new McpEndpoint({

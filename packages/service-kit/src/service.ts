@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { bearerAuth, type AuthVariables } from './auth.js';
 import { DEFAULT_BEARER_TOKEN, StaticTokenVerifier } from './bearer.js';
 import { jsonResponse } from './body.js';
-import { mountHealth } from './health.js';
+import { mountHealth, type HealthReport } from './health.js';
 import { JSONRPC_INTERNAL_ERROR, jsonRpcError } from './jsonrpc.js';
 import type { Logger } from './logger.js';
 import { McpEndpoint, type ConnectableServer } from './mcp-endpoint.js';
@@ -43,6 +43,8 @@ export interface McpServiceOptions {
   logger: Logger;
   /** Builds the service's MCP server (one per session). */
   createServer: () => ConnectableServer;
+  /** What `/health` reports beyond the session count; `ok: false` answers 503. */
+  health?: () => HealthReport;
 }
 
 export interface RunningService extends RunningServer {
@@ -57,7 +59,7 @@ export async function startMcpService(options: McpServiceOptions): Promise<Runni
   const verifier = new StaticTokenVerifier(config.token);
   const endpoint = new McpEndpoint({ createServer: options.createServer, logger });
   const app = new Hono<{ Variables: AuthVariables }>();
-  mountHealth(app, name, () => ({ ok: true, sessions: endpoint.sessionCount }));
+  mountHealth(app, name, () => ({ ok: true, sessions: endpoint.sessionCount, ...options.health?.() }));
   app.use('/mcp', bearerAuth({ authenticate: (token) => (verifier.matches(token) ? { name: 'bearer' } : undefined) }));
   app.all('/mcp', (c) => endpoint.handle(c.req.raw, c.get('identity').name));
   app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, 404));

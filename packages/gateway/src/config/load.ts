@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { UpstreamTimeouts } from '../upstream/connection.js';
+import type { UpstreamLimits } from '../upstream/connection.js';
 import { configFileSchema, envSchema, toCredentialSpec, type ConfiguredService, type EnvConfig } from './schema.js';
 import type { Tool } from '@modelcontextprotocol/server';
 import { SEED_FALLBACK_TOOLS } from './seed-fallbacks.js';
@@ -15,7 +15,7 @@ export interface GatewayConfig {
   services: ConfiguredService[];
   /** The SQLite registry file. */
   dbPath: string;
-  timeouts: Partial<UpstreamTimeouts>;
+  limits: Partial<UpstreamLimits>;
 }
 
 /** A configuration mistake, worded for the person who made it. */
@@ -40,7 +40,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     upstreamToken: values.MESHGATE_UPSTREAM_TOKEN ?? values.MCP_BEARER_TOKEN,
     services: values.MESHGATE_CONFIG === undefined ? defaultServices(values, present) : servicesFromFile(values.MESHGATE_CONFIG),
     dbPath: values.MESHGATE_DB_PATH,
-    timeouts: {
+    limits: {
       requestMs: values.MESHGATE_UPSTREAM_TIMEOUT_MS,
       maxRequestMs: values.MESHGATE_UPSTREAM_MAX_TIMEOUT_MS,
       connectMs: values.MESHGATE_CONNECT_TIMEOUT_MS,
@@ -49,6 +49,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       breakerThreshold: values.MESHGATE_BREAKER_THRESHOLD,
       breakerCooldownMs: values.MESHGATE_BREAKER_COOLDOWN_MS,
       maxResponseBytes: values.MESHGATE_MAX_RESPONSE_BYTES,
+      maxTools: values.MESHGATE_MAX_TOOLS_PER_SERVICE,
+      maxDescriptionChars: values.MESHGATE_MAX_DESCRIPTION_CHARS,
     },
   };
 }

@@ -27,6 +27,8 @@ export const ENV_VARS = {
   MESHGATE_BREAKER_THRESHOLD: { default: '5', description: 'Consecutive service faults (timeouts, invalid answers) that open its circuit' },
   MESHGATE_BREAKER_COOLDOWN_MS: { default: '10000', description: 'How long an open circuit fails calls fast before one probe call' },
   MESHGATE_MAX_RESPONSE_BYTES: { default: '16777216', description: 'Largest answer read from a service' },
+  MESHGATE_MAX_TOOLS_PER_SERVICE: { default: '5000', description: 'Tools kept from one service; more are dropped with a warning' },
+  MESHGATE_MAX_DESCRIPTION_CHARS: { default: '16384', description: 'Longest tool description kept; longer ones are cut with a warning' },
   LOG_LEVEL: { default: 'info', description: 'pino level: trace, debug, info, warn, error, fatal' },
   LOG_FORMAT: { default: '(pretty on a TTY, else json)', description: '`pretty` or `json`' },
 } as const;
@@ -94,6 +96,8 @@ export const envSchema = z.object({
   MESHGATE_BREAKER_THRESHOLD: z.coerce.number().int().min(1).default(5),
   MESHGATE_BREAKER_COOLDOWN_MS: millis.default(10_000),
   MESHGATE_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+  MESHGATE_MAX_TOOLS_PER_SERVICE: z.coerce.number().int().min(1).default(5_000),
+  MESHGATE_MAX_DESCRIPTION_CHARS: z.coerce.number().int().min(64).default(16 * 1024),
 });
 export type EnvConfig = z.infer<typeof envSchema>;
 

@@ -26,5 +26,6 @@ export function serviceView(service: ManagedService, catalog: Catalog) {
 
 /** The short per-service status `/health` reports. */
 export function healthView(service: ManagedService) {
-  return { status: service.connection.status, tools: Registry.toolsOf(service).tools.length };
+  const { status, statusChangedAt, lastError } = service.connection;
+  return { status, since: statusChangedAt, ...(lastError === undefined ? {} : { reason: lastError }), tools: Registry.toolsOf(service).tools.length };
 }

@@ -2,7 +2,7 @@ import type { Tool } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { Catalog, type ServiceTools } from '../federation/catalog.js';
-import { UpstreamConnection, type UpstreamTimeouts } from '../upstream/connection.js';
+import { UpstreamConnection, type UpstreamLimits } from '../upstream/connection.js';
 import type { CatalogSnapshot, CredentialSpec, RegistryStore, ServiceRecord } from './types.js';
 
 /** A federated service: its record, its live connection, and its last known tools. */
@@ -20,7 +20,7 @@ export interface RegistryOptions {
   configured: ServiceRecord[];
   /** The token sent to services whose credential is `gateway`. */
   gatewayToken: string;
-  timeouts?: Partial<UpstreamTimeouts>;
+  limits?: Partial<UpstreamLimits>;
 }
 
 export interface RegistrationInput {
@@ -180,7 +180,7 @@ export class Registry {
       credential: record.credential,
       gatewayToken: this.#options.gatewayToken,
       logger: this.#options.logger,
-      ...(this.#options.timeouts === undefined ? {} : { timeouts: this.#options.timeouts }),
+      ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
       onTools: (tools) => {
         const service = this.#services.get(record.name);
         if (service?.connection === connection) this.#onTools(service, tools);

@@ -6,7 +6,8 @@ import { GatewayError } from '../errors.js';
 import type { CredentialSpec } from '../registry/types.js';
 import { ServiceBreaker, CircuitOpenError, type CircuitView } from './breaker.js';
 import { resolveCredential } from './credentials.js';
-import { limitedFetch } from './limited-fetch.js';
+import { limitedFetch, withRequestSignal } from './limited-fetch.js';
+import { Prober, checkHealthUrl, discoverHealthUrl } from './probe.js';
 import { classifyUpstreamError, describeCause, unavailable } from './errors.js';
 
 /**
@@ -15,7 +16,7 @@ import { classifyUpstreamError, describeCause, unavailable } from './errors.js';
  */
 export type UpstreamStatus = 'connecting' | 'up' | 'degraded' | 'down';
 
-export interface UpstreamTimeouts {
+export interface UpstreamLimits {
   /** Connecting and listing tools, per attempt. */
   connectMs: number;
   /** One request; progress notifications from the service extend it... */
@@ -32,9 +33,13 @@ export interface UpstreamTimeouts {
   breakerCooldownMs: number;
   /** Largest response the gateway reads from a service. */
   maxResponseBytes: number;
+  /** Tools kept from one service's list; the rest are dropped with a warning. */
+  maxTools: number;
+  /** Longest tool description kept; longer ones are cut with a warning. */
+  maxDescriptionChars: number;
 }
 
-export const DEFAULT_TIMEOUTS: UpstreamTimeouts = {
+export const DEFAULT_LIMITS: UpstreamLimits = {
   connectMs: 5_000,
   requestMs: 60_000,
   maxRequestMs: 10 * 60_000,
@@ -44,6 +49,8 @@ export const DEFAULT_TIMEOUTS: UpstreamTimeouts = {
   breakerThreshold: 5,
   breakerCooldownMs: 10_000,
   maxResponseBytes: 16 * 1024 * 1024,
+  maxTools: 5_000,
+  maxDescriptionChars: 16 * 1024,
 };
 
 /** Probes missed in a row before a connected service counts as down. */
@@ -56,7 +63,7 @@ export interface UpstreamOptions {
   /** The token a `gateway` credential stands for. */
   gatewayToken: string;
   logger: Logger;
-  timeouts?: Partial<UpstreamTimeouts>;
+  limits?: Partial<UpstreamLimits>;
   /** Called with the live tool list after every (re)connect and every refresh. */
   onTools: (tools: Tool[]) => void;
   /** Called on every status change. */
@@ -91,11 +98,11 @@ export class UpstreamConnection {
   tools: Tool[] | undefined;
 
   readonly #options: UpstreamOptions;
-  readonly #timeouts: UpstreamTimeouts;
+  readonly #limits: UpstreamLimits;
   readonly #stop = new AbortController();
   #client: Client | undefined;
   #connecting: Promise<void> | undefined;
-  #probe: NodeJS.Timeout | undefined;
+  readonly #prober = new Prober();
   #probeFailures = 0;
   #refreshTimer: NodeJS.Timeout | undefined;
   readonly #breaker: ServiceBreaker;
@@ -104,10 +111,10 @@ export class UpstreamConnection {
     this.#options = options;
     this.service = options.service;
     this.url = options.url;
-    this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#breaker = new ServiceBreaker({
-      threshold: this.#timeouts.breakerThreshold,
-      cooldownMs: this.#timeouts.breakerCooldownMs,
+      threshold: this.#limits.breakerThreshold,
+      cooldownMs: this.#limits.breakerCooldownMs,
       isFault: (error) => {
         const kind = classifyUpstreamError(error).kind;
         return kind === 'timeout' || kind === 'bad-response';
@@ -128,9 +135,12 @@ export class UpstreamConnection {
     return this.#stop.signal.aborted;
   }
 
-  /** Starts connecting in the background; resolves at once. */
+  /**
+   * Keeps the service connected from now on: starts connecting in the background unless
+   * `connectOnce` already did. Resolves at once.
+   */
   start(): void {
-    void this.#reconnect();
+    if (this.#client === undefined) void this.#reconnect();
   }
 
   /**
@@ -190,15 +200,26 @@ export class UpstreamConnection {
   }
 
   async #send(client: Client, method: string, params: Record<string, unknown> | undefined, options: RequestOptions): Promise<Record<string, unknown>> {
-    const result = await client.request({ method, ...(params === undefined ? {} : { params }) } as never, passthrough, {
-      timeout: this.#timeouts.requestMs,
-      maxTotalTimeout: this.#timeouts.maxRequestMs,
-      resetTimeoutOnProgress: true,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.onprogress === undefined ? {} : { onprogress: options.onprogress }),
-    });
-    this.#seen();
-    return result as Record<string, unknown>;
+    // Aborted when the call ends without an answer (deadline, cancellation), so the HTTP
+    // request to the service is closed too, not only cancelled at the MCP level.
+    const abandoned = new AbortController();
+    try {
+      const result = await withRequestSignal(abandoned.signal, () =>
+        client.request({ method, ...(params === undefined ? {} : { params }) } as never, passthrough, {
+          timeout: this.#limits.requestMs,
+          maxTotalTimeout: this.#limits.maxRequestMs,
+          resetTimeoutOnProgress: true,
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+          ...(options.onprogress === undefined ? {} : { onprogress: options.onprogress }),
+        }),
+      );
+      this.#seen();
+      return result as Record<string, unknown>;
+    } catch (error) {
+      // Let the SDK send notifications/cancelled first; then drop the request itself.
+      setImmediate(() => abandoned.abort());
+      throw error;
+    }
   }
 
   /** Re-lists the tools (after `notifications/tools/list_changed`), debounced. */
@@ -221,13 +242,13 @@ export class UpstreamConnection {
     const client = new Client({ name: 'meshgate', version: VERSION }, { capabilities: {} });
     const transport = new StreamableHTTPClientTransport(new URL(this.url), {
       requestInit: { headers: credential.headers },
-      fetch: limitedFetch(this.#timeouts.maxResponseBytes),
+      fetch: limitedFetch(this.#limits.maxResponseBytes),
     });
     client.setNotificationHandler('notifications/tools/list_changed', () => this.scheduleRefresh());
     client.onerror = (error) => this.#options.logger.debug({ service: this.service, reason: describeCause(error) }, 'upstream transport error');
     try {
-      await client.connect(transport, { timeout: this.#timeouts.connectMs });
-      const tools = await this.#listTools(client);
+      await client.connect(transport, { timeout: this.#limits.connectMs });
+      const [tools, healthUrl] = await Promise.all([this.#listTools(client), discoverHealthUrl(this.url, this.#limits.connectMs)]);
       if (this.closed) throw new AbortError('connection closed');
       const previous = this.#client;
       this.#client = client;
@@ -237,7 +258,7 @@ export class UpstreamConnection {
       this.#settle();
       this.#seen();
       this.#publishTools(tools);
-      this.#startProbe();
+      this.#startProbe(client, healthUrl);
     } catch (error) {
       await client.close().catch(() => undefined);
       throw error;
@@ -251,14 +272,29 @@ export class UpstreamConnection {
       const result = await client.request(
         { method: 'tools/list', ...(cursor === undefined ? {} : { params: { cursor } }) } as never,
         toolPage,
-        { timeout: this.#timeouts.connectMs },
+        { timeout: this.#limits.connectMs },
       );
       tools.push(...(result.tools as Tool[]));
       cursor = result.nextCursor;
-      if (cursor === undefined) return tools;
+      if (cursor === undefined || tools.length > this.#limits.maxTools) return this.#capTools(tools);
     }
-    this.#options.logger.warn({ service: this.service, pages: MAX_TOOL_PAGES }, 'tool list truncated: too many pages');
-    return tools;
+    this.#options.logger.warn({ service: this.service, pages: MAX_TOOL_PAGES }, `tool list of service "${this.service}" truncated: more than ${MAX_TOOL_PAGES} pages`);
+    return this.#capTools(tools);
+  }
+
+  /** Keeps a hostile or broken service from flooding the catalog every client lists. */
+  #capTools(tools: Tool[]): Tool[] {
+    const { maxTools, maxDescriptionChars } = this.#limits;
+    const logger = this.#options.logger;
+    if (tools.length > maxTools) {
+      logger.warn({ service: this.service, listed: tools.length, kept: maxTools }, `service "${this.service}" lists more than ${maxTools} tools; the rest are dropped`);
+      tools = tools.slice(0, maxTools);
+    }
+    return tools.map((tool) => {
+      if (typeof tool.description !== 'string' || tool.description.length <= maxDescriptionChars) return tool;
+      logger.warn({ service: this.service, tool: tool.name, chars: tool.description.length, kept: maxDescriptionChars }, `description of tool "${tool.name}" of service "${this.service}" cut to ${maxDescriptionChars} characters`);
+      return { ...tool, description: `${tool.description.slice(0, maxDescriptionChars)}…` };
+    });
   }
 
   #publishTools(tools: Tool[]): void {
@@ -277,7 +313,7 @@ export class UpstreamConnection {
 
   async #dropClient(client: Client): Promise<void> {
     if (this.#client === client) this.#client = undefined;
-    this.#stopProbe();
+    this.#prober.stop();
     await client.close().catch(() => undefined);
   }
 
@@ -291,8 +327,8 @@ export class UpstreamConnection {
     this.#connecting = pRetry(attempt, {
       retries: Number.POSITIVE_INFINITY,
       factor: 2,
-      minTimeout: this.#timeouts.retryMinMs,
-      maxTimeout: this.#timeouts.retryMaxMs,
+      minTimeout: this.#limits.retryMinMs,
+      maxTimeout: this.#limits.retryMaxMs,
       randomize: true,
       signal: this.#stop.signal,
       onFailedAttempt: ({ error }) => {
@@ -310,38 +346,26 @@ export class UpstreamConnection {
     return this.#connecting;
   }
 
-  #startProbe(): void {
-    this.#stopProbe();
-    if (this.#timeouts.probeIntervalMs <= 0) return;
-    const jitter = Math.floor(Math.random() * this.#timeouts.probeIntervalMs * 0.2);
-    this.#probe = setInterval(() => {
-      const client = this.#client;
-      if (client === undefined || this.closed) return;
-      client.ping({ timeout: this.#timeouts.connectMs }).then(
-        () => {
-          this.#seen();
-          if (this.#probeFailures > 0) {
-            this.#probeFailures = 0;
-            this.#settle();
-          }
-        },
-        (error: unknown) => {
-          if (this.#client !== client) return;
-          const reason = `health probe failed: ${describeCause(error)}`;
-          this.#probeFailures += 1;
-          this.lastError = reason;
-          // One missed probe is degraded; several in a row, or a dead connection, is down.
-          if (this.#probeFailures >= PROBE_FAILURES_FOR_DOWN || classifyUpstreamError(error).kind === 'transport') this.#lost(reason);
-          else this.#settle();
-        },
-      );
-    }, this.#timeouts.probeIntervalMs + jitter);
-    this.#probe.unref();
-  }
-
-  #stopProbe(): void {
-    if (this.#probe !== undefined) clearInterval(this.#probe);
-    this.#probe = undefined;
+  #startProbe(client: Client, healthUrl: string | undefined): void {
+    const timeoutMs = this.#limits.connectMs;
+    const check = healthUrl === undefined ? () => client.ping({ timeout: timeoutMs }).then(() => undefined) : () => checkHealthUrl(healthUrl, timeoutMs);
+    this.#prober.start(this.#limits.probeIntervalMs, check, (error) => {
+      if (this.#client !== client) return;
+      if (error === undefined) {
+        this.#seen();
+        if (this.#probeFailures > 0) {
+          this.#probeFailures = 0;
+          this.#settle();
+        }
+        return;
+      }
+      const reason = `health probe failed: ${describeCause(error)}`;
+      this.#probeFailures += 1;
+      this.lastError = reason;
+      // One missed probe is degraded; several in a row, or a dead connection, is down.
+      if (this.#probeFailures >= PROBE_FAILURES_FOR_DOWN || classifyUpstreamError(error).kind === 'transport') this.#lost(reason);
+      else this.#settle();
+    });
   }
 
   #seen(): void {
@@ -368,7 +392,7 @@ export class UpstreamConnection {
   /** Stops reconnecting and probing and closes the client. */
   async close(): Promise<void> {
     this.#stop.abort();
-    this.#stopProbe();
+    this.#prober.stop();
     if (this.#refreshTimer !== undefined) clearTimeout(this.#refreshTimer);
     const client = this.#client;
     this.#client = undefined;

@@ -18,6 +18,8 @@ export function classifyUpstreamError(error: unknown): UpstreamFailure {
   if (error instanceof SdkHttpError && error.status === 404) return { kind: 'session-lost' };
   if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) return { kind: 'timeout' };
   if (error instanceof Error && error.name === 'AbortError') return { kind: 'aborted' };
+  // Never the body: an error page can hold the service's stack traces and internal URLs.
+  if (error instanceof SdkHttpError) return { kind: 'bad-response', reason: `HTTP ${error.status}${error.statusText ? ` ${error.statusText}` : ''}` };
   const reason = describeCause(error);
   if (isConnectionFailure(error)) return { kind: 'transport', reason };
   return { kind: 'bad-response', reason };
@@ -47,7 +49,8 @@ export function describeCause(error: unknown): string {
       break;
     }
   }
-  return message.length > 300 ? `${message.slice(0, 300)}…` : message;
+  const line = message.replace(/\s+/g, ' ').trim();
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 
 /** The error a client sees when a service cannot serve its call. */

@@ -1,0 +1,56 @@
+/**
+ * Health probing: a service is probed on its own /health (or with an MCP ping); one missed
+ * probe makes it degraded, several make it down, and it comes back by itself. Status,
+ * reason and the time of the change show in /health and /services.
+ */
+import type { RunningService } from '@meshgate/service-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, eventually, rpc, startFixtureService, startGateway } from '../helpers/mesh.js';
+import { stopAll, type StartedProcess } from '../helpers/process.js';
+
+let gateway: StartedProcess;
+let fixture: RunningService;
+let healthy = true;
+
+beforeAll(async () => {
+  fixture = await startFixtureService('probed', ['probe-me'], undefined, () => ({ ok: healthy }));
+  gateway = await startGateway({ USER_SERVICE_URL: 'http://127.0.0.1:9/mcp', SHOPPING_SERVICE_URL: 'http://127.0.0.1:9/mcp', MESHGATE_PROBE_INTERVAL_MS: '300' });
+  expect((await api(gateway.url, 'POST', '/register', { name: 'probed', url: fixture.url })).status).toBe(201);
+});
+afterAll(async () => {
+  await fixture?.close();
+  await stopAll();
+});
+
+const gatewayHealth = async () => (await (await fetch(`${gateway.url}/health`)).json()).services.probed;
+
+describe('health probes', () => {
+  it('a healthy service is up with the time of its last change', async () => {
+    expect(await gatewayHealth()).toMatchObject({ status: 'up', since: expect.any(String), tools: 1 });
+  });
+
+  it('a failing /health makes it degraded, then down, with the reason shown', async () => {
+    const before = (await gatewayHealth()).since;
+    healthy = false;
+    await eventually('degraded', async () => (await gatewayHealth()).status === 'degraded');
+    const down = await eventually('down', async () => {
+      const state = await gatewayHealth();
+      return state.status === 'down' ? state : undefined;
+    });
+    expect(down.reason).toMatch(/503/);
+    expect(down.since > before).toBe(true);
+    const { body } = await api(gateway.url, 'GET', '/services/probed');
+    expect(body).toMatchObject({ status: 'down', toolsFrom: 'fallback', lastError: expect.stringMatching(/503/) });
+    // Its tools stay listed from the last catalog; calls fail fast naming it.
+    const call = await rpc(gateway.url, 'tools/call', { name: 'probe-me', arguments: { id: '1' } });
+    expect(call.body.error.data).toEqual({ service: 'probed' });
+  });
+
+  it('comes back up by itself once /health answers 200 again', async () => {
+    healthy = true;
+    await eventually('up again', async () => (await gatewayHealth()).status === 'up');
+    const call = await rpc(gateway.url, 'tools/call', { name: 'probe-me', arguments: { id: '1' } });
+    expect(call.body.result.structuredContent.from).toBe('probed');
+    expect((await gatewayHealth()).reason).toBeUndefined();
+  });
+});
