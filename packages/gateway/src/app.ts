@@ -1,5 +1,5 @@
 import { McpEndpoint, listen, type Logger, type RunningServer } from '@meshgate/service-kit';
-import { TokenAuthenticator } from './auth/tokens.js';
+import { TokenAuthenticator, type GatewayIdentity } from './auth/tokens.js';
 import type { GatewayConfig } from './config/load.js';
 import { Federation } from './federation/federation.js';
 import { SessionServers } from './federation/session-servers.js';
@@ -21,9 +21,9 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const registry = new Registry({ store, logger, configured, gatewayToken: config.upstreamToken, limits: config.limits });
   const federation = new Federation(registry, logger);
   const sessions = new SessionServers(federation, registry, logger);
-  const endpoint = new McpEndpoint({
+  const endpoint = new McpEndpoint<GatewayIdentity>({
     createServer: sessions.create,
-    sessionless: (message) => federation.dispatch(message),
+    sessionless: (message, identity) => federation.dispatch(message, identity),
     logger,
   });
   const authenticator = new TokenAuthenticator([{ name: 'default', token: config.token, roles: ['admin', 'client'] }]);

@@ -213,15 +213,15 @@ describe('McpEndpoint sessions and identities', () => {
     });
 
   it("hides a session from any identity but its creator's (404, as for an unknown id)", async () => {
-    const opened = await endpoint.handle(request(INITIALIZE), 'alice');
+    const opened = await endpoint.handle(request(INITIALIZE), { name: 'alice' });
     const sessionId = opened.headers.get('mcp-session-id')!;
     await opened.text();
     expect(sessionId).toBeTruthy();
 
-    const asBob = await endpoint.handle(request(TOOLS_LIST, sessionId), 'bob');
+    const asBob = await endpoint.handle(request(TOOLS_LIST, sessionId), { name: 'bob' });
     expect(asBob.status).toBe(404);
 
-    const asAlice = await endpoint.handle(request(TOOLS_LIST, sessionId), 'alice');
+    const asAlice = await endpoint.handle(request(TOOLS_LIST, sessionId), { name: 'alice' });
     expect(asAlice.status).toBe(200);
     expect((await messages(asAlice))[0].result.tools).toHaveLength(1);
   });

@@ -5,6 +5,7 @@ import {
   type Transport,
 } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
+import type { Identity } from './auth.js';
 import { DEFAULT_MAX_BODY_BYTES, jsonResponse, readBodyLimited } from './body.js';
 import {
   JSONRPC_INTERNAL_ERROR,
@@ -26,13 +27,13 @@ export interface ConnectableServer {
  * Answers a sessionless request without building a server or a transport. The gateway
  * supplies one (its lean path); when absent, a one-shot SDK server serves the request.
  */
-export type SessionlessHandler = (message: JsonRpcRequestMessage, identity: string) => Promise<JsonRpcResponseMessage>;
+export type SessionlessHandler<I extends Identity = Identity> = (message: JsonRpcRequestMessage, identity: I) => Promise<JsonRpcResponseMessage>;
 
-export interface McpEndpointOptions {
+export interface McpEndpointOptions<I extends Identity = Identity> {
   /** Builds the MCP server of one new session (or of one sessionless request) for the caller `identity`. */
-  createServer: (identity: string) => ConnectableServer;
+  createServer: (identity: I) => ConnectableServer;
   logger: Logger;
-  sessionless?: SessionlessHandler;
+  sessionless?: SessionlessHandler<I>;
   /** Largest accepted POST body. */
   maxBodyBytes?: number;
   /** A session unused for this long is closed. */
@@ -43,7 +44,8 @@ export interface McpEndpointOptions {
 
 interface Session {
   readonly id: string;
-  readonly identity: string;
+  /** The name of the identity that opened it: only that identity may use it. */
+  readonly owner: string;
   readonly server: ConnectableServer;
   readonly transport: WebStandardStreamableHTTPServerTransport;
   lastSeen: number;
@@ -63,13 +65,13 @@ const SUPPORTED_VERSIONS = new Set<string>(SUPPORTED_PROTOCOL_VERSIONS);
  *   initialize, `Accept: *\/*`) gets an answer, as the stateless revision does.
  * - Sessions are bound to the identity that created them: another identity gets 404.
  */
-export class McpEndpoint {
-  readonly #options: Required<Omit<McpEndpointOptions, 'sessionless'>> & Pick<McpEndpointOptions, 'sessionless'>;
+export class McpEndpoint<I extends Identity = Identity> {
+  readonly #options: Required<Omit<McpEndpointOptions<I>, 'sessionless'>> & Pick<McpEndpointOptions<I>, 'sessionless'>;
   readonly #sessions = new Map<string, Session>();
   readonly #reaper: NodeJS.Timeout;
   #closed = false;
 
-  constructor(options: McpEndpointOptions) {
+  constructor(options: McpEndpointOptions<I>) {
     this.#options = {
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       sessionIdleMs: 30 * 60_000,
@@ -91,8 +93,8 @@ export class McpEndpoint {
     return [...this.#sessions.keys()];
   }
 
-  /** Handles one HTTP request to the endpoint. `identity` names the authenticated caller. */
-  async handle(request: Request, identity: string): Promise<Response> {
+  /** Handles one HTTP request to the endpoint from the authenticated caller `identity`. */
+  async handle(request: Request, identity: I): Promise<Response> {
     if (this.#closed) return errorResponse(503, JSONRPC_SERVER_ERROR, 'Server is shutting down');
     const version = request.headers.get(VERSION_HEADER);
     if (version !== null && !SUPPORTED_VERSIONS.has(version)) {
@@ -115,7 +117,7 @@ export class McpEndpoint {
     }
   }
 
-  async #post(request: Request, identity: string): Promise<Response> {
+  async #post(request: Request, identity: I): Promise<Response> {
     const contentType = request.headers.get('content-type') ?? '';
     if (!/^application\/(.+\+)?json\b/i.test(contentType.trim())) {
       return errorResponse(415, JSONRPC_INVALID_REQUEST, 'Unsupported Media Type: Content-Type must be application/json');
@@ -139,14 +141,14 @@ export class McpEndpoint {
     return this.#serveSessionless(request, identity, framing.message);
   }
 
-  async #withSession(request: Request, identity: string, parsedBody: unknown): Promise<Response> {
+  async #withSession(request: Request, identity: I, parsedBody: unknown): Promise<Response> {
     const id = request.headers.get(SESSION_HEADER);
     if (id === null) {
       return errorResponse(400, JSONRPC_INVALID_REQUEST, `Bad Request: ${request.method} needs an Mcp-Session-Id header; send initialize first`);
     }
     const session = this.#sessions.get(id);
     // An unknown id and another identity's id look the same: neither reveals the other.
-    if (session === undefined || session.identity !== identity) {
+    if (session === undefined || session.owner !== identity.name) {
       return errorResponse(404, JSONRPC_SERVER_ERROR, 'Session not found: it expired or was deleted; initialize a new session');
     }
     session.lastSeen = Date.now();
@@ -155,7 +157,7 @@ export class McpEndpoint {
     return response;
   }
 
-  async #openSession(request: Request, identity: string, message: JsonRpcRequestMessage): Promise<Response> {
+  async #openSession(request: Request, identity: I, message: JsonRpcRequestMessage): Promise<Response> {
     if (this.#sessions.size >= this.#options.maxSessions) {
       return errorResponse(503, JSONRPC_SERVER_ERROR, 'Too many open sessions; try again later', { 'retry-after': '5' });
     }
@@ -163,7 +165,7 @@ export class McpEndpoint {
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        this.#sessions.set(id, { id, identity, server, transport, lastSeen: Date.now() });
+        this.#sessions.set(id, { id, owner: identity.name, server, transport, lastSeen: Date.now() });
       },
     });
     transport.onclose = () => {
@@ -174,7 +176,7 @@ export class McpEndpoint {
     return transport.handleRequest(normalizeAccept(request), { parsedBody: message });
   }
 
-  async #serveSessionless(request: Request, identity: string, message: JsonRpcRequestMessage): Promise<Response> {
+  async #serveSessionless(request: Request, identity: I, message: JsonRpcRequestMessage): Promise<Response> {
     if (this.#options.sessionless !== undefined) {
       try {
         return jsonResponse(200, await this.#options.sessionless(message, identity));

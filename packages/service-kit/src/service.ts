@@ -61,7 +61,7 @@ export async function startMcpService(options: McpServiceOptions): Promise<Runni
   const app = new Hono<{ Variables: AuthVariables }>();
   mountHealth(app, name, () => ({ ok: true, sessions: endpoint.sessionCount, ...options.health?.() }));
   app.use('/mcp', bearerAuth({ authenticate: (token) => (verifier.matches(token) ? { name: 'bearer' } : undefined) }));
-  app.all('/mcp', (c) => endpoint.handle(c.req.raw, c.get('identity').name));
+  app.all('/mcp', (c) => endpoint.handle(c.req.raw, c.get('identity')));
   app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error) => {
     logger.error({ err: error }, 'request failed');

@@ -1,16 +1,21 @@
 import { StaticTokenVerifier, type Identity } from '@meshgate/service-kit';
+import { AllowList } from './allow-list.js';
 
 export type Role = 'admin' | 'client';
 
 /** A caller of the gateway: the name of its credential and what it may do. */
 export interface GatewayIdentity extends Identity {
   readonly roles: ReadonlySet<Role>;
+  /** The tools (prompts, resources) this caller may see and use; absent allows all. */
+  readonly allowList?: AllowList;
 }
 
 export interface TokenEntry {
   name: string;
   token: string;
   roles: Role[];
+  /** Tool allow-list entries (see AllowList); absent allows all. */
+  tools?: string[];
 }
 
 /**
@@ -23,7 +28,7 @@ export class TokenAuthenticator {
   constructor(entries: TokenEntry[]) {
     this.#entries = entries.map((entry) => ({
       verifier: new StaticTokenVerifier(entry.token),
-      identity: { name: entry.name, roles: new Set(entry.roles) },
+      identity: { name: entry.name, roles: new Set(entry.roles), ...(entry.tools === undefined ? {} : { allowList: new AllowList(entry.tools) }) },
     }));
   }
 

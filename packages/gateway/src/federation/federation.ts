@@ -1,6 +1,7 @@
 import { ProtocolError, ProtocolErrorCode, type Tool } from '@modelcontextprotocol/server';
 import type { JsonRpcRequestMessage, JsonRpcResponseMessage } from '@meshgate/service-kit';
 import type { Logger } from 'pino';
+import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError, toRpcError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { RequestOptions } from '../upstream/connection.js';
@@ -20,19 +21,23 @@ export class Federation {
     private readonly logger: Logger,
   ) {}
 
-  /** `tools/list`: the federated catalog, prebuilt. */
-  listTools(): { tools: readonly Tool[] } {
-    return { tools: this.registry.catalog.tools };
+  /** `tools/list`: the federated catalog, prebuilt, filtered by the caller's allow-list. */
+  listTools(identity: GatewayIdentity): { tools: readonly Tool[] } {
+    const { catalog } = this.registry;
+    const allowList = identity.allowList;
+    if (allowList === undefined) return { tools: catalog.tools };
+    return { tools: catalog.entries.filter((entry) => allowList.allows(entry)).map((entry) => entry.tool) };
   }
 
   /** `tools/call`: routes by name to the owning service and returns its result unchanged. */
-  async callTool(params: Record<string, unknown> | undefined, options: RequestOptions = {}): Promise<Record<string, unknown>> {
+  async callTool(identity: GatewayIdentity, params: Record<string, unknown> | undefined, options: RequestOptions = {}): Promise<Record<string, unknown>> {
     const name = params?.['name'];
     if (typeof name !== 'string' || name === '') {
       throw new GatewayError('invalid_body', 'Invalid params: tools/call needs "name", a non-empty string');
     }
     const entry = this.registry.catalog.resolve(name);
-    if (entry === undefined) {
+    // A tool the caller may not use is reported as unknown: its existence is not revealed.
+    if (entry === undefined || identity.allowList?.allows(entry) === false) {
       throw new GatewayError('unknown_tool', `Unknown tool "${name}"; call tools/list for the available tools`, { tool: name });
     }
     const service = this.registry.get(entry.service);
@@ -45,9 +50,9 @@ export class Federation {
    * Answers one sessionless JSON-RPC request (the seed's curls, and any client that does
    * not open a session). Never throws: failures become JSON-RPC errors.
    */
-  async dispatch(message: JsonRpcRequestMessage): Promise<JsonRpcResponseMessage> {
+  async dispatch(message: JsonRpcRequestMessage, identity: GatewayIdentity): Promise<JsonRpcResponseMessage> {
     try {
-      return { jsonrpc: '2.0', id: message.id, result: await this.#route(message) };
+      return { jsonrpc: '2.0', id: message.id, result: await this.#route(message, identity) };
     } catch (error) {
       const rpc = toRpcError(error);
       if (rpc.code === -32603) this.logger.error({ err: error, method: message.method }, 'request failed');
@@ -55,14 +60,14 @@ export class Federation {
     }
   }
 
-  async #route(message: JsonRpcRequestMessage): Promise<unknown> {
+  async #route(message: JsonRpcRequestMessage, identity: GatewayIdentity): Promise<unknown> {
     switch (message.method) {
       case 'ping':
         return {};
       case 'tools/list':
-        return this.listTools();
+        return this.listTools(identity);
       case 'tools/call':
-        return this.callTool(message.params);
+        return this.callTool(identity, message.params);
       default:
         throw new ProtocolError(ProtocolErrorCode.MethodNotFound, `Method not found: ${message.method}`);
     }

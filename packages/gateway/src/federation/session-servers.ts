@@ -1,5 +1,6 @@
 import { ProtocolError, Server } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
+import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError, toRpcError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import { INSTRUCTIONS, SERVER_INFO, type Federation } from './federation.js';
@@ -26,13 +27,13 @@ export class SessionServers {
   }
 
   /** The factory the MCP endpoint calls for each new session. */
-  create = (): Server => {
+  create = (identity: GatewayIdentity): Server => {
     const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: true } }, instructions: INSTRUCTIONS });
-    server.setRequestHandler('tools/list', () => this.federation.listTools() as never);
+    server.setRequestHandler('tools/list', () => this.federation.listTools(identity) as never);
     server.setRequestHandler('tools/call', async (request, ctx) => {
       const progressToken = request.params._meta?.progressToken;
       try {
-        const result = await this.federation.callTool(request.params as Record<string, unknown>, {
+        const result = await this.federation.callTool(identity, request.params as Record<string, unknown>, {
           signal: ctx.mcpReq.signal,
           ...(progressToken === undefined
             ? {}

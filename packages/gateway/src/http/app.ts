@@ -9,7 +9,7 @@ import { healthView } from './views.js';
 
 export interface HttpDeps {
   registry: Registry;
-  endpoint: McpEndpoint;
+  endpoint: McpEndpoint<GatewayIdentity>;
   authenticator: TokenAuthenticator;
   logger: Logger;
 }
@@ -25,7 +25,7 @@ export function createHttpApp({ registry, endpoint, authenticator, logger }: Htt
   }));
 
   app.use('/mcp', bearerAuth({ authenticate: authenticator.authenticate, format: 'jsonrpc' }));
-  app.all('/mcp', (c) => endpoint.handle(c.req.raw, c.get('identity').name));
+  app.all('/mcp', (c) => endpoint.handle(c.req.raw, c.get('identity')));
 
   const rest = bearerAuth({ authenticate: authenticator.authenticate, format: 'rest' });
   app.use('/register', rest);
