@@ -1,0 +1,208 @@
+/**
+ * The benchmark's processes: backends, the gateway and the bare forwarder, each a real
+ * Node process on a 127.0.0.1 ephemeral port, optionally pinned to core 0 with taskset.
+ * Also reads a process's CPU time and RSS from /proc.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const GATEWAY_ENTRY = join(REPO_ROOT, 'packages/gateway/dist/main.js');
+const BENCH_DIR = join(REPO_ROOT, 'bench');
+
+export function toolName(backend, index) {
+  return `${backend}_t${String(index).padStart(3, '0')}`;
+}
+export function backendName(index) {
+  return `b${String(index).padStart(2, '0')}`;
+}
+
+/** A TCP port free right now on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms) => new Promise((wake) => setTimeout(wake, ms));
+
+/** Polls `check` until it returns a truthy value; throws naming `what` after `timeoutMs`. */
+export async function waitFor(what, check, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Decides where processes run. With 2+ cores and taskset available, servers go to core 0
+ * and this process (the load generator) to core 1.
+ */
+export function choosePinning(wanted) {
+  const cores = cpus().length;
+  let taskset = false;
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    taskset = true;
+  } catch {
+    taskset = false;
+  }
+  if (!wanted || !taskset || cores < 2) {
+    return { pinned: false, cores, prefix: [], note: wanted ? `not pinned (taskset ${taskset ? 'found' : 'missing'}, ${cores} cores)` : 'not pinned (--no-pin)' };
+  }
+  execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+  return { pinned: true, cores, prefix: ['taskset', '-c', '0'], note: 'servers (backends, gateway, forwarder) on core 0; load generator on core 1' };
+}
+
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+/** Starts `node [nodeArgs] script` (through taskset when pinned) and waits until `healthUrl` answers 200. */
+export async function startNode({ name, script, env, nodeArgs = [], pinning, healthUrl }) {
+  const command = [...pinning.prefix, process.execPath, ...nodeArgs, script];
+  const child = spawn(command[0], command.slice(1), {
+    cwd: REPO_ROOT,
+    env: { ...process.env, HOST: '127.0.0.1', LOG_FORMAT: 'json', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let tail = '';
+  const keep = (chunk) => {
+    tail = (tail + chunk.toString('utf8')).slice(-16_384);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise((resolve) => child.once('close', (code, signal) => {
+    children.delete(child);
+    resolve(code ?? signal);
+  }));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  try {
+    await waitFor(`${name} health`, async () => {
+      if (gone) throw new Error(`${name} exited:\n${tail}`);
+      return (await fetch(healthUrl)).ok;
+    });
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`${name} did not start: ${error.message}\n${tail}`);
+  }
+  return {
+    name,
+    pid: child.pid,
+    output: () => tail,
+    async stop() {
+      if (gone) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** User plus system CPU time of a process so far, in milliseconds (/proc/<pid>/stat). */
+export function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After "pid (comm) ", field 3 (state) is index 0; utime is field 14, stime field 15.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+/** Resident set size of a process, in MiB (/proc/<pid>/status). */
+export function rssMiB(pid) {
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+/**
+ * Starts the whole mesh: backend b00 alone in one process (the one under load), b01..bNN
+ * together in another, the gateway federating all of them, and the forwarder in front of
+ * b00. Every backend serves `tools` tools.
+ */
+export async function startBenchMesh({ backends = 10, tools = 100, pinning, gatewayNodeArgs = [], log = () => {} }) {
+  const token = randomBytes(18).toString('base64url');
+  const dir = mkdtempSync(join(tmpdir(), 'meshgate-bench-'));
+  const names = Array.from({ length: backends }, (_, index) => backendName(index));
+  const ports = await Promise.all(names.map(() => freePort()));
+  const url = (port) => `http://127.0.0.1:${port}`;
+  const started = [];
+  const start = async (options) => {
+    const proc = await startNode({ pinning, ...options });
+    started.push(proc);
+    return proc;
+  };
+  const stop = async () => {
+    await Promise.allSettled(started.reverse().map((proc) => proc.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    log(`starting ${backends} backends with ${tools} tools each`);
+    const backendEnv = (list) => ({ MCP_BEARER_TOKEN: token, BENCH_TOOLS: String(tools), BENCH_BACKENDS: list.map((name, i) => `${name}:${ports[names.indexOf(name)]}`).join(',') });
+    const script = join(BENCH_DIR, 'backend.mjs');
+    const [direct, rest] = await Promise.all([
+      start({ name: 'backend b00', script, env: backendEnv(names.slice(0, 1)), healthUrl: `${url(ports[0])}/health` }),
+      backends > 1 ? start({ name: 'backends b01+', script, env: backendEnv(names.slice(1)), healthUrl: `${url(ports[backends - 1])}/health` }) : undefined,
+    ]);
+    for (let i = 1; i < backends - 1; i += 1) await waitFor(`${names[i]} health`, async () => (await fetch(`${url(ports[i])}/health`)).ok);
+
+    const floorPort = await freePort();
+    const floor = await start({ name: 'forwarder', script: join(BENCH_DIR, 'forwarder.mjs'), env: { PORT: String(floorPort), BENCH_TARGET: url(ports[0]) }, healthUrl: `${url(floorPort)}/health` });
+
+    const configPath = join(dir, 'meshgate.json');
+    writeFileSync(configPath, JSON.stringify({ services: names.map((name, i) => ({ name, url: `${url(ports[i])}/mcp`, credential: { gateway: true } })) }));
+    if (!existsSync(GATEWAY_ENTRY)) throw new Error(`${GATEWAY_ENTRY} does not exist; run npm run build first`);
+    const gatewayPort = await freePort();
+    log('starting the gateway');
+    const gateway = await start({
+      name: 'gateway',
+      script: GATEWAY_ENTRY,
+      nodeArgs: gatewayNodeArgs,
+      env: { PORT: String(gatewayPort), MESHGATE_DB_PATH: join(dir, 'meshgate.db'), MESHGATE_CONFIG: configPath, MCP_BEARER_TOKEN: token },
+      healthUrl: `${url(gatewayPort)}/health`,
+    });
+    await waitFor('every backend up in the gateway', async () => {
+      const health = await (await fetch(`${url(gatewayPort)}/health`)).json();
+      return names.every((name) => health.services?.[name]?.status === 'up' && health.services[name].tools === tools);
+    });
+    return {
+      token,
+      tools: backends * tools,
+      urls: { direct: url(ports[0]), gateway: url(gatewayPort), floor: url(floorPort) },
+      procs: { direct, rest, floor, gateway },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

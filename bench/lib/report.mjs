@@ -1,0 +1,51 @@
+/** The Markdown form of a benchmark result. */
+
+const fmt = (value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+const int = (value) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '–');
+const range = (pair, digits = 0) => (pair && Number.isFinite(pair[0]) ? `${digits === 0 ? int(pair[0]) : fmt(pair[0], digits)}–${digits === 0 ? int(pair[1]) : fmt(pair[1], digits)}` : '');
+
+/** CPU of the hop itself: the gateway's for the gateway, the forwarder's for the floor. */
+function hopCpu(config, s) {
+  if (config === 'gateway') return s.gatewayCpuUs;
+  if (config === 'floor') return s.forwarderCpuUs;
+  return NaN;
+}
+
+function workloadRows(key, workload) {
+  const rows = [];
+  for (const [config, s] of Object.entries(workload.configs)) {
+    const r = workload.ratios?.[config] ?? {};
+    rows.push(
+      `| ${workload.title} | ${config} | ${int(s.rps)} (${range(s.rpsRange)}) | ${fmt(s.p50)} | ${fmt(s.p99)} | ${s.errors} | ${fmt(hopCpu(config, s), 0)} | ${fmt(s.backendCpuUs, 0)} | ${fmt(r.toDirect)} | ${fmt(r.toFloor)} |`,
+    );
+  }
+  return rows;
+}
+
+export function toMarkdown(result) {
+  const { meta } = result;
+  const lines = [
+    `# Meshgate benchmark${meta.smoke ? ' (smoke run: too short to mean anything)' : ''}`,
+    '',
+    `${meta.date} · Node ${meta.node} · ${meta.cpus} cores · ${meta.pinning} · ${meta.rounds} interleaved round(s) of ${meta.secondsPerRun} s per configuration · commit ${meta.commit}`,
+    '',
+    result.valid ? 'All answers were checked and were successful results.' : `**INVALID RUN: ${result.errors} request(s) failed or answered an error.**`,
+    '',
+    'req/s: median over rounds (min–max). Latency in ms (median of the per-round p50/p99). CPU in µs per call from /proc (utime+stime): the hop is the gateway or the forwarder. Ratios are of req/s.',
+    '',
+    '| Workload | Config | req/s | p50 ms | p99 ms | errors | hop CPU µs/call | backend CPU µs/call | × direct | × floor |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const [key, workload] of Object.entries(result.workloads)) lines.push(...workloadRows(key, workload));
+  const m = result.memory;
+  lines.push(
+    '',
+    `Gateway RSS: ${fmt(m.startMiB, 1)} MiB after start (${result.meta.backends} backends, ${result.meta.tools} tools), ${fmt(m.afterLoadMiB, 1)} MiB after the load, ${fmt(m.idleSessionsMiB, 1)} MiB with ${m.idleSessions} idle sessions open.`,
+    '',
+    '| Target (issue 6) | Measured | Met |',
+    '| --- | --- | --- |',
+  );
+  for (const target of result.targets) lines.push(`| ${target.text} | ${target.measured} | ${target.met ? 'met' : 'not met'} |`);
+  lines.push('');
+  return lines.join('\n');
+}

@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+/**
+ * npm run bench [-- --smoke] [-- --no-pin]
+ *
+ * Starts backends, the gateway and a bare forwarder on 127.0.0.1, drives the workloads of
+ * issue 6 with the configurations interleaved over several rounds, and writes
+ * bench/results/latest.json and latest.md. Exits 1 when any answer was an error.
+ * BENCH_SMOKE=1 is the same as --smoke (a few seconds, for CI).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { closeSessions, isSuccess, postLoad, rpcBody, sdkLoop, sessionLoad } from './lib/load.mjs';
+import { REPO_ROOT, choosePinning, cpuMs, rssMiB, sleep, startBenchMesh, toolName } from './lib/mesh.mjs';
+import { toMarkdown } from './lib/report.mjs';
+import { ratio, summarize } from './lib/stats.mjs';
+
+const args = new Set(process.argv.slice(2));
+const smoke = args.has('--smoke') || process.env.BENCH_SMOKE === '1';
+const plan = smoke
+  ? { rounds: 1, seconds: 0.5, warmup: 0.3, sdkSeconds: 0.5, sessionSeconds: 0.5, sessionMax: 50, idleSessions: 100 }
+  : { rounds: 5, seconds: 3, warmup: 2, sdkSeconds: 3, sessionSeconds: 3, sessionMax: 3000, idleSessions: 1000 };
+const outDir = process.env.BENCH_OUT_DIR ?? join(REPO_ROOT, 'bench/results');
+const BACKENDS = 10;
+const TOOLS_PER_BACKEND = 100;
+const CALL_TOOL = toolName('b00', 0);
+
+const t0 = performance.now();
+const log = (message) => console.log(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${message}`);
+const show = (s) => `${Math.round(s.rps)} req/s, p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, errors ${s.errors}`;
+
+const pinning = choosePinning(!args.has('--no-pin'));
+log(`${smoke ? 'smoke run' : 'full run'}; ${pinning.note}`);
+const mesh = await startBenchMesh({ backends: BACKENDS, tools: TOOLS_PER_BACKEND, pinning, log });
+const { token, urls, procs } = mesh;
+log(`mesh up: gateway federates ${mesh.tools} tools from ${BACKENDS} backends`);
+
+/** Runs `load` against one configuration and adds each process's CPU time per request. */
+async function measured(load) {
+  const watched = { gatewayCpuUs: procs.gateway.pid, backendCpuUs: procs.direct.pid, forwarderCpuUs: procs.floor.pid };
+  const before = Object.fromEntries(Object.entries(watched).map(([key, pid]) => [key, cpuMs(pid)]));
+  const run = await load();
+  for (const [key, pid] of Object.entries(watched)) run[key] = run.requests > 0 ? ((cpuMs(pid) - before[key]) * 1000) / run.requests : NaN;
+  return run;
+}
+
+/** A → B → C → A → B → C ...: every configuration sees the same machine conditions. */
+async function interleaved(title, configs, load) {
+  const runs = Object.fromEntries(configs.map((config) => [config, []]));
+  for (let round = 1; round <= plan.rounds; round += 1) {
+    for (const config of configs) {
+      const run = await measured(() => load(config));
+      runs[config].push(run);
+      log(`${title} · round ${round}/${plan.rounds} · ${config}: ${show(run)}`);
+    }
+  }
+  const summaries = Object.fromEntries(configs.map((config) => [config, { ...summarize(runs[config]), runs: runs[config] }]));
+  const ratios = {};
+  for (const config of configs) {
+    ratios[config] = {
+      toDirect: summaries.direct ? ratio(summaries[config].rps, summaries.direct.rps) : NaN,
+      toFloor: summaries.floor ? ratio(summaries[config].rps, summaries.floor.rps) : NaN,
+    };
+  }
+  return { title, configs: summaries, ratios };
+}
+
+const CALL_BODY = rpcBody('tools/call', { name: CALL_TOOL, arguments: { id: '42' } });
+const LIST_BODY = rpcBody('tools/list');
+const CALL_CONFIGS = ['direct', 'gateway', 'floor'];
+const listedAll = (message) => isSuccess(message) && Array.isArray(message.result.tools) && message.result.tools.length === mesh.tools;
+const callLoad = (connections) => (config) => postLoad({ baseUrl: urls[config], token, body: CALL_BODY, connections, seconds: plan.seconds });
+
+const workloads = {};
+const memory = { startMiB: rssMiB(procs.gateway.pid) };
+let exitCode = 0;
+try {
+  log('warming up');
+  for (const config of CALL_CONFIGS) await postLoad({ baseUrl: urls[config], token, body: CALL_BODY, connections: 8, seconds: plan.warmup });
+  await postLoad({ baseUrl: urls.gateway, token, body: LIST_BODY, connections: 1, seconds: plan.warmup, check: listedAll });
+
+  workloads.call_c1 = await interleaved('tools/call, c=1', CALL_CONFIGS, callLoad(1));
+  workloads.call_c32 = await interleaved('tools/call, c=32', CALL_CONFIGS, callLoad(32));
+  workloads.list_1000 = await interleaved(`tools/list, ${mesh.tools} tools, c=1`, ['gateway'], () =>
+    postLoad({ baseUrl: urls.gateway, token, body: LIST_BODY, connections: 1, seconds: plan.seconds, check: listedAll }),
+  );
+  workloads.sdk_loop = await interleaved('SDK client loop (session, tools/call)', CALL_CONFIGS, (config) =>
+    sdkLoop({ baseUrl: urls[config], token, tool: CALL_TOOL, seconds: plan.sdkSeconds }),
+  );
+  workloads.sessions = await interleaved('new sessions (initialize + initialized), c=4', ['direct', 'gateway'], async (config) => {
+    const run = await sessionLoad({ baseUrl: urls[config], token, concurrency: 4, seconds: plan.sessionSeconds, max: plan.sessionMax });
+    const ids = run.ids;
+    delete run.ids;
+    run.errors += await closeSessions(urls[config], token, ids);
+    return run;
+  });
+  memory.afterLoadMiB = rssMiB(procs.gateway.pid);
+
+  log(`opening ${plan.idleSessions} idle sessions on the gateway`);
+  const idle = await sessionLoad({ baseUrl: urls.gateway, token, concurrency: 4, seconds: 600, max: plan.idleSessions });
+  await sleep(smoke ? 200 : 2000);
+  const health = await (await fetch(`${urls.gateway}/health`)).json();
+  memory.idleSessions = health.sessions;
+  memory.idleSessionsMiB = rssMiB(procs.gateway.pid);
+  memory.errors = idle.errors + (health.sessions >= plan.idleSessions ? 0 : 1);
+  log(`gateway RSS ${memory.idleSessionsMiB.toFixed(1)} MiB with ${health.sessions} sessions open`);
+  await closeSessions(urls.gateway, token, idle.ids);
+} catch (error) {
+  log(`benchmark failed: ${error.stack ?? error}`);
+  for (const proc of Object.values(procs)) if (proc) console.error(`--- ${proc.name} output (tail) ---\n${proc.output().slice(-2000)}`);
+  exitCode = 2;
+} finally {
+  await mesh.stop();
+}
+
+const result = {
+  meta: {
+    date: new Date().toISOString(),
+    node: process.versions.node,
+    cpus: cpus().length,
+    pinning: pinning.note,
+    pinned: pinning.pinned,
+    smoke,
+    rounds: plan.rounds,
+    secondsPerRun: plan.seconds,
+    backends: BACKENDS,
+    tools: mesh.tools,
+    callTool: CALL_TOOL,
+    commit: gitCommit(),
+  },
+  workloads,
+  memory,
+  targets: targets(workloads, memory),
+};
+result.errors = Object.values(workloads).reduce((sum, w) => sum + Object.values(w.configs).reduce((n, s) => n + s.errors, 0), 0) + (memory.errors ?? 0);
+result.valid = exitCode === 0 && result.errors === 0 && Object.keys(workloads).length === 5;
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(join(outDir, 'latest.md'), toMarkdown(result));
+console.log(`\n${toMarkdown(result)}`);
+log(`wrote ${join(outDir, 'latest.json')} and latest.md${result.valid ? '' : ' (INVALID run)'}`);
+process.exit(exitCode || (result.valid ? 0 : 1));
+
+function targets(w, mem) {
+  const c1 = w.call_c1?.configs;
+  const c32 = w.call_c32?.configs;
+  const list = w.list_1000?.configs.gateway;
+  const list_ = [];
+  if (c1) {
+    const addedGateway = c1.gateway.p50 - c1.direct.p50;
+    const addedFloor = c1.floor.p50 - c1.direct.p50;
+    list_.push({
+      id: 'c1_added_latency',
+      text: 'c=1: gateway p50 within 0.3 ms of direct',
+      value: addedGateway,
+      measured: `+${addedGateway.toFixed(3)} ms`,
+      met: addedGateway <= 0.3,
+    });
+    list_.push({
+      id: 'c1_added_vs_floor',
+      text: "c=1: gateway's added p50 within 2× the forwarder's",
+      value: ratio(addedGateway, addedFloor),
+      measured: `+${addedGateway.toFixed(3)} ms vs +${addedFloor.toFixed(3)} ms (${ratio(addedGateway, addedFloor).toFixed(2)}×)`,
+      met: addedGateway <= 2 * Math.max(addedFloor, 0),
+    });
+  }
+  if (c32) {
+    const share = ratio(c32.gateway.rps, c32.direct.rps);
+    list_.push({ id: 'c32_throughput', text: 'c=32: gateway ≥ 60% of direct req/s', value: share, measured: `${(share * 100).toFixed(0)}%`, met: share >= 0.6 });
+    list_.push({ id: 'c32_absolute', text: 'c=32: gateway ≥ 2,000 tool calls/s', value: c32.gateway.rps, measured: `${Math.round(c32.gateway.rps)}/s`, met: c32.gateway.rps >= 2000 });
+  }
+  if (list) list_.push({ id: 'list_p50', text: 'tools/list over 1,000 tools: p50 < 2 ms', value: list.p50, measured: `${list.p50.toFixed(2)} ms`, met: list.p50 < 2 });
+  if (Number.isFinite(mem.idleSessionsMiB)) {
+    list_.push({
+      id: 'rss',
+      text: 'gateway RSS < 150 MB (10 backends, 1,000 tools, 1,000 idle sessions)',
+      value: mem.idleSessionsMiB,
+      measured: `${mem.idleSessionsMiB.toFixed(1)} MiB with ${mem.idleSessions} sessions`,
+      met: mem.idleSessionsMiB * 1.048576 < 150 && mem.idleSessions >= 1000,
+    });
+  }
+  return list_;
+}
+
+function gitCommit() {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head}+uncommitted` : head;
+  } catch {
+    return 'unknown';
+  }
+}
