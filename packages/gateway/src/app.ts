@@ -1,5 +1,6 @@
 import { McpEndpoint, listen, type Logger, type RunningServer } from '@meshgate/service-kit';
-import { TokenAuthenticator, type GatewayIdentity } from './auth/tokens.js';
+import { createGatewayAuth, describeAuth } from './auth/authenticator.js';
+import type { GatewayIdentity } from './auth/tokens.js';
 import type { GatewayConfig } from './config/load.js';
 import { Federation } from './federation/federation.js';
 import { SessionServers } from './federation/session-servers.js';
@@ -26,12 +27,12 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     sessionless: (message, identity) => federation.dispatch(message, identity),
     logger,
   });
-  const authenticator = new TokenAuthenticator([{ name: 'default', token: config.token, roles: ['admin', 'client'] }]);
-  const app = createHttpApp({ registry, endpoint, authenticator, logger });
+  const auth = createGatewayAuth(config.auth, logger);
+  const app = createHttpApp({ registry, endpoint, auth, logger });
 
   await registry.start();
   const server = await listen(app, { port: config.port, host: config.host });
-  logger.info({ url: `${server.url}/mcp`, services: config.services.map((s) => s.name) }, `mcp-gateway listening on ${config.host}:${server.port}`);
+  logger.info({ url: `${server.url}/mcp`, services: config.services.map((s) => s.name), auth: describeAuth(config.auth) }, `mcp-gateway listening on ${config.host}:${server.port}`);
 
   return {
     server,

@@ -14,8 +14,11 @@ export interface BearerAuthOptions<I extends Identity> {
   authenticate: Authenticate<I>;
   /** `jsonrpc` answers with a JSON-RPC error object (for /mcp), `rest` with `{ error, message }`. */
   format?: 'jsonrpc' | 'rest';
-  /** Extra parameters for the WWW-Authenticate challenge, e.g. resource_metadata. */
-  challengeParams?: Record<string, string>;
+  /**
+   * Extra parameters for the WWW-Authenticate challenge, e.g. resource_metadata; a function
+   * when they depend on the request (the URL a client reached the server by).
+   */
+  challengeParams?: Record<string, string> | ((request: Request) => Record<string, string>);
 }
 
 export type AuthVariables<I extends Identity = Identity> = { identity: I };
@@ -29,25 +32,27 @@ const REASONS = {
 
 /** Hono middleware: checks `Authorization: Bearer`, answers 401 with a challenge, sets `identity`. */
 export function bearerAuth<I extends Identity>(options: BearerAuthOptions<I>): MiddlewareHandler<{ Variables: AuthVariables<I> }> {
-  const params = { realm: 'meshgate', ...options.challengeParams };
-  const challengeBase = Object.entries(params)
-    .map(([key, value]) => `${key}="${value}"`)
-    .join(', ');
-  const unauthorized = (reason: keyof typeof REASONS): Response => {
+  const challengeFor = (request: Request): string => {
+    const extra = typeof options.challengeParams === 'function' ? options.challengeParams(request) : options.challengeParams;
+    return Object.entries({ realm: 'meshgate', ...extra })
+      .map(([key, value]) => `${key}="${value}"`)
+      .join(', ');
+  };
+  const unauthorized = (request: Request, reason: keyof typeof REASONS): Response => {
     const message = `Unauthorized: ${REASONS[reason]}`;
     const body =
       options.format === 'rest' ? { error: 'unauthorized', message } : jsonRpcError(null, JSONRPC_SERVER_ERROR, message);
     const error = reason === 'missing' ? '' : ', error="invalid_token"';
     return new Response(JSON.stringify(body), {
       status: 401,
-      headers: { 'content-type': 'application/json', 'www-authenticate': `Bearer ${challengeBase}${error}` },
+      headers: { 'content-type': 'application/json', 'www-authenticate': `Bearer ${challengeFor(request)}${error}` },
     });
   };
   return async function bearerAuthMiddleware(c, next) {
     const parsed = parseBearer(c.req.header('authorization'));
-    if (!parsed.ok) return unauthorized(parsed.reason);
+    if (!parsed.ok) return unauthorized(c.req.raw, parsed.reason);
     const identity = await options.authenticate(parsed.token);
-    if (identity === undefined) return unauthorized('invalid');
+    if (identity === undefined) return unauthorized(c.req.raw, 'invalid');
     c.set('identity', identity);
     await next();
   };

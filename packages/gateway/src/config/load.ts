@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { UpstreamLimits } from '../upstream/connection.js';
-import { configFileSchema, envSchema, toCredentialSpec, type ConfiguredService, type EnvConfig } from './schema.js';
+import type { AuthConfig } from '../auth/authenticator.js';
+import { resolveAuth } from './auth.js';
+import { configFileSchema, envSchema, toCredentialSpec, type ConfigFile, type ConfiguredService, type EnvConfig } from './schema.js';
 import type { Tool } from '@modelcontextprotocol/server';
 import { SEED_FALLBACK_TOOLS } from './seed-fallbacks.js';
 
@@ -16,6 +18,8 @@ export interface GatewayConfig {
   /** The SQLite registry file. */
   dbPath: string;
   limits: Partial<UpstreamLimits>;
+  /** Who may call the gateway: static tokens, JWTs, the resource URL. */
+  auth: AuthConfig;
 }
 
 /** A configuration mistake, worded for the person who made it. */
@@ -33,12 +37,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) throw new ConfigError(`invalid configuration: ${describe(parsed.error, 'env')}`);
   const values = parsed.data;
+  const file = values.MESHGATE_CONFIG === undefined ? undefined : { path: values.MESHGATE_CONFIG, data: readConfigFile(values.MESHGATE_CONFIG) };
+  const auth = resolveAuth(values, file?.data.tokens, present);
+  if (!auth.ok) throw new ConfigError(`invalid configuration: ${auth.message}`);
   return {
     port: values.PORT,
     host: values.HOST,
     token: values.MCP_BEARER_TOKEN,
     upstreamToken: values.MESHGATE_UPSTREAM_TOKEN ?? values.MCP_BEARER_TOKEN,
-    services: values.MESHGATE_CONFIG === undefined ? defaultServices(values, present) : servicesFromFile(values.MESHGATE_CONFIG),
+    services: file === undefined ? defaultServices(values, present) : servicesFromFile(file.data, file.path),
+    auth: auth.value,
     dbPath: values.MESHGATE_DB_PATH,
     limits: {
       requestMs: values.MESHGATE_UPSTREAM_TIMEOUT_MS,
@@ -74,16 +82,22 @@ function defaultServices(values: EnvConfig, env: Record<string, string | undefin
   ];
 }
 
-function servicesFromFile(path: string): ConfiguredService[] {
+function readConfigFile(path: string): ConfigFile {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new ConfigError(`cannot read config file ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    // A JSON error's message can quote the file, and the file may hold tokens: report where, not what.
+    const reason = error instanceof SyntaxError ? `not valid JSON${/ at position \d+/.exec(error.message)?.[0] ?? ''}` : error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`cannot read config file ${path}: ${reason}`);
   }
   const parsed = configFileSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`invalid config file ${path}: ${describe(parsed.error, 'config')}`);
-  const services = parsed.data.services ?? [];
+  return parsed.data;
+}
+
+function servicesFromFile(file: ConfigFile, path: string): ConfiguredService[] {
+  const services = file.services ?? [];
   const names = new Set<string>();
   for (const service of services) {
     if (names.has(service.name)) throw new ConfigError(`invalid config file ${path}: service "${service.name}" is listed twice`);

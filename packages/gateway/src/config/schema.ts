@@ -1,6 +1,7 @@
 import type { Tool } from '@modelcontextprotocol/server';
 import { DEFAULT_BEARER_TOKEN } from '@meshgate/service-kit';
 import { z } from 'zod';
+import { AUTH_ENV_VARS, authEnvShape, tokenInput } from './auth.js';
 import { SERVICE_NAME_PATTERN } from '../federation/naming.js';
 import type { CredentialSpec } from '../registry/types.js';
 
@@ -11,7 +12,7 @@ import type { CredentialSpec } from '../registry/types.js';
 export const ENV_VARS = {
   PORT: { default: '3001', description: 'Port of the gateway' },
   HOST: { default: '127.0.0.1', description: 'Listening address; 0.0.0.0 in containers' },
-  MCP_BEARER_TOKEN: { default: DEFAULT_BEARER_TOKEN, description: 'Token clients present (admin and client roles)' },
+  MCP_BEARER_TOKEN: { default: DEFAULT_BEARER_TOKEN, description: 'Token clients present (admin and client roles) while no other tokens or JWTs are configured' },
   MESHGATE_UPSTREAM_TOKEN: { default: '(MCP_BEARER_TOKEN)', description: 'Token the gateway sends to services registered without a credential' },
   SHOPPING_SERVICE_URL: { default: 'http://localhost:3002/mcp', description: 'MCP endpoint of the default shopping-service' },
   USER_SERVICE_URL: { default: 'http://localhost:3003/mcp', description: 'MCP endpoint of the default user-service' },
@@ -19,6 +20,7 @@ export const ENV_VARS = {
   USER_SERVICE_TOKEN: { default: '(MESHGATE_UPSTREAM_TOKEN)', description: 'Token the gateway sends to user-service' },
   MESHGATE_DB_PATH: { default: './data/meshgate.db', description: 'SQLite file holding registrations and last-seen catalogs' },
   MESHGATE_CONFIG: { default: '(none)', description: 'Path of a JSON config file listing services (replaces the two defaults)' },
+  ...AUTH_ENV_VARS,
   MESHGATE_UPSTREAM_TIMEOUT_MS: { default: '60000', description: 'Deadline of one upstream call; progress extends it' },
   MESHGATE_UPSTREAM_MAX_TIMEOUT_MS: { default: '600000', description: 'Absolute deadline of one upstream call' },
   MESHGATE_CONNECT_TIMEOUT_MS: { default: '5000', description: 'Deadline to connect to a service and list its tools' },
@@ -71,6 +73,8 @@ export const configFileSchema = z.strictObject({
       }),
     )
     .optional(),
+  /** Client tokens; see config/auth.ts. */
+  tokens: z.array(tokenInput).optional(),
 });
 export type ConfigFile = z.infer<typeof configFileSchema>;
 
@@ -87,6 +91,7 @@ export const envSchema = z.object({
   SHOPPING_SERVICE_TOKEN: z.string().min(1).optional(),
   USER_SERVICE_TOKEN: z.string().min(1).optional(),
   MESHGATE_CONFIG: z.string().min(1).optional(),
+  ...authEnvShape,
   MESHGATE_DB_PATH: z.string().min(1).default('./data/meshgate.db'),
   MESHGATE_UPSTREAM_TIMEOUT_MS: millis.default(60_000),
   MESHGATE_UPSTREAM_MAX_TIMEOUT_MS: millis.default(600_000),

@@ -1,21 +1,23 @@
-import { bearerAuth, jsonResponse, mountHealth, type AuthVariables, type McpEndpoint } from '@meshgate/service-kit';
+import { jsonResponse, mountHealth, type AuthVariables, type McpEndpoint } from '@meshgate/service-kit';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
-import type { GatewayIdentity, TokenAuthenticator } from '../auth/tokens.js';
+import type { GatewayAuth } from '../auth/authenticator.js';
+import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import { adminRoutes } from './admin.js';
+import { adminApiAuth, mcpAuth, mountProtectedResourceMetadata } from './authorization.js';
 import { healthView } from './views.js';
 
 export interface HttpDeps {
   registry: Registry;
   endpoint: McpEndpoint<GatewayIdentity>;
-  authenticator: TokenAuthenticator;
+  auth: GatewayAuth;
   logger: Logger;
 }
 
 /** The gateway's HTTP surface: `/health` (open), `/mcp`, `/register`, `/services` (Bearer). */
-export function createHttpApp({ registry, endpoint, authenticator, logger }: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
+export function createHttpApp({ registry, endpoint, auth, logger }: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
   const app = new Hono<{ Variables: AuthVariables<GatewayIdentity> }>();
 
   mountHealth(app, 'mcp-gateway', () => ({
@@ -24,10 +26,11 @@ export function createHttpApp({ registry, endpoint, authenticator, logger }: Htt
     services: Object.fromEntries(registry.list().map((service) => [service.record.name, healthView(service)])),
   }));
 
-  app.use('/mcp', bearerAuth({ authenticate: authenticator.authenticate, format: 'jsonrpc' }));
+  mountProtectedResourceMetadata(app, auth);
+  app.use('/mcp', mcpAuth(auth));
   app.all('/mcp', (c) => endpoint.handle(c.req.raw, c.get('identity')));
 
-  const rest = bearerAuth({ authenticate: authenticator.authenticate, format: 'rest' });
+  const rest = adminApiAuth(auth);
   app.use('/register', rest);
   app.use('/services', rest);
   app.use('/services/*', rest);

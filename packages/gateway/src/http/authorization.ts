@@ -1,0 +1,76 @@
+import { bearerAuth, jsonResponse, jsonRpcError, type AuthVariables } from '@meshgate/service-kit';
+import type { Hono, MiddlewareHandler } from 'hono';
+import type { GatewayAuth } from '../auth/authenticator.js';
+import {
+  METADATA_PATH,
+  adminApiNeed,
+  authorize,
+  bearerChallenge,
+  metadataUrlFor,
+  protectedResourceMetadata,
+  resourceUrlFor,
+  type RoleNeed,
+} from '../auth/metadata.js';
+import type { GatewayIdentity } from '../auth/tokens.js';
+import { GATEWAY_ERRORS } from '../errors.js';
+
+type Env = { Variables: AuthVariables<GatewayIdentity> };
+type Format = 'jsonrpc' | 'rest';
+
+/**
+ * Bearer authentication and role checks for the gateway's routes (MCP authorization spec):
+ * 401 names the protected resource metadata in `WWW-Authenticate`; a valid token without
+ * the needed role gets 403 with `error="insufficient_scope"` and the scope to ask for.
+ */
+function authMiddleware(auth: GatewayAuth, format: Format, needOf: (method: string, path: string) => RoleNeed): MiddlewareHandler<Env> {
+  const metadataUrl = (request: Request) => metadataUrlFor(resourceUrlFor(request.url, auth.resource));
+  const authenticate = bearerAuth<GatewayIdentity>({
+    authenticate: (token) => auth.authenticate(token),
+    format,
+    challengeParams: (request) => ({ resource_metadata: metadataUrl(request) }),
+  });
+  return async function gatewayAuthMiddleware(c, next) {
+    // Authentication answers 401 on its own; authorization runs only once it has passed.
+    let authenticated = false;
+    const denied = await authenticate(c, async () => {
+      authenticated = true;
+    });
+    if (!authenticated) return denied as Response;
+    const verdict = authorize(c.get('identity'), needOf(c.req.method, c.req.path), auth.resource.scopes);
+    if (!verdict.ok) {
+      const challenge = bearerChallenge({
+        realm: 'meshgate',
+        error: 'insufficient_scope',
+        scope: verdict.scope,
+        resource_metadata: metadataUrl(c.req.raw),
+      });
+      const { status, rpc } = GATEWAY_ERRORS.forbidden;
+      const body = format === 'rest' ? { error: 'forbidden', message: verdict.message } : jsonRpcError(null, rpc, verdict.message);
+      return jsonResponse(status, body, { 'www-authenticate': challenge });
+    }
+    await next();
+  };
+}
+
+/** `/mcp` needs the client role: an admin-only token manages services but calls no tools. */
+export function mcpAuth(auth: GatewayAuth): MiddlewareHandler<Env> {
+  return authMiddleware(auth, 'jsonrpc', () => 'client');
+}
+
+/** `/register` and `/services`: reading needs any role, changing needs admin (see adminApiNeed). */
+export function adminApiAuth(auth: GatewayAuth): MiddlewareHandler<Env> {
+  return authMiddleware(auth, 'rest', adminApiNeed);
+}
+
+/**
+ * OAuth 2.0 Protected Resource Metadata (RFC 9728), at the root well-known URL and at the
+ * `/mcp` path-suffixed one that MCP clients try first. Public, so any origin may read it.
+ */
+export function mountProtectedResourceMetadata(app: Hono<Env>, auth: GatewayAuth): void {
+  const serve: MiddlewareHandler<Env> = async (c) => {
+    const resource = resourceUrlFor(c.req.url, auth.resource);
+    return c.json(protectedResourceMetadata(resource, auth.resource), 200, { 'access-control-allow-origin': '*' });
+  };
+  app.get(METADATA_PATH, serve);
+  app.get(`${METADATA_PATH}/mcp`, serve);
+}
