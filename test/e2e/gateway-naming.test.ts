@@ -46,7 +46,7 @@ describe('a later service bringing a taken tool name', () => {
 
   it('shows the clash in /services for both services', async () => {
     const { body } = await api(mesh.gateway.url, 'GET', '/services');
-    const clash = { name: 'getProductById', owner: 'shopping-service', service: 'rival-shop', exposedAs: 'rival-shop__getProductById' };
+    const clash = { kind: 'tool', name: 'getProductById', owner: 'shopping-service', service: 'rival-shop', exposedAs: 'rival-shop__getProductById' };
     const byName = Object.fromEntries(body.services.map((service: { name: string }) => [service.name, service]));
     expect(byName['rival-shop'].clashes).toEqual([clash]);
     expect(byName['shopping-service'].clashes).toEqual([clash]);

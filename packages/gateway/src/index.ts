@@ -1,7 +1,8 @@
 export { startGateway, type Gateway } from './app.js';
 export { loadConfig, ConfigError, type GatewayConfig } from './config/load.js';
 export { ENV_VARS } from './config/schema.js';
-export { Catalog, type CatalogEntry, type NameClash, type ServiceTools } from './federation/catalog.js';
+export { Catalog, type CatalogEntry, type Listings, type ServiceListings } from './federation/catalog.js';
+export type { NameClash } from './federation/item-index.js';
 export { qualify, unqualify, isValidServiceName, SERVICE_NAME_PATTERN } from './federation/naming.js';
 export { GATEWAY_ERRORS, GatewayError, type GatewayErrorCode } from './errors.js';
 export { MemoryStore } from './registry/memory-store.js';

@@ -1,94 +1,98 @@
-import type { Tool } from '@modelcontextprotocol/server';
-import { qualify, unqualify } from './naming.js';
+import { UriTemplate, type Prompt, type Resource, type ResourceTemplateType as ResourceTemplate, type Tool } from '@modelcontextprotocol/server';
+import { ItemIndex, type IndexEntry, type NameClash, type Origin } from './item-index.js';
+import { byName, byUri, byUriTemplate, unqualifyUri, type Qualified } from './naming.js';
 
-/** The tools one service contributes, in federation order. */
-export interface ServiceTools {
-  service: string;
-  tools: readonly Tool[];
-  /** `live` when listed from the running service, `fallback` when from config or the last catalog seen. */
-  origin: 'live' | 'fallback';
+/** Everything a service lists. */
+export interface Listings {
+  tools: Tool[];
+  prompts: Prompt[];
+  resources: Resource[];
+  resourceTemplates: ResourceTemplate[];
 }
 
-/** One federated tool: how clients see it and where it goes. */
-export interface CatalogEntry {
-  exposedName: string;
+export const EMPTY_LISTINGS: Listings = Object.freeze({ tools: [], prompts: [], resources: [], resourceTemplates: [] }) as unknown as Listings;
+
+/** What one service contributes to the federated catalog, in federation order. */
+export interface ServiceListings {
   service: string;
-  upstreamName: string;
-  origin: 'live' | 'fallback';
-  /** The upstream definition with `name` set to the exposed name; everything else untouched. */
-  tool: Tool;
+  listings: Listings;
+  origin: Origin;
 }
 
-/** A name two services both brought: who kept it, and what the newcomer got instead. */
-export interface NameClash {
-  name: string;
-  owner: string;
-  service: string;
-  exposedAs: string;
-}
+export type CatalogKind = 'tool' | 'prompt' | 'resource' | 'resourceTemplate';
+export type CatalogClash = NameClash & { kind: CatalogKind };
+export type CatalogEntry = IndexEntry<Tool>;
 
 /**
- * The federated tool catalog: built once whenever a service's tools change, read on
- * every request. Resolution is exact: an exposed name, or any tool's qualified form.
+ * The federated catalog: tools, prompts, resources and resource templates of every
+ * service merged into one view, rebuilt when a service's listings change and read on
+ * every request. Names and URIs stay as they are when unique; clashes get the
+ * reversible namespaces of naming.ts.
  */
 export class Catalog {
-  readonly tools: readonly Tool[];
-  readonly entries: readonly CatalogEntry[];
-  readonly clashes: readonly NameClash[];
-  readonly #byExposed: Map<string, CatalogEntry>;
-  readonly #byQualified: Map<string, CatalogEntry>;
+  readonly tools: ItemIndex<Tool>;
+  readonly prompts: ItemIndex<Prompt>;
+  readonly resources: ItemIndex<Resource>;
+  readonly resourceTemplates: ItemIndex<ResourceTemplate>;
+  readonly clashes: readonly CatalogClash[];
+  /** Compiled templates, in federation order, for routing URIs that no listing names. */
+  readonly #templates: { entry: IndexEntry<ResourceTemplate>; template: UriTemplate | undefined }[];
 
-  private constructor(entries: CatalogEntry[], clashes: NameClash[]) {
-    this.entries = entries;
-    this.clashes = clashes;
-    this.tools = entries.map((entry) => entry.tool);
-    this.#byExposed = new Map(entries.map((entry) => [entry.exposedName, entry]));
-    this.#byQualified = new Map(entries.map((entry) => [qualify(entry.service, entry.upstreamName), entry]));
+  private constructor(services: readonly ServiceListings[]) {
+    const of = <T>(pick: (listings: Listings) => readonly T[]) => services.map(({ service, listings, origin }) => ({ service, origin, items: pick(listings) }));
+    this.tools = ItemIndex.build(of((l) => l.tools), byName<Tool>());
+    this.prompts = ItemIndex.build(of((l) => l.prompts), byName<Prompt>());
+    this.resources = ItemIndex.build(of((l) => l.resources), byUri<Resource>());
+    this.resourceTemplates = ItemIndex.build(of((l) => l.resourceTemplates), byUriTemplate<ResourceTemplate>());
+    this.clashes = [
+      ...this.tools.clashes.map((clash) => ({ ...clash, kind: 'tool' as const })),
+      ...this.prompts.clashes.map((clash) => ({ ...clash, kind: 'prompt' as const })),
+      ...this.resources.clashes.map((clash) => ({ ...clash, kind: 'resource' as const })),
+      ...this.resourceTemplates.clashes.map((clash) => ({ ...clash, kind: 'resourceTemplate' as const })),
+    ];
+    this.#templates = this.resourceTemplates.entries.map((entry) => ({ entry, template: compile(entry.upstreamName) }));
   }
 
-  static readonly empty = new Catalog([], []);
+  static readonly empty = new Catalog([]);
+
+  static build(services: readonly ServiceListings[]): Catalog {
+    return new Catalog(services);
+  }
 
   /**
-   * Merges the services' tools in the order given (configured services first, then
-   * registration order): the first service to bring a name keeps it bare. A bare name
-   * that spells another service's qualified name is qualified too, so that
-   * `<service>__<tool>` always means that service's tool.
+   * The service that serves `uri` and the URI to send it: the qualified form names its
+   * service; a listed resource goes to its owner; otherwise the first template (in
+   * federation order) that matches it.
    */
-  static build(services: readonly ServiceTools[]): Catalog {
-    const qualifiedNames = new Set<string>();
-    for (const { service, tools } of services) for (const tool of tools) qualifiedNames.add(qualify(service, tool.name));
-
-    const entries: CatalogEntry[] = [];
-    const clashes: NameClash[] = [];
-    const owners = new Map<string, string>();
-    const seen = new Set<string>();
-    for (const { service, tools, origin } of services) {
-      for (const tool of tools) {
-        const upstreamName = tool.name;
-        const ownName = qualify(service, upstreamName);
-        if (seen.has(ownName)) continue; // a service listing one name twice: keep the first
-        seen.add(ownName);
-        const owner = owners.get(upstreamName) ?? (qualifiedNames.has(upstreamName) && upstreamName !== ownName ? unqualify(upstreamName)?.service : undefined);
-        let exposedName = upstreamName;
-        if (owner === undefined) {
-          owners.set(upstreamName, service);
-        } else {
-          exposedName = ownName;
-          clashes.push({ name: upstreamName, owner, service, exposedAs: exposedName });
-        }
-        entries.push({ exposedName, service, upstreamName, origin, tool: exposedName === upstreamName ? tool : { ...tool, name: exposedName } });
-      }
+  resolveResource(uri: string): (Qualified & { origin: Origin }) | undefined {
+    const listed = this.resources.resolve(uri);
+    if (listed !== undefined) return { service: listed.service, upstreamName: listed.upstreamName, origin: listed.origin };
+    const qualified = unqualifyUri(uri);
+    if (qualified !== undefined) {
+      const known = this.#templates.some(({ entry }) => entry.service === qualified.service) || this.resources.forService(qualified.service).length > 0;
+      return known ? { ...qualified, origin: 'live' } : undefined;
     }
-    return new Catalog(entries, clashes);
+    for (const { entry, template } of this.#templates) {
+      if (template?.match(uri) != null) return { service: entry.service, upstreamName: uri, origin: entry.origin };
+    }
+    return undefined;
   }
 
-  /** Finds the tool a client means by `name`: exposed first, then the qualified form. */
-  resolve(name: string): CatalogEntry | undefined {
-    return this.#byExposed.get(name) ?? this.#byQualified.get(name);
+  /** Every entry of one service, for `/services`. */
+  forService(service: string) {
+    return {
+      tools: this.tools.forService(service),
+      prompts: this.prompts.forService(service),
+      resources: this.resources.forService(service),
+      resourceTemplates: this.resourceTemplates.forService(service),
+    };
   }
+}
 
-  /** The entries of one service. */
-  forService(service: string): CatalogEntry[] {
-    return this.entries.filter((entry) => entry.service === service);
+function compile(uriTemplate: string): UriTemplate | undefined {
+  try {
+    return new UriTemplate(uriTemplate);
+  } catch {
+    return undefined; // a template the SDK cannot parse still lists; it just routes nothing
   }
 }

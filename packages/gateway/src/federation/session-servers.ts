@@ -1,25 +1,46 @@
-import { ProtocolError, Server } from '@modelcontextprotocol/server';
+import { ProtocolError, ProtocolErrorCode, Server, type ServerCapabilities, type ServerContext } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError, toRpcError } from '../errors.js';
-import type { Registry } from '../registry/registry.js';
-import { INSTRUCTIONS, SERVER_INFO, type Federation } from './federation.js';
+import type { ListKind, Registry } from '../registry/registry.js';
+import type { Downstream } from '../upstream/call-context.js';
+import type { RequestOptions } from '../upstream/connection.js';
+import { INSTRUCTIONS, LIST_METHODS, SERVER_INFO, type Federation } from './federation.js';
+import { SessionState, passesLevel } from './session-state.js';
+import { Subscriptions } from './subscriptions.js';
+
+/** Keeps every field the client sent back (sampling, elicitation and roots results). */
+const passthrough = z.looseObject({});
+
+/** Which client capability a relayed request needs. */
+const NEEDS: Record<string, 'sampling' | 'elicitation' | 'roots'> = {
+  'sampling/createMessage': 'sampling',
+  'elicitation/create': 'elicitation',
+  'roots/list': 'roots',
+};
 
 /**
- * Builds the SDK server of each client session and keeps track of the open ones, so
- * that a change of the federated catalog reaches every connected client as
- * `notifications/tools/list_changed`.
+ * Builds the SDK server of each client session and keeps track of the open ones: a change
+ * of the federated catalog reaches every connected client as `notifications/<kind>/
+ * list_changed`, resource updates reach their subscribers, and log messages the services
+ * send outside a call reach the clients that asked for logs (and may see that service).
  */
 export class SessionServers {
-  readonly #open = new Set<Server>();
-  readonly #unsubscribe: () => void;
+  readonly #open = new Set<SessionState>();
+  readonly #subscriptions: Subscriptions;
+  readonly #unsubscribe: (() => void)[];
 
   constructor(
     private readonly federation: Federation,
-    registry: Registry,
+    private readonly registry: Registry,
     private readonly logger: Logger,
   ) {
-    this.#unsubscribe = registry.onCatalogChange(() => this.#notifyToolsChanged());
+    this.#subscriptions = new Subscriptions(registry, logger);
+    this.#unsubscribe = [
+      registry.onCatalogChange((_catalog, changed) => this.#notifyListsChanged(changed)),
+      registry.onNotification((service, method, params) => this.#onServiceNotification(service, method, params)),
+    ];
   }
 
   get size(): number {
@@ -28,39 +49,120 @@ export class SessionServers {
 
   /** The factory the MCP endpoint calls for each new session. */
   create = (identity: GatewayIdentity): Server => {
-    const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: true } }, instructions: INSTRUCTIONS });
-    server.setRequestHandler('tools/list', () => this.federation.listTools(identity) as never);
-    server.setRequestHandler('tools/call', async (request, ctx) => {
-      const progressToken = request.params._meta?.progressToken;
-      try {
-        const result = await this.federation.callTool(identity, request.params as Record<string, unknown>, {
-          signal: ctx.mcpReq.signal,
-          ...(progressToken === undefined
-            ? {}
-            : {
-                // Progress from the service goes to this call's client, under the client's own token.
-                onprogress: (progress) =>
-                  void ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, ...progress } }).catch(() => undefined),
-              }),
-        });
-        return result as never;
-      } catch (error) {
-        throw asProtocolError(error, this.logger);
-      }
+    const capabilities = this.#capabilities();
+    const server = new Server(SERVER_INFO, { capabilities, instructions: INSTRUCTIONS });
+    const session = new SessionState(server, identity);
+    const federation = this.federation;
+
+    for (const method of LIST_METHODS) {
+      if (method.startsWith('prompts') && capabilities.prompts === undefined) continue;
+      if (method.startsWith('resources') && capabilities.resources === undefined) continue;
+      server.setRequestHandler(method, (request) => this.#answer(() => federation.list(method, identity, request.params)));
+    }
+    server.setRequestHandler('tools/call', (request, ctx) => this.#answer(() => federation.callTool(identity, request.params, this.#callOptions(session, ctx))));
+    if (capabilities.prompts !== undefined) {
+      server.setRequestHandler('prompts/get', (request, ctx) => this.#answer(() => federation.getPrompt(identity, request.params, this.#callOptions(session, ctx))));
+    }
+    if (capabilities.resources !== undefined) {
+      server.setRequestHandler('resources/read', (request, ctx) => this.#answer(() => federation.readResource(identity, request.params, this.#callOptions(session, ctx))));
+      server.setRequestHandler('resources/subscribe', (request) => this.#answer(() => this.#subscribe(session, request.params, true)));
+      server.setRequestHandler('resources/unsubscribe', (request) => this.#answer(() => this.#subscribe(session, request.params, false)));
+    }
+    if (capabilities.completions !== undefined) {
+      server.setRequestHandler('completion/complete', (request, ctx) => this.#answer(() => federation.complete(identity, request.params, this.#callOptions(session, ctx))));
+    }
+    server.setRequestHandler('logging/setLevel', (request) => {
+      session.logLevel = request.params.level;
+      return {};
     });
-    server.onclose = () => this.#open.delete(server);
-    this.#open.add(server);
+    server.onclose = () => {
+      this.#open.delete(session);
+      this.#subscriptions.forget(session.subscriber, session.subscribed.values());
+    };
+    this.#open.add(session);
     return server;
   };
 
-  #notifyToolsChanged(): void {
-    for (const server of this.#open) {
-      server.sendToolListChanged().catch(() => undefined);
+  /** What this gateway can do now: tools and logging always; the rest when some service has it. */
+  #capabilities(): ServerCapabilities {
+    const { catalog } = this.registry;
+    const live = this.registry.list().flatMap((service) => service.connection.capabilities ?? []);
+    return {
+      tools: { listChanged: true },
+      logging: {},
+      ...(catalog.prompts.items.length > 0 || live.some((c) => c.prompts !== undefined) ? { prompts: { listChanged: true } } : {}),
+      ...(catalog.resources.items.length > 0 || catalog.resourceTemplates.items.length > 0 || live.some((c) => c.resources !== undefined)
+        ? { resources: { subscribe: true, listChanged: true } }
+        : {}),
+      ...(live.some((c) => c.completions !== undefined) ? { completions: {} } : {}),
+    };
+  }
+
+  /** Options for a call forwarded on behalf of this session: cancellation, progress and relays go to it. */
+  #callOptions(session: SessionState, ctx: ServerContext): RequestOptions {
+    const progressToken = ctx.mcpReq._meta?.progressToken;
+    const downstream: Downstream = {
+      request: async (method, params) => {
+        const needed = NEEDS[method];
+        if (needed !== undefined && session.server.getClientCapabilities()?.[needed] === undefined) {
+          if (method === 'roots/list') return { roots: [] };
+          throw new ProtocolError(ProtocolErrorCode.InvalidRequest, `The client of this call does not support ${method}`);
+        }
+        return ctx.mcpReq.send({ method, ...(params === undefined ? {} : { params }) } as never, passthrough, { signal: ctx.mcpReq.signal }) as Promise<Record<string, unknown>>;
+      },
+      notify: async (method, params) => {
+        if (method === 'notifications/message' && !passesLevel(params?.['level'], session.logLevel)) return;
+        await ctx.mcpReq.notify({ method, ...(params === undefined ? {} : { params }) } as never);
+      },
+    };
+    return {
+      signal: ctx.mcpReq.signal,
+      downstream,
+      ...(progressToken === undefined
+        ? {}
+        : {
+            // Progress from the service goes to this call's client, under the client's own token.
+            onprogress: (progress) => void ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, ...progress } }).catch(() => undefined),
+          }),
+    };
+  }
+
+  async #subscribe(session: SessionState, params: Record<string, unknown> | undefined, on: boolean): Promise<Record<string, unknown>> {
+    const method = on ? 'resources/subscribe' : 'resources/unsubscribe';
+    const { uri, target } = this.federation.resolveResource(session.identity, params, method);
+    const entry = { service: target.service, upstreamUri: target.upstreamName };
+    if (on) {
+      await this.#subscriptions.subscribe(entry.service, entry.upstreamUri, session.subscriber, uri);
+      session.subscribed.set(uri, entry);
+    } else {
+      session.subscribed.delete(uri);
+      await this.#subscriptions.unsubscribe(entry.service, entry.upstreamUri, session.subscriber);
+    }
+    return {};
+  }
+
+  async #answer(work: () => Promise<Record<string, unknown>> | Record<string, unknown>): Promise<never> {
+    try {
+      return (await work()) as never;
+    } catch (error) {
+      throw asProtocolError(error, this.logger);
+    }
+  }
+
+  #notifyListsChanged(changed: ReadonlySet<ListKind>): void {
+    for (const session of this.#open) session.listsChanged(changed);
+  }
+
+  #onServiceNotification(service: string, method: string, params: Record<string, unknown>): void {
+    if (method === 'notifications/resources/updated' && typeof params['uri'] === 'string') {
+      this.#subscriptions.updated(service, params['uri']);
+    } else if (method === 'notifications/message') {
+      for (const session of this.#open) session.log(service, params);
     }
   }
 
   close(): void {
-    this.#unsubscribe();
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#open.clear();
   }
 }
@@ -68,6 +170,6 @@ export class SessionServers {
 function asProtocolError(error: unknown, logger: Logger): unknown {
   if (error instanceof Error && error.name === 'AbortError') return error;
   const rpc = toRpcError(error);
-  if (rpc.code === -32603 && !(error instanceof GatewayError)) logger.error({ err: error }, 'tools/call failed');
+  if (rpc.code === -32603 && !(error instanceof GatewayError)) logger.error({ err: error }, 'request failed');
   return new ProtocolError(rpc.code, rpc.message, rpc.data);
 }

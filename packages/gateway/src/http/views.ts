@@ -2,10 +2,12 @@ import { Registry, type ManagedService } from '../registry/registry.js';
 import type { Catalog } from '../federation/catalog.js';
 import { redactCredential } from '../upstream/credentials.js';
 
-/** How `/services` shows one service: state, tools as exposed and as named upstream, no secrets. */
+/** How `/services` shows one service: state, tools (prompts, resources) as exposed and as named upstream, no secrets. */
 export function serviceView(service: ManagedService, catalog: Catalog) {
   const { record, connection } = service;
-  const origin = Registry.toolsOf(service).origin;
+  const origin = Registry.listingsOf(service).origin;
+  const entries = catalog.forService(record.name);
+  const names = (list: readonly { exposedName: string; upstreamName: string }[]) => list.map((entry) => ({ name: entry.exposedName, upstreamName: entry.upstreamName }));
   return {
     name: record.name,
     url: record.url,
@@ -16,7 +18,10 @@ export function serviceView(service: ManagedService, catalog: Catalog) {
     lastError: connection.lastError ?? null,
     lastSeenAt: connection.lastSeenAt ?? null,
     toolsFrom: origin,
-    tools: catalog.forService(record.name).map((entry) => ({ name: entry.exposedName, upstreamName: entry.upstreamName })),
+    tools: names(entries.tools),
+    prompts: names(entries.prompts),
+    resources: names(entries.resources),
+    resourceTemplates: names(entries.resourceTemplates),
     clashes: catalog.clashes.filter((clash) => clash.service === record.name || clash.owner === record.name),
     credential: redactCredential(record.credential),
     createdAt: record.createdAt,
@@ -27,5 +32,5 @@ export function serviceView(service: ManagedService, catalog: Catalog) {
 /** The short per-service status `/health` reports. */
 export function healthView(service: ManagedService) {
   const { status, statusChangedAt, lastError } = service.connection;
-  return { status, since: statusChangedAt, ...(lastError === undefined ? {} : { reason: lastError }), tools: Registry.toolsOf(service).tools.length };
+  return { status, since: statusChangedAt, ...(lastError === undefined ? {} : { reason: lastError }), tools: Registry.listingsOf(service).listings.tools.length };
 }

@@ -1,7 +1,6 @@
-import type { Tool } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
-import { Catalog, type ServiceTools } from '../federation/catalog.js';
+import { Catalog, EMPTY_LISTINGS, type Listings, type ServiceListings } from '../federation/catalog.js';
 import { UpstreamConnection, type UpstreamLimits } from '../upstream/connection.js';
 import type { CatalogSnapshot, CredentialSpec, RegistryStore, ServiceRecord } from './types.js';
 
@@ -9,7 +8,7 @@ import type { CatalogSnapshot, CredentialSpec, RegistryStore, ServiceRecord } fr
 export interface ManagedService {
   readonly record: ServiceRecord;
   readonly connection: UpstreamConnection;
-  /** The last catalog seen (this run or a previous one), used while the service is away. */
+  /** The last listings seen (this run or a previous one), used while the service is away. */
   snapshot: CatalogSnapshot | undefined;
 }
 
@@ -29,7 +28,11 @@ export interface RegistrationInput {
   credential: CredentialSpec;
 }
 
-export type CatalogListener = (catalog: Catalog) => void;
+/** The lists a client can be told have changed (`notifications/<kind>/list_changed`). */
+export type ListKind = 'tools' | 'prompts' | 'resources';
+export type CatalogListener = (catalog: Catalog, changed: ReadonlySet<ListKind>) => void;
+/** A notification a service sent outside any call (resource updates, log messages). */
+export type NotificationListener = (service: string, method: string, params: Record<string, unknown>) => void;
 
 /**
  * Owns the federated services and the catalog built from them. The catalog is rebuilt
@@ -40,8 +43,9 @@ export class Registry {
   readonly #options: RegistryOptions;
   readonly #services = new Map<string, ManagedService>();
   readonly #listeners = new Set<CatalogListener>();
+  readonly #notificationListeners = new Set<NotificationListener>();
   #catalog = Catalog.empty;
-  #signature = '';
+  #signatures: Record<ListKind, string> = { tools: '', prompts: '', resources: '' };
 
   constructor(options: RegistryOptions) {
     this.#options = options;
@@ -78,6 +82,12 @@ export class Registry {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Calls `listener` for every notification a service sends outside a call. Returns an unsubscribe. */
+  onNotification(listener: NotificationListener): () => void {
+    this.#notificationListeners.add(listener);
+    return () => this.#notificationListeners.delete(listener);
+  }
+
   /**
    * Registers a service at runtime: connects and lists its tools first, and keeps it only
    * if that works, so a registration either fully succeeds or leaves nothing behind.
@@ -110,9 +120,9 @@ export class Registry {
     }
     const service: ManagedService = { record, connection, snapshot: undefined };
     this.#services.set(record.name, service);
-    this.#onTools(service, connection.tools ?? []);
+    this.#onListings(service, connection.listings ?? EMPTY_LISTINGS);
     connection.start(); // keeps it connected from now on
-    this.#options.logger.info({ service: record.name, url: record.url, tools: connection.tools?.length ?? 0 }, `registered service "${record.name}"`);
+    this.#options.logger.info({ service: record.name, url: record.url, tools: connection.listings?.tools.length ?? 0 }, `registered service "${record.name}"`);
     return service;
   }
 
@@ -142,7 +152,7 @@ export class Registry {
     }
     const service: ManagedService = { record, connection, snapshot: current.snapshot };
     this.#services.set(name, service); // same key: federation order is kept
-    this.#onTools(service, connection.tools ?? []);
+    this.#onListings(service, connection.listings ?? EMPTY_LISTINGS);
     connection.start();
     await current.connection.close();
     this.#options.logger.info({ service: name, url: record.url }, `updated service "${name}"`);
@@ -181,19 +191,23 @@ export class Registry {
       gatewayToken: this.#options.gatewayToken,
       logger: this.#options.logger,
       ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
-      onTools: (tools) => {
+      onListings: (listings) => {
         const service = this.#services.get(record.name);
-        if (service?.connection === connection) this.#onTools(service, tools);
+        if (service?.connection === connection) this.#onListings(service, listings);
       },
       onStatus: () => {
         if (this.#services.get(record.name)?.connection === connection) this.#rebuild();
+      },
+      onNotification: (method, params) => {
+        if (this.#services.get(record.name)?.connection !== connection) return;
+        for (const listener of this.#notificationListeners) listener(record.name, method, params);
       },
     });
     return connection;
   }
 
-  #onTools(service: ManagedService, tools: Tool[]): void {
-    const snapshot: CatalogSnapshot = { service: service.record.name, tools, seenAt: new Date().toISOString() };
+  #onListings(service: ManagedService, listings: Listings): void {
+    const snapshot: CatalogSnapshot = { service: service.record.name, ...listings, seenAt: new Date().toISOString() };
     service.snapshot = snapshot;
     this.#options.store.putCatalog(snapshot).catch((error: unknown) => {
       this.#options.logger.error({ service: service.record.name, err: error }, 'could not save the service catalog');
@@ -201,26 +215,31 @@ export class Registry {
     this.#rebuild();
   }
 
-  /** The tools a service contributes now: live when up, else the last known, else configured fallbacks. */
-  static toolsOf(service: ManagedService): ServiceTools {
+  /** What a service contributes now: live when up, else the last known, else configured fallback tools. */
+  static listingsOf(service: ManagedService): ServiceListings {
     const { connection, snapshot, record } = service;
-    if ((connection.status === 'up' || connection.status === 'degraded') && connection.tools !== undefined) {
-      return { service: record.name, tools: connection.tools, origin: 'live' };
+    if ((connection.status === 'up' || connection.status === 'degraded') && connection.listings !== undefined) {
+      return { service: record.name, listings: connection.listings, origin: 'live' };
     }
-    return { service: record.name, tools: snapshot?.tools ?? record.fallbackTools ?? [], origin: 'fallback' };
+    const listings: Listings = snapshot ?? { ...EMPTY_LISTINGS, tools: record.fallbackTools ?? [] };
+    return { service: record.name, listings, origin: 'fallback' };
   }
 
   #rebuild(): void {
-    const catalog = Catalog.build(this.list().map((service) => Registry.toolsOf(service)));
-    const signature = JSON.stringify(catalog.tools);
-    const changed = signature !== this.#signature;
+    const catalog = Catalog.build(this.list().map((service) => Registry.listingsOf(service)));
+    const signatures = {
+      tools: JSON.stringify(catalog.tools.items),
+      prompts: JSON.stringify(catalog.prompts.items),
+      resources: JSON.stringify([catalog.resources.items, catalog.resourceTemplates.items]),
+    };
+    const changed = (Object.keys(signatures) as ListKind[]).filter((kind) => signatures[kind] !== this.#signatures[kind]);
     this.#catalog = catalog;
-    this.#signature = signature;
-    if (!changed) return;
+    this.#signatures = signatures;
+    if (changed.length === 0) return;
     for (const clash of catalog.clashes) {
-      this.#options.logger.warn(clash, `tool name clash: "${clash.name}" stays with "${clash.owner}"; "${clash.service}" exposes it as "${clash.exposedAs}"`);
+      this.#options.logger.warn(clash, `${clash.kind} name clash: "${clash.name}" stays with "${clash.owner}"; "${clash.service}" exposes it as "${clash.exposedAs}"`);
     }
-    for (const listener of this.#listeners) listener(catalog);
+    for (const listener of this.#listeners) listener(catalog, new Set(changed));
   }
 
   /** Closes every connection. */
@@ -228,6 +247,7 @@ export class Registry {
     const services = this.list();
     this.#services.clear();
     this.#listeners.clear();
+    this.#notificationListeners.clear();
     await Promise.allSettled(services.map((service) => service.connection.close()));
   }
 }

@@ -1,4 +1,5 @@
 import type { Tool } from '@modelcontextprotocol/server';
+import type { Listings } from '../federation/catalog.js';
 
 /**
  * How the gateway authenticates to one service. Secrets can be given literally or as
@@ -27,10 +28,9 @@ export interface ServiceRecord {
   updatedAt: string;
 }
 
-/** The last tool list seen from a service, kept as its fallback definition. */
-export interface CatalogSnapshot {
+/** The last listings seen from a service, kept as its fallback definitions. */
+export interface CatalogSnapshot extends Listings {
   service: string;
-  tools: Tool[];
   seenAt: string;
 }
 

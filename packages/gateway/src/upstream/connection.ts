@@ -1,12 +1,16 @@
-import { Client, StreamableHTTPClientTransport, type Tool } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, type ServerCapabilities } from '@modelcontextprotocol/client';
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
+import type { Listings } from '../federation/catalog.js';
 import type { CredentialSpec } from '../registry/types.js';
 import { ServiceBreaker, CircuitOpenError, type CircuitView } from './breaker.js';
 import { resolveCredential } from './credentials.js';
-import { limitedFetch, withRequestSignal } from './limited-fetch.js';
+import { currentCall, runInCall, type Downstream } from './call-context.js';
+import { limitedFetch } from './limited-fetch.js';
+import { listAll } from './listings.js';
+import { relayHandlers, UPSTREAM_CLIENT_CAPABILITIES } from './relay.js';
 import { Prober, checkHealthUrl, discoverHealthUrl } from './probe.js';
 import { classifyUpstreamError, describeCause, unavailable } from './errors.js';
 
@@ -33,9 +37,9 @@ export interface UpstreamLimits {
   breakerCooldownMs: number;
   /** Largest response the gateway reads from a service. */
   maxResponseBytes: number;
-  /** Tools kept from one service's list; the rest are dropped with a warning. */
-  maxTools: number;
-  /** Longest tool description kept; longer ones are cut with a warning. */
+  /** Items of one kind (tools, prompts, resources) kept from one service; the rest are dropped with a warning. */
+  maxListItems: number;
+  /** Longest description kept; longer ones are cut with a warning. */
   maxDescriptionChars: number;
 }
 
@@ -49,7 +53,7 @@ export const DEFAULT_LIMITS: UpstreamLimits = {
   breakerThreshold: 5,
   breakerCooldownMs: 10_000,
   maxResponseBytes: 16 * 1024 * 1024,
-  maxTools: 5_000,
+  maxListItems: 5_000,
   maxDescriptionChars: 16 * 1024,
 };
 
@@ -64,22 +68,26 @@ export interface UpstreamOptions {
   gatewayToken: string;
   logger: Logger;
   limits?: Partial<UpstreamLimits>;
-  /** Called with the live tool list after every (re)connect and every refresh. */
-  onTools: (tools: Tool[]) => void;
+  /** Called with the live listings after every (re)connect and every refresh. */
+  onListings: (listings: Listings) => void;
   /** Called on every status change. */
   onStatus: (status: UpstreamStatus) => void;
+  /** A notification from the service that is not about one call (resource updates, log messages). */
+  onNotification?: (method: string, params: Record<string, unknown>) => void;
 }
 
 export interface RequestOptions {
   signal?: AbortSignal;
   onprogress?: (progress: { progress: number; total?: number; message?: string }) => void;
+  /** The client on whose behalf the call runs; the service's requests during the call go there. */
+  downstream?: Downstream;
 }
 
 /** Keeps every field the service sent: a gateway must not drop what it does not know. */
 const passthrough = z.looseObject({});
-const toolPage = z.looseObject({ tools: z.array(z.looseObject({ name: z.string() })), nextCursor: z.string().optional() });
-const MAX_TOOL_PAGES = 100;
 const VERSION = '0.1.0';
+/** Notifications from a service that the gateway passes on to its own clients. */
+const FORWARDED_NOTIFICATIONS = ['notifications/resources/updated', 'notifications/message'] as const;
 
 /**
  * The gateway's connection to one service: an SDK Client over streamable HTTP, with the
@@ -94,8 +102,10 @@ export class UpstreamConnection {
   statusChangedAt = new Date().toISOString();
   lastError: string | undefined;
   lastSeenAt: string | undefined;
-  /** The live tools, once listed at least once by this connection. */
-  tools: Tool[] | undefined;
+  /** The live listings, once listed at least once by this connection. */
+  listings: Listings | undefined;
+  /** What the service said it can do, while connected. */
+  capabilities: ServerCapabilities | undefined;
 
   readonly #options: UpstreamOptions;
   readonly #limits: UpstreamLimits;
@@ -106,6 +116,8 @@ export class UpstreamConnection {
   #probeFailures = 0;
   #refreshTimer: NodeJS.Timeout | undefined;
   readonly #breaker: ServiceBreaker;
+  /** Clients of the calls in flight that can take relayed requests. */
+  readonly #callers = new Set<Downstream>();
 
   constructor(options: UpstreamOptions) {
     this.#options = options;
@@ -203,8 +215,11 @@ export class UpstreamConnection {
     // Aborted when the call ends without an answer (deadline, cancellation), so the HTTP
     // request to the service is closed too, not only cancelled at the MCP level.
     const abandoned = new AbortController();
+    const { downstream } = options;
+    const context = { signal: abandoned.signal, ...(downstream === undefined ? {} : { downstream }) };
+    if (downstream !== undefined) this.#callers.add(downstream);
     try {
-      const result = await withRequestSignal(abandoned.signal, () =>
+      const result = await runInCall(context, () =>
         client.request({ method, ...(params === undefined ? {} : { params }) } as never, passthrough, {
           timeout: this.#limits.requestMs,
           maxTotalTimeout: this.#limits.maxRequestMs,
@@ -219,19 +234,21 @@ export class UpstreamConnection {
       // Let the SDK send notifications/cancelled first; then drop the request itself.
       setImmediate(() => abandoned.abort());
       throw error;
+    } finally {
+      if (downstream !== undefined) this.#callers.delete(downstream);
     }
   }
 
-  /** Re-lists the tools (after `notifications/tools/list_changed`), debounced. */
+  /** Re-lists everything (after any `list_changed` notification), debounced. */
   scheduleRefresh(delayMs = 100): void {
     if (this.#refreshTimer !== undefined || this.closed) return;
     this.#refreshTimer = setTimeout(() => {
       this.#refreshTimer = undefined;
       const client = this.#client;
       if (client === undefined || this.closed) return;
-      this.#listTools(client).then(
-        (tools) => this.#publishTools(tools),
-        (error: unknown) => this.#options.logger.warn({ service: this.service, reason: describeCause(error) }, 'tool refresh failed'),
+      this.#listAll(client).then(
+        (listings) => this.#publish(listings),
+        (error: unknown) => this.#options.logger.warn({ service: this.service, reason: describeCause(error) }, 'catalog refresh failed'),
       );
     }, delayMs);
   }
@@ -239,25 +256,39 @@ export class UpstreamConnection {
   async #attempt(): Promise<void> {
     const credential = resolveCredential(this.#options.credential, this.#options.gatewayToken);
     if (!credential.ok) throw new Error(credential.message);
-    const client = new Client({ name: 'meshgate', version: VERSION }, { capabilities: {} });
+    const client = new Client({ name: 'meshgate', version: VERSION }, { capabilities: UPSTREAM_CLIENT_CAPABILITIES });
     const transport = new StreamableHTTPClientTransport(new URL(this.url), {
       requestInit: { headers: credential.headers },
       fetch: limitedFetch(this.#limits.maxResponseBytes),
     });
-    client.setNotificationHandler('notifications/tools/list_changed', () => this.scheduleRefresh());
+    for (const kind of ['tools', 'prompts', 'resources'] as const) {
+      client.setNotificationHandler(`notifications/${kind}/list_changed`, () => this.scheduleRefresh());
+    }
+    for (const method of FORWARDED_NOTIFICATIONS) {
+      client.setNotificationHandler(method, (notification) => {
+        const params = notification.params as Record<string, unknown>;
+        // A log message sent during a call goes to that call's client only.
+        const downstream = method === 'notifications/message' ? currentCall()?.downstream : undefined;
+        if (downstream !== undefined) void downstream.notify(method, params).catch(() => undefined);
+        else this.#options.onNotification?.(method, params);
+      });
+    }
+    const soleCaller = () => (this.#callers.size === 1 ? this.#callers.values().next().value : undefined);
+    for (const [method, handler] of relayHandlers(this.service, soleCaller)) client.setRequestHandler(method as never, handler as never);
     client.onerror = (error) => this.#options.logger.debug({ service: this.service, reason: describeCause(error) }, 'upstream transport error');
     try {
       await client.connect(transport, { timeout: this.#limits.connectMs });
-      const [tools, healthUrl] = await Promise.all([this.#listTools(client), discoverHealthUrl(this.url, this.#limits.connectMs)]);
+      const [listings, healthUrl] = await Promise.all([this.#listAll(client), discoverHealthUrl(this.url, this.#limits.connectMs)]);
       if (this.closed) throw new AbortError('connection closed');
       const previous = this.#client;
       this.#client = client;
+      this.capabilities = client.getServerCapabilities();
       if (previous !== undefined && previous !== client) void previous.close().catch(() => undefined);
       this.#probeFailures = 0;
       this.lastError = undefined;
       this.#settle();
       this.#seen();
-      this.#publishTools(tools);
+      this.#publish(listings);
       this.#startProbe(client, healthUrl);
     } catch (error) {
       await client.close().catch(() => undefined);
@@ -265,41 +296,14 @@ export class UpstreamConnection {
     }
   }
 
-  async #listTools(client: Client): Promise<Tool[]> {
-    const tools: Tool[] = [];
-    let cursor: string | undefined;
-    for (let page = 0; page < MAX_TOOL_PAGES; page += 1) {
-      const result = await client.request(
-        { method: 'tools/list', ...(cursor === undefined ? {} : { params: { cursor } }) } as never,
-        toolPage,
-        { timeout: this.#limits.connectMs },
-      );
-      tools.push(...(result.tools as Tool[]));
-      cursor = result.nextCursor;
-      if (cursor === undefined || tools.length > this.#limits.maxTools) return this.#capTools(tools);
-    }
-    this.#options.logger.warn({ service: this.service, pages: MAX_TOOL_PAGES }, `tool list of service "${this.service}" truncated: more than ${MAX_TOOL_PAGES} pages`);
-    return this.#capTools(tools);
+  #listAll(client: Client): Promise<Listings> {
+    const { connectMs, maxListItems, maxDescriptionChars } = this.#limits;
+    return listAll(client, this.service, { timeoutMs: connectMs, maxItems: maxListItems, maxDescriptionChars }, this.#options.logger);
   }
 
-  /** Keeps a hostile or broken service from flooding the catalog every client lists. */
-  #capTools(tools: Tool[]): Tool[] {
-    const { maxTools, maxDescriptionChars } = this.#limits;
-    const logger = this.#options.logger;
-    if (tools.length > maxTools) {
-      logger.warn({ service: this.service, listed: tools.length, kept: maxTools }, `service "${this.service}" lists more than ${maxTools} tools; the rest are dropped`);
-      tools = tools.slice(0, maxTools);
-    }
-    return tools.map((tool) => {
-      if (typeof tool.description !== 'string' || tool.description.length <= maxDescriptionChars) return tool;
-      logger.warn({ service: this.service, tool: tool.name, chars: tool.description.length, kept: maxDescriptionChars }, `description of tool "${tool.name}" of service "${this.service}" cut to ${maxDescriptionChars} characters`);
-      return { ...tool, description: `${tool.description.slice(0, maxDescriptionChars)}…` };
-    });
-  }
-
-  #publishTools(tools: Tool[]): void {
-    this.tools = tools;
-    this.#options.onTools(tools);
+  #publish(listings: Listings): void {
+    this.listings = listings;
+    this.#options.onListings(listings);
   }
 
   /** Marks the connection lost and starts reconnecting. */
@@ -312,7 +316,10 @@ export class UpstreamConnection {
   }
 
   async #dropClient(client: Client): Promise<void> {
-    if (this.#client === client) this.#client = undefined;
+    if (this.#client === client) {
+      this.#client = undefined;
+      this.capabilities = undefined;
+    }
     this.#prober.stop();
     await client.close().catch(() => undefined);
   }

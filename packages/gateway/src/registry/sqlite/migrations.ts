@@ -38,6 +38,13 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'prompts and resources in catalogs',
+    // One JSON object { prompts, resources, resourceTemplates }; NULL for rows written by
+    // version 1, which read back as empty lists.
+    up: `ALTER TABLE catalogs ADD COLUMN other_listings TEXT;`,
+  },
 ];
 
 /** The schema version this build of Meshgate writes and understands. */

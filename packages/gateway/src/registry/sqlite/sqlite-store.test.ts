@@ -45,6 +45,17 @@ function expectOpenError(reason: string, text: RegExp): StoreOpenError {
   throw new Error('open succeeded');
 }
 
+/** A catalog snapshot with only tools, plus whatever else is given. */
+const snap = (name: string, tools: CatalogSnapshot['tools'], seenAt: string, other: Partial<CatalogSnapshot> = {}): CatalogSnapshot => ({
+  service: name,
+  tools,
+  prompts: [],
+  resources: [],
+  resourceTemplates: [],
+  seenAt,
+  ...other,
+});
+
 describe('SqliteStore data', () => {
   it('round-trips services and catalogs, including credentials and JSON fields', async () => {
     const store = SqliteStore.open(path);
@@ -54,7 +65,14 @@ describe('SqliteStore data', () => {
       service('header', 3, { credential: { type: 'header', header: 'X-Api-Key', value: 'sécret "quoted"' }, fallbackTools: [] }),
     ];
     for (const record of records) await store.putService(record);
-    const snapshots: CatalogSnapshot[] = [{ service: 'bearer', tools: [tool], seenAt: at(9) }, { service: 'configured-only', tools: [], seenAt: at(8) }];
+    const snapshots: CatalogSnapshot[] = [
+      snap('bearer', [tool], at(9), {
+        prompts: [{ name: 'greet', arguments: [{ name: 'who', required: true }] }],
+        resources: [{ uri: 'test://a', name: 'a', mimeType: 'text/plain' }],
+        resourceTemplates: [{ uriTemplate: 'test://{id}', name: 'by id' }],
+      }),
+      snap('configured-only', [], at(8)),
+    ];
     for (const snapshot of snapshots) await store.putCatalog(snapshot);
     expect(await store.listServices()).toStrictEqual(records);
     expect(await store.listCatalogs()).toStrictEqual(snapshots);
@@ -72,10 +90,10 @@ describe('SqliteStore data', () => {
     const store = SqliteStore.open(path);
     await store.putService(service('a', 1, { fallbackTools: [tool] }));
     await store.putService(service('a', 1, { url: 'http://moved.test/mcp', updatedAt: at(5) }));
-    await store.putCatalog({ service: 'a', tools: [tool], seenAt: at(1) });
-    await store.putCatalog({ service: 'a', tools: [], seenAt: at(6) });
+    await store.putCatalog(snap('a', [tool], at(1)));
+    await store.putCatalog(snap('a', [], at(6)));
     expect(await store.listServices()).toStrictEqual([service('a', 1, { url: 'http://moved.test/mcp', updatedAt: at(5) })]);
-    expect(await store.listCatalogs()).toStrictEqual([{ service: 'a', tools: [], seenAt: at(6) }]);
+    expect(await store.listCatalogs()).toStrictEqual([snap('a', [], at(6))]);
     await store.close();
   });
 
@@ -83,7 +101,7 @@ describe('SqliteStore data', () => {
     const store = SqliteStore.open(path);
     for (const name of ['a', 'b']) {
       await store.putService(service(name, 1));
-      await store.putCatalog({ service: name, tools: [tool], seenAt: at(1) });
+      await store.putCatalog(snap(name, [tool], at(1)));
     }
     await store.deleteService('a');
     await store.deleteService('never-existed');
@@ -97,12 +115,12 @@ describe('SqliteStore data', () => {
     const logger = { info: (obj: object) => void logs.push(obj) };
     const first = SqliteStore.open(join(dir, 'nested', 'deeper', 'registry.sqlite'), logger);
     await first.putService(service('a', 1, { fallbackTools: [tool] }));
-    await first.putCatalog({ service: 'a', tools: [tool], seenAt: at(2) });
+    await first.putCatalog(snap('a', [tool], at(2)));
     await first.close();
     await first.close(); // idempotent
     const second = SqliteStore.open(join(dir, 'nested', 'deeper', 'registry.sqlite'), logger);
     expect(await second.listServices()).toStrictEqual([service('a', 1, { fallbackTools: [tool] })]);
-    expect(await second.listCatalogs()).toStrictEqual([{ service: 'a', tools: [tool], seenAt: at(2) }]);
+    expect(await second.listCatalogs()).toStrictEqual([snap('a', [tool], at(2))]);
     await second.close();
     expect(logs).toMatchObject([{ migratedFrom: 0, schemaVersion: SCHEMA_VERSION }, { migratedFrom: SCHEMA_VERSION, schemaVersion: SCHEMA_VERSION }]);
   });
@@ -114,11 +132,21 @@ describe('SqliteStore data', () => {
     await store.close();
   });
 
+  it('reads a catalog row written before prompts and resources were stored as empty lists of them', async () => {
+    const raw = new Database(path);
+    migrate(raw, MIGRATIONS.slice(0, 1));
+    raw.prepare("INSERT INTO catalogs (service, tools, seen_at) VALUES ('old', '[]', 'a')").run();
+    raw.close();
+    const store = SqliteStore.open(path);
+    expect(await store.listCatalogs()).toStrictEqual([snap('old', [], 'a')]);
+    await store.close();
+  });
+
   it('fails loudly, naming table and key, on a row whose JSON does not parse', async () => {
     createDatabase();
     const raw = new Database(path);
     raw.prepare("INSERT INTO services VALUES ('broken', 'http://x', 'registered', '{nope', NULL, 'a', 'a')").run();
-    raw.prepare("INSERT INTO catalogs VALUES ('torn', '[{', 'a')").run();
+    raw.prepare("INSERT INTO catalogs (service, tools, seen_at) VALUES ('torn', '[{', 'a')").run();
     raw.close();
     const store = SqliteStore.open(path);
     await expect(store.listServices()).rejects.toThrow(/services row 'broken': column credential is not valid JSON/);

@@ -4,6 +4,7 @@ import type { Tool } from '@modelcontextprotocol/server';
 import Database from 'better-sqlite3';
 import { GatewayError } from '../../errors.js';
 import type { CatalogSnapshot, CredentialSpec, RegistryStore, ServiceRecord } from '../types.js';
+import type { Listings } from '../../federation/catalog.js';
 import { migrate } from './migrations.js';
 
 /** Short, so that a database held by another process fails start-up quickly. */
@@ -66,8 +67,12 @@ interface ServiceRow {
 interface CatalogRow {
   service: string;
   tools: string;
+  other_listings: string | null;
   seen_at: string;
 }
+
+type OtherListings = Omit<Listings, 'tools'>;
+const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Parses one JSON column; a bad row is a loud error naming where it is, never skipped. */
 function parseColumn<T>(table: string, key: string, column: string, text: string, isShape: (value: unknown) => boolean): T {
@@ -172,10 +177,10 @@ export class SqliteStore implements RegistryStore {
       deleteCatalog.run(name);
       deleteService.run(name);
     });
-    this.#listCatalogs = db.prepare<[], CatalogRow>('SELECT service, tools, seen_at FROM catalogs ORDER BY rowid');
+    this.#listCatalogs = db.prepare<[], CatalogRow>('SELECT service, tools, other_listings, seen_at FROM catalogs ORDER BY rowid');
     this.#putCatalog = db.prepare<CatalogRow, unknown>(
-      `INSERT INTO catalogs (service, tools, seen_at) VALUES (@service, @tools, @seen_at)
-       ON CONFLICT (service) DO UPDATE SET tools = excluded.tools, seen_at = excluded.seen_at`,
+      `INSERT INTO catalogs (service, tools, other_listings, seen_at) VALUES (@service, @tools, @other_listings, @seen_at)
+       ON CONFLICT (service) DO UPDATE SET tools = excluded.tools, other_listings = excluded.other_listings, seen_at = excluded.seen_at`,
     );
   }
 
@@ -200,15 +205,27 @@ export class SqliteStore implements RegistryStore {
   }
 
   async listCatalogs(): Promise<CatalogSnapshot[]> {
-    return this.#listCatalogs.all().map((row) => ({
-      service: row.service,
-      tools: parseColumn<Tool[]>('catalogs', row.service, 'tools', row.tools, Array.isArray),
-      seenAt: row.seen_at,
-    }));
+    return this.#listCatalogs.all().map((row) => {
+      const other = row.other_listings === null ? undefined : parseColumn<Partial<OtherListings>>('catalogs', row.service, 'other_listings', row.other_listings, isObject);
+      return {
+        service: row.service,
+        tools: parseColumn<Tool[]>('catalogs', row.service, 'tools', row.tools, Array.isArray),
+        prompts: other?.prompts ?? [],
+        resources: other?.resources ?? [],
+        resourceTemplates: other?.resourceTemplates ?? [],
+        seenAt: row.seen_at,
+      };
+    });
   }
 
   async putCatalog(snapshot: CatalogSnapshot): Promise<void> {
-    this.#putCatalog.run({ service: snapshot.service, tools: JSON.stringify(snapshot.tools), seen_at: snapshot.seenAt });
+    const { prompts, resources, resourceTemplates } = snapshot;
+    this.#putCatalog.run({
+      service: snapshot.service,
+      tools: JSON.stringify(snapshot.tools),
+      other_listings: JSON.stringify({ prompts, resources, resourceTemplates } satisfies OtherListings),
+      seen_at: snapshot.seenAt,
+    });
   }
 
   /** Closes the database (checkpointing the WAL into the file). Safe to call twice. */

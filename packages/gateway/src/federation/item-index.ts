@@ -1,0 +1,99 @@
+import type { NamingScheme } from './naming.js';
+
+export type Origin = 'live' | 'fallback';
+
+/** The items of one kind that one service contributes, in federation order. */
+export interface ServiceItems<T> {
+  service: string;
+  items: readonly T[];
+  /** `live` when listed from the running service, `fallback` when from config or the last catalog seen. */
+  origin: Origin;
+}
+
+/** One federated item: how clients see it and where it goes. */
+export interface IndexEntry<T> {
+  exposedName: string;
+  service: string;
+  upstreamName: string;
+  origin: Origin;
+  /** The upstream definition under the exposed name; everything else untouched. */
+  item: T;
+}
+
+/** A name (or URI) two services both brought: who kept it, and what the newcomer got instead. */
+export interface NameClash {
+  name: string;
+  owner: string;
+  service: string;
+  exposedAs: string;
+}
+
+/**
+ * One kind of federated item (tools, prompts, resources or resource templates), built
+ * once whenever a service's listings change and read on every request. Resolution is
+ * exact: an exposed name, or any item's qualified form.
+ */
+export class ItemIndex<T> {
+  readonly items: readonly T[];
+  readonly #byExposed: Map<string, IndexEntry<T>>;
+  readonly #byQualified: Map<string, IndexEntry<T>>;
+
+  private constructor(
+    readonly entries: readonly IndexEntry<T>[],
+    readonly clashes: readonly NameClash[],
+    scheme: NamingScheme<T>,
+  ) {
+    this.items = entries.map((entry) => entry.item);
+    this.#byExposed = new Map(entries.map((entry) => [entry.exposedName, entry]));
+    this.#byQualified = new Map(entries.map((entry) => [scheme.qualify(entry.service, entry.upstreamName), entry]));
+  }
+
+  static empty<T>(scheme: NamingScheme<T>): ItemIndex<T> {
+    return new ItemIndex<T>([], [], scheme);
+  }
+
+  /**
+   * Merges the services' items in the order given (configured services first, then
+   * registration order): the first service to bring a name keeps it bare. A bare name
+   * that spells another service's qualified name is qualified too, so that the
+   * qualified form always means that service's item.
+   */
+  static build<T>(services: readonly ServiceItems<T>[], scheme: NamingScheme<T>): ItemIndex<T> {
+    const qualifiedNames = new Set<string>();
+    for (const { service, items } of services) for (const item of items) qualifiedNames.add(scheme.qualify(service, scheme.key(item)));
+
+    const entries: IndexEntry<T>[] = [];
+    const clashes: NameClash[] = [];
+    const owners = new Map<string, string>();
+    const seen = new Set<string>();
+    for (const { service, items, origin } of services) {
+      for (const item of items) {
+        const upstreamName = scheme.key(item);
+        const ownName = scheme.qualify(service, upstreamName);
+        if (seen.has(ownName)) continue; // a service listing one name twice: keep the first
+        seen.add(ownName);
+        const shadowed = qualifiedNames.has(upstreamName) && upstreamName !== ownName ? scheme.unqualify(upstreamName)?.service : undefined;
+        const owner = owners.get(upstreamName) ?? shadowed;
+        let exposedName = upstreamName;
+        if (owner === undefined) {
+          owners.set(upstreamName, service);
+        } else {
+          exposedName = ownName;
+          clashes.push({ name: upstreamName, owner, service, exposedAs: exposedName });
+        }
+        entries.push({ exposedName, service, upstreamName, origin, item: exposedName === upstreamName ? item : scheme.rename(item, exposedName) });
+      }
+    }
+    return new ItemIndex(entries, clashes, scheme);
+  }
+
+  /** Finds the item a client means by `name`: exposed first, then the qualified form. */
+  resolve(name: string): IndexEntry<T> | undefined {
+    return this.#byExposed.get(name) ?? this.#byQualified.get(name);
+  }
+
+  /** The entries of one service. */
+  forService(service: string): IndexEntry<T>[] {
+    return this.entries.filter((entry) => entry.service === service);
+  }
+}

@@ -1,0 +1,82 @@
+import type { Client } from '@modelcontextprotocol/client';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { EMPTY_LISTINGS, type Listings } from '../federation/catalog.js';
+
+export interface ListingLimits {
+  /** Deadline of one list request. */
+  timeoutMs: number;
+  /** Items of one kind kept from one service; the rest are dropped with a warning. */
+  maxItems: number;
+  /** Longest description kept; longer ones are cut with a warning. */
+  maxDescriptionChars: number;
+}
+
+const MAX_PAGES = 100;
+
+type ListKey = keyof Listings;
+const METHODS: Record<ListKey, string> = {
+  tools: 'tools/list',
+  prompts: 'prompts/list',
+  resources: 'resources/list',
+  resourceTemplates: 'resources/templates/list',
+};
+/** Keeps every field the service sent: a gateway must not drop what it does not know. */
+const pageSchemas = Object.fromEntries(
+  (Object.keys(METHODS) as ListKey[]).map((key) => [key, z.looseObject({ [key]: z.array(z.looseObject({})), nextCursor: z.string().optional() })]),
+) as unknown as Record<ListKey, z.ZodType<Record<string, unknown> & { nextCursor?: string }>>;
+
+/**
+ * Lists everything a service offers, as its capabilities say: tools, prompts, resources
+ * and resource templates, every page of each. Keeps a hostile or broken service from
+ * flooding the catalog every client lists: item counts and descriptions are capped.
+ */
+export async function listAll(client: Client, service: string, limits: ListingLimits, logger: Logger): Promise<Listings> {
+  const capabilities = client.getServerCapabilities() ?? {};
+  const wanted: ListKey[] = [
+    ...(capabilities.tools === undefined ? [] : (['tools'] as const)),
+    ...(capabilities.prompts === undefined ? [] : (['prompts'] as const)),
+    ...(capabilities.resources === undefined ? [] : (['resources', 'resourceTemplates'] as const)),
+  ];
+  const lists = await Promise.all(wanted.map((key) => listPaged(client, service, key, limits, logger)));
+  const listings: Listings = { ...EMPTY_LISTINGS };
+  wanted.forEach((key, index) => {
+    (listings as unknown as Record<ListKey, unknown[]>)[key] = lists[index] ?? [];
+  });
+  return listings;
+}
+
+async function listPaged(client: Client, service: string, key: ListKey, limits: ListingLimits, logger: Logger): Promise<unknown[]> {
+  const items: Record<string, unknown>[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; ; page += 1) {
+    if (page === MAX_PAGES) {
+      logger.warn({ service, list: key, pages: MAX_PAGES }, `${key} list of service "${service}" truncated: more than ${MAX_PAGES} pages`);
+      break;
+    }
+    const result = await client.request(
+      { method: METHODS[key], ...(cursor === undefined ? {} : { params: { cursor } }) } as never,
+      pageSchemas[key],
+      { timeout: limits.timeoutMs },
+    );
+    items.push(...(result[key] as Record<string, unknown>[]));
+    cursor = result.nextCursor;
+    if (cursor === undefined || items.length > limits.maxItems) break;
+  }
+  return cap(items, service, key, limits, logger);
+}
+
+function cap(items: Record<string, unknown>[], service: string, key: ListKey, limits: ListingLimits, logger: Logger): Record<string, unknown>[] {
+  const { maxItems, maxDescriptionChars } = limits;
+  if (items.length > maxItems) {
+    logger.warn({ service, list: key, listed: items.length, kept: maxItems }, `service "${service}" lists more than ${maxItems} ${key}; the rest are dropped`);
+    items = items.slice(0, maxItems);
+  }
+  return items.map((item) => {
+    const { description } = item;
+    if (typeof description !== 'string' || description.length <= maxDescriptionChars) return item;
+    const name = String(item['name'] ?? item['uri'] ?? item['uriTemplate']);
+    logger.warn({ service, list: key, item: name, chars: description.length, kept: maxDescriptionChars }, `description of ${key.replace(/s$/, '')} "${name}" of service "${service}" cut to ${maxDescriptionChars} characters`);
+    return { ...item, description: `${description.slice(0, maxDescriptionChars)}…` };
+  });
+}
