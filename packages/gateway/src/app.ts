@@ -28,10 +28,10 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     logger,
   });
   const auth = createGatewayAuth(config.auth, logger);
-  const app = createHttpApp({ registry, endpoint, auth, logger });
+  const app = createHttpApp({ registry, endpoint, auth, logger, security: config.security });
 
   await registry.start();
-  const server = await listen(app, { port: config.port, host: config.host });
+  const server = await listen(app, { port: config.port, host: config.host, ...config.security.server });
   logger.info({ url: `${server.url}/mcp`, services: config.services.map((s) => s.name), auth: describeAuth(config.auth) }, `mcp-gateway listening on ${config.host}:${server.port}`);
 
   return {

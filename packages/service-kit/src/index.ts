@@ -9,7 +9,9 @@ export {
   JSONRPC_METHOD_NOT_FOUND,
   JSONRPC_PARSE_ERROR,
   JSONRPC_SERVER_ERROR,
+  DEFAULT_MAX_JSON_DEPTH,
   checkJsonRpcMessage,
+  exceedsJsonDepth,
   jsonRpcError,
   parseJsonRpcMessage,
   type FramingResult,
@@ -22,6 +24,17 @@ export {
 export { REDACTED_PATHS, createLogger, type Logger, type LoggerConfig } from './logger.js';
 export { McpEndpoint, acceptsJsonOrStream, type ConnectableServer, type McpEndpointOptions, type SessionlessHandler } from './mcp-endpoint.js';
 export { runMcpService, type RunMcpServiceOptions } from './run.js';
-export { exitOnStartupError, listen, stopOnSignals, type ListenOptions, type RunningServer, type Stoppable } from './server.js';
+export {
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  MAX_HEADER_BYTES,
+  exitOnStartupError,
+  listen,
+  stopOnSignals,
+  type ListenOptions,
+  type RunningServer,
+  type Stoppable,
+} from './server.js';
 export { ToolServerFactory, defineTool, type ToolDefinition, type ToolOutcome } from './tool-server.js';
 export { serviceConfigFromEnv, startMcpService, type McpServiceOptions, type RunningService, type ServiceConfig } from './service.js';

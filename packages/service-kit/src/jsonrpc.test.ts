@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JSONRPC_INVALID_REQUEST, JSONRPC_PARSE_ERROR, jsonRpcError, parseJsonRpcMessage } from './jsonrpc.js';
+import { JSONRPC_INVALID_REQUEST, JSONRPC_PARSE_ERROR, exceedsJsonDepth, jsonRpcError, parseJsonRpcMessage } from './jsonrpc.js';
 
 describe('parseJsonRpcMessage', () => {
   it('answers a body that is not JSON with parse error -32700 and id null', () => {
@@ -61,5 +61,27 @@ describe('jsonRpcError', () => {
       error: { code: -32603, message: 'Internal error' },
     });
     expect(jsonRpcError(null, -32602, 'bad', { field: 'id' }).error).toEqual({ code: -32602, message: 'bad', data: { field: 'id' } });
+  });
+});
+
+describe('exceedsJsonDepth', () => {
+  it.each([
+    ['flat object', '{"a":1}', 1, false],
+    ['exactly at the limit', '[[[]]]', 3, false],
+    ['one past the limit', '[[[[]]]]', 3, true],
+    ['brackets inside strings do not count', '{"a":"[[[[[[{{{{"}', 1, false],
+    ['escaped quotes keep the string open', '{"a":"\\"[[[[["}', 1, false],
+    ['siblings do not add up', '[[],[],[],[]]', 2, false],
+  ])('%s', (_what, text, max, expected) => {
+    expect(exceedsJsonDepth(text, max)).toBe(expected);
+  });
+
+  it('rejects a million levels quickly, before any parse', () => {
+    const text = '['.repeat(1_000_000) + ']'.repeat(1_000_000);
+    const started = performance.now();
+    const result = parseJsonRpcMessage(text);
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(result).toMatchObject({ ok: false, code: JSONRPC_PARSE_ERROR, id: null });
+    expect(result.ok || result.message).toMatch(/deeper than 128/);
   });
 });

@@ -42,8 +42,44 @@ function isId(value: unknown): value is JsonRpcId {
   return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
 }
 
+/**
+ * Deepest JSON nesting accepted in a request body. Tool arguments rarely pass a dozen
+ * levels; anything near this is an attack on a recursive consumer (JSON.stringify, schema
+ * validators), whose stack would overflow somewhere far from here.
+ */
+export const DEFAULT_MAX_JSON_DEPTH = 128;
+
+/**
+ * True when `text` nests arrays or objects deeper than `maxDepth`. One linear pass with no
+ * recursion and no allocation, run before JSON.parse: it stops at the first bracket past
+ * the limit, so a body of a million `[` costs microseconds, not a parse. Brackets inside
+ * strings do not count. It does not validate JSON; JSON.parse does that next.
+ */
+export function exceedsJsonDepth(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i += 1; // backslash: skip the escaped character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) {
+      inString = true;
+    } else if (ch === 0x5b || ch === 0x7b) {
+      depth += 1;
+      if (depth > maxDepth) return true;
+    } else if (ch === 0x5d || ch === 0x7d) {
+      depth -= 1;
+    }
+  }
+  return false;
+}
+
 /** Parses one JSON-RPC message from a request body and checks its framing. */
-export function parseJsonRpcMessage(body: string): FramingResult {
+export function parseJsonRpcMessage(body: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): FramingResult {
+  if (exceedsJsonDepth(body, maxDepth)) {
+    return { ok: false, code: JSONRPC_PARSE_ERROR, message: `Parse error: JSON nested deeper than ${maxDepth} levels`, id: null };
+  }
   let value: unknown;
   try {
     value = JSON.parse(body);

@@ -7,13 +7,22 @@ import type { Logger } from 'pino';
 export interface ListenOptions {
   port: number;
   host: string;
-  /** Slow-header clients are cut off after this (slowloris). */
+  /** Slow-header clients (slowloris) and idle fresh connections are cut off after this. */
   headersTimeoutMs?: number;
+  /** The whole request, body included, must arrive within this (slow POST bodies). Responses are not limited. */
+  requestTimeoutMs?: number;
   /** Idle keep-alive sockets are closed after this. */
   keepAliveTimeoutMs?: number;
-  /** Open connections beyond this are refused. */
+  /** Open connections beyond this are closed as soon as they are accepted. */
   maxConnections?: number;
 }
+
+/** Header block limit: node answers 431 past it. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** 9 s plus the 0.5 s check interval below: a slow-header client is gone within 10 s. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 9_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 export interface RunningServer {
   /** The port actually bound (useful with port 0). */
@@ -27,12 +36,15 @@ export interface RunningServer {
 export async function listen(app: Hono<any>, options: ListenOptions): Promise<RunningServer> {
   const server = createAdaptorServer({
     fetch: app.fetch,
-    serverOptions: { maxHeaderSize: 16 * 1024 },
+    // node checks header and request deadlines on this interval (30 s by default, which
+    // would let a slowloris client hold a socket for up to 40 s).
+    serverOptions: { maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 500 },
   }) as HttpServer;
-  server.headersTimeout = options.headersTimeoutMs ?? 10_000;
-  server.requestTimeout = 0; // MCP SSE streams are long-lived; handlers bound their own work.
+  server.headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  // Covers receiving the request only: long-lived SSE responses are unaffected.
+  server.requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 65_000;
-  if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
+  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

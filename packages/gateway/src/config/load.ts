@@ -6,6 +6,7 @@ import { resolveAuth } from './auth.js';
 import { configFileSchema, envSchema, toCredentialSpec, type ConfigFile, type ConfiguredService, type EnvConfig } from './schema.js';
 import type { Tool } from '@modelcontextprotocol/server';
 import { SEED_FALLBACK_TOOLS } from './seed-fallbacks.js';
+import { securityConfig, type SecurityConfig } from '../security/config.js';
 
 /** Everything the gateway needs to start, resolved from the environment and the config file. */
 export interface GatewayConfig {
@@ -20,6 +21,8 @@ export interface GatewayConfig {
   limits: Partial<UpstreamLimits>;
   /** Who may call the gateway: static tokens, JWTs, the resource URL. */
   auth: AuthConfig;
+  /** Origin and Host checks, SSRF policy, rate and socket limits. */
+  security: SecurityConfig;
 }
 
 /** A configuration mistake, worded for the person who made it. */
@@ -48,6 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     services: file === undefined ? defaultServices(values, present) : servicesFromFile(file.data, file.path),
     auth: auth.value,
     dbPath: values.MESHGATE_DB_PATH,
+    security: perimeter(values),
     limits: {
       requestMs: values.MESHGATE_UPSTREAM_TIMEOUT_MS,
       maxRequestMs: values.MESHGATE_UPSTREAM_MAX_TIMEOUT_MS,
@@ -61,6 +65,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       maxDescriptionChars: values.MESHGATE_MAX_DESCRIPTION_CHARS,
     },
   };
+}
+
+/** The perimeter settings; a malformed list is a ConfigError naming the variable. */
+function perimeter(values: EnvConfig): SecurityConfig {
+  try {
+    return securityConfig(values);
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 /** The seed's two services; each gets its own token variable, falling back to the shared one. */

@@ -1,5 +1,5 @@
 import type { Tool } from '@modelcontextprotocol/server';
-import { DEFAULT_BEARER_TOKEN } from '@meshgate/service-kit';
+import { DEFAULT_BEARER_TOKEN, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS } from '@meshgate/service-kit';
 import { z } from 'zod';
 import { AUTH_ENV_VARS, authEnvShape, tokenInput } from './auth.js';
 import { SERVICE_NAME_PATTERN } from '../federation/naming.js';
@@ -31,6 +31,13 @@ export const ENV_VARS = {
   MESHGATE_MAX_RESPONSE_BYTES: { default: '16777216', description: 'Largest answer read from a service' },
   MESHGATE_MAX_TOOLS_PER_SERVICE: { default: '5000', description: 'Tools kept from one service; more are dropped with a warning' },
   MESHGATE_MAX_DESCRIPTION_CHARS: { default: '16384', description: 'Longest tool description kept; longer ones are cut with a warning' },
+  MESHGATE_ALLOWED_ORIGINS: { default: '(pages on localhost, 127.0.0.1, [::1])', description: 'Browser origins allowed on /mcp and the admin API, comma-separated, or `*`; others get 403' },
+  MESHGATE_ALLOWED_HOSTS: { default: '(loopback names if HOST is loopback, else any)', description: 'Host header values accepted (name or name:port), comma-separated, or `*`; others get 403' },
+  MESHGATE_ALLOW_PRIVATE_NETWORKS: { default: 'true', description: 'Registrations may point at loopback and private networks; link-local and cloud metadata are always refused' },
+  MESHGATE_RATE_LIMIT_PER_MINUTE: { default: '0 (off)', description: 'Requests per minute per token on /mcp and the admin API; over it, 429 with Retry-After' },
+  MESHGATE_MAX_CONNECTIONS: { default: '10000', description: 'Open client connections; more are closed on accept' },
+  MESHGATE_HEADERS_TIMEOUT_MS: { default: '9000', description: 'Deadline for a client to send its request headers (slowloris)' },
+  MESHGATE_REQUEST_TIMEOUT_MS: { default: '30000', description: 'Deadline for a client to send its whole request, body included' },
   LOG_LEVEL: { default: 'info', description: 'pino level: trace, debug, info, warn, error, fatal' },
   LOG_FORMAT: { default: '(pretty on a TTY, else json)', description: '`pretty` or `json`' },
 } as const;
@@ -103,6 +110,13 @@ export const envSchema = z.object({
   MESHGATE_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
   MESHGATE_MAX_TOOLS_PER_SERVICE: z.coerce.number().int().min(1).default(5_000),
   MESHGATE_MAX_DESCRIPTION_CHARS: z.coerce.number().int().min(64).default(16 * 1024),
+  MESHGATE_ALLOWED_ORIGINS: z.string().optional(),
+  MESHGATE_ALLOWED_HOSTS: z.string().optional(),
+  MESHGATE_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(true),
+  MESHGATE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(0),
+  MESHGATE_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(DEFAULT_MAX_CONNECTIONS),
+  MESHGATE_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(DEFAULT_HEADERS_TIMEOUT_MS),
+  MESHGATE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(DEFAULT_REQUEST_TIMEOUT_MS),
 });
 export type EnvConfig = z.infer<typeof envSchema>;
 

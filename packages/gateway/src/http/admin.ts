@@ -1,4 +1,4 @@
-import { readBodyLimited, type AuthVariables } from '@meshgate/service-kit';
+import { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth, readBodyLimited, type AuthVariables } from '@meshgate/service-kit';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { GatewayIdentity, Role } from '../auth/tokens.js';
@@ -62,6 +62,7 @@ async function readJson(request: Request): Promise<unknown> {
   const body = await readBodyLimited(request, MAX_ADMIN_BODY);
   if (!body.ok) throw new GatewayError('invalid_body', body.message);
   if (body.text.trim() === '') throw new GatewayError('invalid_body', 'The body is empty; send JSON like {"name":"my-service","url":"http://host:3000"}');
+  if (exceedsJsonDepth(body.text, DEFAULT_MAX_JSON_DEPTH)) throw new GatewayError('invalid_body', `The body nests deeper than ${DEFAULT_MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(body.text);
   } catch {
@@ -69,9 +70,20 @@ async function readJson(request: Request): Promise<unknown> {
   }
 }
 
+export interface AdminRouteOptions {
+  /** Refuses a service URL the gateway must not call (throws `invalid_url`). */
+  checkUrl?: (url: string) => Promise<void>;
+}
+
 /** `/register` and `/services`: the registry over HTTP. Auth runs before these routes. */
-export function adminRoutes(registry: Registry): Hono<Env> {
+export function adminRoutes(registry: Registry, options: AdminRouteOptions = {}): Hono<Env> {
   const app = new Hono<Env>();
+  // The SSRF guard: where a registration may make the gateway connect.
+  const target = async (url: string): Promise<string> => {
+    const endpoint = endpointUrl(url);
+    await options.checkUrl?.(endpoint);
+    return endpoint;
+  };
 
   app.post('/register', requireRole('admin'), async (c) => {
     const parsed = registration.safeParse(await readJson(c.req.raw));
@@ -79,7 +91,7 @@ export function adminRoutes(registry: Registry): Hono<Env> {
     const { name, url, credential } = parsed.data;
     const service = await registry.register({
       name,
-      url: endpointUrl(url),
+      url: await target(url),
       credential: credential === undefined ? { type: 'gateway' } : toCredentialSpec(credential),
     });
     return c.json(serviceView(service, registry.catalog), 201);
@@ -101,7 +113,7 @@ export function adminRoutes(registry: Registry): Hono<Env> {
     if (!parsed.success) throw new GatewayError('invalid_body', `Invalid update: ${describeIssues(parsed.error)}`);
     const { url, credential } = parsed.data;
     const service = await registry.update(c.req.param('name'), {
-      ...(url === undefined ? {} : { url: endpointUrl(url) }),
+      ...(url === undefined ? {} : { url: await target(url) }),
       ...(credential === undefined ? {} : { credential: toCredentialSpec(credential) }),
     });
     return c.json(serviceView(service, registry.catalog));

@@ -8,16 +8,18 @@ import type { Registry } from '../registry/registry.js';
 import { adminRoutes } from './admin.js';
 import { adminApiAuth, mcpAuth, mountProtectedResourceMetadata } from './authorization.js';
 import { healthView } from './views.js';
+import { createPerimeter, type SecurityConfig } from '../security/index.js';
 
 export interface HttpDeps {
   registry: Registry;
   endpoint: McpEndpoint<GatewayIdentity>;
   auth: GatewayAuth;
   logger: Logger;
+  security: SecurityConfig;
 }
 
 /** The gateway's HTTP surface: `/health` (open), `/mcp`, `/register`, `/services` (Bearer). */
-export function createHttpApp({ registry, endpoint, auth, logger }: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
+export function createHttpApp({ registry, endpoint, auth, logger, security }: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
   const app = new Hono<{ Variables: AuthVariables<GatewayIdentity> }>();
 
   mountHealth(app, 'mcp-gateway', () => ({
@@ -27,14 +29,16 @@ export function createHttpApp({ registry, endpoint, auth, logger }: HttpDeps): H
   }));
 
   mountProtectedResourceMetadata(app, auth);
+  // Perimeter order: Origin/Host (403) before authentication (401), rate limit (429) after it.
+  const perimeter = createPerimeter(security);
+  app.use('/mcp', perimeter.guard('jsonrpc'));
   app.use('/mcp', mcpAuth(auth));
+  app.use('/mcp', perimeter.limit('jsonrpc'));
   app.all('/mcp', (c) => endpoint.handle(c.req.raw, c.get('identity')));
 
   const rest = adminApiAuth(auth);
-  app.use('/register', rest);
-  app.use('/services', rest);
-  app.use('/services/*', rest);
-  app.route('/', adminRoutes(registry));
+  for (const path of ['/register', '/services', '/services/*']) app.use(path, perimeter.guard('rest'), rest, perimeter.limit('rest'));
+  app.route('/', adminRoutes(registry, { checkUrl: perimeter.checkUrl }));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error) => {

@@ -1,0 +1,54 @@
+/**
+ * Per-identity rate limits: one fixed one-minute window per token name, in memory (one
+ * gateway process; replicas would each allow the budget, and a shared store plugs in
+ * through rate-limiter-flexible's other backends). Keyed by the authenticated identity, so
+ * it runs after authentication and a caller cannot dodge it by changing address.
+ */
+import type { Identity, AuthVariables } from '@meshgate/service-kit';
+import type { MiddlewareHandler } from 'hono';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { GatewayError } from '../errors.js';
+import { errorReply, type ErrorFormat } from './reply.js';
+
+export type RateVerdict = { ok: true } | { ok: false; retryAfterSeconds: number };
+
+/** Counts requests per key against a per-minute budget. */
+export class TokenRateLimiter {
+  readonly #limiter: RateLimiterMemory;
+
+  constructor(readonly perMinute: number) {
+    if (!Number.isInteger(perMinute) || perMinute < 1) throw new RangeError('perMinute must be a positive integer');
+    this.#limiter = new RateLimiterMemory({ points: perMinute, duration: 60 });
+  }
+
+  /** Takes one request from `key`'s budget. */
+  async take(key: string): Promise<RateVerdict> {
+    try {
+      await this.#limiter.consume(key);
+      return { ok: true };
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
+      throw rejection;
+    }
+  }
+}
+
+export interface RateLimitOptions {
+  limiter: TokenRateLimiter;
+  format?: ErrorFormat;
+}
+
+/** Hono middleware answering 429 with `Retry-After` once the caller's identity is over budget. */
+export function rateLimit<I extends Identity>({ limiter, format = 'rest' }: RateLimitOptions): MiddlewareHandler<{ Variables: AuthVariables<I> }> {
+  return async function rateLimitMiddleware(c, next) {
+    const verdict = await limiter.take(c.get('identity').name);
+    if (!verdict.ok) {
+      const error = new GatewayError(
+        'rate_limited',
+        `Too many requests: this token may send ${limiter.perMinute} per minute; retry in ${verdict.retryAfterSeconds} s`,
+      );
+      return errorReply(error, format, { 'retry-after': String(verdict.retryAfterSeconds) });
+    }
+    await next();
+  };
+}
