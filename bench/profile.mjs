@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * npm run bench:profile [-- --seconds N] [-- --workload call|list]
+ * npm run bench:profile [-- --seconds N] [-- --workload call|list] [-- --connections C]
  *
  * Starts the benchmark mesh with the gateway under `node --cpu-prof`, drives sessionless
  * tools/call at c=32 (or tools/list over 1,000 tools), stops the gateway so it writes
@@ -20,7 +20,9 @@ const option = (name, fallback) => {
 const seconds = Number(option('seconds', '15'));
 const workload = option('workload', 'call');
 const outDir = process.env.BENCH_OUT_DIR ?? join(REPO_ROOT, 'bench/results');
-const profileDir = join(outDir, `cpuprofile-${workload}`);
+const connections = Number(option('connections', workload === 'list' ? '1' : '32'));
+const label = `${workload}-c${connections}`;
+const profileDir = join(outDir, `cpuprofile-${label}`);
 rmSync(profileDir, { recursive: true, force: true });
 mkdirSync(profileDir, { recursive: true });
 
@@ -28,7 +30,6 @@ const log = (message) => console.log(`[profile] ${message}`);
 const pinning = choosePinning(!argv.includes('--no-pin'));
 const mesh = await startBenchMesh({ pinning, log, gatewayNodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] });
 const body = workload === 'list' ? rpcBody('tools/list') : rpcBody('tools/call', { name: toolName('b00', 0), arguments: { id: '42' } });
-const connections = workload === 'list' ? 1 : 32;
 let run;
 try {
   log(`${workload} at c=${connections} for ${seconds} s through the gateway`);
@@ -40,31 +41,63 @@ try {
 
 const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
 if (file === undefined) throw new Error(`the gateway wrote no profile into ${profileDir}`);
-const top = topSelfTime(JSON.parse(readFileSync(join(profileDir, file), 'utf8')), 30);
-writeFileSync(join(outDir, `profile-${workload}.json`), `${JSON.stringify({ workload, connections, seconds, run, profile: relative(REPO_ROOT, join(profileDir, file)), top }, null, 2)}\n`);
-console.log('\nself ms   self %  function (location)');
-for (const row of top) console.log(`${row.selfMs.toFixed(0).padStart(7)}  ${row.selfPct.toFixed(1).padStart(6)}  ${row.function} (${row.location})`);
+const { top, areas } = selfTime(JSON.parse(readFileSync(join(profileDir, file), 'utf8')), 30);
+writeFileSync(
+  join(outDir, `profile-${label}.json`),
+  `${JSON.stringify({ workload, connections, seconds, run, profile: relative(REPO_ROOT, join(profileDir, file)), areas, top }, null, 2)}\n`,
+);
+const print = (rows, label) => {
+  console.log(`\nself ms   self %  ${label}`);
+  for (const row of rows) console.log(`${row.selfMs.toFixed(0).padStart(7)}  ${row.selfPct.toFixed(1).padStart(6)}  ${row.name}`);
+};
+print(areas, 'area (package or runtime part)');
+print(top.map((row) => ({ ...row, name: `${row.function} (${row.location})` })), 'function (location)');
 
-/** Self time per function (summed over its nodes) from a V8 .cpuprofile. */
-function topSelfTime(profile, limit) {
+/**
+ * Self time from a V8 .cpuprofile, summed per function and per area: a package under
+ * node_modules, one of the repo's packages, a part of Node's runtime, or V8's own
+ * (garbage collector), (program) and (idle). Idle time is left out of the percentages.
+ */
+function selfTime(profile, limit) {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const self = new Map();
-  const dt = profile.timeDeltas;
+  const perFunction = new Map();
+  const perArea = new Map();
+  const add = (map, key, us) => map.set(key, (map.get(key) ?? 0) + us);
   for (let i = 0; i < profile.samples.length; i += 1) {
-    const node = byId.get(profile.samples[i]);
-    const { functionName, url, lineNumber } = node.callFrame;
+    const { functionName, url, lineNumber } = byId.get(profile.samples[i]).callFrame;
+    if (functionName === '(idle)') continue;
+    const us = profile.timeDeltas[i] ?? 0;
     const where = url === '' ? '' : `${shorten(url)}:${lineNumber + 1}`;
-    const key = `${functionName || '(anonymous)'}\u0000${where}`;
-    self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0));
+    add(perFunction, `${functionName || '(anonymous)'}\u0000${where}`, us);
+    add(perArea, area(functionName, url), us);
   }
-  const total = [...self.values()].reduce((sum, us) => sum + us, 0);
-  return [...self.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, limit)
-    .map(([key, us]) => {
-      const [fn, location] = key.split('\u0000');
-      return { function: fn, location, selfMs: us / 1000, selfPct: (100 * us) / total };
-    });
+  const total = [...perArea.values()].reduce((sum, us) => sum + us, 0);
+  const rows = (map) => [...map.entries()].sort((a, b) => b[1] - a[1]).map(([key, us]) => ({ key, selfMs: us / 1000, selfPct: (100 * us) / total }));
+  return {
+    areas: rows(perArea).map(({ key, ...row }) => ({ name: key, ...row })),
+    top: rows(perFunction)
+      .slice(0, limit)
+      .map(({ key, ...row }) => {
+        const [fn, location] = key.split('\u0000');
+        return { function: fn, location, ...row };
+      }),
+  };
+}
+
+function area(functionName, url) {
+  if (url === '') return functionName.startsWith('(') ? functionName : 'native (V8 builtins, syscalls)';
+  const path = url.replace(/^file:\/\//, '');
+  const inModules = path.lastIndexOf('/node_modules/');
+  if (inModules >= 0) {
+    const parts = path.slice(inModules + 14).split('/');
+    return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+  }
+  if (path.startsWith('node:')) {
+    const internal = path.replace(/^node:(internal\/)?/, '').split('/');
+    return `node:${internal[0] === 'deps' ? internal.slice(0, 2).join('/') : internal[0]}`;
+  }
+  const repo = relative(REPO_ROOT, path).split('/');
+  return repo[0] === 'packages' ? `packages/${repo[1]}` : repo[0];
 }
 
 function shorten(url) {

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
- * npm run bench [-- --smoke] [-- --no-pin]
+ * npm run bench [-- --smoke] [-- --no-pin] [-- --rounds N --seconds S] [-- --only call_c1,call_c32]
  *
  * Starts backends, the gateway and a bare forwarder on 127.0.0.1, drives the workloads of
  * issue 6 with the configurations interleaved over several rounds, and writes
  * bench/results/latest.json and latest.md. Exits 1 when any answer was an error.
- * BENCH_SMOKE=1 is the same as --smoke (a few seconds, for CI).
+ * BENCH_SMOKE=1 is the same as --smoke (a few seconds, for CI). BENCH_VARIANT_ENV='{"NAME":"value"}'
+ * starts a second gateway with that extra environment, measured as "variant" beside the
+ * others in the tools/call workloads (to try a change side by side).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,11 +18,21 @@ import { REPO_ROOT, choosePinning, cpuMs, rssMiB, sleep, startBenchMesh, toolNam
 import { toMarkdown } from './lib/report.mjs';
 import { ratio, summarize } from './lib/stats.mjs';
 
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
+const option = (name) => {
+  const at = argv.indexOf(`--${name}`);
+  return at >= 0 ? argv[at + 1] : undefined;
+};
 const smoke = args.has('--smoke') || process.env.BENCH_SMOKE === '1';
 const plan = smoke
   ? { rounds: 1, seconds: 0.5, warmup: 0.3, sdkSeconds: 0.5, sessionSeconds: 0.5, sessionMax: 50, idleSessions: 100 }
   : { rounds: 5, seconds: 3, warmup: 2, sdkSeconds: 3, sessionSeconds: 3, sessionMax: 3000, idleSessions: 1000 };
+if (option('rounds')) plan.rounds = Number(option('rounds'));
+if (option('seconds')) plan.seconds = plan.sdkSeconds = plan.sessionSeconds = Number(option('seconds'));
+const only = option('only')?.split(',');
+const ALL_WORKLOADS = ['call_c1', 'call_c32', 'list_1000', 'sdk_loop', 'sessions', 'memory'];
+const wanted = (name) => only === undefined || only.includes(name);
 const outDir = process.env.BENCH_OUT_DIR ?? join(REPO_ROOT, 'bench/results');
 const BACKENDS = 10;
 const TOOLS_PER_BACKEND = 100;
@@ -32,13 +44,15 @@ const show = (s) => `${Math.round(s.rps)} req/s, p50 ${s.p50.toFixed(2)} ms, p99
 
 const pinning = choosePinning(!args.has('--no-pin'));
 log(`${smoke ? 'smoke run' : 'full run'}; ${pinning.note}`);
-const mesh = await startBenchMesh({ backends: BACKENDS, tools: TOOLS_PER_BACKEND, pinning, log });
+const variantEnv = process.env.BENCH_VARIANT_ENV ? JSON.parse(process.env.BENCH_VARIANT_ENV) : undefined;
+const mesh = await startBenchMesh({ backends: BACKENDS, tools: TOOLS_PER_BACKEND, pinning, variantEnv, log });
 const { token, urls, procs } = mesh;
 log(`mesh up: gateway federates ${mesh.tools} tools from ${BACKENDS} backends`);
 
 /** Runs `load` against one configuration and adds each process's CPU time per request. */
 async function measured(load) {
   const watched = { gatewayCpuUs: procs.gateway.pid, backendCpuUs: procs.direct.pid, forwarderCpuUs: procs.floor.pid };
+  if (procs.variant) watched.variantCpuUs = procs.variant.pid;
   const before = Object.fromEntries(Object.entries(watched).map(([key, pid]) => [key, cpuMs(pid)]));
   const run = await load();
   for (const [key, pid] of Object.entries(watched)) run[key] = run.requests > 0 ? ((cpuMs(pid) - before[key]) * 1000) / run.requests : NaN;
@@ -68,7 +82,7 @@ async function interleaved(title, configs, load) {
 
 const CALL_BODY = rpcBody('tools/call', { name: CALL_TOOL, arguments: { id: '42' } });
 const LIST_BODY = rpcBody('tools/list');
-const CALL_CONFIGS = ['direct', 'gateway', 'floor'];
+const CALL_CONFIGS = ['direct', 'gateway', 'floor', ...(urls.variant ? ['variant'] : [])];
 const listedAll = (message) => isSuccess(message) && Array.isArray(message.result.tools) && message.result.tools.length === mesh.tools;
 const callLoad = (connections) => (config) => postLoad({ baseUrl: urls[config], token, body: CALL_BODY, connections, seconds: plan.seconds });
 
@@ -80,32 +94,40 @@ try {
   for (const config of CALL_CONFIGS) await postLoad({ baseUrl: urls[config], token, body: CALL_BODY, connections: 8, seconds: plan.warmup });
   await postLoad({ baseUrl: urls.gateway, token, body: LIST_BODY, connections: 1, seconds: plan.warmup, check: listedAll });
 
-  workloads.call_c1 = await interleaved('tools/call, c=1', CALL_CONFIGS, callLoad(1));
-  workloads.call_c32 = await interleaved('tools/call, c=32', CALL_CONFIGS, callLoad(32));
-  workloads.list_1000 = await interleaved(`tools/list, ${mesh.tools} tools, c=1`, ['gateway'], () =>
-    postLoad({ baseUrl: urls.gateway, token, body: LIST_BODY, connections: 1, seconds: plan.seconds, check: listedAll }),
-  );
-  workloads.sdk_loop = await interleaved('SDK client loop (session, tools/call)', CALL_CONFIGS, (config) =>
-    sdkLoop({ baseUrl: urls[config], token, tool: CALL_TOOL, seconds: plan.sdkSeconds }),
-  );
-  workloads.sessions = await interleaved('new sessions (initialize + initialized), c=4', ['direct', 'gateway'], async (config) => {
-    const run = await sessionLoad({ baseUrl: urls[config], token, concurrency: 4, seconds: plan.sessionSeconds, max: plan.sessionMax });
-    const ids = run.ids;
-    delete run.ids;
-    run.errors += await closeSessions(urls[config], token, ids);
-    return run;
-  });
+  if (wanted('call_c1')) workloads.call_c1 = await interleaved('tools/call, c=1', CALL_CONFIGS, callLoad(1));
+  if (wanted('call_c32')) workloads.call_c32 = await interleaved('tools/call, c=32', CALL_CONFIGS, callLoad(32));
+  if (wanted('list_1000')) {
+    workloads.list_1000 = await interleaved(`tools/list, ${mesh.tools} tools, c=1`, ['gateway'], () =>
+      postLoad({ baseUrl: urls.gateway, token, body: LIST_BODY, connections: 1, seconds: plan.seconds, check: listedAll }),
+    );
+  }
+  if (wanted('sdk_loop')) {
+    workloads.sdk_loop = await interleaved('SDK client loop (session, tools/call)', CALL_CONFIGS, (config) =>
+      sdkLoop({ baseUrl: urls[config], token, tool: CALL_TOOL, seconds: plan.sdkSeconds }),
+    );
+  }
+  if (wanted('sessions')) {
+    workloads.sessions = await interleaved('new sessions (initialize + initialized), c=4', ['direct', 'gateway'], async (config) => {
+      const run = await sessionLoad({ baseUrl: urls[config], token, concurrency: 4, seconds: plan.sessionSeconds, max: plan.sessionMax });
+      const ids = run.ids;
+      delete run.ids;
+      run.errors += await closeSessions(urls[config], token, ids);
+      return run;
+    });
+  }
   memory.afterLoadMiB = rssMiB(procs.gateway.pid);
 
-  log(`opening ${plan.idleSessions} idle sessions on the gateway`);
-  const idle = await sessionLoad({ baseUrl: urls.gateway, token, concurrency: 4, seconds: 600, max: plan.idleSessions });
-  await sleep(smoke ? 200 : 2000);
-  const health = await (await fetch(`${urls.gateway}/health`)).json();
-  memory.idleSessions = health.sessions;
-  memory.idleSessionsMiB = rssMiB(procs.gateway.pid);
-  memory.errors = idle.errors + (health.sessions >= plan.idleSessions ? 0 : 1);
-  log(`gateway RSS ${memory.idleSessionsMiB.toFixed(1)} MiB with ${health.sessions} sessions open`);
-  await closeSessions(urls.gateway, token, idle.ids);
+  if (wanted('memory')) {
+    log(`opening ${plan.idleSessions} idle sessions on the gateway`);
+    const idle = await sessionLoad({ baseUrl: urls.gateway, token, concurrency: 4, seconds: 600, max: plan.idleSessions });
+    await sleep(smoke ? 200 : 2000);
+    const health = await (await fetch(`${urls.gateway}/health`)).json();
+    memory.idleSessions = health.sessions;
+    memory.idleSessionsMiB = rssMiB(procs.gateway.pid);
+    memory.errors = idle.errors + (health.sessions >= plan.idleSessions ? 0 : 1);
+    log(`gateway RSS ${memory.idleSessionsMiB.toFixed(1)} MiB with ${health.sessions} sessions open`);
+    await closeSessions(urls.gateway, token, idle.ids);
+  }
 } catch (error) {
   log(`benchmark failed: ${error.stack ?? error}`);
   for (const proc of Object.values(procs)) if (proc) console.error(`--- ${proc.name} output (tail) ---\n${proc.output().slice(-2000)}`);
@@ -121,20 +143,22 @@ const result = {
     cpus: cpus().length,
     pinning: pinning.note,
     pinned: pinning.pinned,
+    ...(variantEnv ? { variantEnv: Object.keys(variantEnv) } : {}),
     smoke,
     rounds: plan.rounds,
     secondsPerRun: plan.seconds,
     backends: BACKENDS,
     tools: mesh.tools,
     callTool: CALL_TOOL,
-    commit: gitCommit(),
+    commit: process.env.BENCH_COMMIT ?? gitCommit(),
   },
   workloads,
   memory,
   targets: targets(workloads, memory),
 };
 result.errors = Object.values(workloads).reduce((sum, w) => sum + Object.values(w.configs).reduce((n, s) => n + s.errors, 0), 0) + (memory.errors ?? 0);
-result.valid = exitCode === 0 && result.errors === 0 && Object.keys(workloads).length === 5;
+result.complete = ALL_WORKLOADS.every((name) => (name === 'memory' ? Number.isFinite(memory.idleSessionsMiB) : workloads[name] !== undefined));
+result.valid = exitCode === 0 && result.errors === 0 && (only !== undefined || result.complete);
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
 writeFileSync(join(outDir, 'latest.md'), toMarkdown(result));
@@ -185,8 +209,8 @@ function targets(w, mem) {
 
 function gitCommit() {
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim() !== '';
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
     return dirty ? `${head}+uncommitted` : head;
   } catch {
     return 'unknown';

@@ -149,7 +149,7 @@ export function rssMiB(pid) {
  * together in another, the gateway federating all of them, and the forwarder in front of
  * b00. Every backend serves `tools` tools.
  */
-export async function startBenchMesh({ backends = 10, tools = 100, pinning, gatewayNodeArgs = [], log = () => {} }) {
+export async function startBenchMesh({ backends = 10, tools = 100, pinning, gatewayNodeArgs = [], variantEnv, log = () => {} }) {
   const token = randomBytes(18).toString('base64url');
   const dir = mkdtempSync(join(tmpdir(), 'meshgate-bench-'));
   const names = Array.from({ length: backends }, (_, index) => backendName(index));
@@ -181,24 +181,30 @@ export async function startBenchMesh({ backends = 10, tools = 100, pinning, gate
     const configPath = join(dir, 'meshgate.json');
     writeFileSync(configPath, JSON.stringify({ services: names.map((name, i) => ({ name, url: `${url(ports[i])}/mcp`, credential: { gateway: true } })) }));
     if (!existsSync(GATEWAY_ENTRY)) throw new Error(`${GATEWAY_ENTRY} does not exist; run npm run build first`);
-    const gatewayPort = await freePort();
-    log('starting the gateway');
-    const gateway = await start({
-      name: 'gateway',
-      script: GATEWAY_ENTRY,
-      nodeArgs: gatewayNodeArgs,
-      env: { PORT: String(gatewayPort), MESHGATE_DB_PATH: join(dir, 'meshgate.db'), MESHGATE_CONFIG: configPath, MCP_BEARER_TOKEN: token },
-      healthUrl: `${url(gatewayPort)}/health`,
-    });
-    await waitFor('every backend up in the gateway', async () => {
-      const health = await (await fetch(`${url(gatewayPort)}/health`)).json();
-      return names.every((name) => health.services?.[name]?.status === 'up' && health.services[name].tools === tools);
-    });
+    const startGateway = async (name, extraEnv = {}) => {
+      const port = await freePort();
+      log(`starting the ${name}`);
+      const proc = await start({
+        name,
+        script: GATEWAY_ENTRY,
+        nodeArgs: gatewayNodeArgs,
+        env: { PORT: String(port), MESHGATE_DB_PATH: join(dir, `${name}.db`), MESHGATE_CONFIG: configPath, MCP_BEARER_TOKEN: token, ...extraEnv },
+        healthUrl: `${url(port)}/health`,
+      });
+      await waitFor(`every backend up in the ${name}`, async () => {
+        const health = await (await fetch(`${url(port)}/health`)).json();
+        return names.every((service) => health.services?.[service]?.status === 'up' && health.services[service].tools === tools);
+      });
+      return { proc, url: url(port) };
+    };
+    const gateway = await startGateway('gateway');
+    // An optional second gateway with extra environment, measured side by side (A/B of a change).
+    const variant = variantEnv === undefined ? undefined : await startGateway('variant', variantEnv);
     return {
       token,
       tools: backends * tools,
-      urls: { direct: url(ports[0]), gateway: url(gatewayPort), floor: url(floorPort) },
-      procs: { direct, rest, floor, gateway },
+      urls: { direct: url(ports[0]), gateway: gateway.url, floor: url(floorPort), ...(variant ? { variant: variant.url } : {}) },
+      procs: { direct, rest, floor, gateway: gateway.proc, ...(variant ? { variant: variant.proc } : {}) },
       stop,
     };
   } catch (error) {

@@ -8,6 +8,7 @@ const range = (pair, digits = 0) => (pair && Number.isFinite(pair[0]) ? `${digit
 function hopCpu(config, s) {
   if (config === 'gateway') return s.gatewayCpuUs;
   if (config === 'floor') return s.forwarderCpuUs;
+  if (config === 'variant') return s.variantCpuUs;
   return NaN;
 }
 

@@ -12,7 +12,7 @@ function spread(values) {
   return finite.length === 0 ? [NaN, NaN] : [Math.min(...finite), Math.max(...finite)];
 }
 
-const METRICS = ['rps', 'p50', 'p99', 'gatewayCpuUs', 'backendCpuUs', 'forwarderCpuUs'];
+const METRICS = ['rps', 'p50', 'p99', 'gatewayCpuUs', 'backendCpuUs', 'forwarderCpuUs', 'variantCpuUs'];
 
 /** Median and min–max of every metric over a configuration's runs, plus total requests and errors. */
 export function summarize(runs) {

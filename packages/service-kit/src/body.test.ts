@@ -43,6 +43,18 @@ describe('readBodyLimited', () => {
     expect(await readBodyLimited(request, 1000)).toEqual({ ok: true, text: 'é'.repeat(500) });
   });
 
+  it('reads a body with a declared Content-Length within the limit in one go', async () => {
+    const text = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { note: 'é' } });
+    const request = new Request('http://localhost/mcp', { method: 'POST', body: text, headers: { 'content-length': String(Buffer.byteLength(text)) } });
+    expect(await readBodyLimited(request, 1000)).toEqual({ ok: true, text });
+  });
+
+  it('still refuses a body longer than the limit when its declared Content-Length understated it', async () => {
+    const { request } = streamedRequest(['a'.repeat(600), 'b'.repeat(600)]);
+    request.headers.set('content-length', '10');
+    expect(await readBodyLimited(request, 1000)).toMatchObject({ ok: false, status: 413 });
+  });
+
   it('returns an empty text for a request without a body', async () => {
     expect(await readBodyLimited(new Request('http://localhost/mcp', { method: 'POST' }), 10)).toEqual({ ok: true, text: '' });
   });

@@ -1,0 +1,67 @@
+/**
+ * The benchmark's smoke run (`npm run bench -- --smoke`) end to end: real backends, gateway
+ * and forwarder, every workload for a moment. It proves the benchmark works and that every
+ * answer it checked was a successful result. Speed is reported by the benchmark, never
+ * asserted here.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './helpers/process.js';
+
+const outDir = mkdtempSync(join(tmpdir(), 'meshgate-bench-smoke-'));
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+function runSmoke(): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bench/run.mjs', '--smoke', '--no-pin'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, BENCH_OUT_DIR: outDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+describe('npm run bench -- --smoke', () => {
+  it('runs every workload and writes a well-formed result with zero errors', async () => {
+    const { code, output } = await runSmoke();
+    expect(code, output).toBe(0);
+
+    const result = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8'));
+    expect(result.meta).toMatchObject({ smoke: true, backends: 10, tools: 1000 });
+    expect(result.valid).toBe(true);
+    expect(result.complete).toBe(true);
+    expect(result.errors).toBe(0);
+    expect(Object.keys(result.workloads).sort()).toEqual(['call_c1', 'call_c32', 'list_1000', 'sdk_loop', 'sessions']);
+    for (const workload of Object.values<any>(result.workloads)) {
+      for (const [config, summary] of Object.entries<any>(workload.configs)) {
+        expect(summary.errors, `${workload.title} / ${config}`).toBe(0);
+        expect(summary.requests, `${workload.title} / ${config}`).toBeGreaterThan(0);
+        for (const metric of ['rps', 'p50', 'p99']) expect(Number.isFinite(summary[metric]), `${workload.title} / ${config} / ${metric}`).toBe(true);
+      }
+    }
+    expect(Object.keys(result.workloads.call_c32.configs)).toEqual(['direct', 'gateway', 'floor']);
+    expect(Number.isFinite(result.workloads.call_c32.configs.gateway.gatewayCpuUs)).toBe(true);
+    expect(result.memory.idleSessions).toBeGreaterThanOrEqual(100);
+    expect(result.memory.idleSessionsMiB).toBeGreaterThan(0);
+    expect(result.targets.map((target: { id: string }) => target.id)).toEqual([
+      'c1_added_latency',
+      'c1_added_vs_floor',
+      'c32_throughput',
+      'c32_absolute',
+      'list_p50',
+      'rss',
+    ]);
+    for (const target of result.targets) expect(typeof target.met).toBe('boolean');
+
+    const markdown = readFileSync(join(outDir, 'latest.md'), 'utf8');
+    expect(markdown).toContain('| Workload | Config | req/s |');
+    expect(markdown).toContain('| Target (issue 6) | Measured | Met |');
+  }, 90_000);
+});
