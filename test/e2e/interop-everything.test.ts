@@ -118,10 +118,8 @@ for (const kind of Object.keys(clients)) {
     });
   });
 
-  // Issue 4: the gateway federates only tools today. These pin down what resources and
-  // prompts federation must do; enable them (it.skip -> it) when it lands.
-  describe(`server-everything resources and prompts through the gateway, ${kind} (awaiting federation, issue 4)`, () => {
-    it.skip('lists its resource templates and reads a templated resource (issue 4: resources federation)', async () => {
+  describe(`server-everything resources and prompts through the gateway, ${kind}`, () => {
+    it('lists its resource templates and reads a templated resource', async () => {
       await withClient(kind, async (client) => {
         const templates = (await client.listResourceTemplates()).resourceTemplates.map((template) => template.uriTemplate);
         expect(templates).toContain('demo://resource/dynamic/text/{resourceId}');
@@ -131,7 +129,7 @@ for (const kind of Object.keys(clients)) {
       });
     });
 
-    it.skip('lists its prompts and gets simple-prompt (issue 4: prompts federation)', async () => {
+    it('lists its prompts and gets simple-prompt', async () => {
       await withClient(kind, async (client) => {
         const names = (await client.listPrompts()).prompts.map((prompt) => prompt.name);
         expect(names).toEqual(expect.arrayContaining(['simple-prompt', 'args-prompt']));

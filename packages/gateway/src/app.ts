@@ -4,6 +4,7 @@ import type { GatewayIdentity } from './auth/tokens.js';
 import type { GatewayConfig } from './config/load.js';
 import { Federation } from './federation/federation.js';
 import { SessionServers } from './federation/session-servers.js';
+import { statelessHandler } from './federation/stateless.js';
 import { createHttpApp } from './http/app.js';
 import { Registry } from './registry/registry.js';
 import type { RegistryStore, ServiceRecord } from './registry/types.js';
@@ -20,11 +21,13 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const now = new Date().toISOString();
   const configured: ServiceRecord[] = config.services.map((service) => ({ ...service, source: 'config', createdAt: now, updatedAt: now }));
   const registry = new Registry({ store, logger, configured, gatewayToken: config.upstreamToken, limits: config.limits });
-  const federation = new Federation(registry, logger);
+  const federation = new Federation(registry, logger, config.listPageSize);
   const sessions = new SessionServers(federation, registry, logger);
+  const stateless = statelessHandler(sessions, logger);
   const endpoint = new McpEndpoint<GatewayIdentity>({
     createServer: sessions.create,
     sessionless: (message, identity) => federation.dispatch(message, identity),
+    modern: stateless.fetch,
     logger,
   });
   const auth = createGatewayAuth(config.auth, logger);
@@ -40,6 +43,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     close: async () => {
       await server.close();
       await endpoint.close();
+      await stateless.close();
       sessions.close();
       await registry.close();
       await store.close();

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import {
   SUPPORTED_PROTOCOL_VERSIONS,
   WebStandardStreamableHTTPServerTransport,
+  isLegacyRequest,
+  type McpHandlerRequestOptions,
   type Transport,
 } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
@@ -40,6 +42,12 @@ export interface McpEndpointOptions<I extends Identity = Identity> {
   sessionIdleMs?: number;
   /** New sessions beyond this are refused with 503 until others end. */
   maxSessions?: number;
+  /**
+   * Serves clients of the stateless 2026-07-28 revision (`server/discover`, per-request
+   * `_meta` envelopes, `Mcp-Method` header checks): typically the SDK's
+   * `createMcpHandler(factory, { legacy: 'reject' })`. Without it such clients get 400.
+   */
+  modern?: (request: Request, options: McpHandlerRequestOptions, identity: I) => Promise<Response>;
 }
 
 interface Session {
@@ -66,7 +74,7 @@ const SUPPORTED_VERSIONS = new Set<string>(SUPPORTED_PROTOCOL_VERSIONS);
  * - Sessions are bound to the identity that created them: another identity gets 404.
  */
 export class McpEndpoint<I extends Identity = Identity> {
-  readonly #options: Required<Omit<McpEndpointOptions<I>, 'sessionless'>> & Pick<McpEndpointOptions<I>, 'sessionless'>;
+  readonly #options: Required<Omit<McpEndpointOptions<I>, 'sessionless' | 'modern'>> & Pick<McpEndpointOptions<I>, 'sessionless' | 'modern'>;
   readonly #sessions = new Map<string, Session>();
   readonly #reaper: NodeJS.Timeout;
   #closed = false;
@@ -96,20 +104,19 @@ export class McpEndpoint<I extends Identity = Identity> {
   /** Handles one HTTP request to the endpoint from the authenticated caller `identity`. */
   async handle(request: Request, identity: I): Promise<Response> {
     if (this.#closed) return errorResponse(503, JSONRPC_SERVER_ERROR, 'Server is shutting down');
-    const version = request.headers.get(VERSION_HEADER);
-    if (version !== null && !SUPPORTED_VERSIONS.has(version)) {
-      return errorResponse(
-        400,
-        JSONRPC_INVALID_REQUEST,
-        `Unsupported MCP-Protocol-Version "${version}"; supported: ${[...SUPPORTED_VERSIONS].join(', ')}`,
-      );
-    }
     switch (request.method) {
       case 'POST':
         return this.#post(request, identity);
       case 'GET':
-      case 'DELETE':
+      case 'DELETE': {
+        const version = request.headers.get(VERSION_HEADER);
+        if (version !== null && !SUPPORTED_VERSIONS.has(version)) {
+          // The stateless revision has no sessions to stream from or delete.
+          if (this.#options.modern !== undefined) return errorResponse(405, JSONRPC_INVALID_REQUEST, `${request.method} is not used by protocol revision ${version}`, { allow: 'POST' });
+          return unsupportedVersion(version);
+        }
         return this.#withSession(request, identity, undefined);
+      }
       default:
         return errorResponse(405, JSONRPC_INVALID_REQUEST, `Method ${request.method} is not allowed on the MCP endpoint`, {
           allow: 'GET, POST, DELETE',
@@ -129,6 +136,16 @@ export class McpEndpoint<I extends Identity = Identity> {
     if (!body.ok) return errorResponse(body.status, JSONRPC_INVALID_REQUEST, body.message);
     const framing = parseJsonRpcMessage(body.text);
     if (!framing.ok) return jsonResponse(400, jsonRpcError(framing.id, framing.code, framing.message));
+
+    const version = request.headers.get(VERSION_HEADER);
+    const unknownVersion = version !== null && !SUPPORTED_VERSIONS.has(version);
+    // Only a request with an unknown version header or a `_meta` can be of the 2026 revision;
+    // the SDK's own classifier decides those (the common request skips it).
+    const modern = this.#options.modern;
+    if (modern !== undefined && (unknownVersion || hasMeta(framing.message)) && !(await isLegacyRequest(request, framing.message))) {
+      return modern(request, { parsedBody: framing.message }, identity);
+    }
+    if (unknownVersion) return unsupportedVersion(version);
 
     if (request.headers.has(SESSION_HEADER)) return this.#withSession(request, identity, framing.message);
     if (framing.kind === 'request' && framing.message.method === 'initialize') {
@@ -218,6 +235,15 @@ export class McpEndpoint<I extends Identity = Identity> {
     this.#sessions.clear();
     await Promise.allSettled(sessions.map((s) => s.server.close()));
   }
+}
+
+function unsupportedVersion(version: string): Response {
+  return errorResponse(400, JSONRPC_INVALID_REQUEST, `Unsupported MCP-Protocol-Version "${version}"; supported: ${[...SUPPORTED_VERSIONS].join(', ')}`);
+}
+
+function hasMeta(message: unknown): boolean {
+  const params = (message as { params?: unknown }).params;
+  return typeof params === 'object' && params !== null && '_meta' in params;
 }
 
 function errorResponse(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {

@@ -18,6 +18,8 @@ export interface GatewayConfig {
   services: ConfiguredService[];
   /** The SQLite registry file. */
   dbPath: string;
+  /** Items per page of the gateway's own lists. */
+  listPageSize: number;
   limits: Partial<UpstreamLimits>;
   /** Who may call the gateway: static tokens, JWTs, the resource URL. */
   auth: AuthConfig;
@@ -51,6 +53,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     services: file === undefined ? defaultServices(values, present) : servicesFromFile(file.data, file.path),
     auth: auth.value,
     dbPath: values.MESHGATE_DB_PATH,
+    listPageSize: values.MESHGATE_LIST_PAGE_SIZE,
     security: perimeter(values),
     limits: {
       requestMs: values.MESHGATE_UPSTREAM_TIMEOUT_MS,
@@ -61,7 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       breakerThreshold: values.MESHGATE_BREAKER_THRESHOLD,
       breakerCooldownMs: values.MESHGATE_BREAKER_COOLDOWN_MS,
       maxResponseBytes: values.MESHGATE_MAX_RESPONSE_BYTES,
-      maxTools: values.MESHGATE_MAX_TOOLS_PER_SERVICE,
+      maxListItems: values.MESHGATE_MAX_LIST_ITEMS,
       maxDescriptionChars: values.MESHGATE_MAX_DESCRIPTION_CHARS,
     },
   };

@@ -48,7 +48,15 @@ export class SessionServers {
   }
 
   /** The factory the MCP endpoint calls for each new session. */
-  create = (identity: GatewayIdentity): Server => {
+  create = (identity: GatewayIdentity): Server => this.#build(identity, true);
+
+  /**
+   * A server for one request of the stateless 2026-07-28 revision: the same methods, but
+   * not kept open (it has no stream to push list changes or updates to).
+   */
+  createStateless = (identity: GatewayIdentity): Server => this.#build(identity, false);
+
+  #build(identity: GatewayIdentity, tracked: boolean): Server {
     const capabilities = this.#capabilities();
     const server = new Server(SERVER_INFO, { capabilities, instructions: INSTRUCTIONS });
     const session = new SessionState(server, identity);
@@ -75,13 +83,14 @@ export class SessionServers {
       session.logLevel = request.params.level;
       return {};
     });
+    if (!tracked) return server;
     server.onclose = () => {
       this.#open.delete(session);
       this.#subscriptions.forget(session.subscriber, session.subscribed.values());
     };
     this.#open.add(session);
     return server;
-  };
+  }
 
   /** What this gateway can do now: tools and logging always; the rest when some service has it. */
   #capabilities(): ServerCapabilities {
