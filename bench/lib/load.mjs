@@ -59,6 +59,7 @@ function checkedBody(check) {
 export async function postLoad({ baseUrl, token, body, connections, seconds, check = isSuccess }) {
   const samples = [];
   let non2xx = 0;
+  let bytes = 0;
   const started = process.hrtime.bigint();
   const instance = autocannon({
     url: `${baseUrl}/mcp`,
@@ -70,14 +71,16 @@ export async function postLoad({ baseUrl, token, body, connections, seconds, che
     duration: seconds,
     verifyBody: checkedBody(check),
   });
-  instance.on('response', (_client, status, _bytes, ms) => {
+  instance.on('response', (_client, status, responseBytes, ms) => {
+    bytes += responseBytes;
     if (status >= 200 && status < 300) samples.push(ms);
     else non2xx += 1;
   });
   const result = await instance;
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
   const errors = non2xx + result.errors + result.timeouts + (result.mismatches ?? 0);
-  return { requests: samples.length + non2xx, rps: samples.length / elapsed, ...latencyStats(samples), errors, seconds: elapsed };
+  const requests = samples.length + non2xx;
+  return { requests, rps: samples.length / elapsed, ...latencyStats(samples), errors, seconds: elapsed, bytesPerResponse: requests > 0 ? bytes / requests : NaN };
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonResponse, readBodyLimited } from './body.js';
+import { jsonResponse, readBodyLimited, serializeJson } from './body.js';
 
 /** A chunked request body that records how many chunks the reader pulled. */
 function streamedRequest(chunks: string[]): { request: Request; pulled: () => number } {
@@ -67,5 +67,37 @@ describe('jsonResponse', () => {
     expect(response.headers.get('content-type')).toBe('application/json');
     expect(response.headers.get('x-extra')).toBe('yes');
     expect(await response.json()).toEqual({ a: 1 });
+  });
+});
+
+describe('serializeJson', () => {
+  const tools = Array.from({ length: 100 }, (_, i) => ({ name: `t${i}`, inputSchema: { type: 'object' }, note: i % 2 === 0 ? undefined : 'é"\\' }));
+
+  it('answers exactly what JSON.stringify answers, for long listings and everything else', () => {
+    const bodies = [
+      { jsonrpc: '2.0', id: 7, result: { tools } },
+      { jsonrpc: '2.0', id: 'a"b', result: { tools } },
+      { jsonrpc: '2.0', id: 1, result: { tools: tools.slice(0, 3) } },
+      { jsonrpc: '2.0', id: 1, result: { tools, nextCursor: 'x' } },
+      { jsonrpc: '2.0', id: undefined, result: { tools } },
+      { jsonrpc: '2.0', id: 1, result: { tools, toJSON: () => ({ hidden: true }) } },
+      { jsonrpc: '2.0', id: 1, error: { code: -32601, message: 'no' } },
+      { error: 'not_found', message: 'No route' },
+      [1, 2, 3],
+      null,
+    ];
+    for (const body of bodies) {
+      expect(serializeJson(body)).toBe(JSON.stringify(body));
+      expect(serializeJson(body)).toBe(JSON.stringify(body));
+    }
+  });
+
+  it('serialises a new array afresh: a rebuilt catalog is answered as rebuilt', () => {
+    const first = serializeJson({ jsonrpc: '2.0', id: 1, result: { tools } });
+    const rebuilt = [...tools.slice(1), { name: 'new', inputSchema: { type: 'object' } }];
+    const second = serializeJson({ jsonrpc: '2.0', id: 1, result: { tools: rebuilt } });
+    expect(JSON.parse(first).result.tools[0].name).toBe('t0');
+    expect(JSON.parse(second).result.tools.at(-1).name).toBe('new');
+    expect(second).toBe(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { tools: rebuilt } }));
   });
 });

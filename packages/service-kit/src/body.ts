@@ -42,9 +42,45 @@ export async function readBodyLimited(request: Request, maxBytes: number): Promi
   return { ok: true, text: Buffer.concat(chunks, total).toString('utf8') };
 }
 
+/** Results listing at least this many items have their list's JSON memoized. */
+const MEMO_MIN_ITEMS = 64;
+const memoizedLists = new WeakMap<readonly unknown[], string>();
+
+/**
+ * Serialises a body the way `JSON.stringify` does, with one shortcut for big listings: a
+ * JSON-RPC success whose result is one long array (`{"tools": [...]}` over a federated
+ * catalog) reuses the JSON of that array object from an earlier answer. The catalog is
+ * built when it changes, as a new array, and read as-is by every request, so the same
+ * array means the same JSON; serialising 1,000 tools per tools/list was the largest cost
+ * of that request. An array is never memoized while it is being changed in place: callers
+ * that answer with a long array must treat it as immutable once answered.
+ */
+export function serializeJson(body: unknown): string {
+  if (isPlainRecord(body) && Object.keys(body).join() === 'jsonrpc,id,result') {
+    const { jsonrpc, id, result } = body;
+    if (jsonrpc === '2.0' && (typeof id === 'string' || typeof id === 'number' || id === null) && isPlainRecord(result)) {
+      const keys = Object.keys(result);
+      const list = keys.length === 1 ? result[keys[0]!] : undefined;
+      if (Array.isArray(list) && list.length >= MEMO_MIN_ITEMS) {
+        let json = memoizedLists.get(list);
+        if (json === undefined) {
+          json = JSON.stringify(list);
+          memoizedLists.set(list, json);
+        }
+        return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{${JSON.stringify(keys[0])}:${json}}}`;
+      }
+    }
+  }
+  return JSON.stringify(body);
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { toJSON?: unknown }).toJSON !== 'function';
+}
+
 /** A JSON response with the right content type. */
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
+  return new Response(serializeJson(body), {
     status,
     headers: { 'content-type': 'application/json', ...headers },
   });
