@@ -182,6 +182,18 @@ describe('notifications and requests during calls', () => {
     expect(result.content).toEqual([{ type: 'text', text: 'alpha heard: aside' }]);
   });
 
+  it('progress reaches only the client whose call it belongs to', async () => {
+    const [first, second] = await Promise.all([connect(), connect()]);
+    const seen: { first: number[]; second: number[] } = { first: [], second: [] };
+    const [a, b] = await Promise.all([
+      first.callTool({ name: 'count', arguments: { to: 3 } }, { onprogress: (p) => void seen.first.push(p.progress) }),
+      second.callTool({ name: 'beta__count', arguments: { to: 5 } }, { onprogress: (p) => void seen.second.push(p.progress) }),
+    ]);
+    expect(a.content).toEqual([{ type: 'text', text: 'counted to 3' }]);
+    expect(b.content).toEqual([{ type: 'text', text: 'counted to 5' }]);
+    expect(seen).toEqual({ first: [1, 2, 3], second: [1, 2, 3, 4, 5] });
+  });
+
   it('a sessionless call whose service asks for sampling fails clearly', async () => {
     const { body } = await rpc(gateway.url, 'tools/call', { name: 'ask', arguments: { question: 'q' } });
     expect(JSON.stringify(body)).toMatch(/sampling\/createMessage/);
@@ -198,6 +210,43 @@ describe('notifications and requests during calls', () => {
   it('sessionless resources/subscribe is refused with a reason', async () => {
     const { body } = await rpc(gateway.url, 'resources/subscribe', { uri: 'alpha://item/1' });
     expect(body.error).toMatchObject({ code: -32600, message: expect.stringMatching(/session/) });
+  });
+});
+
+describe('sessions and list changes', () => {
+  it('DELETE ends a session: its id then gets 404; a request without one on GET gets 400', async () => {
+    const headers = { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' };
+    const init = await fetch(`${gateway.url}/mcp`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
+    });
+    const session = init.headers.get('mcp-session-id');
+    await init.body?.cancel();
+    expect(session).toMatch(/^[\x21-\x7e]{16,}$/);
+    const withSession = { ...headers, 'Mcp-Session-Id': session as string, 'MCP-Protocol-Version': '2025-11-25' };
+    expect((await fetch(`${gateway.url}/mcp`, { method: 'DELETE', headers: withSession })).status).toBe(200);
+    const after = await fetch(`${gateway.url}/mcp`, { method: 'POST', headers: withSession, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }) });
+    expect(after.status).toBe(404);
+    expect((await fetch(`${gateway.url}/mcp`, { method: 'GET', headers: { Authorization: `Bearer ${TOKEN}`, Accept: 'text/event-stream' } })).status).toBe(400);
+  });
+
+  it('a newly registered service with prompts and resources sends prompts and resources list_changed', async () => {
+    const client = await connect();
+    const changed: string[] = [];
+    for (const kind of ['tools', 'prompts', 'resources'] as const) {
+      client.setNotificationHandler(`notifications/${kind}/list_changed`, () => void changed.push(kind));
+    }
+    await new Promise((wake) => setTimeout(wake, 300)); // the client's GET stream opens
+    const gamma = await startProtocolService({ name: 'gamma', scheme: 'gamma', prefix: 'g-', resources: 1 });
+    try {
+      expect((await api(gateway.url, 'POST', '/register', { name: 'gamma', url: gamma.url })).status).toBe(201);
+      await eventually('all three list_changed', async () => ['tools', 'prompts', 'resources'].every((kind) => changed.includes(kind)), 5_000);
+      expect((await client.listPrompts()).prompts.map((prompt) => prompt.name)).toContain('g-greet');
+    } finally {
+      await api(gateway.url, 'DELETE', '/services/gamma');
+      await gamma.close();
+    }
   });
 });
 

@@ -18,9 +18,8 @@ export function classifyUpstreamError(error: unknown): UpstreamFailure {
   if (error instanceof SdkHttpError && error.status === 404) return { kind: 'session-lost' };
   if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) return { kind: 'timeout' };
   if (error instanceof Error && error.name === 'AbortError') return { kind: 'aborted' };
-  // Never the body: an error page can hold the service's stack traces and internal URLs.
-  if (error instanceof SdkHttpError) return { kind: 'bad-response', reason: `HTTP ${error.status}${error.statusText ? ` ${error.statusText}` : ''}` };
   const reason = describeCause(error);
+  if (error instanceof SdkHttpError) return { kind: 'bad-response', reason };
   if (isConnectionFailure(error)) return { kind: 'transport', reason };
   return { kind: 'bad-response', reason };
 }
@@ -35,8 +34,16 @@ function isConnectionFailure(error: unknown): boolean {
   return false;
 }
 
-/** A one-line reason for logs and error messages: the deepest cause's message, no stack. */
+/**
+ * A one-line reason for logs and error messages: the deepest cause's message, no stack.
+ * An HTTP error is described by its status, never its body: an error page can hold the
+ * service's stack traces and internal URLs.
+ */
 export function describeCause(error: unknown): string {
+  if (error instanceof SdkHttpError) {
+    const status = `HTTP ${error.status}${error.statusText ? ` ${error.statusText}` : ''}`;
+    return error.status === 401 || error.status === 403 ? `${status}: the service refused the gateway's credential for it` : status;
+  }
   let current: unknown = error;
   let message = 'unknown error';
   for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth += 1) {
