@@ -3,22 +3,15 @@
  * its one correct status and JSON-RPC code, the backend sees nothing, /health still answers.
  */
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN, api } from '../helpers/mesh.js';
-import { stopAll, type StartedProcess } from '../helpers/process.js';
-import { callBody, expectAlive, postMcp, rawExchange, startGatewayFor, startRecordingBackend, statusOf, type RecordingBackend } from './harness.js';
+import type { StartedProcess } from '../helpers/process.js';
+import { callBody, expectAlive, postMcp, rawExchange, recordingGateway, statusOf, type RecordingBackend } from './harness.js';
 
+const context = recordingGateway();
 let backend: RecordingBackend;
 let gateway: StartedProcess;
-
-beforeAll(async () => {
-  backend = await startRecordingBackend();
-  gateway = await startGatewayFor(backend);
-});
-afterAll(async () => {
-  await stopAll();
-  await backend?.close();
-});
+beforeAll(() => ({ backend, gateway } = context));
 
 /** Runs `attack` and checks that no tools/call reached the backend meanwhile. */
 async function backendUntouched(attack: () => Promise<void>): Promise<void> {

@@ -10,9 +10,9 @@ import { createServer, request, type IncomingHttpHeaders, type Server } from 'no
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { TOKEN, startFixtureService, startGateway } from '../helpers/mesh.js';
-import type { StartedProcess } from '../helpers/process.js';
+import { stopAll, type StartedProcess } from '../helpers/process.js';
 
 export interface Seen {
   method: string;
@@ -150,4 +150,18 @@ export function statusOf(raw: string): number | undefined {
 /** A JSON-RPC `tools/call` body. */
 export function callBody(name: unknown, args: unknown = { id: '1' }, id: unknown = 1): string {
   return JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
+}
+
+/** Starts a recording backend and a gateway for it around the calling test file, and stops both after. */
+export function recordingGateway(env: Record<string, string> = {}): { backend: RecordingBackend; gateway: StartedProcess } {
+  const context = {} as { backend: RecordingBackend; gateway: StartedProcess };
+  beforeAll(async () => {
+    context.backend = await startRecordingBackend();
+    context.gateway = await startGatewayFor(context.backend, env);
+  });
+  afterAll(async () => {
+    await stopAll();
+    await context.backend?.close();
+  });
+  return context;
 }

@@ -1,5 +1,5 @@
-import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
@@ -45,6 +45,11 @@ export async function listen(app: Hono<any>, options: ListenOptions): Promise<Ru
   server.requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 65_000;
   server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  // node's headers deadline starts at a request's first byte, so a connection that never
+  // sends one would be held forever: give it the same deadline until its first request.
+  // (Then node's keep-alive timeout takes over; SSE responses are never cut.)
+  server.on('connection', (socket: Socket) => socket.setTimeout(server.headersTimeout));
+  server.on('request', (request: IncomingMessage) => request.socket.setTimeout(0));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,0 +1,141 @@
+/**
+ * security-inputs.md, "HTTP and JSON-RPC framing", cases 15-19: header size and framing
+ * conflicts, slow and idle connections, sessions, protocol versions, rate limits.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TOKEN } from '../helpers/mesh.js';
+import type { StartedProcess } from '../helpers/process.js';
+import { connect, type Socket } from 'node:net';
+import { callBody, expectAlive, postMcp, rawExchange, recordingGateway, startGatewayFor, statusOf, type RecordingBackend } from './harness.js';
+
+const context = recordingGateway();
+let backend: RecordingBackend;
+let gateway: StartedProcess;
+beforeAll(() => ({ backend, gateway } = context));
+
+const head = (extra: string) => `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\n${extra}`;
+
+describe('limits', () => {
+  it('case 15: headers over 16 KiB get 431; conflicting Content-Length and Transfer-Encoding get 400', async () => {
+    const before = backend.seen.length;
+    const big = await rawExchange(gateway.port, [`${head(`X-Padding: ${'a'.repeat(17 * 1024)}\r\n`)}Content-Length: 2\r\n\r\n{}`]);
+    expect(statusOf(big.text)).toBe(431);
+    const body = callBody('lookup');
+    const smuggled = await rawExchange(gateway.port, [`${head(`Content-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n`)}\r\n${body}`]);
+    expect(statusOf(smuggled.text)).toBe(400);
+    expect(backend.seen.length).toBe(before);
+    await expectAlive(gateway);
+  });
+
+  it('case 16: a client sending headers one byte at a time is cut off within 10 s', async () => {
+    const request = `${head('Content-Length: 2\r\n')}\r\n{}`;
+    let sent = 0;
+    const started = Date.now();
+    const cut = await new Promise<{ ms: number; text: string }>((resolve) => {
+      const socket = connect(gateway.port, '127.0.0.1');
+      let text = '';
+      const drip = setInterval(() => {
+        if (sent < request.length && !socket.destroyed) socket.write(request[sent++] ?? '');
+      }, 100); // 10 bytes a second: the full header block would take ~15 s
+      socket.on('data', (data: Buffer) => (text += data.toString('latin1')));
+      socket.on('close', () => {
+        clearInterval(drip);
+        resolve({ ms: Date.now() - started, text });
+      });
+      socket.on('error', () => undefined);
+    });
+    expect(cut.ms).toBeLessThanOrEqual(10_000);
+    expect(sent).toBeLessThan(request.length);
+    expect(statusOf(cut.text)).toBe(408);
+    await expectAlive(gateway);
+  }, 20_000);
+
+  it('case 16: thousands of idle connections are capped, cut by the headers deadline, and /health answers again', async () => {
+    const capped = await startGatewayFor(backend, { MESHGATE_MAX_CONNECTIONS: '500', MESHGATE_HEADERS_TIMEOUT_MS: '1500' });
+    const sockets: Socket[] = [];
+    let refused = 0;
+    await Promise.all(
+      Array.from({ length: 2_000 }, () =>
+        new Promise<void>((resolve) => {
+          const socket = connect(capped.port, '127.0.0.1', () => resolve());
+          socket.on('error', () => resolve());
+          socket.on('close', () => (refused += 1));
+          sockets.push(socket);
+        }),
+      ),
+    );
+    await new Promise((wake) => setTimeout(wake, 500));
+    // Beyond the cap, node closes connections as soon as it accepts them.
+    expect(refused).toBeGreaterThanOrEqual(1_400);
+    const started = Date.now();
+    for (;;) {
+      const ok = await fetch(`${capped.url}/health`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
+      if (ok) break;
+      expect(Date.now() - started).toBeLessThan(5_000);
+      await new Promise((wake) => setTimeout(wake, 100));
+    }
+    // The held ones never sent a request: the headers deadline cuts them too.
+    const cutBy = Date.now() + 4_000;
+    while (refused < 2_000 && Date.now() < cutBy) await new Promise((wake) => setTimeout(wake, 100));
+    expect(refused).toBe(2_000);
+    for (const socket of sockets) socket.destroy();
+    await expectAlive(capped);
+    await capped.stop();
+  }, 30_000);
+
+  it('case 17: GET or DELETE without Mcp-Session-Id gets 400; a random or deleted session id gets 404', async () => {
+    const before = backend.toolCalls();
+    const base = { authorization: `Bearer ${TOKEN}`, accept: 'application/json, text/event-stream' };
+    for (const method of ['GET', 'DELETE']) {
+      const response = await fetch(`${gateway.url}/mcp`, { method, headers: base });
+      expect(response.status, method).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { code: -32600 } });
+    }
+    const random = await postMcp(gateway, callBody('lookup'), { 'mcp-session-id': crypto.randomUUID() });
+    expect(random.status).toBe(404);
+
+    const init = await postMcp(
+      gateway,
+      JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '0' } } }),
+      { accept: 'application/json, text/event-stream' },
+    );
+    const session = init.headers.get('mcp-session-id');
+    expect(session).toBeTruthy();
+    const deleted = await fetch(`${gateway.url}/mcp`, { method: 'DELETE', headers: { ...base, 'mcp-session-id': session! } });
+    expect(deleted.status).toBe(200);
+    const reused = await postMcp(gateway, callBody('lookup'), { 'mcp-session-id': session! });
+    expect(reused.status).toBe(404);
+    expect(reused.body).toMatchObject({ jsonrpc: '2.0', error: { code: -32001 } });
+    expect(backend.toolCalls()).toBe(before);
+    await expectAlive(gateway);
+  });
+
+  it('case 18: MCP-Protocol-Version 1999-01-01 gets 400', async () => {
+    const before = backend.toolCalls();
+    const answer = await postMcp(gateway, callBody('lookup'), { 'mcp-protocol-version': '1999-01-01' });
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32600 } });
+    expect(answer.body.error.message).toMatch(/1999-01-01/);
+    expect(backend.toolCalls()).toBe(before);
+    await expectAlive(gateway);
+  });
+
+  it('case 19: a token over its per-minute budget gets 429 with Retry-After; the backend sees only the allowed calls', async () => {
+    const limited = await startGatewayFor(backend, { MESHGATE_RATE_LIMIT_PER_MINUTE: '5' });
+    const before = backend.toolCalls();
+    const answers = [];
+    for (let i = 0; i < 8; i += 1) answers.push(await postMcp(limited, callBody('lookup', { id: String(i) })));
+    expect(answers.slice(0, 5).map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200]);
+    for (const answer of answers.slice(5)) {
+      expect(answer.status).toBe(429);
+      expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(answer.body).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32014 } });
+    }
+    const admin = await fetch(`${limited.url}/services`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(admin.status).toBe(429);
+    expect(await admin.json()).toMatchObject({ error: 'rate_limited' });
+    expect(backend.toolCalls()).toBe(before + 5);
+    await expectAlive(limited); // /health is not rate limited
+    await limited.stop();
+  });
+});
