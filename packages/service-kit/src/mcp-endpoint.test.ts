@@ -229,6 +229,6 @@ describe('McpEndpoint sessions and identities', () => {
   it('answers 503 once closed', async () => {
     const closing = new McpEndpoint({ createServer: factory.create, logger });
     await closing.close();
-    expect((await closing.handle(request(TOOLS_LIST), 'alice')).status).toBe(503);
+    expect((await closing.handle(request(TOOLS_LIST), { name: 'alice' })).status).toBe(503);
   });
 });
