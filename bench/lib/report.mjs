@@ -41,7 +41,7 @@ export function toMarkdown(result) {
   const m = result.memory;
   lines.push(
     '',
-    `Gateway RSS: ${fmt(m.startMiB, 1)} MiB after start (${result.meta.backends} backends, ${result.meta.tools} tools), ${fmt(m.afterLoadMiB, 1)} MiB after the load, ${fmt(m.idleSessionsMiB, 1)} MiB with ${m.idleSessions} idle sessions open.`,
+    `Gateway RSS: ${fmt(m.startMiB, 1)} MiB after start (${result.meta.backends} backends, ${result.meta.tools} tools); ${fmt(m.idleSessionsMiB, 1)} MiB with ${m.idleSessions} idle sessions open (measured before the load); ${fmt(m.afterLoadMiB, 1)} MiB after all the load.`,
     '',
     '| Target (issue 6) | Measured | Met |',
     '| --- | --- | --- |',
