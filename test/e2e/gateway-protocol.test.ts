@@ -166,6 +166,21 @@ describe('notifications and requests during calls', () => {
     expect(beta.subscriptions()['beta://item/1']).toBe(0);
   });
 
+  it('a service that restarts gets the gateway\'s subscription again, so updates keep reaching the subscriber', async () => {
+    const client = await connect();
+    const updates: string[] = [];
+    client.setNotificationHandler('notifications/resources/updated', (notification) => void updates.push(notification.params.uri));
+    await client.subscribeResource({ uri: 'alpha://item/4' });
+    const port = Number(new URL(alpha.url).port);
+    await alpha.close();
+    await eventually('alpha down', async () => (await api(gateway.url, 'GET', '/services/alpha')).body.status === 'down', 10_000);
+    alpha = await startProtocolService({ name: 'alpha', scheme: 'alpha', resources: 5, pageSize: 2, port });
+    await eventually('alpha up again', async () => (await api(gateway.url, 'GET', '/services/alpha')).body.status === 'up', 10_000);
+    await eventually('the renewed subscription', async () => alpha.subscriptions()['alpha://item/4'] === 1, 5_000);
+    await alpha.touch('alpha://item/4');
+    await eventually('the update at the client', async () => updates.includes('alpha://item/4'), 5_000);
+  });
+
   it('sampling requests are relayed to the client whose call made them, concurrently', async () => {
     const [first, second] = await Promise.all([connect('from first'), connect('from second')]);
     const [a, b] = await Promise.all([

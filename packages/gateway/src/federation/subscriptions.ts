@@ -9,7 +9,8 @@ export interface Subscriber {
 /**
  * Resource subscriptions, shared upstream: the first client to subscribe to a service's
  * resource subscribes the gateway; the last to leave unsubscribes it. An update from the
- * service reaches every client subscribed to that resource, under the URI it used.
+ * service reaches every client subscribed to that resource, under the URI it used. When a
+ * service comes back up (a new upstream session), the gateway subscribes again.
  */
 export class Subscriptions {
   /** `<service> <upstream uri>` -> subscribers, each with the URI it subscribed by. */
@@ -18,7 +19,21 @@ export class Subscriptions {
   constructor(
     private readonly registry: Registry,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    registry.onStatusChange((service, status) => {
+      if (status === 'up') this.#resubscribe(service);
+    });
+  }
+
+  #resubscribe(service: string): void {
+    for (const key of this.#byResource.keys()) {
+      if (!key.startsWith(`${service} `)) continue;
+      const uri = key.slice(service.length + 1);
+      this.#connection(service)
+        ?.request('resources/subscribe', { uri })
+        .catch((error: unknown) => this.logger.warn({ service, uri, err: error }, `could not renew the subscription to "${uri}" of service "${service}"`));
+    }
+  }
 
   async subscribe(service: string, upstreamUri: string, subscriber: Subscriber, exposedUri: string): Promise<void> {
     const key = `${service} ${upstreamUri}`;

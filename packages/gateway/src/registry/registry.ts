@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { Catalog, EMPTY_LISTINGS, type Listings, type ServiceListings } from '../federation/catalog.js';
-import { UpstreamConnection, type UpstreamLimits } from '../upstream/connection.js';
+import { UpstreamConnection, type UpstreamLimits, type UpstreamStatus } from '../upstream/connection.js';
 import type { CatalogSnapshot, CredentialSpec, RegistryStore, ServiceRecord } from './types.js';
 
 /** A federated service: its record, its live connection, and its last known tools. */
@@ -33,6 +33,8 @@ export type ListKind = 'tools' | 'prompts' | 'resources';
 export type CatalogListener = (catalog: Catalog, changed: ReadonlySet<ListKind>) => void;
 /** A notification a service sent outside any call (resource updates, log messages). */
 export type NotificationListener = (service: string, method: string, params: Record<string, unknown>) => void;
+/** A service's connection changed status. */
+export type StatusListener = (service: string, status: UpstreamStatus) => void;
 
 /**
  * Owns the federated services and the catalog built from them. The catalog is rebuilt
@@ -44,6 +46,7 @@ export class Registry {
   readonly #services = new Map<string, ManagedService>();
   readonly #listeners = new Set<CatalogListener>();
   readonly #notificationListeners = new Set<NotificationListener>();
+  readonly #statusListeners = new Set<StatusListener>();
   #catalog = Catalog.empty;
   #signatures: Record<ListKind, string> = { tools: '', prompts: '', resources: '' };
 
@@ -80,6 +83,12 @@ export class Registry {
   onCatalogChange(listener: CatalogListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Calls `listener` on every status change of a service's connection. Returns an unsubscribe. */
+  onStatusChange(listener: StatusListener): () => void {
+    this.#statusListeners.add(listener);
+    return () => this.#statusListeners.delete(listener);
   }
 
   /** Calls `listener` for every notification a service sends outside a call. Returns an unsubscribe. */
@@ -195,8 +204,10 @@ export class Registry {
         const service = this.#services.get(record.name);
         if (service?.connection === connection) this.#onListings(service, listings);
       },
-      onStatus: () => {
-        if (this.#services.get(record.name)?.connection === connection) this.#rebuild();
+      onStatus: (status) => {
+        if (this.#services.get(record.name)?.connection !== connection) return;
+        this.#rebuild();
+        for (const listener of this.#statusListeners) listener(record.name, status);
       },
       onNotification: (method, params) => {
         if (this.#services.get(record.name)?.connection !== connection) return;
@@ -248,6 +259,7 @@ export class Registry {
     this.#services.clear();
     this.#listeners.clear();
     this.#notificationListeners.clear();
+    this.#statusListeners.clear();
     await Promise.allSettled(services.map((service) => service.connection.close()));
   }
 }

@@ -76,7 +76,7 @@ const defaultResolve: Resolve = async (hostname) => (await lookup(hostname, { al
 /**
  * Checks where a service URL would connect. Every address the name resolves to must pass,
  * or one answer of a round-robin could still reach a blocked host. A name that does not
- * resolve passes: the connection attempt then fails with its own clear error (502).
+ * exist passes: the connection attempt then fails with its own clear error (502).
  * Reasons name what the address is, never the address a name resolved to.
  */
 export async function checkServiceUrl(raw: string, policy: UrlPolicy): Promise<UrlVerdict> {
@@ -98,8 +98,11 @@ export async function checkServiceUrl(raw: string, policy: UrlPolicy): Promise<U
   else {
     try {
       addresses = await (policy.resolve ?? defaultResolve)(hostname);
-    } catch {
-      return { ok: true };
+    } catch (error) {
+      // A name that does not exist cannot be connected to either. Any other failure (a DNS
+      // server timing out) proves nothing: the connection's own lookup might succeed.
+      if ((error as NodeJS.ErrnoException).code === 'ENOTFOUND') return { ok: true };
+      return { ok: false, reason: `"url" host ${JSON.stringify(hostname)} could not be resolved to check it; try again` };
     }
   }
   const subject = literal ? '"url" points to' : `"url" host ${JSON.stringify(hostname)} resolves to`;

@@ -165,6 +165,12 @@ export class UpstreamConnection {
     } catch (error) {
       const reason = describeCause(error);
       this.#setStatus('down', reason);
+      if (/redirect/i.test(reason)) {
+        // Redirects are never followed (one could lead past the SSRF guard): register the final URL.
+        throw new GatewayError('invalid_url', `Service "${this.service}" at ${this.url} answered with a redirect; the gateway does not follow redirects, so give the URL it redirects to`, {
+          service: this.service,
+        });
+      }
       throw new GatewayError('upstream_unreachable', `Could not connect to service "${this.service}" at ${this.url}: ${reason}`, {
         service: this.service,
       });

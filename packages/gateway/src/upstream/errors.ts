@@ -34,10 +34,23 @@ function isConnectionFailure(error: unknown): boolean {
   return false;
 }
 
+/** Network failures by code, said without the address Node puts in their messages. */
+const NETWORK_FAILURES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed while sending',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+};
+
 /**
  * A one-line reason for logs and error messages: the deepest cause's message, no stack.
- * An HTTP error is described by its status, never its body: an error page can hold the
- * service's stack traces and internal URLs.
+ * It never carries what a client should not see: an HTTP error is described by its
+ * status, never its body (an error page can hold the service's stack traces and internal
+ * URLs), and a network failure by its code, without the internal address.
  */
 export function describeCause(error: unknown): string {
   if (error instanceof SdkHttpError) {
@@ -49,7 +62,9 @@ export function describeCause(error: unknown): string {
   for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth += 1) {
     if (current instanceof Error) {
       const code = (current as NodeJS.ErrnoException).code;
-      message = code !== undefined && !current.message.includes(code) ? `${current.message} (${code})` : current.message;
+      const network = code === undefined ? undefined : NETWORK_FAILURES[code];
+      if (network !== undefined) message = `${network} (${code})`;
+      else message = code !== undefined && !current.message.includes(code) ? `${current.message} (${code})` : current.message;
       current = current.cause;
     } else {
       message = String(current);
