@@ -16,6 +16,7 @@ import { stopAll, type StartedProcess } from '../helpers/process.js';
 
 export interface Seen {
   method: string;
+  path: string;
   headers: IncomingHttpHeaders;
   body: string;
 }
@@ -23,6 +24,11 @@ export interface Seen {
 export interface RecordingBackend {
   readonly url: string;
   readonly seen: Seen[];
+  /**
+   * What the gateway sent other than its own periodic health probes (`GET /health`, MCP
+   * `ping`): what a test's input can have caused. Use this to check "the backend heard nothing".
+   */
+  caused(): Seen[];
   /** JSON-RPC methods of the POSTs received, e.g. `tools/call`. */
   methods(): string[];
   toolCalls(): number;
@@ -39,7 +45,7 @@ export async function startRecordingBackend(name = 'recorder', tools = ['lookup'
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      seen.push({ method: req.method ?? '', headers: req.headers, body });
+      seen.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
       const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -60,9 +66,11 @@ export async function startRecordingBackend(name = 'recorder', tools = ['lookup'
         return [];
       }
     });
+  const isProbe = (entry: Seen) => (entry.method === 'GET' && entry.path === '/health') || /"method"\s*:\s*"ping"/.test(entry.body);
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
+    caused: () => seen.filter((entry) => !isProbe(entry)),
     methods,
     toolCalls: () => methods().filter((method) => method === 'tools/call').length,
     close: async () => {

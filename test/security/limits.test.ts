@@ -17,13 +17,13 @@ const head = (extra: string) => `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthor
 
 describe('limits', () => {
   it('case 15: headers over 16 KiB get 431; conflicting Content-Length and Transfer-Encoding get 400', async () => {
-    const before = backend.seen.length;
+    const before = backend.caused().length;
     const big = await rawExchange(gateway.port, [`${head(`X-Padding: ${'a'.repeat(17 * 1024)}\r\n`)}Content-Length: 2\r\n\r\n{}`]);
     expect(statusOf(big.text)).toBe(431);
     const body = callBody('lookup');
     const smuggled = await rawExchange(gateway.port, [`${head(`Content-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n`)}\r\n${body}`]);
     expect(statusOf(smuggled.text)).toBe(400);
-    expect(backend.seen.length).toBe(before);
+    expect(backend.caused().length).toBe(before);
     await expectAlive(gateway);
   });
 
