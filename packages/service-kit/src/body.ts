@@ -56,22 +56,20 @@ const memoizedLists = new WeakMap<readonly unknown[], string>();
  * that answer with a long array must treat it as immutable once answered.
  */
 export function serializeJson(body: unknown): string {
-  if (isPlainRecord(body) && Object.keys(body).join() === 'jsonrpc,id,result') {
-    const { jsonrpc, id, result } = body;
-    if (jsonrpc === '2.0' && (typeof id === 'string' || typeof id === 'number' || id === null) && isPlainRecord(result)) {
-      const keys = Object.keys(result);
-      const list = keys.length === 1 ? result[keys[0]!] : undefined;
-      if (Array.isArray(list) && list.length >= MEMO_MIN_ITEMS) {
-        let json = memoizedLists.get(list);
-        if (json === undefined) {
-          json = JSON.stringify(list);
-          memoizedLists.set(list, json);
-        }
-        return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{${JSON.stringify(keys[0])}:${json}}}`;
-      }
-    }
+  const result = isPlainRecord(body) ? body['result'] : undefined;
+  if (!isPlainRecord(result)) return JSON.stringify(body);
+  const keys = Object.keys(result);
+  const list = keys.length === 1 ? result[keys[0]!] : undefined;
+  if (!Array.isArray(list) || list.length < MEMO_MIN_ITEMS) return JSON.stringify(body);
+  const { jsonrpc, id } = body as Record<string, unknown>;
+  const plainId = typeof id === 'string' || typeof id === 'number' || id === null;
+  if (jsonrpc !== '2.0' || !plainId || Object.keys(body as object).join() !== 'jsonrpc,id,result') return JSON.stringify(body);
+  let json = memoizedLists.get(list);
+  if (json === undefined) {
+    json = JSON.stringify(list);
+    memoizedLists.set(list, json);
   }
-  return JSON.stringify(body);
+  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{${JSON.stringify(keys[0])}:${json}}}`;
 }
 
 function isPlainRecord(value: unknown): value is Record<string, unknown> {
