@@ -1,64 +1,27 @@
-import { Client, StreamableHTTPClientTransport, type ServerCapabilities } from '@modelcontextprotocol/client';
+import type { Client, ServerCapabilities } from '@modelcontextprotocol/client';
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import type { Listings } from '../federation/catalog.js';
 import type { CredentialSpec } from '../registry/types.js';
 import { ServiceBreaker, CircuitOpenError, type CircuitView } from './breaker.js';
+import type { Downstream } from './call-context.js';
+import { createUpstreamClient } from './client.js';
 import { resolveCredential } from './credentials.js';
-import { currentCall, runInCall, type Downstream } from './call-context.js';
-import { limitedFetch } from './limited-fetch.js';
-import { listAll } from './listings.js';
-import { relayHandlers, UPSTREAM_CLIENT_CAPABILITIES } from './relay.js';
-import { Prober, checkHealthUrl, discoverHealthUrl } from './probe.js';
 import { classifyUpstreamError, describeCause, unavailable } from './errors.js';
+import { DEFAULT_LIMITS, PROBE_FAILURES_FOR_DOWN, type UpstreamLimits } from './limits.js';
+import { listAll } from './listings.js';
+import { Prober, checkHealthUrl, discoverHealthUrl } from './probe.js';
+import { sendRequest, type RequestOptions } from './send.js';
+
+export type { RequestOptions } from './send.js';
+export type { UpstreamLimits } from './limits.js';
 
 /**
  * `connecting` before the first connect; `up` when serving; `degraded` while connected but
  * failing (a missed health probe, or an open circuit); `down` when there is no connection.
  */
 export type UpstreamStatus = 'connecting' | 'up' | 'degraded' | 'down';
-
-export interface UpstreamLimits {
-  /** Connecting and listing tools, per attempt. */
-  connectMs: number;
-  /** One request; progress notifications from the service extend it... */
-  requestMs: number;
-  /** ...up to this absolute maximum. */
-  maxRequestMs: number;
-  /** Ping interval while up; 0 disables probing. */
-  probeIntervalMs: number;
-  /** Reconnect backoff bounds. */
-  retryMinMs: number;
-  retryMaxMs: number;
-  /** Consecutive service faults that open the circuit, and how long it stays open. */
-  breakerThreshold: number;
-  breakerCooldownMs: number;
-  /** Largest response the gateway reads from a service. */
-  maxResponseBytes: number;
-  /** Items of one kind (tools, prompts, resources) kept from one service; the rest are dropped with a warning. */
-  maxListItems: number;
-  /** Longest description kept; longer ones are cut with a warning. */
-  maxDescriptionChars: number;
-}
-
-export const DEFAULT_LIMITS: UpstreamLimits = {
-  connectMs: 5_000,
-  requestMs: 60_000,
-  maxRequestMs: 10 * 60_000,
-  probeIntervalMs: 15_000,
-  retryMinMs: 250,
-  retryMaxMs: 5_000,
-  breakerThreshold: 5,
-  breakerCooldownMs: 10_000,
-  maxResponseBytes: 16 * 1024 * 1024,
-  maxListItems: 5_000,
-  maxDescriptionChars: 16 * 1024,
-};
-
-/** Probes missed in a row before a connected service counts as down. */
-const PROBE_FAILURES_FOR_DOWN = 3;
 
 export interface UpstreamOptions {
   service: string;
@@ -76,24 +39,12 @@ export interface UpstreamOptions {
   onNotification?: (method: string, params: Record<string, unknown>) => void;
 }
 
-export interface RequestOptions {
-  signal?: AbortSignal;
-  onprogress?: (progress: { progress: number; total?: number; message?: string }) => void;
-  /** The client on whose behalf the call runs; the service's requests during the call go there. */
-  downstream?: Downstream;
-}
-
-/** Keeps every field the service sent: a gateway must not drop what it does not know. */
-const passthrough = z.looseObject({});
-const VERSION = '0.1.0';
-/** Notifications from a service that the gateway passes on to its own clients. */
-const FORWARDED_NOTIFICATIONS = ['notifications/resources/updated', 'notifications/message'] as const;
-
 /**
- * The gateway's connection to one service: an SDK Client over streamable HTTP, with the
- * service's own credential. It reconnects in the background with capped, jittered
- * exponential backoff, lists the tools after every connect and on `list_changed`, and
- * fails calls fast (naming the service) while the service is away.
+ * The gateway's connection to one service: an SDK Client (client.ts) over streamable
+ * HTTP, with the service's own credential. It reconnects in the background with capped,
+ * jittered exponential backoff, lists everything after every connect and on
+ * `list_changed`, probes the service while up, keeps a circuit breaker, and fails calls
+ * fast (naming the service) while the service is away. Sending one request is send.ts.
  */
 export class UpstreamConnection {
   readonly service: string;
@@ -218,31 +169,9 @@ export class UpstreamConnection {
   }
 
   async #send(client: Client, method: string, params: Record<string, unknown> | undefined, options: RequestOptions): Promise<Record<string, unknown>> {
-    // Aborted when the call ends without an answer (deadline, cancellation), so the HTTP
-    // request to the service is closed too, not only cancelled at the MCP level.
-    const abandoned = new AbortController();
-    const { downstream } = options;
-    const context = { signal: abandoned.signal, ...(downstream === undefined ? {} : { downstream }) };
-    if (downstream !== undefined) this.#callers.add(downstream);
-    try {
-      const result = await runInCall(context, () =>
-        client.request({ method, ...(params === undefined ? {} : { params }) } as never, passthrough, {
-          timeout: this.#limits.requestMs,
-          maxTotalTimeout: this.#limits.maxRequestMs,
-          resetTimeoutOnProgress: true,
-          ...(options.signal === undefined ? {} : { signal: options.signal }),
-          ...(options.onprogress === undefined ? {} : { onprogress: options.onprogress }),
-        }),
-      );
-      this.#seen();
-      return result as Record<string, unknown>;
-    } catch (error) {
-      // Let the SDK send notifications/cancelled first; then drop the request itself.
-      setImmediate(() => abandoned.abort());
-      throw error;
-    } finally {
-      if (downstream !== undefined) this.#callers.delete(downstream);
-    }
+    const result = await sendRequest(client, method, params, options, this.#limits, this.#callers);
+    this.#seen();
+    return result;
   }
 
   /** Re-lists everything (after any `list_changed` notification), debounced. */
@@ -262,26 +191,16 @@ export class UpstreamConnection {
   async #attempt(): Promise<void> {
     const credential = resolveCredential(this.#options.credential, this.#options.gatewayToken);
     if (!credential.ok) throw new Error(credential.message);
-    const client = new Client({ name: 'meshgate', version: VERSION }, { capabilities: UPSTREAM_CLIENT_CAPABILITIES });
-    const transport = new StreamableHTTPClientTransport(new URL(this.url), {
-      requestInit: { headers: credential.headers },
-      fetch: limitedFetch(this.#limits.maxResponseBytes),
+    const { client, transport } = createUpstreamClient({
+      service: this.service,
+      url: this.url,
+      headers: credential.headers,
+      maxResponseBytes: this.#limits.maxResponseBytes,
+      logger: this.#options.logger,
+      callers: this.#callers,
+      onListChanged: () => this.scheduleRefresh(),
+      onNotification: (method, params) => this.#options.onNotification?.(method, params),
     });
-    for (const kind of ['tools', 'prompts', 'resources'] as const) {
-      client.setNotificationHandler(`notifications/${kind}/list_changed`, () => this.scheduleRefresh());
-    }
-    for (const method of FORWARDED_NOTIFICATIONS) {
-      client.setNotificationHandler(method, (notification) => {
-        const params = notification.params as Record<string, unknown>;
-        // A log message sent during a call goes to that call's client only.
-        const downstream = method === 'notifications/message' ? currentCall()?.downstream : undefined;
-        if (downstream !== undefined) void downstream.notify(method, params).catch(() => undefined);
-        else this.#options.onNotification?.(method, params);
-      });
-    }
-    const soleCaller = () => (this.#callers.size === 1 ? this.#callers.values().next().value : undefined);
-    for (const [method, handler] of relayHandlers(this.service, soleCaller)) client.setRequestHandler(method as never, handler as never);
-    client.onerror = (error) => this.#options.logger.debug({ service: this.service, reason: describeCause(error) }, 'upstream transport error');
     try {
       await client.connect(transport, { timeout: this.#limits.connectMs });
       const [listings, healthUrl] = await Promise.all([this.#listAll(client), discoverHealthUrl(this.url, this.#limits.connectMs)]);
