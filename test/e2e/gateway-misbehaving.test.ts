@@ -98,8 +98,8 @@ describe('a misbehaving backend gets a bounded, clear error naming the service',
     ['truncated JSON', 'badjson', {}, -32013],
     // 40 MiB streamed without a length: cut off at the gateway's 16 MiB response limit.
     ['a 40 MiB answer', 'huge', {}, -32013],
-    // A result under another id never settles the call: it ends at the deadline.
-    ['a result with a mismatched id', 'wrongid', {}, -32012],
+    // A JSON answer under another id is an answer to nothing: invalid, at once.
+    ['a result with a mismatched id', 'wrongid', {}, -32013],
     // An event stream of comments and never a result: the deadline.
     ['an event stream that never ends', 'hang', {}, -32012],
     ['an answer later than the deadline', 'slow', { ms: 5_000 }, -32012],

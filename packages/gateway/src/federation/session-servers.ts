@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError, toRpcError } from '../errors.js';
 import type { ListKind, Registry } from '../registry/registry.js';
-import type { Downstream } from '../upstream/call-context.js';
+import type { Downstream } from '../upstream/relay.js';
 import type { RequestOptions } from '../upstream/connection.js';
 import { INSTRUCTIONS, LIST_METHODS, SERVER_INFO, type Federation } from './federation.js';
 import { SessionState, passesLevel } from './session-state.js';

@@ -1,9 +1,8 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
-import { currentCall, type Downstream } from './call-context.js';
 import { describeCause } from './errors.js';
 import { limitedFetch } from './limited-fetch.js';
-import { relayHandlers, UPSTREAM_CLIENT_CAPABILITIES } from './relay.js';
+import { relayHandlers, UPSTREAM_CLIENT_CAPABILITIES, type Downstream } from './relay.js';
 
 const VERSION = '0.1.0';
 /** Notifications from a service that the gateway passes on to its own clients. */
@@ -25,9 +24,11 @@ export interface UpstreamClientOptions {
 }
 
 /**
- * An SDK client for one service, not yet connected: the service's credential on every
- * request, answers capped in size, list changes and notifications wired up, and the
- * service's requests to its client (sampling, elicitation, roots) relayed.
+ * An SDK client for one service, not yet connected: it opens the session, lists, probes
+ * and holds the GET notification stream (calls themselves take lean-call.ts). The
+ * service's credential goes on every request, answers are capped in size, list changes
+ * and notifications are wired up, and the service's requests to its client (sampling,
+ * elicitation, roots) are relayed.
  */
 export function createUpstreamClient(options: UpstreamClientOptions): { client: Client; transport: StreamableHTTPClientTransport } {
   const { service, callers } = options;
@@ -39,14 +40,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): { client: 
   for (const kind of ['tools', 'prompts', 'resources'] as const) {
     client.setNotificationHandler(`notifications/${kind}/list_changed`, () => options.onListChanged());
   }
+  // Calls go through lean-call.ts, so what arrives here came on the GET stream: not about one call.
   for (const method of FORWARDED_NOTIFICATIONS) {
-    client.setNotificationHandler(method, (notification) => {
-      const params = notification.params as Record<string, unknown>;
-      // A log message sent during a call goes to that call's client only.
-      const downstream = method === 'notifications/message' ? currentCall()?.downstream : undefined;
-      if (downstream !== undefined) void downstream.notify(method, params).catch(() => undefined);
-      else options.onNotification(method, params);
-    });
+    client.setNotificationHandler(method, (notification) => options.onNotification(method, notification.params as Record<string, unknown>));
   }
   const soleCaller = () => (callers.size === 1 ? callers.values().next().value : undefined);
   for (const [method, handler] of relayHandlers(service, soleCaller)) client.setRequestHandler(method as never, handler as never);

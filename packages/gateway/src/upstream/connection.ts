@@ -1,20 +1,20 @@
-import type { Client, ServerCapabilities } from '@modelcontextprotocol/client';
+import type { Client, ServerCapabilities, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import type { Listings } from '../federation/catalog.js';
 import type { CredentialSpec } from '../registry/types.js';
 import { ServiceBreaker, CircuitOpenError, type CircuitView } from './breaker.js';
-import type { Downstream } from './call-context.js';
 import { createUpstreamClient } from './client.js';
 import { resolveCredential } from './credentials.js';
 import { classifyUpstreamError, describeCause, unavailable } from './errors.js';
 import { DEFAULT_LIMITS, PROBE_FAILURES_FOR_DOWN, type UpstreamLimits } from './limits.js';
 import { listAll } from './listings.js';
 import { Prober, checkHealthUrl, discoverHealthUrl } from './probe.js';
-import { sendRequest, type RequestOptions } from './send.js';
+import { LeanCaller, type LeanCallOptions } from './lean-call.js';
+import type { Downstream } from './relay.js';
 
-export type { RequestOptions } from './send.js';
+export type RequestOptions = LeanCallOptions;
 export type { UpstreamLimits } from './limits.js';
 
 /**
@@ -52,7 +52,8 @@ export class UpstreamConnection {
   status: UpstreamStatus = 'connecting';
   statusChangedAt = new Date().toISOString();
   lastError: string | undefined;
-  lastSeenAt: string | undefined;
+  /** When the service last answered (ms since the epoch); formatted only when shown. */
+  #lastSeen: number | undefined;
   /** The live listings, once listed at least once by this connection. */
   listings: Listings | undefined;
   /** What the service said it can do, while connected. */
@@ -62,6 +63,10 @@ export class UpstreamConnection {
   readonly #limits: UpstreamLimits;
   readonly #stop = new AbortController();
   #client: Client | undefined;
+  /** The live client's transport: the session id and protocol version lean calls carry. */
+  #transport: StreamableHTTPClientTransport | undefined;
+  /** Sends the calls, on the live client's session (lean-call.ts). */
+  #lean: LeanCaller | undefined;
   #connecting: Promise<void> | undefined;
   readonly #prober = new Prober();
   #probeFailures = 0;
@@ -169,7 +174,10 @@ export class UpstreamConnection {
   }
 
   async #send(client: Client, method: string, params: Record<string, unknown> | undefined, options: RequestOptions): Promise<Record<string, unknown>> {
-    const result = await sendRequest(client, method, params, options, this.#limits, this.#callers);
+    const transport = this.#transport;
+    const lean = this.#lean;
+    if (this.#client !== client || transport === undefined || lean === undefined) throw unavailable(this.service, this.status, this.lastError);
+    const result = await lean.call({ sessionId: transport.sessionId, protocolVersion: transport.protocolVersion }, method, params, options);
     this.#seen();
     return result;
   }
@@ -207,6 +215,15 @@ export class UpstreamConnection {
       if (this.closed) throw new AbortError('connection closed');
       const previous = this.#client;
       this.#client = client;
+      this.#transport = transport;
+      this.#lean ??= new LeanCaller({
+        service: this.service,
+        url: this.url,
+        headers: credential.headers,
+        limits: this.#limits,
+        callers: this.#callers,
+        onNotification: (method, params) => this.#options.onNotification?.(method, params),
+      });
       this.capabilities = client.getServerCapabilities();
       if (previous !== undefined && previous !== client) void previous.close().catch(() => undefined);
       this.#probeFailures = 0;
@@ -243,6 +260,7 @@ export class UpstreamConnection {
   async #dropClient(client: Client): Promise<void> {
     if (this.#client === client) {
       this.#client = undefined;
+      this.#transport = undefined;
       this.capabilities = undefined;
     }
     this.#prober.stop();
@@ -300,8 +318,13 @@ export class UpstreamConnection {
     });
   }
 
+  /** When the service last answered, as an ISO time. */
+  get lastSeenAt(): string | undefined {
+    return this.#lastSeen === undefined ? undefined : new Date(this.#lastSeen).toISOString();
+  }
+
   #seen(): void {
-    this.lastSeenAt = new Date().toISOString();
+    this.#lastSeen = Date.now(); // on every call: no date formatting here
   }
 
   /** Works out the status of a live connection from probes and the circuit. */
@@ -328,6 +351,7 @@ export class UpstreamConnection {
     if (this.#refreshTimer !== undefined) clearTimeout(this.#refreshTimer);
     const client = this.#client;
     this.#client = undefined;
+    this.#lean?.close(); // calls still in flight fail as their sockets close
     if (client !== undefined) await client.close().catch(() => undefined);
   }
 }

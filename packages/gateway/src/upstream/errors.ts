@@ -1,5 +1,6 @@
 import { ProtocolError, SdkError, SdkErrorCode, SdkHttpError } from '@modelcontextprotocol/client';
 import { GatewayError } from '../errors.js';
+import { InvalidAnswerError, SessionLostError, UpstreamHttpError, UpstreamTimeoutError } from './lean-call.js';
 
 /** What went wrong with an upstream request, decided once so callers only branch on `kind`. */
 export type UpstreamFailure =
@@ -15,8 +16,9 @@ const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFO
 /** Sorts an error thrown by the SDK client into one of the failure kinds. */
 export function classifyUpstreamError(error: unknown): UpstreamFailure {
   if (error instanceof ProtocolError) return { kind: 'protocol', error };
-  if (error instanceof SdkHttpError && error.status === 404) return { kind: 'session-lost' };
-  if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) return { kind: 'timeout' };
+  if (error instanceof SessionLostError || (error instanceof SdkHttpError && error.status === 404)) return { kind: 'session-lost' };
+  if (error instanceof UpstreamTimeoutError || (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout)) return { kind: 'timeout' };
+  if (error instanceof UpstreamHttpError || error instanceof InvalidAnswerError) return { kind: 'bad-response', reason: describeCause(error) };
   if (error instanceof Error && error.name === 'AbortError') return { kind: 'aborted' };
   const reason = describeCause(error);
   if (error instanceof SdkHttpError) return { kind: 'bad-response', reason };
@@ -53,7 +55,7 @@ const NETWORK_FAILURES: Record<string, string> = {
  * URLs), and a network failure by its code, without the internal address.
  */
 export function describeCause(error: unknown): string {
-  if (error instanceof SdkHttpError) {
+  if (error instanceof SdkHttpError || error instanceof UpstreamHttpError) {
     const status = `HTTP ${error.status}${error.statusText ? ` ${error.statusText}` : ''}`;
     return error.status === 401 || error.status === 403 ? `${status}: the service refused the gateway's credential for it` : status;
   }

@@ -1,15 +1,8 @@
-import { claimCallSignal } from './call-context.js';
-
 /**
  * A fetch for the upstream transport that refuses oversized answers: a POST response whose
  * declared or streamed size passes `maxBytes` is cut off with an error, so a misbehaving
  * service cannot make the gateway buffer without bound. Long-lived GET notification
  * streams are not capped; they carry many small messages over time.
- *
- * It also ties each POST to the call that made it (see call-context.ts): on the
- * 2025 protocol revisions the SDK client only sends `notifications/cancelled` when a call
- * times out or is cancelled, and leaves the HTTP request open; a service that ignores the
- * cancellation would keep a socket (or an endless event stream) per abandoned call.
  */
 export class ResponseTooLargeError extends Error {
   override readonly name = 'ResponseTooLargeError';
@@ -18,8 +11,6 @@ export class ResponseTooLargeError extends Error {
 export function limitedFetch(maxBytes: number, base: typeof fetch = fetch): typeof fetch {
   return async function fetchWithLimit(input, init) {
     const method = (init?.method ?? 'GET').toUpperCase();
-    const scoped = method === 'POST' ? claimCallSignal() : undefined;
-    if (scoped !== undefined) init = { ...init, signal: init?.signal == null ? scoped : AbortSignal.any([init.signal, scoped]) };
     // Never follow redirects: a service must not bounce the gateway to an address the SSRF guard refused.
     const response = await base(input, { ...init, redirect: 'error' });
     if (method !== 'POST' || response.body === null) return response;

@@ -1,5 +1,15 @@
 import { ProtocolError, ProtocolErrorCode, type ClientCapabilities } from '@modelcontextprotocol/client';
-import { currentCall, type Downstream } from './call-context.js';
+
+/**
+ * The downstream client on whose behalf an upstream call runs: where a service's
+ * requests (sampling, elicitation, roots) and log messages during that call go.
+ */
+export interface Downstream {
+  /** Sends a request to the client and resolves with its result. */
+  request(method: string, params: Record<string, unknown> | undefined): Promise<Record<string, unknown>>;
+  /** Sends a notification to the client. */
+  notify(method: string, params: Record<string, unknown> | undefined): Promise<void>;
+}
 
 /**
  * What the gateway tells services it can do as their client: whatever its own clients
@@ -17,27 +27,29 @@ type RelayedMethod = (typeof RELAYED)[number];
 
 type Handler = (request: { params?: Record<string, unknown> }) => Promise<Record<string, unknown>>;
 
+/** Why a service's request could not be relayed: no client with a session made the call. */
+export function relayRefusal(method: string, service: string): ProtocolError {
+  return new ProtocolError(
+    ProtocolErrorCode.InvalidRequest,
+    `The gateway can relay ${method} from service "${service}" only to the client of a call in flight, made with a session (and, when the service does not tie the request to a call, only while one such call is in flight)`,
+  );
+}
+
 /**
- * Handlers for the service's requests. A request made during a call (on that call's event
- * stream) goes to the call's client and its answer back to the service. Some servers send
- * such requests on their GET stream instead (SDK v2's `requestSampling` does), unrelated to
- * any call: those go to the client of the one call in flight to the service, when there is
- * exactly one. Otherwise there is nobody to ask: `roots/list` answers no roots, the others
- * fail clearly.
+ * Handlers on the SDK client for the service's requests that arrive on its GET stream,
+ * unrelated to any call (SDK v2's `requestSampling` sends them there; requests made on a
+ * call's own stream are relayed by lean-call.ts). They go to the client of the one call in
+ * flight to the service, when there is exactly one. Otherwise there is nobody to ask:
+ * `roots/list` answers no roots, the others fail clearly.
  */
 export function relayHandlers(service: string, soleCaller: () => Downstream | undefined): [RelayedMethod, Handler][] {
   return RELAYED.map((method) => [
     method,
     async (request) => {
-      const downstream = currentCall()?.downstream ?? soleCaller();
-      if (downstream === undefined) {
-        if (method === 'roots/list') return { roots: [] };
-        throw new ProtocolError(
-          ProtocolErrorCode.InvalidRequest,
-          `The gateway can relay ${method} from service "${service}" only to the client of a call in flight, made with a session (and, when the service does not tie the request to a call, only while one such call is in flight)`,
-        );
-      }
-      return downstream.request(method, request.params);
+      const downstream = soleCaller();
+      if (downstream !== undefined) return downstream.request(method, request.params);
+      if (method === 'roots/list') return { roots: [] };
+      throw relayRefusal(method, service);
     },
   ]);
 }
