@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { closeSessions, isSuccess, postLoad, rpcBody, sdkLoop, sessionLoad } from './lib/load.mjs';
+import { closeSessions, isSuccess, postLoad, rpcBody, sdkLoop, serialLoad, sessionLoad } from './lib/load.mjs';
 import { REPO_ROOT, choosePinning, cpuMs, rssMiB, sleep, startBenchMesh, toolName } from './lib/mesh.mjs';
 import { toMarkdown } from './lib/report.mjs';
 import { ratio, summarize } from './lib/stats.mjs';
@@ -110,7 +110,7 @@ try {
   if (wanted('call_c32')) workloads.call_c32 = await interleaved('tools/call, c=32', CALL_CONFIGS, callLoad(32));
   if (wanted('list_1000')) {
     workloads.list_1000 = await interleaved(`tools/list, ${mesh.tools} tools, c=1`, ['gateway'], () =>
-      postLoad({ baseUrl: urls.gateway, token, body: LIST_BODY, connections: 1, seconds: plan.seconds, check: listedAll }),
+      serialLoad({ baseUrl: urls.gateway, token, body: LIST_BODY, seconds: plan.seconds, check: listedAll }),
     );
   }
   if (wanted('sdk_loop')) {

@@ -85,6 +85,65 @@ export async function postLoad({ baseUrl, token, body, connections, seconds, che
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
+/**
+ * One keep-alive connection POSTing `body` back to back for `seconds`, for big answers
+ * (tools/list over 1,000 tools is 594 KB): autocannon's parser and a JSON.parse of every
+ * answer cost the load generator more than the gateway spends, and at c=1 that time
+ * lands in the latency. Here the first answer is parsed and checked, and every later one
+ * must be byte-for-byte the same (the same successful answer), which is checked in full
+ * at memcmp speed.
+ */
+export async function serialLoad({ baseUrl, token, body, seconds, check = isSuccess }) {
+  const headers = { ...rpcHeaders(token), 'content-length': String(Buffer.byteLength(body)) };
+  const serial = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const once = () =>
+    new Promise((resolve, reject) => {
+      const started = process.hrtime.bigint();
+      const req = http.request(`${baseUrl}/mcp`, { method: 'POST', headers, agent: serial }, (res) => {
+        const chunks = [];
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode, bytes: Buffer.concat(chunks), ms: Number(process.hrtime.bigint() - started) / 1e6 }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  const samples = [];
+  let errors = 0;
+  let reference;
+  let bytes = 0;
+  const started = process.hrtime.bigint();
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    const answer = await once().catch(() => undefined);
+    if (answer === undefined || answer.status !== 200) {
+      errors += 1;
+      continue;
+    }
+    if (reference === undefined) {
+      let ok = false;
+      try {
+        ok = check(parseAnswer(answer.bytes.toString('utf8')));
+      } catch {
+        ok = false;
+      }
+      if (ok) reference = answer.bytes;
+      else {
+        errors += 1;
+        continue;
+      }
+    } else if (!answer.bytes.equals(reference)) {
+      errors += 1;
+      continue;
+    }
+    bytes += answer.bytes.length;
+    samples.push(answer.ms);
+  }
+  serial.destroy();
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  return { requests: samples.length + errors, rps: samples.length / elapsed, ...latencyStats(samples), errors, seconds: elapsed, bytesPerResponse: samples.length > 0 ? bytes / samples.length : NaN };
+}
+
 /** One HTTP request over a shared keep-alive agent; resolves with status, headers and text. */
 export function request(url, { method = 'POST', headers = {}, body } = {}) {
   return new Promise((resolve, reject) => {

@@ -149,6 +149,9 @@ export function rssMiB(pid) {
  * together in another, the gateway federating all of them, and the forwarder in front of
  * b00. Every backend serves `tools` tools.
  */
+/** The V8 flags the gateway ships with (Dockerfile, npm start; docs/decisions/0004-gateway-heap.md). */
+export const GATEWAY_NODE_ARGS = ['--max-semi-space-size=4'];
+
 export async function startBenchMesh({ backends = 10, tools = 100, pinning, gatewayNodeArgs = [], variantEnv, log = () => {} }) {
   const token = randomBytes(18).toString('base64url');
   const dir = mkdtempSync(join(tmpdir(), 'meshgate-bench-'));
@@ -187,7 +190,7 @@ export async function startBenchMesh({ backends = 10, tools = 100, pinning, gate
       const proc = await start({
         name,
         script: GATEWAY_ENTRY,
-        nodeArgs: gatewayNodeArgs,
+        nodeArgs: [...GATEWAY_NODE_ARGS, ...gatewayNodeArgs],
         env: { PORT: String(port), MESHGATE_DB_PATH: join(dir, `${name}.db`), MESHGATE_CONFIG: configPath, MCP_BEARER_TOKEN: token, ...extraEnv },
         healthUrl: `${url(port)}/health`,
       });

@@ -87,8 +87,8 @@ describe('serializeJson', () => {
       null,
     ];
     for (const body of bodies) {
-      expect(serializeJson(body)).toBe(JSON.stringify(body));
-      expect(serializeJson(body)).toBe(JSON.stringify(body));
+      expect(serializeJson(body).toString('utf8')).toBe(JSON.stringify(body));
+      expect(serializeJson(body).toString('utf8')).toBe(JSON.stringify(body));
     }
   });
 
@@ -96,8 +96,8 @@ describe('serializeJson', () => {
     const first = serializeJson({ jsonrpc: '2.0', id: 1, result: { tools } });
     const rebuilt = [...tools.slice(1), { name: 'new', inputSchema: { type: 'object' } }];
     const second = serializeJson({ jsonrpc: '2.0', id: 1, result: { tools: rebuilt } });
-    expect(JSON.parse(first).result.tools[0].name).toBe('t0');
-    expect(JSON.parse(second).result.tools.at(-1).name).toBe('new');
-    expect(second).toBe(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { tools: rebuilt } }));
+    expect(JSON.parse(first.toString('utf8')).result.tools[0].name).toBe('t0');
+    expect(JSON.parse(second.toString('utf8')).result.tools.at(-1).name).toBe('new');
+    expect(second.toString('utf8')).toBe(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { tools: rebuilt } }));
   });
 });

@@ -44,33 +44,37 @@ export async function readBodyLimited(request: Request, maxBytes: number): Promi
 
 /** Results listing at least this many items have their list's JSON memoized. */
 const MEMO_MIN_ITEMS = 64;
-const memoizedLists = new WeakMap<readonly unknown[], string>();
+const memoizedLists = new WeakMap<readonly unknown[], Buffer>();
 
 /**
- * Serialises a body the way `JSON.stringify` does, with one shortcut for big listings: a
- * JSON-RPC success whose result is one long array (`{"tools": [...]}` over a federated
- * catalog) reuses the JSON of that array object from an earlier answer. The catalog is
+ * Serialises a body to UTF-8 bytes, exactly as `JSON.stringify` would, with one shortcut
+ * for big listings: a JSON-RPC success whose result is one long array (`{"tools": [...]}`
+ * over a federated catalog) reuses the encoded JSON of that array object from an earlier
+ * answer, so an answer costs a copy, not a serialisation and an encoding. The catalog is
  * built when it changes, as a new array, and read as-is by every request, so the same
- * array means the same JSON; serialising 1,000 tools per tools/list was the largest cost
- * of that request. An array is never memoized while it is being changed in place: callers
- * that answer with a long array must treat it as immutable once answered.
+ * array means the same JSON. An array is never memoized while it is being changed in
+ * place: callers that answer with a long array must treat it as immutable once answered.
  */
-export function serializeJson(body: unknown): string {
+export function serializeJson(body: unknown): Buffer {
+  const plain = () => Buffer.from(JSON.stringify(body), 'utf8');
   const result = isPlainRecord(body) ? body['result'] : undefined;
-  if (!isPlainRecord(result)) return JSON.stringify(body);
+  if (!isPlainRecord(result)) return plain();
   const keys = Object.keys(result);
   const list = keys.length === 1 ? result[keys[0]!] : undefined;
-  if (!Array.isArray(list) || list.length < MEMO_MIN_ITEMS) return JSON.stringify(body);
+  if (!Array.isArray(list) || list.length < MEMO_MIN_ITEMS) return plain();
   const { jsonrpc, id } = body as Record<string, unknown>;
   const plainId = typeof id === 'string' || typeof id === 'number' || id === null;
-  if (jsonrpc !== '2.0' || !plainId || Object.keys(body as object).join() !== 'jsonrpc,id,result') return JSON.stringify(body);
+  if (jsonrpc !== '2.0' || !plainId || Object.keys(body as object).join() !== 'jsonrpc,id,result') return plain();
   let json = memoizedLists.get(list);
   if (json === undefined) {
-    json = JSON.stringify(list);
+    json = Buffer.from(JSON.stringify(list), 'utf8');
     memoizedLists.set(list, json);
   }
-  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{${JSON.stringify(keys[0])}:${json}}}`;
+  const head = Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{${JSON.stringify(keys[0])}:`, 'utf8');
+  return Buffer.concat([head, json, CLOSE_TWO]);
 }
+
+const CLOSE_TWO = Buffer.from('}}');
 
 function isPlainRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { toJSON?: unknown }).toJSON !== 'function';
@@ -78,7 +82,7 @@ function isPlainRecord(value: unknown): value is Record<string, unknown> {
 
 /** A JSON response with the right content type. */
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(serializeJson(body), {
+  return new Response(serializeJson(body) as Uint8Array<ArrayBuffer>, {
     status,
     headers: { 'content-type': 'application/json', ...headers },
   });
