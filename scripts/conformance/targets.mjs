@@ -5,23 +5,13 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startAuthProxy } from './auth-proxy.mjs';
+import { freePort } from '../lib/net.mjs';
 
 export const GATEWAY_TOKEN = 'conformance-token';
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts `node <entry>` and waits until its /health answers 200 (or `healthCheck` passes). */
 async function startNode(root, name, entry, env, healthCheck) {
