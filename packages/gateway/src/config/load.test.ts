@@ -13,7 +13,8 @@ function configFile(content: unknown): string {
 describe('loadConfig', () => {
   it('with no environment gives the seed: port 3001, token mcp-token-123, the two services on localhost', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 3001, host: '127.0.0.1', token: 'mcp-token-123', upstreamToken: 'mcp-token-123' });
+    expect(config).toMatchObject({ port: 3001, host: '127.0.0.1', upstreamToken: 'mcp-token-123' });
+    expect(config.auth.tokens).toMatchObject([{ token: 'mcp-token-123', roles: ['admin', 'client'] }]);
     expect(config.services.map((s) => [s.name, s.url])).toEqual([
       ['shopping-service', 'http://localhost:3002/mcp'],
       ['user-service', 'http://localhost:3003/mcp'],
@@ -23,7 +24,8 @@ describe('loadConfig', () => {
 
   it('reads the seed variables, treating empty values as unset', () => {
     const config = loadConfig({ PORT: '4001', MCP_BEARER_TOKEN: 'secret', SHOPPING_SERVICE_URL: 'http://shop:3002/mcp', USER_SERVICE_URL: '', HOST: '' });
-    expect(config).toMatchObject({ port: 4001, host: '127.0.0.1', token: 'secret', upstreamToken: 'secret' });
+    expect(config).toMatchObject({ port: 4001, host: '127.0.0.1', upstreamToken: 'secret' });
+    expect(config.auth.tokens[0]?.token).toBe('secret');
     expect(config.services[0]?.url).toBe('http://shop:3002/mcp');
     expect(config.services[1]?.url).toBe('http://localhost:3003/mcp');
   });

@@ -12,7 +12,6 @@ import { securityConfig, type SecurityConfig } from '../security/config.js';
 export interface GatewayConfig {
   port: number;
   host: string;
-  token: string;
   /** Sent to services whose credential is `gateway` (the default for registrations). */
   upstreamToken: string;
   services: ConfiguredService[];
@@ -48,7 +47,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   return {
     port: values.PORT,
     host: values.HOST,
-    token: values.MCP_BEARER_TOKEN,
     upstreamToken: values.MESHGATE_UPSTREAM_TOKEN ?? values.MCP_BEARER_TOKEN,
     services: file === undefined ? defaultServices(values, present) : servicesFromFile(file.data, file.path),
     auth: auth.value,
