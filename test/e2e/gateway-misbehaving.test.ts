@@ -147,6 +147,16 @@ describe('the deadline aborts the upstream request (case 24)', () => {
   });
 });
 
+describe('a stream kept open after the answer', () => {
+  it('the call is answered at once, and the gateway closes the stream soon after', async () => {
+    const aborted = backend.aborted();
+    const answer = await call('linger');
+    expect(answer.body.result).toEqual({ content: [{ type: 'text', text: 'lingering' }] });
+    expect(answer.ms).toBeLessThan(BOUND_MS);
+    await eventually('the backend to see the lingering stream closed', async () => backend.aborted() > aborted, 5_000);
+  });
+});
+
 describe('the circuit breaker (defaults: 5 consecutive faults, 10 s cooldown)', () => {
   // The breaker's threshold and cooldown are not configurable through the environment
   // (packages/gateway/src/config/schema.ts has no such variable), so this uses the defaults.

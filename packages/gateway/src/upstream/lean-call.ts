@@ -66,6 +66,8 @@ export class InvalidAnswerError extends Error {
 type Message = { jsonrpc?: string; id?: string | number | null; method?: string; params?: Record<string, unknown>; result?: unknown; error?: { code: number; message: string; data?: unknown } };
 
 const MAX_RESUMES = 3;
+/** How long a service may keep a call's event stream open after its answer. */
+const STREAM_GRACE_MS = 1_000;
 
 export interface LeanCallerOptions {
   service: string;
@@ -232,6 +234,9 @@ export class LeanCaller {
               return finish(new InvalidAnswerError('an event carried invalid JSON'));
             }
             if (typeof message === 'object' && message !== null) onMessage(message, true);
+            // Answered: the service should end the stream now. One that keeps it open would
+            // hold a socket per call; it gets a moment, then the stream is closed.
+            if (settled) setTimeout(() => response.complete || response.destroy(), STREAM_GRACE_MS).unref();
           },
         });
         response.setEncoding('utf8');
