@@ -24,7 +24,7 @@ export const ENV_VARS = {
   MESHGATE_UPSTREAM_TIMEOUT_MS: { default: '60000', description: 'Deadline of one upstream call; progress extends it' },
   MESHGATE_UPSTREAM_MAX_TIMEOUT_MS: { default: '600000', description: 'Absolute deadline of one upstream call' },
   MESHGATE_CONNECT_TIMEOUT_MS: { default: '5000', description: 'Deadline to connect to a service and list its tools' },
-  MESHGATE_PROBE_INTERVAL_MS: { default: '15000', description: 'Health probe (MCP ping) interval per service; 0 disables' },
+  MESHGATE_PROBE_INTERVAL_MS: { default: '15000', description: 'Health probe interval per service (its /health, else MCP ping); 0 disables' },
   MESHGATE_RETRY_MAX_MS: { default: '5000', description: 'Longest wait between reconnection attempts' },
   MESHGATE_BREAKER_THRESHOLD: { default: '5', description: 'Consecutive service faults (timeouts, invalid answers) that open its circuit' },
   MESHGATE_BREAKER_COOLDOWN_MS: { default: '10000', description: 'How long an open circuit fails calls fast before one probe call' },
