@@ -54,3 +54,30 @@ describe('health probes', () => {
     expect((await gatewayHealth()).reason).toBeUndefined();
   });
 });
+
+describe('a restarted service that is not ready yet when a call finds its session gone', () => {
+  it('is reconnected in the background and serves calls once it is ready, without another call to trigger it', async () => {
+    let ready = true;
+    const health = () => ({ ok: ready });
+    let service = await startFixtureService('restarting', ['whoami'], undefined, health);
+    const port = Number(new URL(service.url).port);
+    // No probes: only the call path can notice the restart.
+    const quiet = await startGateway({ USER_SERVICE_URL: 'http://127.0.0.1:9/mcp', SHOPPING_SERVICE_URL: 'http://127.0.0.1:9/mcp', MESHGATE_PROBE_INTERVAL_MS: '0' });
+    try {
+      expect((await api(quiet.url, 'POST', '/register', { name: 'restarting', url: service.url })).status).toBe(201);
+      await service.close();
+      ready = false;
+      service = await startFixtureService('restarting', ['whoami'], undefined, health, port);
+      // The call finds its session gone (404); the reconnect it tries is refused (/health 503).
+      const failed = await rpc(quiet.url, 'tools/call', { name: 'whoami', arguments: { id: '1' } });
+      expect(failed.body.error?.data).toEqual({ service: 'restarting' });
+      ready = true;
+      await eventually('the service up again by itself', async () => (await api(quiet.url, 'GET', '/services/restarting')).body.status === 'up', 10_000);
+      const call = await rpc(quiet.url, 'tools/call', { name: 'whoami', arguments: { id: '2' } });
+      expect(call.body.result.structuredContent).toMatchObject({ from: 'restarting', id: '2' });
+    } finally {
+      await quiet.stop();
+      await service.close();
+    }
+  });
+});

@@ -122,6 +122,7 @@ export async function startFixtureService(
   tools: string[],
   token = TOKEN,
   health: () => { ok: boolean } = () => ({ ok: true }),
+  port = 0,
 ): Promise<RunningService> {
   const factory = new ToolServerFactory(
     { name, version: '0.0.0' },
@@ -137,7 +138,7 @@ export async function startFixtureService(
   );
   return startMcpService({
     name,
-    config: { port: 0, host: '127.0.0.1', token },
+    config: { port, host: '127.0.0.1', token },
     logger: createLogger({ name, level: 'silent', format: 'json' }),
     createServer: factory.create,
     health,

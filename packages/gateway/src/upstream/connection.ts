@@ -154,7 +154,12 @@ export class UpstreamConnection {
           // The service restarted and forgot our session: reconnect once, then retry.
           this.#options.logger.info({ service: this.service }, 'service lost our session; reconnecting');
           await this.#dropClient(client);
-          await this.connectOnce();
+          try {
+            await this.connectOnce();
+          } catch (error) {
+            void this.#reconnect(); // not ready yet: keep trying in the background, like any lost connection
+            throw error;
+          }
           const fresh = this.#client;
           if (fresh === undefined) throw unavailable(this.service, this.status, this.lastError);
           return this.#send(fresh, method, params, options);
