@@ -64,16 +64,16 @@ export class Catalog {
    * service; a listed resource goes to its owner; otherwise the first template (in
    * federation order) that matches it.
    */
-  resolveResource(uri: string): (Qualified & { origin: Origin }) | undefined {
+  resolveResource(uri: string): Qualified | undefined {
     const listed = this.resources.resolve(uri);
-    if (listed !== undefined) return { service: listed.service, upstreamName: listed.upstreamName, origin: listed.origin };
+    if (listed !== undefined) return { service: listed.service, upstreamName: listed.upstreamName };
     const qualified = unqualifyUri(uri);
     if (qualified !== undefined) {
       const known = this.#templates.some(({ entry }) => entry.service === qualified.service) || this.resources.forService(qualified.service).length > 0;
-      return known ? { ...qualified, origin: 'live' } : undefined;
+      return known ? qualified : undefined;
     }
     for (const { entry, template } of this.#templates) {
-      if (template?.match(uri) != null) return { service: entry.service, upstreamName: uri, origin: entry.origin };
+      if (template?.match(uri) != null) return { service: entry.service, upstreamName: uri };
     }
     return undefined;
   }
