@@ -6,8 +6,10 @@ import { Federation } from './federation/federation.js';
 import { SessionServers } from './federation/session-servers.js';
 import { statelessHandler } from './federation/stateless.js';
 import { createHttpApp } from './http/app.js';
+import { mcpLane } from './http/mcp-lane.js';
 import { Registry } from './registry/registry.js';
 import type { RegistryStore, ServiceRecord } from './registry/types.js';
+import { createPerimeter } from './security/index.js';
 
 export interface Gateway {
   readonly server: RunningServer;
@@ -31,10 +33,12 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     logger,
   });
   const auth = createGatewayAuth(config.auth, logger);
-  const app = createHttpApp({ registry, endpoint, auth, logger, security: config.security });
+  const perimeter = createPerimeter(config.security);
+  const app = createHttpApp({ registry, endpoint, auth, logger, perimeter });
 
   await registry.start();
-  const server = await listen(app, { port: config.port, host: config.host, ...config.security.server });
+  const lane = mcpLane({ endpoint, auth, perimeter });
+  const server = await listen(app, { port: config.port, host: config.host, ...config.security.server, lane });
   logger.info({ url: `${server.url}/mcp`, services: config.services.map((s) => s.name), auth: describeAuth(config.auth) }, `mcp-gateway listening on ${config.host}:${server.port}`);
 
   return {

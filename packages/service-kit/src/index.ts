@@ -32,6 +32,7 @@ export {
   exitOnStartupError,
   listen,
   stopOnSignals,
+  type Lane,
   type ListenOptions,
   type RunningServer,
   type Stoppable,

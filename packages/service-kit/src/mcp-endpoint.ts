@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import {
   SUPPORTED_PROTOCOL_VERSIONS,
   WebStandardStreamableHTTPServerTransport,
@@ -8,7 +9,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { Identity } from './auth.js';
-import { DEFAULT_MAX_BODY_BYTES, jsonResponse, readBodyLimited } from './body.js';
+import { DEFAULT_MAX_BODY_BYTES, jsonResponse, readBodyLimited, serializeJson } from './body.js';
 import {
   JSONRPC_INTERNAL_ERROR,
   JSONRPC_INVALID_REQUEST,
@@ -62,6 +63,7 @@ interface Session {
 const SESSION_HEADER = 'mcp-session-id';
 const VERSION_HEADER = 'mcp-protocol-version';
 const SUPPORTED_VERSIONS = new Set<string>(SUPPORTED_PROTOCOL_VERSIONS);
+const JSON_CONTENT_TYPE = /^application\/(.+\+)?json\b/i;
 
 /**
  * One MCP endpoint (`/mcp`) speaking streamable HTTP, for the services and the gateway alike.
@@ -124,9 +126,52 @@ export class McpEndpoint<I extends Identity = Identity> {
     }
   }
 
+  /**
+   * The lean path, for a lane on node's request objects (service-kit `Lane`): whether a
+   * POST with these headers can be, as far as its headers tell, a sessionless request
+   * answered by the `sessionless` handler. True only when every check `handle` makes on
+   * headers would pass (JSON content type, acceptable Accept, a known protocol version or
+   * none, a declared length within the limit, no session), so a request the lean path
+   * declines later still gets `handle`'s answer, errors included.
+   */
+  leanAccepts(headers: IncomingHttpHeaders): boolean {
+    if (this.#closed || this.#options.sessionless === undefined || headers[SESSION_HEADER] !== undefined) return false;
+    const version = headers[VERSION_HEADER];
+    if (version !== undefined && (typeof version !== 'string' || !SUPPORTED_VERSIONS.has(version))) return false;
+    const contentType = headers['content-type'];
+    const length = headers['content-length'];
+    return (
+      contentType !== undefined &&
+      JSON_CONTENT_TYPE.test(contentType.trim()) &&
+      acceptsJsonOrStream(headers.accept ?? null) &&
+      length !== undefined &&
+      /^\d+$/.test(length) &&
+      Number(length) <= this.#options.maxBodyBytes
+    );
+  }
+
+  /**
+   * The body of a request `leanAccepts` let through, as the request `handle` would serve
+   * sessionless; undefined for anything else (bad framing, a notification, `initialize`,
+   * a request `_meta` may mark as of the 2026 revision), which goes to `handle`.
+   */
+  leanRequest(body: string): JsonRpcRequestMessage | undefined {
+    const framing = parseJsonRpcMessage(body);
+    if (!framing.ok || framing.kind !== 'request' || framing.message.method === 'initialize') return undefined;
+    if (this.#options.modern !== undefined && hasMeta(framing.message)) return undefined;
+    return framing.message;
+  }
+
+  /** The JSON body answering a request from `leanRequest`, exactly as `handle` answers it (status 200). */
+  async leanAnswer(message: JsonRpcRequestMessage, identity: I): Promise<Buffer> {
+    const sessionless = this.#options.sessionless;
+    if (sessionless === undefined) throw new Error('leanAnswer needs a sessionless handler; leanAccepts refuses every request without one');
+    return serializeJson(await this.#answerSessionless(sessionless, message, identity));
+  }
+
   async #post(request: Request, identity: I): Promise<Response> {
     const contentType = request.headers.get('content-type') ?? '';
-    if (!/^application\/(.+\+)?json\b/i.test(contentType.trim())) {
+    if (!JSON_CONTENT_TYPE.test(contentType.trim())) {
       return errorResponse(415, JSONRPC_INVALID_REQUEST, 'Unsupported Media Type: Content-Type must be application/json');
     }
     if (!acceptsJsonOrStream(request.headers.get('accept'))) {
@@ -194,14 +239,8 @@ export class McpEndpoint<I extends Identity = Identity> {
   }
 
   async #serveSessionless(request: Request, identity: I, message: JsonRpcRequestMessage): Promise<Response> {
-    if (this.#options.sessionless !== undefined) {
-      try {
-        return jsonResponse(200, await this.#options.sessionless(message, identity));
-      } catch (error) {
-        this.#options.logger.error({ err: error, method: message.method }, 'sessionless request failed');
-        return jsonResponse(200, jsonRpcError(message.id, JSONRPC_INTERNAL_ERROR, 'Internal error'));
-      }
-    }
+    const sessionless = this.#options.sessionless;
+    if (sessionless !== undefined) return jsonResponse(200, await this.#answerSessionless(sessionless, message, identity));
     const server = this.#options.createServer(identity);
     const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true });
     try {
@@ -209,6 +248,16 @@ export class McpEndpoint<I extends Identity = Identity> {
       return await transport.handleRequest(normalizeAccept(request), { parsedBody: message });
     } finally {
       await server.close().catch(() => undefined);
+    }
+  }
+
+  /** The `sessionless` handler's answer; never throws (a failure is an internal error). */
+  async #answerSessionless(handler: SessionlessHandler<I>, message: JsonRpcRequestMessage, identity: I): Promise<JsonRpcResponseMessage> {
+    try {
+      return await handler(message, identity);
+    } catch (error) {
+      this.#options.logger.error({ err: error, method: message.method }, 'sessionless request failed');
+      return jsonRpcError(message.id, JSONRPC_INTERNAL_ERROR, 'Internal error');
     }
   }
 

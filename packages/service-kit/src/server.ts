@@ -1,6 +1,6 @@
-import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 
@@ -15,7 +15,18 @@ export interface ListenOptions {
   keepAliveTimeoutMs?: number;
   /** Open connections beyond this are closed as soon as they are accepted. */
   maxConnections?: number;
+  /** Sees every request before the app does; see {@link Lane}. */
+  lane?: Lane;
 }
+
+/**
+ * A fast path in front of the Hono app, on node's own request and response objects: it
+ * serves the requests it fully understands and passes every other one on with `next`,
+ * untouched or with the body it already read (`rawBody`, which @hono/node-server reads
+ * in place of the stream). The app stays the one place that answers everything else,
+ * errors included, so a lane never needs its own error responses.
+ */
+export type Lane = (request: IncomingMessage, response: ServerResponse, next: (rawBody?: Buffer) => void) => void;
 
 /** Header block limit: node answers 431 past it. */
 export const MAX_HEADER_BYTES = 16 * 1024;
@@ -34,12 +45,19 @@ export interface RunningServer {
 
 /** Starts a Hono app on node:http with defensive socket limits. */
 export async function listen(app: Hono<any>, options: ListenOptions): Promise<RunningServer> {
-  const server = createAdaptorServer({
-    fetch: app.fetch,
-    // node checks header and request deadlines on this interval (30 s by default, which
-    // would let a slowloris client hold a socket for up to 40 s).
-    serverOptions: { maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 500 },
-  }) as HttpServer;
+  const toApp = getRequestListener(app.fetch);
+  const lane = options.lane;
+  const listener =
+    lane === undefined
+      ? toApp
+      : (request: IncomingMessage, response: ServerResponse) =>
+          lane(request, response, (rawBody) => {
+            if (rawBody !== undefined) Object.assign(request, { rawBody });
+            void toApp(request, response);
+          });
+  // node checks header and request deadlines on this interval (30 s by default, which
+  // would let a slowloris client hold a socket for up to 40 s).
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 500 }, listener);
   server.headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   // Covers receiving the request only: long-lived SSE responses are unaffected.
   server.requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;

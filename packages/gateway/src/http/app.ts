@@ -8,18 +8,19 @@ import type { Registry } from '../registry/registry.js';
 import { adminRoutes } from './admin.js';
 import { adminApiAuth, mcpAuth, mountProtectedResourceMetadata } from './authorization.js';
 import { healthView } from './views.js';
-import { createPerimeter, type SecurityConfig } from '../security/index.js';
+import type { Perimeter } from '../security/index.js';
 
 export interface HttpDeps {
   registry: Registry;
   endpoint: McpEndpoint<GatewayIdentity>;
   auth: GatewayAuth;
   logger: Logger;
-  security: SecurityConfig;
+  /** Shared with the MCP lane (mcp-lane.ts), so a token has one rate budget. */
+  perimeter: Perimeter;
 }
 
 /** The gateway's HTTP surface: `/health` (open), `/mcp`, `/register`, `/services` (Bearer). */
-export function createHttpApp({ registry, endpoint, auth, logger, security }: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
+export function createHttpApp({ registry, endpoint, auth, logger, perimeter }: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
   const app = new Hono<{ Variables: AuthVariables<GatewayIdentity> }>();
 
   mountHealth(app, 'mcp-gateway', () => ({
@@ -30,7 +31,6 @@ export function createHttpApp({ registry, endpoint, auth, logger, security }: Ht
 
   mountProtectedResourceMetadata(app, auth);
   // Perimeter order: Origin/Host (403) before authentication (401), rate limit (429) after it.
-  const perimeter = createPerimeter(security);
   app.use('/mcp', perimeter.guard('jsonrpc'));
   app.use('/mcp', mcpAuth(auth));
   app.use('/mcp', perimeter.limit('jsonrpc'));

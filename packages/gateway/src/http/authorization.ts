@@ -53,8 +53,10 @@ function authMiddleware(auth: GatewayAuth, format: Format, needOf: (method: stri
 }
 
 /** `/mcp` needs the client role: an admin-only token manages services but calls no tools. */
+export const MCP_ROLE_NEED: RoleNeed = 'client';
+
 export function mcpAuth(auth: GatewayAuth): MiddlewareHandler<Env> {
-  return authMiddleware(auth, 'jsonrpc', () => 'client');
+  return authMiddleware(auth, 'jsonrpc', () => MCP_ROLE_NEED);
 }
 
 /** `/register` and `/services`: reading needs any role, changing needs admin (see adminApiNeed). */

@@ -6,7 +6,7 @@
 import type { AuthVariables, Identity } from '@meshgate/service-kit';
 import type { MiddlewareHandler } from 'hono';
 import type { SecurityConfig } from './config.js';
-import { originGuard } from './origin.js';
+import { checkHost, checkOrigin, originGuard } from './origin.js';
 import { TokenRateLimiter, rateLimit } from './rate-limit.js';
 import type { ErrorFormat } from './reply.js';
 import { serviceUrlGuard } from './ssrf.js';
@@ -18,6 +18,13 @@ export interface Perimeter {
   limit<I extends Identity>(format: ErrorFormat): MiddlewareHandler<{ Variables: AuthVariables<I> }>;
   /** The SSRF check for registered service URLs; throws `invalid_url`. */
   checkUrl(url: string): Promise<void>;
+  /**
+   * For a lane in front of the middleware (http/mcp-lane.ts): true when `guard` would let
+   * these headers through. A lane serves only what passes and hands the rest to the routes.
+   */
+  admits(host: string | undefined, origin: string | undefined): boolean;
+  /** For a lane: takes one request from `name`'s budget; false when `limit` would answer 429. */
+  withinLimit(name: string): Promise<boolean>;
 }
 
 /** Builds the perimeter. One rate limiter is shared by every route, so a token has one budget. */
@@ -32,6 +39,8 @@ export function createPerimeter(config: SecurityConfig): Perimeter {
           }
         : rateLimit({ limiter, format }),
     checkUrl: serviceUrlGuard({ allowPrivateNetworks: config.allowPrivateNetworks }),
+    admits: (host, origin) => checkHost(host, config.origin.hosts).ok && checkOrigin(origin, config.origin.origins).ok,
+    withinLimit: async (name) => limiter === undefined || (await limiter.take(name)).ok,
   };
 }
 
