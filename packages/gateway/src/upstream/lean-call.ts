@@ -1,7 +1,7 @@
-import http from 'node:http';
-import https from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
 import { ProtocolError } from '@modelcontextprotocol/client';
 import { createParser } from 'eventsource-parser';
+import { ServiceLink, type Exchange, type ExchangeEvents } from './exchange.js';
 import { relayRefusal, type Downstream } from './relay.js';
 
 /**
@@ -82,13 +82,9 @@ export interface LeanCallerOptions {
 }
 
 export class LeanCaller {
-  readonly #url: URL;
-  /** The request options every call shares, built once (no URL parsing per call). */
-  readonly #target: http.RequestOptions;
-  readonly #agent: http.Agent;
+  readonly #link: ServiceLink;
   /** The headers of the current session, built once per session. */
   #headersOf: { session: LeanSession; headers: Record<string, string> } | undefined;
-  readonly #send: typeof http.request;
   readonly service: string;
   readonly headers: Record<string, string>;
   readonly limits: LeanLimits;
@@ -98,17 +94,7 @@ export class LeanCaller {
 
   constructor(options: LeanCallerOptions) {
     ({ service: this.service, headers: this.headers, limits: this.limits, callers: this.callers, onNotification: this.onNotification } = options);
-    this.#url = new URL(options.url);
-    const secure = this.#url.protocol === 'https:';
-    this.#agent = new (secure ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 256 });
-    this.#send = secure ? https.request : http.request;
-    this.#target = {
-      protocol: this.#url.protocol,
-      hostname: this.#url.hostname.replace(/^\[|\]$/g, ''),
-      port: this.#url.port,
-      path: `${this.#url.pathname}${this.#url.search}`,
-      agent: this.#agent,
-    };
+    this.#link = new ServiceLink(new URL(options.url));
   }
 
   call(session: LeanSession, method: string, params: Record<string, unknown> | undefined, options: LeanCallOptions = {}): Promise<Record<string, unknown>> {
@@ -121,7 +107,7 @@ export class LeanCaller {
     return new Promise((resolve, reject) => {
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
-      let current: http.ClientRequest | undefined;
+      let current: Exchange | undefined;
       let lastEventId: string | undefined;
       let resumes = 0;
 
@@ -133,7 +119,7 @@ export class LeanCaller {
         if (downstream !== undefined) this.callers.delete(downstream);
         if (error === undefined) resolve(result ?? {});
         else {
-          current?.destroy();
+          current?.abort();
           reject(error);
         }
       };
@@ -181,48 +167,12 @@ export class LeanCaller {
         }
       };
 
-      const onResponse = (response: http.IncomingMessage) => {
-        const status = response.statusCode ?? 0;
-        if (status !== 200) {
-          response.resume();
-          if (status === 404 && session.sessionId !== undefined) return finish(new SessionLostError('the service no longer knows the session'));
-          if (status >= 300 && status < 400) return finish(new InvalidAnswerError(`unexpected redirect (HTTP ${status}); redirects are not followed`));
-          return finish(new UpstreamHttpError(status, response.statusMessage ?? ''));
-        }
-        const type = (response.headers['content-type'] ?? '').toLowerCase();
-        const stream = type.startsWith('text/event-stream');
-        if (!stream && !type.startsWith('application/json')) {
-          response.resume();
-          return finish(new InvalidAnswerError(`unexpected content type ${JSON.stringify(type.slice(0, 60))}`));
-        }
+      /** Reads one exchange's answer: a JSON body, or an event stream (resumed when it ends early). */
+      const answerReader = (): ExchangeEvents => {
         let bytes = 0;
-        const tooLarge = () => {
-          if (bytes <= this.limits.maxResponseBytes) return false;
-          finish(new InvalidAnswerError(`response exceeds ${this.limits.maxResponseBytes} bytes`));
-          response.destroy();
-          return true;
-        };
-        response.on('error', (error) => finish(error));
-        if (!stream) {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => {
-            bytes += chunk.length;
-            if (!tooLarge()) chunks.push(chunk);
-          });
-          response.on('end', () => {
-            if (settled) return;
-            let message: Message;
-            try {
-              message = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Message;
-            } catch (error) {
-              return finish(new InvalidAnswerError(`invalid JSON: ${(error as Error).message}`));
-            }
-            if (typeof message !== 'object' || message === null || Array.isArray(message)) return finish(new InvalidAnswerError('the answer is not a JSON-RPC message'));
-            onMessage(message, false);
-            if (!settled) finish(new InvalidAnswerError('the answer is not a JSON-RPC response'));
-          });
-          return;
-        }
+        let stream = false;
+        const chunks: Buffer[] = [];
+        const decoder = new StringDecoder('utf8');
         const parser = createParser({
           onEvent: (event) => {
             if (event.id !== undefined) lastEventId = event.id;
@@ -235,25 +185,55 @@ export class LeanCaller {
             }
             if (typeof message === 'object' && message !== null) onMessage(message, true);
             // Answered: the service should end the stream now. One that keeps it open would
-            // hold a socket per call; it gets a moment, then the stream is closed.
-            if (settled) setTimeout(() => response.complete || response.destroy(), STREAM_GRACE_MS).unref();
+            // hold a connection per call; it gets a moment, then the stream is closed.
+            if (settled) {
+              const lingering = current;
+              setTimeout(() => lingering?.complete || lingering?.abort(), STREAM_GRACE_MS).unref();
+            }
           },
         });
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => {
-          bytes += Buffer.byteLength(chunk);
-          if (!tooLarge()) parser.feed(chunk);
-        });
-        response.on('end', () => {
-          if (settled) return;
-          if (lastEventId !== undefined && resumes < MAX_RESUMES) {
-            // The service closed the stream before answering: resume it (SSE polling).
-            resumes += 1;
-            current = this.#request('GET', { ...sessionHeaders, accept: 'text/event-stream', 'last-event-id': lastEventId }, undefined, onResponse, (error) => finish(error));
-            return;
-          }
-          finish(new InvalidAnswerError('the event stream ended without an answer'));
-        });
+        return {
+          head: (status, statusText, contentType) => {
+            if (status !== 200) {
+              if (status === 404 && session.sessionId !== undefined) return finish(new SessionLostError('the service no longer knows the session'));
+              if (status >= 300 && status < 400) return finish(new InvalidAnswerError(`unexpected redirect (HTTP ${status}); redirects are not followed`));
+              return finish(new UpstreamHttpError(status, statusText));
+            }
+            const type = contentType.toLowerCase();
+            stream = type.startsWith('text/event-stream');
+            if (!stream && !type.startsWith('application/json')) finish(new InvalidAnswerError(`unexpected content type ${JSON.stringify(type.slice(0, 60))}`));
+          },
+          data: (chunk) => {
+            bytes += chunk.length;
+            if (bytes > this.limits.maxResponseBytes) return finish(new InvalidAnswerError(`response exceeds ${this.limits.maxResponseBytes} bytes`));
+            if (stream) parser.feed(decoder.write(chunk));
+            else if (!settled) chunks.push(chunk);
+          },
+          end: () => {
+            if (settled) return;
+            if (stream) {
+              parser.feed(decoder.end());
+              if (settled) return;
+              if (lastEventId !== undefined && resumes < MAX_RESUMES) {
+                // The service closed the stream before answering: resume it (SSE polling).
+                resumes += 1;
+                current = this.#link.send('GET', { ...sessionHeaders, accept: 'text/event-stream', 'last-event-id': lastEventId }, undefined, answerReader());
+                return;
+              }
+              return finish(new InvalidAnswerError('the event stream ended without an answer'));
+            }
+            let message: Message;
+            try {
+              message = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Message;
+            } catch (error) {
+              return finish(new InvalidAnswerError(`invalid JSON: ${(error as Error).message}`));
+            }
+            if (typeof message !== 'object' || message === null || Array.isArray(message)) return finish(new InvalidAnswerError('the answer is not a JSON-RPC message'));
+            onMessage(message, false);
+            if (!settled) finish(new InvalidAnswerError('the answer is not a JSON-RPC response'));
+          },
+          error: (error) => finish(error),
+        };
       };
 
       if (signal?.aborted === true) return onAbort();
@@ -261,7 +241,7 @@ export class LeanCaller {
       if (downstream !== undefined) this.callers.add(downstream);
       arm();
       const body = JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) });
-      current = this.#request('POST', sessionHeaders, body, onResponse, (error) => finish(error));
+      current = this.#link.send('POST', sessionHeaders, body, answerReader());
     });
   }
 
@@ -284,25 +264,7 @@ export class LeanCaller {
 
   /** A message the service only acknowledges (202): sent and forgotten. */
   #post(sessionHeaders: Record<string, string>, message: Record<string, unknown>): void {
-    this.#request('POST', sessionHeaders, JSON.stringify(message), (response) => response.resume(), () => undefined);
-  }
-
-  #request(
-    method: 'GET' | 'POST',
-    headers: Record<string, string>,
-    body: string | undefined,
-    onResponse: (response: http.IncomingMessage) => void,
-    onError: (error: Error) => void,
-  ): http.ClientRequest {
-    const request = this.#send({
-      ...this.#target,
-      method,
-      headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-    });
-    request.on('response', onResponse);
-    request.on('error', onError);
-    request.end(body);
-    return request;
+    this.#link.send('POST', sessionHeaders, JSON.stringify(message));
   }
 
   #sessionHeaders(session: LeanSession): Record<string, string> {
@@ -319,8 +281,8 @@ export class LeanCaller {
     return headers;
   }
 
-  /** Closes the idle keep-alive sockets. */
+  /** Closes the connections to the service. */
   close(): void {
-    this.#agent.destroy();
+    this.#link.close();
   }
 }
