@@ -45,7 +45,8 @@ const show = (s) => `${Math.round(s.rps)} req/s, p50 ${s.p50.toFixed(2)} ms, p99
 const pinning = choosePinning(!args.has('--no-pin'));
 log(`${smoke ? 'smoke run' : 'full run'}; ${pinning.note}`);
 const variantEnv = process.env.BENCH_VARIANT_ENV ? JSON.parse(process.env.BENCH_VARIANT_ENV) : undefined;
-const mesh = await startBenchMesh({ backends: BACKENDS, tools: TOOLS_PER_BACKEND, pinning, variantEnv, log });
+const variantNodeArgs = process.env.BENCH_VARIANT_NODE_ARGS?.split(' ').filter((arg) => arg !== '');
+const mesh = await startBenchMesh({ backends: BACKENDS, tools: TOOLS_PER_BACKEND, pinning, variantEnv, variantNodeArgs, log });
 const { token, urls, procs } = mesh;
 log(`mesh up: gateway federates ${mesh.tools} tools from ${BACKENDS} backends`);
 

@@ -141,7 +141,7 @@ export function rssMiB(pid) {
 /** The V8 flags the gateway ships with (Dockerfile, npm start; docs/decisions/0004-gateway-heap.md). */
 export const GATEWAY_NODE_ARGS = ['--max-semi-space-size=4'];
 
-export async function startBenchMesh({ backends = 10, tools = 100, pinning, gatewayNodeArgs = [], variantEnv, log = () => {} }) {
+export async function startBenchMesh({ backends = 10, tools = 100, pinning, gatewayNodeArgs = [], variantEnv, variantNodeArgs, log = () => {} }) {
   const token = randomBytes(18).toString('base64url');
   const dir = mkdtempSync(join(tmpdir(), 'meshgate-bench-'));
   const names = Array.from({ length: backends }, (_, index) => backendName(index));
@@ -173,13 +173,13 @@ export async function startBenchMesh({ backends = 10, tools = 100, pinning, gate
     const configPath = join(dir, 'meshgate.json');
     writeFileSync(configPath, JSON.stringify({ services: names.map((name, i) => ({ name, url: `${url(ports[i])}/mcp`, credential: { gateway: true } })) }));
     if (!existsSync(GATEWAY_ENTRY)) throw new Error(`${GATEWAY_ENTRY} does not exist; run npm run build first`);
-    const startGateway = async (name, extraEnv = {}) => {
+    const startGateway = async (name, extraEnv = {}, shippedArgs = GATEWAY_NODE_ARGS) => {
       const port = await freePort();
       log(`starting the ${name}`);
       const proc = await start({
         name,
         script: GATEWAY_ENTRY,
-        nodeArgs: [...GATEWAY_NODE_ARGS, ...gatewayNodeArgs],
+        nodeArgs: [...shippedArgs, ...gatewayNodeArgs],
         env: { PORT: String(port), MESHGATE_DB_PATH: join(dir, `${name}.db`), MESHGATE_CONFIG: configPath, MCP_BEARER_TOKEN: token, ...extraEnv },
         healthUrl: `${url(port)}/health`,
       });
@@ -191,7 +191,7 @@ export async function startBenchMesh({ backends = 10, tools = 100, pinning, gate
     };
     const gateway = await startGateway('gateway');
     // An optional second gateway with extra environment, measured side by side (A/B of a change).
-    const variant = variantEnv === undefined ? undefined : await startGateway('variant', variantEnv);
+    const variant = variantEnv === undefined && variantNodeArgs === undefined ? undefined : await startGateway('variant', variantEnv, variantNodeArgs);
     return {
       token,
       tools: backends * tools,

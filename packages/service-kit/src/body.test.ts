@@ -70,6 +70,8 @@ describe('jsonResponse', () => {
   });
 });
 
+const text = (json: string | Buffer): string => (typeof json === 'string' ? json : json.toString('utf8'));
+
 describe('serializeJson', () => {
   const tools = Array.from({ length: 100 }, (_, i) => ({ name: `t${i}`, inputSchema: { type: 'object' }, note: i % 2 === 0 ? undefined : 'é"\\' }));
 
@@ -87,8 +89,8 @@ describe('serializeJson', () => {
       null,
     ];
     for (const body of bodies) {
-      expect(serializeJson(body).toString('utf8')).toBe(JSON.stringify(body));
-      expect(serializeJson(body).toString('utf8')).toBe(JSON.stringify(body));
+      expect(text(serializeJson(body))).toBe(JSON.stringify(body));
+      expect(text(serializeJson(body))).toBe(JSON.stringify(body));
     }
   });
 
@@ -96,8 +98,8 @@ describe('serializeJson', () => {
     const first = serializeJson({ jsonrpc: '2.0', id: 1, result: { tools } });
     const rebuilt = [...tools.slice(1), { name: 'new', inputSchema: { type: 'object' } }];
     const second = serializeJson({ jsonrpc: '2.0', id: 1, result: { tools: rebuilt } });
-    expect(JSON.parse(first.toString('utf8')).result.tools[0].name).toBe('t0');
-    expect(JSON.parse(second.toString('utf8')).result.tools.at(-1).name).toBe('new');
-    expect(second.toString('utf8')).toBe(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { tools: rebuilt } }));
+    expect(JSON.parse(text(first)).result.tools[0].name).toBe('t0');
+    expect(JSON.parse(text(second)).result.tools.at(-1).name).toBe('new');
+    expect(text(second)).toBe(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { tools: rebuilt } }));
   });
 });

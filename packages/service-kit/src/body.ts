@@ -47,16 +47,17 @@ const MEMO_MIN_ITEMS = 64;
 const memoizedLists = new WeakMap<readonly unknown[], Buffer>();
 
 /**
- * Serialises a body to UTF-8 bytes, exactly as `JSON.stringify` would, with one shortcut
- * for big listings: a JSON-RPC success whose result is one long array (`{"tools": [...]}`
- * over a federated catalog) reuses the encoded JSON of that array object from an earlier
- * answer, so an answer costs a copy, not a serialisation and an encoding. The catalog is
+ * Serialises a body exactly as `JSON.stringify` would. Mostly as that very string, which
+ * node writes in one piece with the response head. One shortcut, for big listings: a
+ * JSON-RPC success whose result is one long array (`{"tools": [...]}` over a federated
+ * catalog) comes back as bytes that reuse the encoded JSON of that array object from an
+ * earlier answer, so the answer costs a copy, not a serialisation and an encoding. The catalog is
  * built when it changes, as a new array, and read as-is by every request, so the same
  * array means the same JSON. An array is never memoized while it is being changed in
  * place: callers that answer with a long array must treat it as immutable once answered.
  */
-export function serializeJson(body: unknown): Buffer {
-  const plain = () => Buffer.from(JSON.stringify(body), 'utf8');
+export function serializeJson(body: unknown): string | Buffer {
+  const plain = () => JSON.stringify(body);
   const result = isPlainRecord(body) ? body['result'] : undefined;
   if (!isPlainRecord(result)) return plain();
   const keys = Object.keys(result);
@@ -82,7 +83,8 @@ function isPlainRecord(value: unknown): value is Record<string, unknown> {
 
 /** A JSON response with the right content type. */
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(serializeJson(body) as Uint8Array<ArrayBuffer>, {
+  const json = serializeJson(body);
+  return new Response(typeof json === 'string' ? json : (json as Uint8Array<ArrayBuffer>), {
     status,
     headers: { 'content-type': 'application/json', ...headers },
   });

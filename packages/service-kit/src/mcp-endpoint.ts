@@ -163,7 +163,7 @@ export class McpEndpoint<I extends Identity = Identity> {
   }
 
   /** The JSON body answering a request from `leanRequest`, exactly as `handle` answers it (status 200). */
-  async leanAnswer(message: JsonRpcRequestMessage, identity: I): Promise<Buffer> {
+  async leanAnswer(message: JsonRpcRequestMessage, identity: I): Promise<string | Buffer> {
     const sessionless = this.#options.sessionless;
     if (sessionless === undefined) throw new Error('leanAnswer needs a sessionless handler; leanAccepts refuses every request without one');
     return serializeJson(await this.#answerSessionless(sessionless, message, identity));

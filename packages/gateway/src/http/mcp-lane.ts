@@ -52,7 +52,8 @@ export function mcpLane({ endpoint, auth, perimeter }: McpLaneDeps): Lane {
     const message = endpoint.leanRequest(body.toString('utf8'));
     if (message === undefined || !(await perimeter.withinLimit(identity.name))) return false;
     const answer = await endpoint.leanAnswer(message, identity);
-    response.writeHead(200, { 'content-type': 'application/json', 'content-length': answer.length });
+    const length = typeof answer === 'string' ? Buffer.byteLength(answer) : answer.length;
+    response.writeHead(200, { 'content-type': 'application/json', 'content-length': length });
     response.end(answer);
     return true;
   }

@@ -47,15 +47,20 @@ export function splitHost(value: string): { name: string; port: string | undefin
   return { name, port: match[2] === undefined || match[2] === '' ? undefined : match[2] };
 }
 
+/** The allowed hosts split once per list: checkHost runs on every request. */
+const splitLists = new WeakMap<readonly string[], Array<ReturnType<typeof splitHost>>>();
+function splitAllowed(allowed: readonly string[]): Array<ReturnType<typeof splitHost>> {
+  let split = splitLists.get(allowed);
+  if (split === undefined) splitLists.set(allowed, (split = allowed.map(splitHost)));
+  return split;
+}
+
 /** Checks a Host header against the allowed host names. */
 export function checkHost(host: string | undefined, allowed: OriginPolicy['hosts']): GuardResult {
   if (allowed === '*') return OK;
   if (host === undefined || host.trim() === '') return { ok: false, message: 'Forbidden: the request has no Host header' };
   const { name, port } = splitHost(host);
-  const matches = allowed.some((entry) => {
-    const wanted = splitHost(entry);
-    return wanted.name === name && (wanted.port === undefined || wanted.port === port);
-  });
+  const matches = splitAllowed(allowed).some((wanted) => wanted.name === name && (wanted.port === undefined || wanted.port === port));
   return matches ? OK : { ok: false, message: `Forbidden: Host ${quote(host)} is not allowed; see MESHGATE_ALLOWED_HOSTS` };
 }
 
