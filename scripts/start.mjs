@@ -8,7 +8,7 @@ const env = { LOG_FORMAT: 'pretty', ...color };
 const services = [
   { name: 'shopping-service', command: 'node packages/shopping-service/dist/main.js', prefixColor: 'cyan' },
   { name: 'user-service', command: 'node packages/user-service/dist/main.js', prefixColor: 'magenta' },
-  { name: 'mcp-gateway', command: 'node --max-semi-space-size=4 packages/gateway/dist/main.js', prefixColor: 'green' },
+  { name: 'mcp-gateway', command: 'node --max-semi-space-size=8 --min-semi-space-size=8 packages/gateway/dist/main.js', prefixColor: 'green' },
 ];
 
 const { result } = concurrently(

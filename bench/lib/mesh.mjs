@@ -139,7 +139,7 @@ export function rssMiB(pid) {
  * b00. Every backend serves `tools` tools.
  */
 /** The V8 flags the gateway ships with (Dockerfile, npm start; docs/decisions/0004-gateway-heap.md). */
-export const GATEWAY_NODE_ARGS = ['--max-semi-space-size=4'];
+export const GATEWAY_NODE_ARGS = ['--max-semi-space-size=8', '--min-semi-space-size=8'];
 
 export async function startBenchMesh({ backends = 10, tools = 100, pinning, gatewayNodeArgs = [], variantEnv, variantNodeArgs, log = () => {} }) {
   const token = randomBytes(18).toString('base64url');

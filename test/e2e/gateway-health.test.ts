@@ -7,6 +7,8 @@ import type { RunningService } from '@meshgate/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, eventually, rpc, startFixtureService, startGateway } from '../helpers/mesh.js';
 import { stopAll, type StartedProcess } from '../helpers/process.js';
+import { startV1Stateless } from '../fixtures/sdk-backends.js';
+import { startRecordingProxy } from '../security/harness.js';
 
 let gateway: StartedProcess;
 let fixture: RunningService;
@@ -53,6 +55,25 @@ describe('health probes', () => {
     expect(call.body.result.structuredContent.from).toBe('probed');
     expect((await gatewayHealth()).reason).toBeUndefined();
   });
+});
+
+describe('a service without /health', () => {
+  it('is probed with MCP ping on its session, and stays up while the pings are answered', async () => {
+    const backend = await startV1Stateless('pinged');
+    const recorder = await startRecordingProxy(backend.url, () => backend.close());
+    let probing: StartedProcess | undefined;
+    try {
+      probing = await startGateway({ USER_SERVICE_URL: 'http://127.0.0.1:9/mcp', SHOPPING_SERVICE_URL: 'http://127.0.0.1:9/mcp', MESHGATE_PROBE_INTERVAL_MS: '5' });
+      expect((await api(probing.url, 'POST', '/register', { name: 'pinged', url: `${recorder.url}/mcp` })).status).toBe(201);
+      const pings = () => recorder.methods().filter((method) => method === 'ping').length;
+      await eventually('200 pings', async () => pings() >= 200);
+      expect(recorder.seen.filter((entry) => entry.path === '/health').length, 'looked for /health once, at connect').toBe(1);
+      expect((await (await fetch(`${probing.url}/health`)).json()).services.pinged.status).toBe('up');
+    } finally {
+      await probing?.stop();
+      await recorder.close();
+    }
+  }, 30_000);
 });
 
 describe('a restarted service that is not ready yet when a call finds its session gone', () => {

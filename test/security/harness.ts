@@ -38,7 +38,12 @@ export interface RecordingBackend {
 /** A fixture MCP service with tool `lookup`, behind a proxy that records every request. */
 export async function startRecordingBackend(name = 'recorder', tools = ['lookup']): Promise<RecordingBackend> {
   const fixture: RunningService = await startFixtureService(name, tools);
-  const target = new URL(fixture.url);
+  return startRecordingProxy(fixture.url, () => fixture.close());
+}
+
+/** A proxy in front of the MCP server at `targetUrl` that records every request; `closeTarget` runs on close. */
+export async function startRecordingProxy(targetUrl: string, closeTarget: () => Promise<void> = async () => undefined): Promise<RecordingBackend> {
+  const target = new URL(targetUrl);
   const seen: Seen[] = [];
   const proxy: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -76,7 +81,7 @@ export async function startRecordingBackend(name = 'recorder', tools = ['lookup'
     close: async () => {
       proxy.closeAllConnections();
       await new Promise<void>((resolve) => proxy.close(() => resolve()));
-      await fixture.close();
+      await closeTarget();
     },
   };
 }

@@ -180,9 +180,8 @@ export class UpstreamConnection {
 
   async #send(client: Client, method: string, params: Record<string, unknown> | undefined, options: RequestOptions): Promise<Record<string, unknown>> {
     const transport = this.#transport;
-    const lean = this.#lean;
-    if (this.#client !== client || transport === undefined || lean === undefined) throw unavailable(this.service, this.status, this.lastError);
-    const result = await lean.call({ sessionId: transport.sessionId, protocolVersion: transport.protocolVersion }, method, params, options);
+    if (this.#client !== client || transport === undefined) throw unavailable(this.service, this.status, this.lastError);
+    const result = await this.#leanOn(transport, method, params, options);
     this.#seen();
     return result;
   }
@@ -193,8 +192,9 @@ export class UpstreamConnection {
     this.#refreshTimer = setTimeout(() => {
       this.#refreshTimer = undefined;
       const client = this.#client;
-      if (client === undefined || this.closed) return;
-      this.#listAll(client).then(
+      const transport = this.#transport;
+      if (client === undefined || transport === undefined || this.closed) return;
+      this.#listAll(client, transport).then(
         (listings) => this.#publish(listings),
         (error: unknown) => this.#options.logger.warn({ service: this.service, reason: describeCause(error) }, 'catalog refresh failed'),
       );
@@ -214,21 +214,21 @@ export class UpstreamConnection {
       onListChanged: () => this.scheduleRefresh(),
       onNotification: (method, params) => this.#options.onNotification?.(method, params),
     });
+    this.#lean ??= new LeanCaller({
+      service: this.service,
+      url: this.url,
+      headers: credential.headers,
+      limits: this.#limits,
+      callers: this.#callers,
+      onNotification: (method, params) => this.#options.onNotification?.(method, params),
+    });
     try {
       await client.connect(transport, { timeout: this.#limits.connectMs });
-      const [listings, healthUrl] = await Promise.all([this.#listAll(client), discoverHealthUrl(this.url, this.#limits.connectMs)]);
+      const [listings, healthUrl] = await Promise.all([this.#listAll(client, transport), discoverHealthUrl(this.url, this.#limits.connectMs)]);
       if (this.closed) throw new AbortError('connection closed');
       const previous = this.#client;
       this.#client = client;
       this.#transport = transport;
-      this.#lean ??= new LeanCaller({
-        service: this.service,
-        url: this.url,
-        headers: credential.headers,
-        limits: this.#limits,
-        callers: this.#callers,
-        onNotification: (method, params) => this.#options.onNotification?.(method, params),
-      });
       this.capabilities = client.getServerCapabilities();
       if (previous !== undefined && previous !== client) void previous.close().catch(() => undefined);
       this.#probeFailures = 0;
@@ -236,16 +236,30 @@ export class UpstreamConnection {
       this.#settle();
       this.#seen();
       this.#publish(listings);
-      this.#startProbe(client, healthUrl);
+      this.#startProbe(client, transport, healthUrl);
     } catch (error) {
       await client.close().catch(() => undefined);
       throw error;
     }
   }
 
-  #listAll(client: Client): Promise<Listings> {
+  #listAll(client: Client, transport: StreamableHTTPClientTransport): Promise<Listings> {
     const { connectMs, maxListItems, maxDescriptionChars } = this.#limits;
-    return listAll(client, this.service, { timeoutMs: connectMs, maxItems: maxListItems, maxDescriptionChars }, this.#options.logger);
+    const request = (method: string, params: Record<string, unknown> | undefined, timeoutMs: number) => this.#leanOn(transport, method, params, { timeoutMs });
+    return listAll(request, client.getServerCapabilities() ?? {}, this.service, { timeoutMs: connectMs, maxItems: maxListItems, maxDescriptionChars }, this.#options.logger);
+  }
+
+  /**
+   * A request on `transport`'s session over the lean path. Every request after
+   * `initialize` goes this way (calls, lists, pings), so all share one deadline, size cap
+   * and error classification. (The SDK client transport would also leave an abort
+   * listener per request on its session-wide signal until garbage collection, SDK 2.4
+   * `anySignal`: bursts of requests then print MaxListenersExceededWarning.)
+   */
+  #leanOn(transport: StreamableHTTPClientTransport, method: string, params: Record<string, unknown> | undefined, options: RequestOptions): Promise<Record<string, unknown>> {
+    const lean = this.#lean;
+    if (lean === undefined) throw unavailable(this.service, this.status, this.lastError);
+    return lean.call({ sessionId: transport.sessionId, protocolVersion: transport.protocolVersion }, method, params, options);
   }
 
   #publish(listings: Listings): void {
@@ -301,9 +315,10 @@ export class UpstreamConnection {
     return this.#connecting;
   }
 
-  #startProbe(client: Client, healthUrl: string | undefined): void {
+  #startProbe(client: Client, transport: StreamableHTTPClientTransport, healthUrl: string | undefined): void {
     const timeoutMs = this.#limits.connectMs;
-    const check = healthUrl === undefined ? () => client.ping({ timeout: timeoutMs }).then(() => undefined) : () => checkHealthUrl(healthUrl, timeoutMs);
+    const ping = () => this.#leanOn(transport, 'ping', undefined, { timeoutMs }).then(() => undefined);
+    const check = healthUrl === undefined ? ping : () => checkHealthUrl(healthUrl, timeoutMs);
     this.#prober.start(this.#limits.probeIntervalMs, check, (error) => {
       if (this.#client !== client) return;
       if (error === undefined) {

@@ -27,6 +27,8 @@ export interface LeanSession {
 
 export interface LeanCallOptions {
   signal?: AbortSignal;
+  /** This call's deadline, in place of the limits' `requestMs` (progress still extends it up to `maxRequestMs`). */
+  timeoutMs?: number;
   onprogress?: (progress: { progress: number; total?: number; message?: string }) => void;
   downstream?: Downstream;
 }
@@ -100,6 +102,7 @@ export class LeanCaller {
   call(session: LeanSession, method: string, params: Record<string, unknown> | undefined, options: LeanCallOptions = {}): Promise<Record<string, unknown>> {
     const id = `meshgate-${(this.#nextId += 1)}`;
     const { signal, downstream, onprogress } = options;
+    const deadlineMs = options.timeoutMs ?? this.limits.requestMs;
     const progressToken = (params?.['_meta'] as { progressToken?: unknown } | undefined)?.progressToken;
     const started = Date.now();
     const sessionHeaders = this.#sessionHeaders(session);
@@ -128,7 +131,7 @@ export class LeanCaller {
       };
       const arm = () => {
         clearTimeout(timer);
-        const left = Math.min(this.limits.requestMs, this.limits.maxRequestMs - (Date.now() - started));
+        const left = Math.min(deadlineMs, this.limits.maxRequestMs - (Date.now() - started));
         timer = setTimeout(() => {
           cancel('the gateway\'s deadline passed');
           finish(new UpstreamTimeoutError(`no answer to ${method} within the deadline`));
@@ -186,10 +189,7 @@ export class LeanCaller {
             if (typeof message === 'object' && message !== null) onMessage(message, true);
             // Answered: the service should end the stream now. One that keeps it open would
             // hold a connection per call; it gets a moment, then the stream is closed.
-            if (settled) {
-              const lingering = current;
-              setTimeout(() => lingering?.complete || lingering?.abort(), STREAM_GRACE_MS).unref();
-            }
+            if (settled) current?.closeWithin(STREAM_GRACE_MS);
           },
         });
         return {

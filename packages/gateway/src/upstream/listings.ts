@@ -1,7 +1,8 @@
-import type { Client } from '@modelcontextprotocol/client';
+import type { ServerCapabilities } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { EMPTY_LISTINGS, type Listings } from '../federation/catalog.js';
+import { InvalidAnswerError } from './lean-call.js';
 
 export interface ListingLimits {
   /** Deadline of one list request. */
@@ -13,6 +14,9 @@ export interface ListingLimits {
 }
 
 const MAX_PAGES = 100;
+
+/** Sends one list request on the service's session and resolves with its result. */
+export type ListRequest = (method: string, params: Record<string, unknown> | undefined, timeoutMs: number) => Promise<Record<string, unknown>>;
 
 type ListKey = keyof Listings;
 const METHODS: Record<ListKey, string> = {
@@ -31,14 +35,13 @@ const pageSchemas = Object.fromEntries(
  * and resource templates, every page of each. Keeps a hostile or broken service from
  * flooding the catalog every client lists: item counts and descriptions are capped.
  */
-export async function listAll(client: Client, service: string, limits: ListingLimits, logger: Logger): Promise<Listings> {
-  const capabilities = client.getServerCapabilities() ?? {};
+export async function listAll(request: ListRequest, capabilities: ServerCapabilities, service: string, limits: ListingLimits, logger: Logger): Promise<Listings> {
   const wanted: ListKey[] = [
     ...(capabilities.tools === undefined ? [] : (['tools'] as const)),
     ...(capabilities.prompts === undefined ? [] : (['prompts'] as const)),
     ...(capabilities.resources === undefined ? [] : (['resources', 'resourceTemplates'] as const)),
   ];
-  const lists = await Promise.all(wanted.map((key) => listPaged(client, service, key, limits, logger)));
+  const lists = await Promise.all(wanted.map((key) => listPaged(request, service, key, limits, logger)));
   const listings: Listings = { ...EMPTY_LISTINGS };
   wanted.forEach((key, index) => {
     (listings as unknown as Record<ListKey, unknown[]>)[key] = lists[index] ?? [];
@@ -46,7 +49,7 @@ export async function listAll(client: Client, service: string, limits: ListingLi
   return listings;
 }
 
-async function listPaged(client: Client, service: string, key: ListKey, limits: ListingLimits, logger: Logger): Promise<unknown[]> {
+async function listPaged(request: ListRequest, service: string, key: ListKey, limits: ListingLimits, logger: Logger): Promise<unknown[]> {
   const items: Record<string, unknown>[] = [];
   let cursor: string | undefined;
   for (let page = 0; ; page += 1) {
@@ -54,11 +57,9 @@ async function listPaged(client: Client, service: string, key: ListKey, limits: 
       logger.warn({ service, list: key, pages: MAX_PAGES }, `${key} list of service "${service}" truncated: more than ${MAX_PAGES} pages`);
       break;
     }
-    const result = await client.request(
-      { method: METHODS[key], ...(cursor === undefined ? {} : { params: { cursor } }) } as never,
-      pageSchemas[key],
-      { timeout: limits.timeoutMs },
-    );
+    const answer = pageSchemas[key].safeParse(await request(METHODS[key], cursor === undefined ? undefined : { cursor }, limits.timeoutMs));
+    if (!answer.success) throw new InvalidAnswerError(`the ${METHODS[key]} answer is not a list of ${key}: ${answer.error.issues[0]?.message ?? 'invalid'}`);
+    const result = answer.data;
     items.push(...(result[key] as Record<string, unknown>[]));
     cursor = result.nextCursor;
     if (cursor === undefined || items.length > limits.maxItems) break;
