@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 /**
- * npm run bench:profile [-- --seconds N] [-- --workload call|list] [-- --connections C]
+ * npm run bench:profile [-- --seconds N] [-- --workload call|list|session] [-- --connections C]
  *
  * Starts the benchmark mesh with the gateway under `node --cpu-prof`, drives sessionless
- * tools/call at c=32 (or tools/list over 1,000 tools), stops the gateway so it writes
+ * tools/call at c=32 (or tools/list over 1,000 tools, or an SDK client calling a tool in
+ * one session: `session`), stops the gateway so it writes
  * its profile, and prints the functions with the most self time.
  * Writes bench/results/profile-<workload>.json (top functions) next to the raw .cpuprofile.
  */
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { postLoad, rpcBody } from './lib/load.mjs';
+import { postLoad, rpcBody, sdkLoop } from './lib/load.mjs';
 import { REPO_ROOT, choosePinning, startBenchMesh, toolName } from './lib/mesh.mjs';
 
 const argv = process.argv.slice(2);
@@ -20,7 +21,7 @@ const option = (name, fallback) => {
 const seconds = Number(option('seconds', '15'));
 const workload = option('workload', 'call');
 const outDir = process.env.BENCH_OUT_DIR ?? join(REPO_ROOT, 'bench/results');
-const connections = Number(option('connections', workload === 'list' ? '1' : '32'));
+const connections = workload === 'session' ? 1 : Number(option('connections', workload === 'list' ? '1' : '32'));
 const label = `${workload}-c${connections}`;
 const profileDir = join(outDir, `cpuprofile-${label}`);
 rmSync(profileDir, { recursive: true, force: true });
@@ -33,7 +34,10 @@ const body = workload === 'list' ? rpcBody('tools/list') : rpcBody('tools/call',
 let run;
 try {
   log(`${workload} at c=${connections} for ${seconds} s through the gateway`);
-  run = await postLoad({ baseUrl: mesh.urls.gateway, token: mesh.token, body, connections, seconds });
+  run =
+    workload === 'session'
+      ? await sdkLoop({ baseUrl: mesh.urls.gateway, token: mesh.token, tool: toolName('b00', 0), seconds })
+      : await postLoad({ baseUrl: mesh.urls.gateway, token: mesh.token, body, connections, seconds });
   log(`${Math.round(run.rps)} req/s, p50 ${run.p50.toFixed(2)} ms, errors ${run.errors}`);
 } finally {
   await mesh.stop();
