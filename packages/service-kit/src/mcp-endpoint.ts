@@ -16,6 +16,7 @@ import {
   JSONRPC_SERVER_ERROR,
   jsonRpcError,
   parseJsonRpcMessage,
+  type JsonRpcNotificationMessage,
   type JsonRpcRequestMessage,
   type JsonRpcResponseMessage,
 } from './jsonrpc.js';
@@ -128,22 +129,24 @@ export class McpEndpoint<I extends Identity = Identity> {
 
   /**
    * The lean path, for a lane on node's request objects (service-kit `Lane`): whether a
-   * POST with these headers can be, as far as its headers tell, a sessionless request
-   * answered by the `sessionless` handler. True only when every check `handle` makes on
-   * headers would pass (JSON content type, acceptable Accept, a known protocol version or
-   * none, a declared length within the limit, no session), so a request the lean path
-   * declines later still gets `handle`'s answer, errors included.
+   * POST with these headers can be, as far as its headers tell, a request the lane may
+   * serve. True only when every check `handle` makes on headers would pass (JSON content
+   * type, acceptable Accept, a known protocol version or none, a declared length within
+   * the limit), so a request the lane declines later still gets `handle`'s answer, errors
+   * included. A request to a session must also accept an event stream: its answer may
+   * stream the notifications of a call.
    */
   leanAccepts(headers: IncomingHttpHeaders): boolean {
-    if (this.#closed || this.#options.sessionless === undefined || headers[SESSION_HEADER] !== undefined) return false;
+    if (this.#closed || this.#options.sessionless === undefined) return false;
     const version = headers[VERSION_HEADER];
     if (version !== undefined && (typeof version !== 'string' || !SUPPORTED_VERSIONS.has(version))) return false;
     const contentType = headers['content-type'];
     const length = headers['content-length'];
+    const accept = headers.accept ?? null;
     return (
       contentType !== undefined &&
       JSON_CONTENT_TYPE.test(contentType.trim()) &&
-      acceptsJsonOrStream(headers.accept ?? null) &&
+      (headers[SESSION_HEADER] === undefined ? acceptsJsonOrStream(accept) : acceptsStream(accept)) &&
       length !== undefined &&
       /^\d+$/.test(length) &&
       Number(length) <= this.#options.maxBodyBytes
@@ -151,18 +154,30 @@ export class McpEndpoint<I extends Identity = Identity> {
   }
 
   /**
-   * The body of a request `leanAccepts` let through, as the request `handle` would serve
-   * sessionless; undefined for anything else (bad framing, a notification, `initialize`,
-   * a request `_meta` may mark as of the 2026 revision), which goes to `handle`.
+   * The message of a body `leanAccepts` let through, when the lane may serve it: a
+   * request or a notification, not `initialize`, and nothing `_meta` may mark as of the
+   * 2026 revision. undefined for anything else (bad framing included), which goes to `handle`.
    */
-  leanRequest(body: string): JsonRpcRequestMessage | undefined {
+  leanMessage(body: string): JsonRpcRequestMessage | JsonRpcNotificationMessage | undefined {
     const framing = parseJsonRpcMessage(body);
-    if (!framing.ok || framing.kind !== 'request' || framing.message.method === 'initialize') return undefined;
+    if (!framing.ok || framing.kind === 'response' || framing.message.method === 'initialize') return undefined;
     if (this.#options.modern !== undefined && hasMeta(framing.message)) return undefined;
     return framing.message;
   }
 
-  /** The JSON body answering a request from `leanRequest`, exactly as `handle` answers it (status 200). */
+  /**
+   * For a lane serving a request to session `id`: that session's server, when the session
+   * is open and `identity` opened it (its idle clock restarts); undefined otherwise, and
+   * `handle` answers (404 for an unknown session).
+   */
+  leanSession(id: string, identity: I): ConnectableServer | undefined {
+    const session = this.#sessions.get(id);
+    if (this.#closed || session === undefined || session.owner !== identity.name) return undefined;
+    session.lastSeen = Date.now();
+    return session.server;
+  }
+
+  /** The JSON body answering a sessionless request from `leanMessage`, exactly as `handle` answers it (status 200). */
   async leanAnswer(message: JsonRpcRequestMessage, identity: I): Promise<string | Buffer> {
     const sessionless = this.#options.sessionless;
     if (sessionless === undefined) throw new Error('leanAnswer needs a sessionless handler; leanAccepts refuses every request without one');
@@ -303,6 +318,12 @@ function errorResponse(status: number, code: number, message: string, headers: R
 export function acceptsJsonOrStream(accept: string | null): boolean {
   if (accept === null || accept.trim() === '') return true;
   return /(^|,)\s*(\*\/\*|application\/\*|application\/json|text\/\*|text\/event-stream)\s*(;|,|$)/i.test(accept);
+}
+
+/** True when the Accept header allows an SSE answer (absent or a wildcard allows it). */
+export function acceptsStream(accept: string | null): boolean {
+  if (accept === null || accept.trim() === '') return true;
+  return /(^|,)\s*(\*\/\*|text\/\*|text\/event-stream)\s*(;|,|$)/i.test(accept);
 }
 
 /**

@@ -4,10 +4,11 @@ import { z } from 'zod';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError, toRpcError } from '../errors.js';
 import type { ListKind, Registry } from '../registry/registry.js';
+import type { JsonRpcRequestMessage, JsonRpcResponseMessage } from '@meshgate/service-kit';
 import type { Downstream } from '../upstream/relay.js';
 import type { RequestOptions } from '../upstream/connection.js';
-import { INSTRUCTIONS, LIST_METHODS, SERVER_INFO, type Federation } from './federation.js';
-import { SessionState, passesLevel } from './session-state.js';
+import { INSTRUCTIONS, LIST_METHODS, SERVER_INFO, type Federation, type ListMethod } from './federation.js';
+import { SessionState, offers, passesLevel } from './session-state.js';
 import { Subscriptions } from './subscriptions.js';
 
 /** Keeps every field the client sent back (sampling, elicitation and roots results). */
@@ -20,6 +21,19 @@ const NEEDS: Record<string, 'sampling' | 'elicitation' | 'roots'> = {
   'roots/list': 'roots',
 };
 
+type Params = Record<string, unknown> | undefined;
+/** Sends a request or a notification to a session's client. */
+type SendRequest = (method: string, params: Params) => Promise<Record<string, unknown>>;
+type SendNotification = (method: string, params: Params) => Promise<void>;
+
+/** The forwarded requests, by method: each goes to the service that owns its name or URI. */
+const FORWARDED: Record<string, (federation: Federation, identity: GatewayIdentity, params: Params, options: RequestOptions) => Promise<Record<string, unknown>>> = {
+  'tools/call': (federation, identity, params, options) => federation.callTool(identity, params, options),
+  'prompts/get': (federation, identity, params, options) => federation.getPrompt(identity, params, options),
+  'resources/read': (federation, identity, params, options) => federation.readResource(identity, params, options),
+  'completion/complete': (federation, identity, params, options) => federation.complete(identity, params, options),
+};
+
 /**
  * Builds the SDK server of each client session and keeps track of the open ones: a change
  * of the federated catalog reaches every connected client as `notifications/<kind>/
@@ -28,6 +42,8 @@ const NEEDS: Record<string, 'sampling' | 'elicitation' | 'roots'> = {
  */
 export class SessionServers {
   readonly #open = new Set<SessionState>();
+  /** The state of each open session, by its SDK server (what the MCP endpoint knows it by). */
+  readonly #states = new WeakMap<object, SessionState>();
   readonly #subscriptions: Subscriptions;
   readonly #unsubscribe: (() => void)[];
 
@@ -59,25 +75,19 @@ export class SessionServers {
   #build(identity: GatewayIdentity, tracked: boolean): Server {
     const capabilities = this.#capabilities();
     const server = new Server(SERVER_INFO, { capabilities, instructions: INSTRUCTIONS });
-    const session = new SessionState(server, identity);
+    const session = new SessionState(server, identity, capabilities);
     const federation = this.federation;
 
     for (const method of LIST_METHODS) {
-      if (method.startsWith('prompts') && capabilities.prompts === undefined) continue;
-      if (method.startsWith('resources') && capabilities.resources === undefined) continue;
-      server.setRequestHandler(method, (request) => this.#answer(() => federation.list(method, identity, request.params)));
+      if (offers(capabilities, method)) server.setRequestHandler(method, (request) => this.#answer(() => federation.list(method, identity, request.params)));
     }
-    server.setRequestHandler('tools/call', (request, ctx) => this.#answer(() => federation.callTool(identity, request.params, this.#callOptions(session, ctx))));
-    if (capabilities.prompts !== undefined) {
-      server.setRequestHandler('prompts/get', (request, ctx) => this.#answer(() => federation.getPrompt(identity, request.params, this.#callOptions(session, ctx))));
+    for (const [method, forward] of Object.entries(FORWARDED)) {
+      if (!offers(capabilities, method)) continue;
+      server.setRequestHandler(method as 'tools/call', (request, ctx) => this.#answer(() => forward(federation, identity, request.params, this.#callOptions(session, ctx))));
     }
     if (capabilities.resources !== undefined) {
-      server.setRequestHandler('resources/read', (request, ctx) => this.#answer(() => federation.readResource(identity, request.params, this.#callOptions(session, ctx))));
       server.setRequestHandler('resources/subscribe', (request) => this.#answer(() => this.#subscribe(session, request.params, true)));
       server.setRequestHandler('resources/unsubscribe', (request) => this.#answer(() => this.#subscribe(session, request.params, false)));
-    }
-    if (capabilities.completions !== undefined) {
-      server.setRequestHandler('completion/complete', (request, ctx) => this.#answer(() => federation.complete(identity, request.params, this.#callOptions(session, ctx))));
     }
     server.setRequestHandler('logging/setLevel', (request) => {
       session.logLevel = request.params.level;
@@ -87,9 +97,62 @@ export class SessionServers {
     server.onclose = () => {
       this.#open.delete(session);
       this.#subscriptions.forget(session.subscriber, session.subscribed.values());
+      for (const call of session.leanCalls.values()) call.abort();
     };
     this.#open.add(session);
+    this.#states.set(server, session);
     return server;
+  }
+
+  /**
+   * For the MCP lane (http/mcp-lane.ts): how to answer `message`, a request of the open
+   * session whose SDK server is `server`, without that server. Lists and ping, and the
+   * forwarded requests of a client that takes no sampling, elicitation or roots requests
+   * (relaying those needs the SDK server, which routes the client's answers back).
+   * Undefined when the SDK server must answer. The work resolves with the answer, or with
+   * undefined when the client cancelled the request (no answer is due then); `notify`
+   * carries the call's log messages to its client.
+   */
+  leanPlan(server: object, message: JsonRpcRequestMessage, notify: SendNotification): (() => Promise<JsonRpcResponseMessage | undefined>) | undefined {
+    const session = this.#states.get(server);
+    if (session === undefined || !this.#open.has(session) || !offers(session.capabilities, message.method)) return undefined;
+    const { method, params, id } = message;
+    const { identity } = session;
+    if (method === 'ping') return async () => ({ jsonrpc: '2.0', id, result: {} });
+    if ((LIST_METHODS as string[]).includes(method)) return () => this.#leanAnswer(id, () => this.federation.list(method as ListMethod, identity, params));
+    const forward = FORWARDED[method];
+    const client = session.server.getClientCapabilities() ?? {};
+    if (forward === undefined || Object.values(NEEDS).some((needed) => client[needed] !== undefined) || session.leanCalls.has(id)) return undefined;
+    return async () => {
+      const cancel = new AbortController();
+      session.leanCalls.set(id, cancel);
+      const refuse: SendRequest = async (relayed) => {
+        throw new ProtocolError(ProtocolErrorCode.InvalidRequest, `The gateway cannot relay ${relayed} to the client of this call`);
+      };
+      const options: RequestOptions = { signal: cancel.signal, downstream: this.#downstream(session, refuse, notify) };
+      try {
+        return await this.#leanAnswer(id, () => forward(this.federation, identity, params, options));
+      } finally {
+        session.leanCalls.delete(id);
+      }
+    };
+  }
+
+  /** For the MCP lane: cancels a call it serves for this session (`notifications/cancelled`); false if there is none. */
+  leanCancel(server: object, requestId: unknown): boolean {
+    const call = typeof requestId === 'string' || typeof requestId === 'number' ? this.#states.get(server)?.leanCalls.get(requestId) : undefined;
+    call?.abort();
+    return call !== undefined;
+  }
+
+  async #leanAnswer(id: JsonRpcRequestMessage['id'], work: () => Promise<Record<string, unknown>> | Record<string, unknown>): Promise<JsonRpcResponseMessage | undefined> {
+    try {
+      return { jsonrpc: '2.0', id, result: await work() };
+    } catch (error) {
+      const failure = asProtocolError(error, this.logger);
+      if (!(failure instanceof ProtocolError)) return undefined; // cancelled by the client
+      return { jsonrpc: '2.0', id, error: { code: failure.code, message: failure.message, ...(failure.data === undefined ? {} : { data: failure.data }) } };
+    }
   }
 
   /** What this gateway can do now: tools and logging always; the rest when some service has it. */
@@ -110,29 +173,40 @@ export class SessionServers {
   /** Options for a call forwarded on behalf of this session: cancellation, progress and relays go to it. */
   #callOptions(session: SessionState, ctx: ServerContext): RequestOptions {
     const progressToken = ctx.mcpReq._meta?.progressToken;
-    const downstream: Downstream = {
-      request: async (method, params) => {
-        const needed = NEEDS[method];
-        if (needed !== undefined && session.server.getClientCapabilities()?.[needed] === undefined) {
-          if (method === 'roots/list') return { roots: [] };
-          throw new ProtocolError(ProtocolErrorCode.InvalidRequest, `The client of this call does not support ${method}`);
-        }
-        return ctx.mcpReq.send({ method, ...(params === undefined ? {} : { params }) } as never, passthrough, { signal: ctx.mcpReq.signal }) as Promise<Record<string, unknown>>;
-      },
-      notify: async (method, params) => {
-        if (method === 'notifications/message' && !passesLevel(params?.['level'], session.logLevel)) return;
-        await ctx.mcpReq.notify({ method, ...(params === undefined ? {} : { params }) } as never);
-      },
-    };
+    const send: SendRequest = (method, params) =>
+      ctx.mcpReq.send({ method, ...(params === undefined ? {} : { params }) } as never, passthrough, { signal: ctx.mcpReq.signal }) as Promise<Record<string, unknown>>;
+    const notify: SendNotification = (method, params) => ctx.mcpReq.notify({ method, ...(params === undefined ? {} : { params }) } as never);
     return {
       signal: ctx.mcpReq.signal,
-      downstream,
+      downstream: this.#downstream(session, send, notify),
       ...(progressToken === undefined
         ? {}
         : {
             // Progress from the service goes to this call's client, under the client's own token.
             onprogress: (progress) => void ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, ...progress } }).catch(() => undefined),
           }),
+    };
+  }
+
+  /**
+   * The client of a call, as the service sees it: requests the client did not declare it
+   * takes are refused here (`roots/list` answers no roots), and log messages below the
+   * level it asked for are dropped.
+   */
+  #downstream(session: SessionState, send: SendRequest, notify: SendNotification): Downstream {
+    return {
+      request: async (method, params) => {
+        const needed = NEEDS[method];
+        if (needed !== undefined && session.server.getClientCapabilities()?.[needed] === undefined) {
+          if (method === 'roots/list') return { roots: [] };
+          throw new ProtocolError(ProtocolErrorCode.InvalidRequest, `The client of this call does not support ${method}`);
+        }
+        return send(method, params);
+      },
+      notify: async (method, params) => {
+        if (method === 'notifications/message' && !passesLevel(params?.['level'], session.logLevel)) return;
+        await notify(method, params);
+      },
     };
   }
 

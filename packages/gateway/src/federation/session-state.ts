@@ -1,4 +1,4 @@
-import type { LoggingLevel, Server } from '@modelcontextprotocol/server';
+import type { LoggingLevel, Server, ServerCapabilities } from '@modelcontextprotocol/server';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import type { ListKind } from '../registry/registry.js';
 import type { Subscriber } from './subscriptions.js';
@@ -12,6 +12,14 @@ export function passesLevel(level: unknown, threshold: LoggingLevel | undefined)
   return at === -1 || at >= LEVELS.indexOf(threshold);
 }
 
+/** Whether a gateway with `capabilities` serves `method` (tools, ping and logging always). */
+export function offers(capabilities: ServerCapabilities, method: string): boolean {
+  if (method.startsWith('prompts/')) return capabilities.prompts !== undefined;
+  if (method.startsWith('resources/')) return capabilities.resources !== undefined;
+  if (method.startsWith('completion/')) return capabilities.completions !== undefined;
+  return true;
+}
+
 /** One client session of the gateway: its server, who it is, and what it asked for. */
 export class SessionState {
   /** Set by `logging/setLevel`; until then the session gets no log messages from outside its calls. */
@@ -19,10 +27,14 @@ export class SessionState {
   /** Resources this session subscribed to, by the URI it used. */
   readonly subscribed = new Map<string, { service: string; upstreamUri: string }>();
   readonly subscriber: Subscriber;
+  /** Calls the MCP lane serves for this session, by request id, to cancel them. */
+  readonly leanCalls = new Map<string | number, AbortController>();
 
   constructor(
     readonly server: Server,
     readonly identity: GatewayIdentity,
+    /** What the gateway offered this session when it opened. */
+    readonly capabilities: ServerCapabilities,
   ) {
     this.subscriber = { notify: (uri) => void this.server.sendResourceUpdated({ uri }).catch(() => undefined) };
   }

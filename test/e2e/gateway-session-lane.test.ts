@@ -1,0 +1,164 @@
+/**
+ * Within a session, the gateway serves lists, ping and the calls of a client that takes
+ * no sampling, elicitation or roots requests on its lean lane (http/mcp-lane.ts,
+ * SessionServers.leanPlan), and everything else with the session's SDK server. The lane
+ * takes only requests with a declared length, so sending each request with
+ * Content-Length and again chunked compares the two: the JSON-RPC messages must match
+ * (the lane answers JSON when the answer is all there is, the SDK an event stream).
+ */
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDynamicService, type DynamicService } from '../fixtures/dynamic-service.js';
+import { startProtocolService, type ProtocolService } from '../fixtures/protocol-service.js';
+import { TOKEN, api, eventually, startGateway } from '../helpers/mesh.js';
+import { stopAll, type StartedProcess } from '../helpers/process.js';
+
+let gateway: StartedProcess;
+let alpha: ProtocolService;
+let dynamic: DynamicService;
+
+beforeAll(async () => {
+  [alpha, dynamic] = await Promise.all([startProtocolService({ name: 'alpha', scheme: 'alpha', resources: 3 }), startDynamicService({ name: 'dynamic' })]);
+  gateway = await startGateway({ USER_SERVICE_URL: 'http://127.0.0.1:9/mcp', SHOPPING_SERVICE_URL: 'http://127.0.0.1:9/mcp' });
+  for (const [name, url] of [['alpha', alpha.url], ['dynamic', dynamic.url]]) {
+    expect((await api(gateway.url, 'POST', '/register', { name, url })).status).toBe(201);
+  }
+});
+afterAll(async () => {
+  await stopAll();
+  await Promise.all([alpha?.close(), dynamic?.close()]);
+});
+
+interface Answer {
+  status: number;
+  type: string;
+  session: string | undefined;
+  /** The JSON-RPC messages of the body: one for JSON, every event's for a stream. */
+  messages: any[];
+}
+
+/** POSTs to /mcp with Content-Length (`lane`) or chunked (`route`, which the lane never takes). */
+function post(body: string, headers: Record<string, string>, way: 'lane' | 'route'): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const sent = request(
+      { host: '127.0.0.1', port: gateway.port, method: 'POST', path: '/mcp', headers: way === 'lane' ? { ...headers, 'content-length': String(Buffer.byteLength(body)) } : headers },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => {
+          const type = String(response.headers['content-type'] ?? '');
+          const messages = type.startsWith('text/event-stream')
+            ? text.split('\n').filter((line) => line.startsWith('data: ')).map((line) => JSON.parse(line.slice(6)))
+            : text === ''
+              ? []
+              : [JSON.parse(text)];
+          resolve({ status: response.statusCode ?? 0, type, session: response.headers['mcp-session-id'] as string | undefined, messages });
+        });
+      },
+    );
+    sent.on('error', reject);
+    if (way === 'lane') return sent.end(body);
+    sent.write(body.slice(0, 5));
+    sent.end(body.slice(5));
+  });
+}
+
+const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${TOKEN}` };
+const rpc = (id: number, method: string, params?: unknown) => JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) });
+
+/** Opens a session whose client declares `capabilities`; returns the headers of its requests. */
+async function openSession(capabilities: Record<string, unknown> = {}): Promise<Record<string, string>> {
+  const init = await post(rpc(0, 'initialize', { protocolVersion: '2025-06-18', capabilities, clientInfo: { name: 'session-lane', version: '1' } }), base, 'route');
+  expect(init.status).toBe(200);
+  const headers = { ...base, 'mcp-session-id': init.session ?? '', 'mcp-protocol-version': '2025-06-18' };
+  expect((await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), headers, 'route')).status).toBe(202);
+  return headers;
+}
+
+describe('the session lane answers as the SDK server does', () => {
+  it('lists, ping, calls, prompts, resources and errors: the same messages both ways', async () => {
+    const session = await openSession();
+    const requests: Array<[string, unknown?]> = [
+      ['tools/list'],
+      ['ping'],
+      ['tools/call', { name: 'echo', arguments: { text: 'hi' } }],
+      ['tools/call', { name: 'nope', arguments: {} }],
+      ['prompts/list'],
+      ['prompts/get', { name: 'greet', arguments: { who: 'lane' } }],
+      ['resources/read', { uri: 'alpha://item/1' }],
+      ['resources/templates/list'],
+    ];
+    for (const [index, [method, params]] of requests.entries()) {
+      const lane = await post(rpc(index + 1, method, params), session, 'lane');
+      const route = await post(rpc(index + 1, method, params), session, 'route');
+      expect(lane.status, method).toBe(200);
+      expect(lane.messages, method).toEqual(route.messages);
+      // The lane answers plain JSON when the answer is all there is; the SDK server streams.
+      expect([lane.type, route.type], method).toEqual([expect.stringMatching(/^application\/json/), expect.stringMatching(/^text\/event-stream/)]);
+      expect(lane.session).toBe(session['mcp-session-id']);
+    }
+  });
+
+  it("a call's log message comes first on an event stream, then the answer, both ways", async () => {
+    const session = await openSession();
+    const lane = await post(rpc(1, 'tools/call', { name: 'chatty', arguments: {} }), session, 'lane');
+    const route = await post(rpc(1, 'tools/call', { name: 'chatty', arguments: {} }), session, 'route');
+    expect(lane.type).toMatch(/^text\/event-stream/);
+    expect(lane.messages).toEqual(route.messages);
+    expect(lane.messages.map((message) => message.method ?? 'answer')).toEqual(['notifications/message', 'answer']);
+  });
+
+  it('an unknown session is 404 both ways', async () => {
+    const session = { ...(await openSession()), 'mcp-session-id': 'not-a-session' };
+    expect((await post(rpc(1, 'tools/list'), session, 'lane')).status).toBe(404);
+    expect((await post(rpc(1, 'tools/list'), session, 'route')).status).toBe(404);
+  });
+
+  it('a client that takes sampling requests gets the SDK server, which relays them: its call is not answered by the lane', async () => {
+    const session = await openSession({ sampling: {} });
+    // The service asks for sampling during the call; the answer to it never comes here,
+    // so the SDK server keeps the stream open: read its first event and hang up.
+    const first = await new Promise<string>((resolve, reject) => {
+      const body = rpc(1, 'tools/call', { name: 'ask', arguments: { question: 'q' } });
+      const sent = request({ host: '127.0.0.1', port: gateway.port, method: 'POST', path: '/mcp', headers: { ...session, 'content-length': String(body.length) } }, (response) => {
+        response.setEncoding('utf8');
+        response.once('data', (chunk: string) => {
+          resolve(chunk);
+          sent.destroy();
+        });
+      });
+      sent.on('error', (error) => (sent.destroyed ? undefined : reject(error)));
+      sent.end(body);
+    });
+    expect(first).toContain('"method":"sampling/createMessage"');
+  });
+});
+
+describe('cancelling and closing', () => {
+  it('notifications/cancelled stops a call the lane serves: the service sees it cancelled, the POST ends without an answer', async () => {
+    const session = await openSession();
+    const aborted = dynamic.abortedCount();
+    const calls = dynamic.callCount('slow');
+    const pending = post(rpc(41, 'tools/call', { name: 'slow', arguments: { ms: 10_000 } }), session, 'lane');
+    await eventually('the slow call to reach the service', async () => dynamic.callCount('slow') > calls, 5_000);
+    const cancel = await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 41, reason: 'test' } }), session, 'lane');
+    expect(cancel.status).toBe(202);
+    const answer = await pending;
+    expect(answer).toMatchObject({ status: 200, messages: [] });
+    expect(answer.type).toMatch(/^text\/event-stream/);
+    await eventually('the service to see the call cancelled', async () => dynamic.abortedCount() > aborted, 5_000);
+  });
+
+  it('DELETE of the session ends its calls on the lane, and the service sees them cancelled', async () => {
+    const session = await openSession();
+    const aborted = dynamic.abortedCount();
+    const calls = dynamic.callCount('slow');
+    const pending = post(rpc(7, 'tools/call', { name: 'slow', arguments: { ms: 10_000 } }), session, 'lane');
+    await eventually('the slow call to reach the service', async () => dynamic.callCount('slow') > calls, 5_000);
+    const deleted = await fetch(`${gateway.url}/mcp`, { method: 'DELETE', headers: session });
+    expect(deleted.status).toBe(200);
+    expect((await pending).messages).toEqual([]);
+    await eventually('the service to see the call cancelled', async () => dynamic.abortedCount() > aborted, 5_000);
+  });
+});
