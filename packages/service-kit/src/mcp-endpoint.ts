@@ -178,10 +178,10 @@ export class McpEndpoint<I extends Identity = Identity> {
   }
 
   /** The JSON body answering a sessionless request from `leanMessage`, exactly as `handle` answers it (status 200). */
-  async leanAnswer(message: JsonRpcRequestMessage, identity: I): Promise<string | Buffer> {
+  leanAnswer(message: JsonRpcRequestMessage, identity: I): Promise<string | Buffer> {
     const sessionless = this.#options.sessionless;
     if (sessionless === undefined) throw new Error('leanAnswer needs a sessionless handler; leanAccepts refuses every request without one');
-    return serializeJson(await this.#answerSessionless(sessionless, message, identity));
+    return this.#answerSessionless(sessionless, message, identity).then(serializeJson);
   }
 
   async #post(request: Request, identity: I): Promise<Response> {

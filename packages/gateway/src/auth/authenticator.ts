@@ -17,7 +17,8 @@ export interface AuthConfig {
 
 /** The gateway's door: who a Bearer token belongs to, and what it says about itself. */
 export interface GatewayAuth {
-  authenticate(token: string): Promise<GatewayIdentity | undefined>;
+  /** Static tokens answer at once; a JWT is checked against the JWKS, which may take a fetch. */
+  authenticate(token: string): GatewayIdentity | undefined | Promise<GatewayIdentity | undefined>;
   readonly resource: ResourceOptions;
 }
 
@@ -35,16 +36,20 @@ export function createGatewayAuth(config: AuthConfig, logger: Logger, jwtVerifie
       ...(config.resourceUrl === undefined ? {} : { resourceUrl: config.resourceUrl }),
       ...(config.jwt === undefined ? {} : { issuer: config.jwt.issuer }),
     },
-    async authenticate(token) {
+    authenticate(token) {
       const identity = tokens.authenticate(token);
       if (identity !== undefined || jwt === undefined || !looksLikeJwt(token)) return identity;
-      const result = await jwt.verify(token);
-      if (result.ok) return result.identity;
-      if (result.serverFault) logger.warn({ reason: result.reason }, 'JWT could not be checked');
-      else logger.debug({ reason: result.reason }, 'JWT refused');
-      return undefined;
+      return verifyJwt(jwt, token, logger);
     },
   };
+}
+
+async function verifyJwt(jwt: JwtVerifier, token: string, logger: Logger): Promise<GatewayIdentity | undefined> {
+  const result = await jwt.verify(token);
+  if (result.ok) return result.identity;
+  if (result.serverFault) logger.warn({ reason: result.reason }, 'JWT could not be checked');
+  else logger.debug({ reason: result.reason }, 'JWT refused');
+  return undefined;
 }
 
 /** What the log may say about the configured authentication: names and issuers, no secrets. */

@@ -133,7 +133,7 @@ export class Federation {
     }
   }
 
-  async #route(message: JsonRpcRequestMessage, identity: GatewayIdentity): Promise<unknown> {
+  #route(message: JsonRpcRequestMessage, identity: GatewayIdentity): unknown {
     const { method, params } = message;
     switch (method) {
       case 'ping':

@@ -54,15 +54,23 @@ export function mcpLane({ endpoint, sessions, auth, perimeter }: McpLaneDeps): L
     });
   };
 
+  /** The rate limit; settled at once when limits are off, so there is nothing to wait for. */
+  function within(identity: GatewayIdentity): boolean | Promise<boolean> {
+    return perimeter.withinLimit(identity.name);
+  }
+
   /** Answers and returns true, or returns false before any work has started. */
   async function serve(body: Buffer, token: string, sessionId: string | undefined, request: IncomingMessage, response: ServerResponse): Promise<boolean> {
     if (request.destroyed) return true; // the client left while sending: nobody to answer
-    const identity = await auth.authenticate(token);
+    const found = auth.authenticate(token);
+    const identity = found instanceof Promise ? await found : found;
     if (identity === undefined || !authorize(identity, MCP_ROLE_NEED, auth.resource.scopes).ok) return false;
     const message = endpoint.leanMessage(body.toString('utf8'));
     if (message === undefined) return false;
     if (sessionId !== undefined) return serveInSession(message, sessionId, identity, response);
-    if (!('id' in message) || !(await perimeter.withinLimit(identity.name))) return false;
+    if (!('id' in message)) return false;
+    const allowed = within(identity);
+    if (allowed !== true && !(await allowed)) return false;
     const answer = await endpoint.leanAnswer(message, identity);
     const length = typeof answer === 'string' ? Buffer.byteLength(answer) : answer.length;
     response.writeHead(200, { 'content-type': 'application/json', 'content-length': length });
@@ -80,14 +88,17 @@ export function mcpLane({ endpoint, sessions, auth, perimeter }: McpLaneDeps): L
     if (server === undefined) return false;
     if (!('id' in message)) {
       // A cancellation of a call this lane serves; every other notification is the SDK server's.
-      const cancelled = message.method === 'notifications/cancelled' && sessions.leanCancel(server, message.params?.['requestId']);
-      if (!cancelled || !(await perimeter.withinLimit(identity.name))) return false;
+      if (message.method !== 'notifications/cancelled' || !sessions.leanCancel(server, message.params?.['requestId'])) return false;
+      const allowed = within(identity);
+      if (allowed !== true && !(await allowed)) return false;
       response.writeHead(202, { [SESSION_HEADER]: sessionId }).end();
       return true;
     }
     const reply = new SessionReply(response, sessionId);
     const work = sessions.leanPlan(server, message, (method, params) => reply.notify(method, params));
-    if (work === undefined || !(await perimeter.withinLimit(identity.name))) return false;
+    if (work === undefined) return false;
+    const allowed = within(identity);
+    if (allowed !== true && !(await allowed)) return false;
     const answer: JsonRpcResponseMessage | undefined = await work();
     reply.end(answer);
     return true;
