@@ -136,29 +136,33 @@ describe('the session lane answers as the SDK server does', () => {
 });
 
 describe('cancelling and closing', () => {
-  it('notifications/cancelled stops a call the lane serves: the service sees it cancelled, the POST ends without an answer', async () => {
-    const session = await openSession();
+  /** Starts a 10 s `slow` call on the lane; resolves once the service is running it. */
+  async function slowCallInFlight(session: Record<string, string>, id: number) {
     const aborted = dynamic.abortedCount();
     const calls = dynamic.callCount('slow');
-    const pending = post(rpc(41, 'tools/call', { name: 'slow', arguments: { ms: 10_000 } }), session, 'lane');
+    const answer = post(rpc(id, 'tools/call', { name: 'slow', arguments: { ms: 10_000 } }), session, 'lane');
     await eventually('the slow call to reach the service', async () => dynamic.callCount('slow') > calls, 5_000);
+    const cancelledUpstream = () => eventually('the service to see the call cancelled', async () => dynamic.abortedCount() > aborted, 5_000);
+    return { answer, cancelledUpstream };
+  }
+
+  it('notifications/cancelled stops a call the lane serves: the service sees it cancelled, the POST ends without an answer', async () => {
+    const session = await openSession();
+    const call = await slowCallInFlight(session, 41);
     const cancel = await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 41, reason: 'test' } }), session, 'lane');
     expect(cancel.status).toBe(202);
-    const answer = await pending;
+    const answer = await call.answer;
     expect(answer).toMatchObject({ status: 200, messages: [] });
     expect(answer.type).toMatch(/^text\/event-stream/);
-    await eventually('the service to see the call cancelled', async () => dynamic.abortedCount() > aborted, 5_000);
+    await call.cancelledUpstream();
   });
 
   it('DELETE of the session ends its calls on the lane, and the service sees them cancelled', async () => {
     const session = await openSession();
-    const aborted = dynamic.abortedCount();
-    const calls = dynamic.callCount('slow');
-    const pending = post(rpc(7, 'tools/call', { name: 'slow', arguments: { ms: 10_000 } }), session, 'lane');
-    await eventually('the slow call to reach the service', async () => dynamic.callCount('slow') > calls, 5_000);
+    const call = await slowCallInFlight(session, 7);
     const deleted = await fetch(`${gateway.url}/mcp`, { method: 'DELETE', headers: session });
     expect(deleted.status).toBe(200);
-    expect((await pending).messages).toEqual([]);
-    await eventually('the service to see the call cancelled', async () => dynamic.abortedCount() > aborted, 5_000);
+    expect((await call.answer).messages).toEqual([]);
+    await call.cancelledUpstream();
   });
 });
