@@ -115,25 +115,50 @@ describe('the session lane answers as the SDK server does', () => {
     expect((await post(rpc(1, 'tools/list'), session, 'route')).status).toBe(404);
   });
 
-  it('a client that takes sampling requests gets the SDK server, which relays them: its call is not answered by the lane', async () => {
+  it("a call's sampling request reaches the client on the call's stream, and the client's answer completes the call, both ways", async () => {
     const session = await openSession({ sampling: {} });
-    // The service asks for sampling during the call; the answer to it never comes here,
-    // so the SDK server keeps the stream open: read its first event and hang up.
-    const first = await new Promise<string>((resolve, reject) => {
-      const body = rpc(1, 'tools/call', { name: 'ask', arguments: { question: 'q' } });
-      const sent = request({ host: '127.0.0.1', port: gateway.port, method: 'POST', path: '/mcp', headers: { ...session, 'content-length': String(body.length) } }, (response) => {
-        response.setEncoding('utf8');
-        response.once('data', (chunk: string) => {
-          resolve(chunk);
-          sent.destroy();
-        });
+    for (const [way, answerWay] of [['lane', 'lane'], ['route', 'route'], ['lane', 'route']] as const) {
+      const events = await streamCall(rpc(1, 'tools/call', { name: 'ask', arguments: { question: 'ready?' } }), session, way, async (asked) => {
+        expect(asked).toMatchObject({ method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: 'ready?' } }] } });
+        const answer = JSON.stringify({ jsonrpc: '2.0', id: asked.id, result: { role: 'assistant', content: { type: 'text', text: `yes, by ${answerWay}` }, model: 'test' } });
+        expect((await post(answer, session, answerWay)).status).toBe(202);
       });
-      sent.on('error', (error) => (sent.destroyed ? undefined : reject(error)));
-      sent.end(body);
-    });
-    expect(first).toContain('"method":"sampling/createMessage"');
+      expect(events.at(-1), `${way}, answered by ${answerWay}`).toEqual({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: `alpha heard: yes, by ${answerWay}` }] } });
+    }
   });
 });
+
+/**
+ * POSTs a request whose answer streams, hands each request the stream carries to
+ * `onRequest` (which answers it with a POST of its own), and resolves with every message.
+ */
+function streamCall(body: string, headers: Record<string, string>, way: 'lane' | 'route', onRequest: (message: any) => Promise<void>): Promise<any[]> {
+  return new Promise((resolve, reject) => {
+    const messages: any[] = [];
+    const sent = request(
+      { host: '127.0.0.1', port: gateway.port, method: 'POST', path: '/mcp', headers: way === 'lane' ? { ...headers, 'content-length': String(Buffer.byteLength(body)) } : headers },
+      (response) => {
+        let buffered = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          buffered += chunk;
+          const lines = buffered.split('\n');
+          buffered = lines.pop() ?? '';
+          for (const line of lines.filter((entry) => entry.startsWith('data: '))) {
+            const message = JSON.parse(line.slice(6));
+            messages.push(message);
+            if (message.method !== undefined && message.id !== undefined) onRequest(message).catch(reject);
+          }
+        });
+        response.on('end', () => resolve(messages));
+      },
+    );
+    sent.on('error', reject);
+    if (way === 'lane') return sent.end(body);
+    sent.write(body.slice(0, 5));
+    sent.end(body.slice(5));
+  });
+}
 
 describe('cancelling and closing', () => {
   /** Starts a 10 s `slow` call on the lane; resolves once the service is running it. */

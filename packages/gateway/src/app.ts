@@ -30,6 +30,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     createServer: sessions.create,
     sessionless: (message, identity) => federation.dispatch(message, identity),
     modern: stateless.fetch,
+    sessionMessage: (server, message) => sessions.leanReceive(server, message),
     logger,
   });
   const auth = createGatewayAuth(config.auth, logger);

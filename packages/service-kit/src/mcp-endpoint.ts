@@ -16,6 +16,7 @@ import {
   JSONRPC_SERVER_ERROR,
   jsonRpcError,
   parseJsonRpcMessage,
+  type JsonRpcMessage,
   type JsonRpcNotificationMessage,
   type JsonRpcRequestMessage,
   type JsonRpcResponseMessage,
@@ -50,6 +51,13 @@ export interface McpEndpointOptions<I extends Identity = Identity> {
    * `createMcpHandler(factory, { legacy: 'reject' })`. Without it such clients get 400.
    */
   modern?: (request: Request, options: McpHandlerRequestOptions, identity: I) => Promise<Response>;
+  /**
+   * Sees a client's notification or answer POSTed to a session before the session's SDK
+   * server does, and takes it by returning true (202). The gateway's lane uses it for the
+   * answers to requests it relayed and the cancellations of calls it serves, which the
+   * SDK server knows nothing of, whichever way they arrive.
+   */
+  sessionMessage?: (server: ConnectableServer, message: JsonRpcResponseMessage | JsonRpcNotificationMessage) => boolean;
 }
 
 interface Session {
@@ -77,7 +85,8 @@ const JSON_CONTENT_TYPE = /^application\/(.+\+)?json\b/i;
  * - Sessions are bound to the identity that created them: another identity gets 404.
  */
 export class McpEndpoint<I extends Identity = Identity> {
-  readonly #options: Required<Omit<McpEndpointOptions<I>, 'sessionless' | 'modern'>> & Pick<McpEndpointOptions<I>, 'sessionless' | 'modern'>;
+  readonly #options: Required<Omit<McpEndpointOptions<I>, 'sessionless' | 'modern' | 'sessionMessage'>> &
+    Pick<McpEndpointOptions<I>, 'sessionless' | 'modern' | 'sessionMessage'>;
   readonly #sessions = new Map<string, Session>();
   readonly #reaper: NodeJS.Timeout;
   #closed = false;
@@ -155,12 +164,13 @@ export class McpEndpoint<I extends Identity = Identity> {
 
   /**
    * The message of a body `leanAccepts` let through, when the lane may serve it: a
-   * request or a notification, not `initialize`, and nothing `_meta` may mark as of the
-   * 2026 revision. undefined for anything else (bad framing included), which goes to `handle`.
+   * request, a notification or a response, not `initialize`, and nothing `_meta` may mark
+   * as of the 2026 revision. undefined for anything else (bad framing included), which
+   * goes to `handle`.
    */
-  leanMessage(body: string): JsonRpcRequestMessage | JsonRpcNotificationMessage | undefined {
+  leanMessage(body: string): JsonRpcMessage | undefined {
     const framing = parseJsonRpcMessage(body);
-    if (!framing.ok || framing.kind === 'response' || framing.message.method === 'initialize') return undefined;
+    if (!framing.ok || (framing.kind !== 'response' && framing.message.method === 'initialize')) return undefined;
     if (this.#options.modern !== undefined && hasMeta(framing.message)) return undefined;
     return framing.message;
   }
@@ -229,6 +239,10 @@ export class McpEndpoint<I extends Identity = Identity> {
       return errorResponse(404, JSONRPC_SERVER_ERROR, 'Session not found: it expired or was deleted; initialize a new session');
     }
     session.lastSeen = Date.now();
+    const taken = this.#options.sessionMessage;
+    if (taken !== undefined && isNotificationOrResponse(parsedBody) && taken(session.server, parsedBody)) {
+      return new Response(null, { status: 202, headers: { [SESSION_HEADER]: session.id } });
+    }
     const response = await session.transport.handleRequest(normalizeAccept(request), { parsedBody });
     if (request.method === 'DELETE' && response.ok) this.#forget(session);
     return response;
@@ -303,6 +317,10 @@ export class McpEndpoint<I extends Identity = Identity> {
 
 function unsupportedVersion(version: string): Response {
   return errorResponse(400, JSONRPC_INVALID_REQUEST, `Unsupported MCP-Protocol-Version "${version}"; supported: ${[...SUPPORTED_VERSIONS].join(', ')}`);
+}
+
+function isNotificationOrResponse(message: unknown): message is JsonRpcResponseMessage | JsonRpcNotificationMessage {
+  return typeof message === 'object' && message !== null && !('id' in message && 'method' in message);
 }
 
 function hasMeta(message: unknown): boolean {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError, toRpcError } from '../errors.js';
 import type { ListKind, Registry } from '../registry/registry.js';
-import type { JsonRpcRequestMessage, JsonRpcResponseMessage } from '@meshgate/service-kit';
+import type { JsonRpcNotificationMessage, JsonRpcRequestMessage, JsonRpcResponseMessage } from '@meshgate/service-kit';
 import type { Downstream } from '../upstream/relay.js';
 import type { RequestOptions } from '../upstream/connection.js';
 import { INSTRUCTIONS, LIST_METHODS, SERVER_INFO, type Federation, type ListMethod } from './federation.js';
@@ -25,6 +25,13 @@ type Params = Record<string, unknown> | undefined;
 /** Sends a request or a notification to a session's client. */
 type SendRequest = (method: string, params: Params) => Promise<Record<string, unknown>>;
 type SendNotification = (method: string, params: Params) => Promise<void>;
+
+/** What a call served by the MCP lane sends its client before the answer. */
+export interface LeanClient {
+  notify: SendNotification;
+  /** Sends a request under `id`; its answer arrives through `SessionServers.leanRespond`. */
+  request(id: string, method: string, params: Params): void;
+}
 
 /** The forwarded requests, by method: each goes to the service that owns its name or URI. */
 const FORWARDED: Record<string, (federation: Federation, identity: GatewayIdentity, params: Params, options: RequestOptions) => Promise<Record<string, unknown>>> = {
@@ -106,14 +113,14 @@ export class SessionServers {
 
   /**
    * For the MCP lane (http/mcp-lane.ts): how to answer `message`, a request of the open
-   * session whose SDK server is `server`, without that server. Lists and ping, and the
-   * forwarded requests of a client that takes no sampling, elicitation or roots requests
-   * (relaying those needs the SDK server, which routes the client's answers back).
-   * Undefined when the SDK server must answer. The work resolves with the answer, or with
-   * undefined when the client cancelled the request (no answer is due then); `notify`
-   * carries the call's log messages to its client.
+   * session whose SDK server is `server`, without that server: lists, ping and the
+   * forwarded requests. Undefined when the SDK server must answer (a method this session
+   * was not offered, an id already in flight). The work resolves with the answer, or with
+   * undefined when the client cancelled the request (no answer is due then). `client`
+   * carries what the call sends its client before the answer: log messages, and requests
+   * (sampling, elicitation, roots), whose answers come back through `leanRespond`.
    */
-  leanPlan(server: object, message: JsonRpcRequestMessage, notify: SendNotification): (() => Promise<JsonRpcResponseMessage | undefined>) | undefined {
+  leanPlan(server: object, message: JsonRpcRequestMessage, client: LeanClient): (() => Promise<JsonRpcResponseMessage | undefined>) | undefined {
     const session = this.#states.get(server);
     if (session === undefined || !this.#open.has(session) || !offers(session.capabilities, message.method)) return undefined;
     const { method, params, id } = message;
@@ -121,28 +128,62 @@ export class SessionServers {
     if (method === 'ping') return async () => ({ jsonrpc: '2.0', id, result: {} });
     if ((LIST_METHODS as string[]).includes(method)) return () => this.#leanAnswer(id, () => this.federation.list(method as ListMethod, identity, params));
     const forward = FORWARDED[method];
-    const client = session.server.getClientCapabilities() ?? {};
-    if (forward === undefined || Object.values(NEEDS).some((needed) => client[needed] !== undefined) || session.leanCalls.has(id)) return undefined;
+    if (forward === undefined || session.leanCalls.has(id)) return undefined;
     return async () => {
       const cancel = new AbortController();
       session.leanCalls.set(id, cancel);
-      const refuse: SendRequest = async (relayed) => {
-        throw new ProtocolError(ProtocolErrorCode.InvalidRequest, `The gateway cannot relay ${relayed} to the client of this call`);
-      };
-      const options: RequestOptions = { signal: cancel.signal, downstream: this.#downstream(session, refuse, notify) };
+      const relayed = new Set<string>();
+      const send: SendRequest = (relayedMethod, relayedParams) =>
+        new Promise((resolve, reject) => {
+          const relayId = session.nextRelayId();
+          session.leanRelays.set(relayId, { resolve, reject });
+          relayed.add(relayId);
+          client.request(relayId, relayedMethod, relayedParams);
+        });
+      const options: RequestOptions = { signal: cancel.signal, downstream: this.#downstream(session, send, (m, p) => client.notify(m, p)) };
       try {
         return await this.#leanAnswer(id, () => forward(this.federation, identity, params, options));
       } finally {
         session.leanCalls.delete(id);
+        // The call is over: its requests to the client that are still unanswered are moot.
+        for (const relayId of relayed) {
+          const pending = session.leanRelays.get(relayId);
+          if (pending === undefined) continue;
+          session.leanRelays.delete(relayId);
+          pending.reject(new Error('the call ended before the client answered'));
+          void client.notify('notifications/cancelled', { requestId: relayId, reason: 'the call ended' });
+        }
       }
     };
   }
 
-  /** For the MCP lane: cancels a call it serves for this session (`notifications/cancelled`); false if there is none. */
-  leanCancel(server: object, requestId: unknown): boolean {
+  /**
+   * For the MCP lane and the MCP endpoint (`sessionMessage`): takes a client's message
+   * that concerns a call the lane serves (the answer to a request it relayed, or the
+   * cancellation of the call); false for any other, which is the SDK server's.
+   */
+  leanReceive = (server: object, message: JsonRpcResponseMessage | JsonRpcNotificationMessage): boolean => {
+    if (!('method' in message)) return this.#leanRespond(server, message);
+    return message.method === 'notifications/cancelled' && this.#leanCancel(server, message.params?.['requestId']);
+  };
+
+  #leanCancel(server: object, requestId: unknown): boolean {
     const call = typeof requestId === 'string' || typeof requestId === 'number' ? this.#states.get(server)?.leanCalls.get(requestId) : undefined;
     call?.abort();
     return call !== undefined;
+  }
+
+  /** The client's answer to a request the lane relayed to it; false if it answers none of those. */
+  #leanRespond(server: object, message: JsonRpcResponseMessage): boolean {
+    const session = this.#states.get(server);
+    const pending = typeof message.id === 'string' ? session?.leanRelays.get(message.id) : undefined;
+    if (session === undefined || pending === undefined) return false;
+    session.leanRelays.delete(message.id as string);
+    const { result, error } = message;
+    if (error !== undefined) pending.reject(new ProtocolError(error.code, error.message, error.data));
+    else if (typeof result === 'object' && result !== null && !Array.isArray(result)) pending.resolve(result as Record<string, unknown>);
+    else pending.reject(new ProtocolError(ProtocolErrorCode.InvalidParams, 'The client answered without a result object'));
+    return true;
   }
 
   async #leanAnswer(id: JsonRpcRequestMessage['id'], work: () => Promise<Record<string, unknown>> | Record<string, unknown>): Promise<JsonRpcResponseMessage | undefined> {

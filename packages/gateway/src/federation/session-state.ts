@@ -29,6 +29,14 @@ export class SessionState {
   readonly subscriber: Subscriber;
   /** Calls the MCP lane serves for this session, by request id, to cancel them. */
   readonly leanCalls = new Map<string | number, AbortController>();
+  /** Requests the lane relayed to this session's client (sampling, elicitation, roots...), by the id it gave them. */
+  readonly leanRelays = new Map<string, { resolve(result: Record<string, unknown>): void; reject(error: Error): void }>();
+  #relays = 0;
+
+  /** An id for a request relayed to this client, unique in the session. */
+  nextRelayId(): string {
+    return `meshgate-relay-${(this.#relays += 1)}`;
+  }
 
   constructor(
     readonly server: Server,

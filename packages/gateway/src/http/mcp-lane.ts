@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseBearer, type JsonRpcNotificationMessage, type JsonRpcRequestMessage, type JsonRpcResponseMessage, type Lane, type McpEndpoint } from '@meshgate/service-kit';
+import { parseBearer, type JsonRpcMessage, type Lane, type McpEndpoint } from '@meshgate/service-kit';
 import type { GatewayAuth } from '../auth/authenticator.js';
 import { authorize } from '../auth/metadata.js';
 import type { GatewayIdentity } from '../auth/tokens.js';
@@ -20,10 +20,11 @@ const SESSION_HEADER = 'mcp-session-id';
 /**
  * The lean lane for the commonest requests, served on node's own request and response
  * objects: a sessionless JSON-RPC POST to `/mcp` (the seed's curls, the benchmark), and
- * within a session the lists, ping and forwarded calls that need no relay (see
- * `SessionServers.leanPlan`). The Hono route and, in a session, the SDK's server
- * transport cost far more CPU per call (web Request, Response and stream objects, zod
- * validation of every message; see docs/performance.md).
+ * within a session the lists, ping and forwarded calls, with the client's answers to the
+ * requests those calls relay and their cancellations (see `SessionServers.leanPlan`).
+ * The Hono route and, in a session, the SDK's server transport cost far more CPU per call
+ * (web Request, Response and stream objects, zod validation of every message; see
+ * docs/performance.md).
  *
  * It makes the same checks as the route, in the same order (Origin and Host, Bearer
  * token, role, framing, session ownership, rate limit), with the same functions, and
@@ -68,7 +69,7 @@ export function mcpLane({ endpoint, sessions, auth, perimeter }: McpLaneDeps): L
     const message = endpoint.leanMessage(body.toString('utf8'));
     if (message === undefined) return false;
     if (sessionId !== undefined) return serveInSession(message, sessionId, identity, response);
-    if (!('id' in message)) return false;
+    if (!('method' in message) || !('id' in message)) return false;
     const allowed = within(identity);
     if (allowed !== true && !(await allowed)) return false;
     const answer = await endpoint.leanAnswer(message, identity);
@@ -78,29 +79,24 @@ export function mcpLane({ endpoint, sessions, auth, perimeter }: McpLaneDeps): L
     return true;
   }
 
-  async function serveInSession(
-    message: JsonRpcRequestMessage | JsonRpcNotificationMessage,
-    sessionId: string,
-    identity: GatewayIdentity,
-    response: ServerResponse,
-  ): Promise<boolean> {
+  async function serveInSession(message: JsonRpcMessage, sessionId: string, identity: GatewayIdentity, response: ServerResponse): Promise<boolean> {
     const server = endpoint.leanSession(sessionId, identity);
     if (server === undefined) return false;
-    if (!('id' in message)) {
-      // A cancellation of a call this lane serves; every other notification is the SDK server's.
-      if (message.method !== 'notifications/cancelled' || !sessions.leanCancel(server, message.params?.['requestId'])) return false;
+    if (!('method' in message) || !('id' in message)) {
+      // An answer to a request the lane relayed, or the cancellation of a call it serves;
+      // every other notification or answer is the SDK server's.
+      if (!sessions.leanReceive(server, message)) return false;
       const allowed = within(identity);
       if (allowed !== true && !(await allowed)) return false;
       response.writeHead(202, { [SESSION_HEADER]: sessionId }).end();
       return true;
     }
     const reply = new SessionReply(response, sessionId);
-    const work = sessions.leanPlan(server, message, (method, params) => reply.notify(method, params));
+    const work = sessions.leanPlan(server, message, reply);
     if (work === undefined) return false;
     const allowed = within(identity);
     if (allowed !== true && !(await allowed)) return false;
-    const answer: JsonRpcResponseMessage | undefined = await work();
-    reply.end(answer);
+    reply.end(await work());
     return true;
   }
 }

@@ -4,8 +4,8 @@ import type { JsonRpcResponseMessage } from '@meshgate/service-kit';
 /**
  * The answer to one POST in a session, as the streamable HTTP transport allows it: plain
  * JSON when the answer is all there is, or an event stream once there is something to
- * send before it (a log message of the call). The choice is made by the first thing
- * written, since nothing is sent before that.
+ * send before it (a log message of the call, a request to the client). The choice is made
+ * by the first thing written, since nothing is sent before that.
  */
 export class SessionReply {
   #streaming = false;
@@ -17,9 +17,18 @@ export class SessionReply {
 
   /** Sends a notification to the client, switching to an event stream if it is the first thing sent. */
   async notify(method: string, params: Record<string, unknown> | undefined): Promise<void> {
+    this.#send({ jsonrpc: '2.0', method, ...(params === undefined ? {} : { params }) });
+  }
+
+  /** Sends a request to the client on the stream (its answer comes back as a POST of its own). */
+  request(id: string, method: string, params: Record<string, unknown> | undefined): void {
+    this.#send({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) });
+  }
+
+  #send(message: unknown): void {
     if (this.response.writableEnded) return;
     this.#startStream();
-    this.response.write(event({ jsonrpc: '2.0', method, ...(params === undefined ? {} : { params }) }));
+    this.response.write(event(message));
   }
 
   /**
