@@ -109,6 +109,16 @@ describe('the session lane answers as the SDK server does', () => {
     expect(lane.messages.map((message) => message.method ?? 'answer')).toEqual(['notifications/message', 'answer']);
   });
 
+  it("a call with a progress token streams the service's progress, then the answer, both ways", async () => {
+    const session = await openSession();
+    const call = rpc(1, 'tools/call', { name: 'count', arguments: { to: 3 }, _meta: { progressToken: 'p-1' } });
+    const lane = await post(call, session, 'lane');
+    const route = await post(call, session, 'route');
+    expect(lane.messages).toEqual(route.messages);
+    expect(lane.messages.map((message) => message.params?.progress ?? 'answer')).toEqual([1, 2, 3, 'answer']);
+    expect(lane.messages[0]).toMatchObject({ method: 'notifications/progress', params: { progressToken: 'p-1', total: 3 } });
+  });
+
   it('an unknown session is 404 both ways', async () => {
     const session = { ...(await openSession()), 'mcp-session-id': 'not-a-session' };
     expect((await post(rpc(1, 'tools/list'), session, 'lane')).status).toBe(404);

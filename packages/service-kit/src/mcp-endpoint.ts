@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import {
   SUPPORTED_PROTOCOL_VERSIONS,
   WebStandardStreamableHTTPServerTransport,
+  classifyInboundRequest,
   isLegacyRequest,
   type McpHandlerRequestOptions,
   type Transport,
@@ -164,14 +165,15 @@ export class McpEndpoint<I extends Identity = Identity> {
 
   /**
    * The message of a body `leanAccepts` let through, when the lane may serve it: a
-   * request, a notification or a response, not `initialize`, and nothing `_meta` may mark
-   * as of the 2026 revision. undefined for anything else (bad framing included), which
-   * goes to `handle`.
+   * request, a notification or a response, not `initialize`, and not of the 2026
+   * revision (a message with `_meta` is classified as `handle` does, by the SDK's
+   * classifier, from the same headers). undefined for anything else (bad framing
+   * included), which goes to `handle`.
    */
-  leanMessage(body: string): JsonRpcMessage | undefined {
+  leanMessage(body: string, headers: IncomingHttpHeaders): JsonRpcMessage | undefined {
     const framing = parseJsonRpcMessage(body);
     if (!framing.ok || (framing.kind !== 'response' && framing.message.method === 'initialize')) return undefined;
-    if (this.#options.modern !== undefined && hasMeta(framing.message)) return undefined;
+    if (this.#options.modern !== undefined && hasMeta(framing.message) && !isLegacyMessage(framing.message, headers)) return undefined;
     return framing.message;
   }
 
@@ -321,6 +323,23 @@ function unsupportedVersion(version: string): Response {
 
 function isNotificationOrResponse(message: unknown): message is JsonRpcResponseMessage | JsonRpcNotificationMessage {
   return typeof message === 'object' && message !== null && !('id' in message && 'method' in message);
+}
+
+/** The SDK's own era decision (what `isLegacyRequest` decides), from headers and the parsed message. */
+function isLegacyMessage(message: JsonRpcMessage, headers: IncomingHttpHeaders): boolean {
+  const header = (name: string) => (typeof headers[name] === 'string' ? (headers[name] as string) : undefined);
+  const outcome = classifyInboundRequest({
+    httpMethod: 'POST',
+    body: message,
+    ...optional('protocolVersionHeader', header(VERSION_HEADER)),
+    ...optional('mcpMethodHeader', header('mcp-method')),
+    ...optional('mcpNameHeader', header('mcp-name')),
+  });
+  return outcome.kind === 'legacy';
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
 
 function hasMeta(message: unknown): boolean {

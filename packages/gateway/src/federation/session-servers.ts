@@ -140,7 +140,12 @@ export class SessionServers {
           relayed.add(relayId);
           client.request(relayId, relayedMethod, relayedParams);
         });
-      const options: RequestOptions = { signal: cancel.signal, downstream: this.#downstream(session, send, (m, p) => client.notify(m, p)) };
+      const progressToken = (params?.['_meta'] as { progressToken?: unknown } | undefined)?.progressToken;
+      const options: RequestOptions = {
+        signal: cancel.signal,
+        downstream: this.#downstream(session, send, (m, p) => client.notify(m, p)),
+        ...progressTo(progressToken, (m, p) => client.notify(m, p)),
+      };
       try {
         return await this.#leanAnswer(id, () => forward(this.federation, identity, params, options));
       } finally {
@@ -220,12 +225,7 @@ export class SessionServers {
     return {
       signal: ctx.mcpReq.signal,
       downstream: this.#downstream(session, send, notify),
-      ...(progressToken === undefined
-        ? {}
-        : {
-            // Progress from the service goes to this call's client, under the client's own token.
-            onprogress: (progress) => void ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, ...progress } }).catch(() => undefined),
-          }),
+      ...progressTo(progressToken, notify),
     };
   }
 
@@ -289,6 +289,12 @@ export class SessionServers {
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#open.clear();
   }
+}
+
+/** Progress from the service goes to the call's client, under the client's own token (none without one). */
+function progressTo(progressToken: unknown, notify: SendNotification): Pick<RequestOptions, 'onprogress'> {
+  if (progressToken === undefined) return {};
+  return { onprogress: (progress) => void notify('notifications/progress', { progressToken, ...progress }).catch(() => undefined) };
 }
 
 function asProtocolError(error: unknown, logger: Logger): unknown {

@@ -66,7 +66,7 @@ export function mcpLane({ endpoint, sessions, auth, perimeter }: McpLaneDeps): L
     const found = auth.authenticate(token);
     const identity = found instanceof Promise ? await found : found;
     if (identity === undefined || !authorize(identity, MCP_ROLE_NEED, auth.resource.scopes).ok) return false;
-    const message = endpoint.leanMessage(body.toString('utf8'));
+    const message = endpoint.leanMessage(body.toString('utf8'), request.headers);
     if (message === undefined) return false;
     if (sessionId !== undefined) return serveInSession(message, sessionId, identity, response);
     if (!('method' in message) || !('id' in message)) return false;
