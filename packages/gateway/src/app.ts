@@ -30,7 +30,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     createServer: sessions.create,
     sessionless: (message, identity) => federation.dispatch(message, identity),
     modern: stateless.fetch,
-    sessionMessage: (server, message) => sessions.leanReceive(server, message),
+    sessionMessage: (server, message) => sessions.lane.receive(server, message),
     logger,
   });
   const auth = createGatewayAuth(config.auth, logger);
@@ -38,7 +38,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const app = createHttpApp({ registry, endpoint, auth, logger, perimeter });
 
   await registry.start();
-  const lane = mcpLane({ endpoint, sessions, auth, perimeter });
+  const lane = mcpLane({ endpoint, sessions: sessions.lane, auth, perimeter });
   const server = await listen(app, { port: config.port, host: config.host, ...config.security.server, lane });
   logger.info({ url: `${server.url}/mcp`, services: config.services.map((s) => s.name), auth: describeAuth(config.auth) }, `mcp-gateway listening on ${config.host}:${server.port}`);
 

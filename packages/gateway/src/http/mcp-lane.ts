@@ -3,14 +3,14 @@ import { parseBearer, type JsonRpcMessage, type Lane, type McpEndpoint } from '@
 import type { GatewayAuth } from '../auth/authenticator.js';
 import { authorize } from '../auth/metadata.js';
 import type { GatewayIdentity } from '../auth/tokens.js';
-import type { SessionServers } from '../federation/session-servers.js';
+import type { SessionLane } from '../federation/session-lane.js';
 import type { Perimeter } from '../security/index.js';
 import { MCP_ROLE_NEED } from './authorization.js';
 import { SessionReply } from './session-reply.js';
 
 export interface McpLaneDeps {
   endpoint: McpEndpoint<GatewayIdentity>;
-  sessions: SessionServers;
+  sessions: SessionLane;
   auth: GatewayAuth;
   perimeter: Perimeter;
 }
@@ -21,7 +21,7 @@ const SESSION_HEADER = 'mcp-session-id';
  * The lean lane for the commonest requests, served on node's own request and response
  * objects: a sessionless JSON-RPC POST to `/mcp` (the seed's curls, the benchmark), and
  * within a session the lists, ping and forwarded calls, with the client's answers to the
- * requests those calls relay and their cancellations (see `SessionServers.leanPlan`).
+ * requests those calls relay and their cancellations (see `SessionLane`).
  * The Hono route and, in a session, the SDK's server transport cost far more CPU per call
  * (web Request, Response and stream objects, zod validation of every message; see
  * docs/performance.md).
@@ -85,14 +85,14 @@ export function mcpLane({ endpoint, sessions, auth, perimeter }: McpLaneDeps): L
     if (!('method' in message) || !('id' in message)) {
       // An answer to a request the lane relayed, or the cancellation of a call it serves;
       // every other notification or answer is the SDK server's.
-      if (!sessions.leanReceive(server, message)) return false;
+      if (!sessions.receive(server, message)) return false;
       const allowed = within(identity);
       if (allowed !== true && !(await allowed)) return false;
       response.writeHead(202, { [SESSION_HEADER]: sessionId }).end();
       return true;
     }
     const reply = new SessionReply(response, sessionId);
-    const work = sessions.leanPlan(server, message, reply);
+    const work = sessions.plan(server, message, reply);
     if (work === undefined) return false;
     const allowed = within(identity);
     if (allowed !== true && !(await allowed)) return false;
