@@ -67,7 +67,8 @@ export async function listen(app: Hono<any>, options: ListenOptions): Promise<Ru
   // sends one would be held forever: give it the same deadline until its first request.
   // (Then node's keep-alive timeout takes over; SSE responses are never cut.)
   server.on('connection', (socket: Socket) => socket.setTimeout(server.headersTimeout));
-  server.on('request', (request: IncomingMessage) => request.socket.setTimeout(0));
+  // Once per connection: later requests on a keep-alive socket find it already cleared.
+  server.on('request', (request: IncomingMessage) => request.socket.timeout && request.socket.setTimeout(0));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
