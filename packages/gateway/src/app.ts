@@ -38,7 +38,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const app = createHttpApp({ registry, endpoint, auth, logger, perimeter });
 
   await registry.start();
-  const lane = mcpLane({ endpoint, sessions: sessions.lane, auth, perimeter });
+  const lane = mcpLane({ endpoint, sessionLane: sessions.lane, auth, perimeter });
   const server = await listen(app, { port: config.port, host: config.host, ...config.security.server, lane });
   logger.info({ url: `${server.url}/mcp`, services: config.services.map((s) => s.name), auth: describeAuth(config.auth) }, `mcp-gateway listening on ${config.host}:${server.port}`);
 

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { RequestOptions } from '../upstream/connection.js';
 import { LIST_METHODS, type Federation, type ListMethod } from './federation.js';
 import { FORWARDED, asProtocolError, callDownstream, progressTo, type Params, type SendNotification, type SendRequest } from './session-calls.js';
+
+type Forward = (typeof FORWARDED)[string];
 import { offers, type SessionState } from './session-state.js';
 
 /** What a call served by the MCP lane sends its client before the answer. */
@@ -46,43 +48,44 @@ export class SessionLane {
     if ((LIST_METHODS as string[]).includes(method)) return () => this.#answer(id, () => this.federation.list(method as ListMethod, identity, params));
     const forward = FORWARDED[method];
     if (forward === undefined || session.leanCalls.has(id)) return undefined;
-    return async () => {
-      const cancel = new AbortController();
-      session.leanCalls.set(id, cancel);
-      const relayed = new Set<string>();
-      const send: SendRequest = (relayedMethod, relayedParams) =>
-        new Promise((resolve, reject) => {
-          const relayId = session.nextRelayId();
-          session.leanRelays.set(relayId, { resolve, reject });
-          relayed.add(relayId);
-          client.request(relayId, relayedMethod, relayedParams);
-        });
-      const progressToken = (params?.['_meta'] as { progressToken?: unknown } | undefined)?.progressToken;
-      const options: RequestOptions = {
-        signal: cancel.signal,
-        downstream: callDownstream(session, send, (m, p) => client.notify(m, p)),
-        ...progressTo(progressToken, (m, p) => client.notify(m, p)),
-      };
-      try {
-        return await this.#answer(id, () => forward(this.federation, identity, params, options));
-      } finally {
-        session.leanCalls.delete(id);
-        // The call is over: its requests to the client that are still unanswered are moot.
-        for (const relayId of relayed) {
-          const pending = session.leanRelays.get(relayId);
-          if (pending === undefined) continue;
-          session.leanRelays.delete(relayId);
-          pending.reject(new Error('the call ended before the client answered'));
-          void client.notify('notifications/cancelled', { requestId: relayId, reason: 'the call ended' });
-        }
+    return () => this.#call(session, message, forward, client);
+  }
+
+  /** Forwards one call for `session`; what the service sends the client meanwhile goes to `client`. */
+  async #call(session: SessionState, { id, params }: JsonRpcRequestMessage, forward: Forward, client: LeanClient): Promise<JsonRpcResponseMessage | undefined> {
+    const cancel = new AbortController();
+    session.leanCalls.set(id, cancel);
+    const relayed = new Set<string>();
+    const send: SendRequest = (method, relayedParams) =>
+      new Promise((resolve, reject) => {
+        const relayId = session.nextRelayId();
+        session.leanRelays.set(relayId, { resolve, reject });
+        relayed.add(relayId);
+        client.request(relayId, method, relayedParams);
+      });
+    const notify: SendNotification = (method, notifyParams) => client.notify(method, notifyParams);
+    const progressToken = (params?.['_meta'] as { progressToken?: unknown } | undefined)?.progressToken;
+    const options: RequestOptions = { signal: cancel.signal, downstream: callDownstream(session, send, notify), ...progressTo(progressToken, notify) };
+    try {
+      return await this.#answer(id, () => forward(this.federation, session.identity, params, options));
+    } finally {
+      session.leanCalls.delete(id);
+      // The call is over: its requests to the client that are still unanswered are moot.
+      for (const relayId of relayed) {
+        const pending = session.leanRelays.get(relayId);
+        if (pending === undefined) continue;
+        session.leanRelays.delete(relayId);
+        pending.reject(new Error('the call ended before the client answered'));
+        void notify('notifications/cancelled', { requestId: relayId, reason: 'the call ended' });
       }
-    };
+    }
   }
 
   /**
-   * Takes a client's message that concerns a call the lane serves (for the lane, and for
-   * the MCP endpoint's `sessionMessage` hook when it arrives on the route) (the answer to a request it relayed, or the
-   * cancellation of the call); false for any other, which is the SDK server's.
+   * Takes a client's message about a call the lane serves: the answer to a request it
+   * relayed, or the cancellation of the call. False for any other message, which is the
+   * SDK server's. The lane calls it, and so does the MCP endpoint's `sessionMessage` hook
+   * for such messages that arrive on the route.
    */
   receive = (server: object, message: JsonRpcResponseMessage | JsonRpcNotificationMessage): boolean => {
     if (!('method' in message)) return this.#respond(server, message);

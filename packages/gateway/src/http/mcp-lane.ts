@@ -10,7 +10,7 @@ import { SessionReply } from './session-reply.js';
 
 export interface McpLaneDeps {
   endpoint: McpEndpoint<GatewayIdentity>;
-  sessions: SessionLane;
+  sessionLane: SessionLane;
   auth: GatewayAuth;
   perimeter: Perimeter;
 }
@@ -32,7 +32,7 @@ const SESSION_HEADER = 'mcp-session-id';
  * the body already read, so every refusal (401, 403, 404, 406, 415, 429, bad framing) is
  * answered in one place.
  */
-export function mcpLane({ endpoint, sessions, auth, perimeter }: McpLaneDeps): Lane {
+export function mcpLane({ endpoint, sessionLane, auth, perimeter }: McpLaneDeps): Lane {
   return function mcpLaneHandler(request, response, next) {
     if (request.method !== 'POST' || request.url !== '/mcp') return next();
     const { headers } = request;
@@ -85,14 +85,14 @@ export function mcpLane({ endpoint, sessions, auth, perimeter }: McpLaneDeps): L
     if (!('method' in message) || !('id' in message)) {
       // An answer to a request the lane relayed, or the cancellation of a call it serves;
       // every other notification or answer is the SDK server's.
-      if (!sessions.receive(server, message)) return false;
+      if (!sessionLane.receive(server, message)) return false;
       const allowed = within(identity);
       if (allowed !== true && !(await allowed)) return false;
       response.writeHead(202, { [SESSION_HEADER]: sessionId }).end();
       return true;
     }
     const reply = new SessionReply(response, sessionId);
-    const work = sessions.plan(server, message, reply);
+    const work = sessionLane.plan(server, message, reply);
     if (work === undefined) return false;
     const allowed = within(identity);
     if (allowed !== true && !(await allowed)) return false;
