@@ -192,6 +192,22 @@ describe('cancelling and closing', () => {
     await call.cancelledUpstream();
   });
 
+  it('a client that hangs up during a lane call does not cancel it (the spec says so) and leaves the gateway serving', async () => {
+    const session = await openSession();
+    const calls = dynamic.callCount('slow');
+    const aborted = dynamic.abortedCount();
+    const body = rpc(9, 'tools/call', { name: 'slow', arguments: { ms: 300 } });
+    const sent = request({ host: '127.0.0.1', port: gateway.port, method: 'POST', path: '/mcp', headers: { ...session, 'content-length': String(body.length) } });
+    sent.on('error', () => undefined);
+    sent.end(body);
+    await eventually('the slow call to reach the service', async () => dynamic.callCount('slow') > calls, 5_000);
+    sent.destroy();
+    await new Promise((wake) => setTimeout(wake, 600)); // the call finishes and its answer meets a closed socket
+    expect(dynamic.abortedCount()).toBe(aborted);
+    const ping = await post(rpc(10, 'ping'), session, 'lane');
+    expect(ping).toMatchObject({ status: 200, messages: [{ jsonrpc: '2.0', id: 10, result: {} }] });
+  });
+
   it('DELETE of the session ends its calls on the lane, and the service sees them cancelled', async () => {
     const session = await openSession();
     const call = await slowCallInFlight(session, 7);
