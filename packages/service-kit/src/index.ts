@@ -22,7 +22,8 @@ export {
   type JsonRpcResponseMessage,
 } from './jsonrpc.js';
 export { REDACTED_PATHS, createLogger, type Logger, type LoggerConfig } from './logger.js';
-export { McpEndpoint, acceptsJsonOrStream, type ConnectableServer, type McpEndpointOptions, type SessionlessHandler } from './mcp-endpoint.js';
+export { McpEndpoint, type ConnectableServer, type McpEndpointOptions, type SessionlessHandler } from './mcp-endpoint.js';
+export { acceptsJsonOrStream, acceptsStream, leanHeadersFit } from './mcp-request.js';
 export { runMcpService, type RunMcpServiceOptions } from './run.js';
 export {
   DEFAULT_HEADERS_TIMEOUT_MS,

@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import {
-  SUPPORTED_PROTOCOL_VERSIONS,
-  WebStandardStreamableHTTPServerTransport,
-  classifyInboundRequest,
-  isLegacyRequest,
-  type McpHandlerRequestOptions,
-  type Transport,
-} from '@modelcontextprotocol/server';
+import { WebStandardStreamableHTTPServerTransport, isLegacyRequest, type McpHandlerRequestOptions, type Transport } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { Identity } from './auth.js';
 import { DEFAULT_MAX_BODY_BYTES, jsonResponse, readBodyLimited, serializeJson } from './body.js';
@@ -22,6 +15,18 @@ import {
   type JsonRpcRequestMessage,
   type JsonRpcResponseMessage,
 } from './jsonrpc.js';
+import {
+  JSON_CONTENT_TYPE,
+  SESSION_HEADER,
+  SUPPORTED_VERSIONS,
+  VERSION_HEADER,
+  acceptsJsonOrStream,
+  hasMeta,
+  isLegacyMessage,
+  isNotificationOrResponse,
+  leanHeadersFit,
+  normalizeAccept,
+} from './mcp-request.js';
 
 /** Anything the SDK can connect to a transport: a low-level `Server` or an `McpServer`. */
 export interface ConnectableServer {
@@ -70,10 +75,6 @@ interface Session {
   lastSeen: number;
 }
 
-const SESSION_HEADER = 'mcp-session-id';
-const VERSION_HEADER = 'mcp-protocol-version';
-const SUPPORTED_VERSIONS = new Set<string>(SUPPORTED_PROTOCOL_VERSIONS);
-const JSON_CONTENT_TYPE = /^application\/(.+\+)?json\b/i;
 
 /**
  * One MCP endpoint (`/mcp`) speaking streamable HTTP, for the services and the gateway alike.
@@ -140,27 +141,11 @@ export class McpEndpoint<I extends Identity = Identity> {
   /**
    * The lean path, for a lane on node's request objects (service-kit `Lane`): whether a
    * POST with these headers can be, as far as its headers tell, a request the lane may
-   * serve. True only when every check `handle` makes on headers would pass (JSON content
-   * type, acceptable Accept, a known protocol version or none, a declared length within
-   * the limit), so a request the lane declines later still gets `handle`'s answer, errors
-   * included. A request to a session must also accept an event stream: its answer may
-   * stream the notifications of a call.
+   * serve (`leanHeadersFit`: every check `handle` makes on headers would pass), so a
+   * request the lane declines later still gets `handle`'s answer, errors included.
    */
   leanAccepts(headers: IncomingHttpHeaders): boolean {
-    if (this.#closed || this.#options.sessionless === undefined) return false;
-    const version = headers[VERSION_HEADER];
-    if (version !== undefined && (typeof version !== 'string' || !SUPPORTED_VERSIONS.has(version))) return false;
-    const contentType = headers['content-type'];
-    const length = headers['content-length'];
-    const accept = headers.accept ?? null;
-    return (
-      contentType !== undefined &&
-      JSON_CONTENT_TYPE.test(contentType.trim()) &&
-      (headers[SESSION_HEADER] === undefined ? acceptsJsonOrStream(accept) : acceptsStream(accept)) &&
-      length !== undefined &&
-      /^\d+$/.test(length) &&
-      Number(length) <= this.#options.maxBodyBytes
-    );
+    return !this.#closed && this.#options.sessionless !== undefined && leanHeadersFit(headers, this.#options.maxBodyBytes);
   }
 
   /**
@@ -321,59 +306,6 @@ function unsupportedVersion(version: string): Response {
   return errorResponse(400, JSONRPC_INVALID_REQUEST, `Unsupported MCP-Protocol-Version "${version}"; supported: ${[...SUPPORTED_VERSIONS].join(', ')}`);
 }
 
-function isNotificationOrResponse(message: unknown): message is JsonRpcResponseMessage | JsonRpcNotificationMessage {
-  return typeof message === 'object' && message !== null && !('id' in message && 'method' in message);
-}
-
-/** The SDK's own era decision (what `isLegacyRequest` decides), from headers and the parsed message. */
-function isLegacyMessage(message: JsonRpcMessage, headers: IncomingHttpHeaders): boolean {
-  const header = (name: string) => (typeof headers[name] === 'string' ? (headers[name] as string) : undefined);
-  const outcome = classifyInboundRequest({
-    httpMethod: 'POST',
-    body: message,
-    ...optional('protocolVersionHeader', header(VERSION_HEADER)),
-    ...optional('mcpMethodHeader', header('mcp-method')),
-    ...optional('mcpNameHeader', header('mcp-name')),
-  });
-  return outcome.kind === 'legacy';
-}
-
-function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
-}
-
-function hasMeta(message: unknown): boolean {
-  const params = (message as { params?: unknown }).params;
-  return typeof params === 'object' && params !== null && '_meta' in params;
-}
-
 function errorResponse(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
   return jsonResponse(status, jsonRpcError(null, code, message), headers);
-}
-
-/** True when the Accept header allows a JSON or an SSE answer (absent or `*\/*` allows both). */
-export function acceptsJsonOrStream(accept: string | null): boolean {
-  if (accept === null || accept.trim() === '') return true;
-  return /(^|,)\s*(\*\/\*|application\/\*|application\/json|text\/\*|text\/event-stream)\s*(;|,|$)/i.test(accept);
-}
-
-/** True when the Accept header allows an SSE answer (absent or a wildcard allows it). */
-export function acceptsStream(accept: string | null): boolean {
-  if (accept === null || accept.trim() === '') return true;
-  return /(^|,)\s*(\*\/\*|text\/\*|text\/event-stream)\s*(;|,|$)/i.test(accept);
-}
-
-/**
- * The SDK transport insists on an Accept header listing both JSON and SSE (or SSE for GET).
- * Curl-style clients send `*\/*`, which allows both: spell that out for the transport.
- */
-function normalizeAccept(request: Request): Request {
-  const wanted = request.method === 'GET' ? 'text/event-stream' : 'application/json, text/event-stream';
-  const accept = request.headers.get('accept') ?? '';
-  const hasJson = /application\/json/i.test(accept);
-  const hasStream = /text\/event-stream/i.test(accept);
-  if (request.method === 'GET' ? hasStream : hasJson && hasStream) return request;
-  const headers = new Headers(request.headers);
-  headers.set('accept', wanted);
-  return new Request(request.url, { method: request.method, headers, signal: request.signal });
 }

@@ -1,0 +1,88 @@
+/**
+ * What a POST to an MCP endpoint is, from its headers and its parsed message: pure checks
+ * shared by `McpEndpoint.handle` and the lean path a lane takes (`leanAccepts`,
+ * `leanMessage`), so both decide alike.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { SUPPORTED_PROTOCOL_VERSIONS, classifyInboundRequest } from '@modelcontextprotocol/server';
+import type { JsonRpcMessage, JsonRpcNotificationMessage, JsonRpcResponseMessage } from './jsonrpc.js';
+
+export const SESSION_HEADER = 'mcp-session-id';
+export const VERSION_HEADER = 'mcp-protocol-version';
+export const SUPPORTED_VERSIONS = new Set<string>(SUPPORTED_PROTOCOL_VERSIONS);
+export const JSON_CONTENT_TYPE = /^application\/(.+\+)?json\b/i;
+
+/**
+ * True when every check `McpEndpoint.handle` makes on a POST's headers would pass: a JSON
+ * content type, an acceptable Accept, a known protocol version or none, and a declared
+ * length within `maxBodyBytes`. A request to a session must also accept an event stream,
+ * since its answer may stream the notifications of a call.
+ */
+export function leanHeadersFit(headers: IncomingHttpHeaders, maxBodyBytes: number): boolean {
+  const version = headers[VERSION_HEADER];
+  if (version !== undefined && (typeof version !== 'string' || !SUPPORTED_VERSIONS.has(version))) return false;
+  const contentType = headers['content-type'];
+  const length = headers['content-length'];
+  const accept = headers.accept ?? null;
+  return (
+    contentType !== undefined &&
+    JSON_CONTENT_TYPE.test(contentType.trim()) &&
+    (headers[SESSION_HEADER] === undefined ? acceptsJsonOrStream(accept) : acceptsStream(accept)) &&
+    length !== undefined &&
+    /^\d+$/.test(length) &&
+    Number(length) <= maxBodyBytes
+  );
+}
+
+export function isNotificationOrResponse(message: unknown): message is JsonRpcResponseMessage | JsonRpcNotificationMessage {
+  return typeof message === 'object' && message !== null && !('id' in message && 'method' in message);
+}
+
+/** The SDK's own era decision (what `isLegacyRequest` decides), from headers and the parsed message. */
+export function isLegacyMessage(message: JsonRpcMessage, headers: IncomingHttpHeaders): boolean {
+  const header = (name: string) => (typeof headers[name] === 'string' ? (headers[name] as string) : undefined);
+  const outcome = classifyInboundRequest({
+    httpMethod: 'POST',
+    body: message,
+    ...optional('protocolVersionHeader', header(VERSION_HEADER)),
+    ...optional('mcpMethodHeader', header('mcp-method')),
+    ...optional('mcpNameHeader', header('mcp-name')),
+  });
+  return outcome.kind === 'legacy';
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
+export function hasMeta(message: unknown): boolean {
+  const params = (message as { params?: unknown }).params;
+  return typeof params === 'object' && params !== null && '_meta' in params;
+}
+
+/** True when the Accept header allows a JSON or an SSE answer (absent or `*\/*` allows both). */
+export function acceptsJsonOrStream(accept: string | null): boolean {
+  if (accept === null || accept.trim() === '') return true;
+  return /(^|,)\s*(\*\/\*|application\/\*|application\/json|text\/\*|text\/event-stream)\s*(;|,|$)/i.test(accept);
+}
+
+/** True when the Accept header allows an SSE answer (absent or a wildcard allows it). */
+export function acceptsStream(accept: string | null): boolean {
+  if (accept === null || accept.trim() === '') return true;
+  return /(^|,)\s*(\*\/\*|text\/\*|text\/event-stream)\s*(;|,|$)/i.test(accept);
+}
+
+/**
+ * The SDK transport insists on an Accept header listing both JSON and SSE (or SSE for GET).
+ * Curl-style clients send `*\/*`, which allows both: spell that out for the transport.
+ */
+export function normalizeAccept(request: Request): Request {
+  const wanted = request.method === 'GET' ? 'text/event-stream' : 'application/json, text/event-stream';
+  const accept = request.headers.get('accept') ?? '';
+  const hasJson = /application\/json/i.test(accept);
+  const hasStream = /text\/event-stream/i.test(accept);
+  if (request.method === 'GET' ? hasStream : hasJson && hasStream) return request;
+  const headers = new Headers(request.headers);
+  headers.set('accept', wanted);
+  return new Request(request.url, { method: request.method, headers, signal: request.signal });
+}
