@@ -87,10 +87,10 @@ export class SessionLane {
    * SDK server's. The lane calls it, and so does the MCP endpoint's `sessionMessage` hook
    * for such messages that arrive on the route.
    */
-  receive = (server: object, message: JsonRpcResponseMessage | JsonRpcNotificationMessage): boolean => {
+  receive(server: object, message: JsonRpcResponseMessage | JsonRpcNotificationMessage): boolean {
     if (!('method' in message)) return this.#respond(server, message);
     return message.method === 'notifications/cancelled' && this.#cancel(server, message.params?.['requestId']);
-  };
+  }
 
   #cancel(server: object, requestId: unknown): boolean {
     const call = typeof requestId === 'string' || typeof requestId === 'number' ? this.stateOf(server)?.leanCalls.get(requestId) : undefined;

@@ -55,11 +55,6 @@ export function mcpLane({ endpoint, sessionLane, auth, perimeter }: McpLaneDeps)
     });
   };
 
-  /** The rate limit; settled at once when limits are off, so there is nothing to wait for. */
-  function within(identity: GatewayIdentity): boolean | Promise<boolean> {
-    return perimeter.withinLimit(identity.name);
-  }
-
   /** Answers and returns true, or returns false before any work has started. */
   async function serve(body: Buffer, token: string, sessionId: string | undefined, request: IncomingMessage, response: ServerResponse): Promise<boolean> {
     if (request.destroyed) return true; // the client left while sending: nobody to answer
@@ -70,7 +65,8 @@ export function mcpLane({ endpoint, sessionLane, auth, perimeter }: McpLaneDeps)
     if (message === undefined) return false;
     if (sessionId !== undefined) return serveInSession(message, sessionId, identity, response);
     if (!('method' in message) || !('id' in message)) return false;
-    const allowed = within(identity);
+    // Settled at once when limits are off: nothing to wait for.
+    const allowed = perimeter.withinLimit(identity.name);
     if (allowed !== true && !(await allowed)) return false;
     const answer = await endpoint.leanAnswer(message, identity);
     const length = typeof answer === 'string' ? Buffer.byteLength(answer) : answer.length;
@@ -86,7 +82,7 @@ export function mcpLane({ endpoint, sessionLane, auth, perimeter }: McpLaneDeps)
       // An answer to a request the lane relayed, or the cancellation of a call it serves;
       // every other notification or answer is the SDK server's.
       if (!sessionLane.receive(server, message)) return false;
-      const allowed = within(identity);
+      const allowed = perimeter.withinLimit(identity.name);
       if (allowed !== true && !(await allowed)) return false;
       response.writeHead(202, { [SESSION_HEADER]: sessionId }).end();
       return true;
@@ -94,7 +90,7 @@ export function mcpLane({ endpoint, sessionLane, auth, perimeter }: McpLaneDeps)
     const reply = new SessionReply(response, sessionId);
     const work = sessionLane.plan(server, message, reply);
     if (work === undefined) return false;
-    const allowed = within(identity);
+    const allowed = perimeter.withinLimit(identity.name);
     if (allowed !== true && !(await allowed)) return false;
     reply.end(await work());
     return true;

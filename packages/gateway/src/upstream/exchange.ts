@@ -12,8 +12,6 @@ export interface ExchangeEvents {
 export interface Exchange {
   /** Closes it now, connection included; no event is reported after this. */
   abort(): void;
-  /** True once the answer was read to its end. */
-  readonly complete: boolean;
   /**
    * The caller has what it wanted: the exchange is aborted unless it ends by itself within
    * `ms`. (A service may keep a call's event stream open after the answer; that would hold
@@ -59,7 +57,6 @@ export class ServiceLink {
   send(method: 'GET' | 'POST', headers: Record<string, string>, body: string | undefined, events: ExchangeEvents = IGNORE): Exchange {
     let controller: Dispatcher.DispatchController | undefined;
     let over = false; // ended, failed or aborted: nothing more is reported
-    let complete = false;
     const lingering: Lingering = { deadline: 0, abort: () => exchange.abort() };
     const abortBy = (owner: Dispatcher.DispatchController) => owner.abort(new Error('the gateway closed the request'));
     const handler: Dispatcher.DispatchHandler = {
@@ -76,7 +73,6 @@ export class ServiceLink {
         if (!over) events.data(chunk);
       },
       onResponseEnd: () => {
-        complete = true;
         this.#lingering.delete(lingering);
         if (over) return;
         over = true;
@@ -96,9 +92,6 @@ export class ServiceLink {
         if (over) return;
         over = true;
         if (controller !== undefined) abortBy(controller);
-      },
-      get complete() {
-        return complete;
       },
       closeWithin: (ms) => {
         if (over) return;

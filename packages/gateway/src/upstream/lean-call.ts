@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { ProtocolError } from '@modelcontextprotocol/client';
-import { createParser } from 'eventsource-parser';
+import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { ServiceLink, type Exchange, type ExchangeEvents } from './exchange.js';
 import { relayRefusal, type Downstream } from './relay.js';
 
@@ -173,25 +173,26 @@ export class LeanCaller {
       /** Reads one exchange's answer: a JSON body, or an event stream (resumed when it ends early). */
       const answerReader = (): ExchangeEvents => {
         let bytes = 0;
-        let stream = false;
         const chunks: Buffer[] = [];
-        const decoder = new StringDecoder('utf8');
-        const parser = createParser({
-          onEvent: (event) => {
-            if (event.id !== undefined) lastEventId = event.id;
-            if (settled || event.data === '') return;
-            let message: Message;
-            try {
-              message = JSON.parse(event.data) as Message;
-            } catch {
-              return finish(new InvalidAnswerError('an event carried invalid JSON'));
-            }
-            if (typeof message === 'object' && message !== null) onMessage(message, true);
-            // Answered: the service should end the stream now. One that keeps it open would
-            // hold a connection per call; it gets a moment, then the stream is closed.
-            if (settled) current?.closeWithin(STREAM_GRACE_MS);
-          },
-        });
+        /** Set for an event stream (a JSON answer needs neither). */
+        let stream: { parser: EventSourceParser; decoder: StringDecoder } | undefined;
+        const newParser = () =>
+          createParser({
+            onEvent: (event) => {
+              if (event.id !== undefined) lastEventId = event.id;
+              if (settled || event.data === '') return;
+              let message: Message;
+              try {
+                message = JSON.parse(event.data) as Message;
+              } catch {
+                return finish(new InvalidAnswerError('an event carried invalid JSON'));
+              }
+              if (typeof message === 'object' && message !== null) onMessage(message, true);
+              // Answered: the service should end the stream now. One that keeps it open would
+              // hold a connection per call; it gets a moment, then the stream is closed.
+              if (settled) current?.closeWithin(STREAM_GRACE_MS);
+            },
+          });
         return {
           head: (status, statusText, contentType) => {
             if (status !== 200) {
@@ -200,19 +201,19 @@ export class LeanCaller {
               return finish(new UpstreamHttpError(status, statusText));
             }
             const type = contentType.toLowerCase();
-            stream = type.startsWith('text/event-stream');
-            if (!stream && !type.startsWith('application/json')) finish(new InvalidAnswerError(`unexpected content type ${JSON.stringify(type.slice(0, 60))}`));
+            if (type.startsWith('text/event-stream')) stream = { parser: newParser(), decoder: new StringDecoder('utf8') };
+            else if (!type.startsWith('application/json')) finish(new InvalidAnswerError(`unexpected content type ${JSON.stringify(type.slice(0, 60))}`));
           },
           data: (chunk) => {
             bytes += chunk.length;
             if (bytes > this.limits.maxResponseBytes) return finish(new InvalidAnswerError(`response exceeds ${this.limits.maxResponseBytes} bytes`));
-            if (stream) parser.feed(decoder.write(chunk));
+            if (stream !== undefined) stream.parser.feed(stream.decoder.write(chunk));
             else if (!settled) chunks.push(chunk);
           },
           end: () => {
             if (settled) return;
-            if (stream) {
-              parser.feed(decoder.end());
+            if (stream !== undefined) {
+              stream.parser.feed(stream.decoder.end());
               if (settled) return;
               if (lastEventId !== undefined && resumes < MAX_RESUMES) {
                 // The service closed the stream before answering: resume it (SSE polling).
