@@ -3,16 +3,19 @@
  * BENCH_BACKENDS lists `name:port` pairs; each backend serves BENCH_TOOLS tools named
  * `<name>_t000`, `<name>_t001`, ... that echo their `id` argument.
  */
-import { ToolServerFactory, createLogger, defineTool, startMcpService } from '@meshgate/service-kit';
+import { createLogger, defineTool, startMcpService, ToolServerFactory } from '@meshgate/service-kit';
 import { z } from 'zod';
 import { toolName } from './lib/mesh.mjs';
 
 const token = process.env.MCP_BEARER_TOKEN;
 const toolCount = Number(process.env.BENCH_TOOLS ?? '100');
-const backends = (process.env.BENCH_BACKENDS ?? '').split(',').filter(Boolean).map((pair) => {
-  const [name, port] = pair.split(':');
-  return { name, port: Number(port) };
-});
+const backends = (process.env.BENCH_BACKENDS ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map((pair) => {
+    const [name, port] = pair.split(':');
+    return { name, port: Number(port) };
+  });
 if (!token || backends.length === 0) throw new Error('backend.mjs needs MCP_BEARER_TOKEN and BENCH_BACKENDS=name:port,...');
 
 function tools(backend) {

@@ -8,10 +8,10 @@
  * its profile, and prints the functions with the most self time.
  * Writes bench/results/profile-<workload>.json (top functions) next to the raw .cpuprofile.
  */
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { postLoad, rpcBody, sdkLoop } from './lib/load.mjs';
-import { REPO_ROOT, choosePinning, startBenchMesh, toolName } from './lib/mesh.mjs';
+import { choosePinning, REPO_ROOT, startBenchMesh, toolName } from './lib/mesh.mjs';
 
 const argv = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -55,7 +55,10 @@ const print = (rows, label) => {
   for (const row of rows) console.log(`${row.selfMs.toFixed(0).padStart(7)}  ${row.selfPct.toFixed(1).padStart(6)}  ${row.name}`);
 };
 print(areas, 'area (package or runtime part)');
-print(top.map((row) => ({ ...row, name: `${row.function} (${row.location})` })), 'function (location)');
+print(
+  top.map((row) => ({ ...row, name: `${row.function} (${row.location})` })),
+  'function (location)',
+);
 
 /**
  * Self time from a V8 .cpuprofile, summed per function and per area: a package under

@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { closeSessions, isSuccess, postLoad, rpcBody, sdkLoop, serialLoad, sessionLoad } from './lib/load.mjs';
-import { REPO_ROOT, choosePinning, cpuMs, rssMiB, sleep, startBenchMesh, toolName } from './lib/mesh.mjs';
+import { choosePinning, cpuMs, REPO_ROOT, rssMiB, sleep, startBenchMesh, toolName } from './lib/mesh.mjs';
 import { toMarkdown } from './lib/report.mjs';
 import { ratio, summarize } from './lib/stats.mjs';
 
@@ -129,7 +129,6 @@ try {
     });
   }
   memory.afterLoadMiB = rssMiB(procs.gateway.pid);
-
 } catch (error) {
   log(`benchmark failed: ${error.stack ?? error}`);
   for (const proc of Object.values(procs)) if (proc) console.error(`--- ${proc.name} output (tail) ---\n${proc.output().slice(-2000)}`);
@@ -193,10 +192,23 @@ function targets(w, mem) {
   }
   if (c32) {
     const share = ratio(c32.gateway.rps, c32.direct.rps);
-    list_.push({ id: 'c32_throughput', text: 'c=32: gateway ≥ 60% of direct req/s', value: share, measured: `${(share * 100).toFixed(0)}%`, met: share >= 0.6 });
-    list_.push({ id: 'c32_absolute', text: 'c=32: gateway ≥ 2,000 tool calls/s', value: c32.gateway.rps, measured: `${Math.round(c32.gateway.rps)}/s`, met: c32.gateway.rps >= 2000 });
+    list_.push({
+      id: 'c32_throughput',
+      text: 'c=32: gateway ≥ 60% of direct req/s',
+      value: share,
+      measured: `${(share * 100).toFixed(0)}%`,
+      met: share >= 0.6,
+    });
+    list_.push({
+      id: 'c32_absolute',
+      text: 'c=32: gateway ≥ 2,000 tool calls/s',
+      value: c32.gateway.rps,
+      measured: `${Math.round(c32.gateway.rps)}/s`,
+      met: c32.gateway.rps >= 2000,
+    });
   }
-  if (list) list_.push({ id: 'list_p50', text: 'tools/list over 1,000 tools: p50 < 2 ms', value: list.p50, measured: `${list.p50.toFixed(2)} ms`, met: list.p50 < 2 });
+  if (list)
+    list_.push({ id: 'list_p50', text: 'tools/list over 1,000 tools: p50 < 2 ms', value: list.p50, measured: `${list.p50.toFixed(2)} ms`, met: list.p50 < 2 });
   if (Number.isFinite(mem.idleSessionsMiB)) {
     list_.push({
       id: 'rss',
@@ -212,7 +224,12 @@ function targets(w, mem) {
 function gitCommit() {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() !== '';
     return dirty ? `${head}+uncommitted` : head;
   } catch {
     return 'unknown';

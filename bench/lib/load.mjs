@@ -3,9 +3,10 @@
  * session set-up, and an SDK client loop for end-to-end cost. Every answer's body is
  * checked; a 200 carrying a JSON-RPC error or an `isError` result counts as an error.
  */
-import autocannon from 'autocannon';
+
 import http from 'node:http';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import autocannon from 'autocannon';
 
 export const PROTOCOL_VERSION = '2025-06-18';
 
@@ -30,7 +31,14 @@ export function rpcBody(method, params, id = 1) {
 
 /** A JSON-RPC answer is a success when it has a result that is not a tool error. */
 export function isSuccess(message) {
-  return typeof message === 'object' && message !== null && message.error === undefined && typeof message.result === 'object' && message.result !== null && message.result.isError !== true;
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    message.error === undefined &&
+    typeof message.result === 'object' &&
+    message.result !== null &&
+    message.result.isError !== true
+  );
 }
 
 /** Parses a JSON body, or the first `data:` line of an SSE body. */
@@ -80,7 +88,14 @@ export async function postLoad({ baseUrl, token, body, connections, seconds, che
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
   const errors = non2xx + result.errors + result.timeouts + (result.mismatches ?? 0);
   const requests = samples.length + non2xx;
-  return { requests, rps: samples.length / elapsed, ...latencyStats(samples), errors, seconds: elapsed, bytesPerResponse: requests > 0 ? bytes / requests : NaN };
+  return {
+    requests,
+    rps: samples.length / elapsed,
+    ...latencyStats(samples),
+    errors,
+    seconds: elapsed,
+    bytesPerResponse: requests > 0 ? bytes / requests : NaN,
+  };
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -141,7 +156,14 @@ export async function serialLoad({ baseUrl, token, body, seconds, check = isSucc
   }
   serial.destroy();
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-  return { requests: samples.length + errors, rps: samples.length / elapsed, ...latencyStats(samples), errors, seconds: elapsed, bytesPerResponse: samples.length > 0 ? bytes / samples.length : NaN };
+  return {
+    requests: samples.length + errors,
+    rps: samples.length / elapsed,
+    ...latencyStats(samples),
+    errors,
+    seconds: elapsed,
+    bytesPerResponse: samples.length > 0 ? bytes / samples.length : NaN,
+  };
 }
 
 /** One HTTP request over a shared keep-alive agent; resolves with status, headers and text. */
@@ -165,7 +187,8 @@ const INITIALIZED = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/init
 export async function openSession(baseUrl, token) {
   const init = await request(`${baseUrl}/mcp`, { headers: rpcHeaders(token), body: INITIALIZE });
   const id = init.headers['mcp-session-id'];
-  if (init.status !== 200 || typeof id !== 'string' || !isSuccess(parseAnswer(init.text))) throw new Error(`initialize answered ${init.status}: ${init.text.slice(0, 200)}`);
+  if (init.status !== 200 || typeof id !== 'string' || !isSuccess(parseAnswer(init.text)))
+    throw new Error(`initialize answered ${init.status}: ${init.text.slice(0, 200)}`);
   const done = await request(`${baseUrl}/mcp`, {
     headers: rpcHeaders(token, { 'mcp-session-id': id, 'mcp-protocol-version': PROTOCOL_VERSION }),
     body: INITIALIZED,
@@ -179,7 +202,11 @@ export async function closeSessions(baseUrl, token, ids) {
   let failed = 0;
   for (let i = 0; i < ids.length; i += 16) {
     const answers = await Promise.all(
-      ids.slice(i, i + 16).map((id) => request(`${baseUrl}/mcp`, { method: 'DELETE', headers: rpcHeaders(token, { 'mcp-session-id': id, 'mcp-protocol-version': PROTOCOL_VERSION }) })),
+      ids
+        .slice(i, i + 16)
+        .map((id) =>
+          request(`${baseUrl}/mcp`, { method: 'DELETE', headers: rpcHeaders(token, { 'mcp-session-id': id, 'mcp-protocol-version': PROTOCOL_VERSION }) }),
+        ),
     );
     failed += answers.filter((answer) => answer.status !== 200).length;
   }

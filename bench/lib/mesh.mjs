@@ -22,7 +22,6 @@ export function backendName(index) {
   return `b${String(index).padStart(2, '0')}`;
 }
 
-
 export const sleep = (ms) => new Promise((wake) => setTimeout(wake, ms));
 
 /** Polls `check` until it returns a truthy value; throws naming `what` after `timeoutMs`. */
@@ -55,7 +54,12 @@ export function choosePinning(wanted) {
     taskset = false;
   }
   if (!wanted || !taskset || cores < 2) {
-    return { pinned: false, cores, prefix: [], note: wanted ? `not pinned (taskset ${taskset ? 'found' : 'missing'}, ${cores} cores)` : 'not pinned (--no-pin)' };
+    return {
+      pinned: false,
+      cores,
+      prefix: [],
+      note: wanted ? `not pinned (taskset ${taskset ? 'found' : 'missing'}, ${cores} cores)` : 'not pinned (--no-pin)',
+    };
   }
   execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
   return { pinned: true, cores, prefix: ['taskset', '-c', '0'], note: 'servers (backends, gateway, forwarder) on core 0; load generator on core 1' };
@@ -81,10 +85,12 @@ export async function startNode({ name, script, env, nodeArgs = [], pinning, hea
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
-  const exited = new Promise((resolve) => child.once('close', (code, signal) => {
-    children.delete(child);
-    resolve(code ?? signal);
-  }));
+  const exited = new Promise((resolve) =>
+    child.once('close', (code, signal) => {
+      children.delete(child);
+      resolve(code ?? signal);
+    }),
+  );
   let gone = false;
   void exited.then(() => (gone = true));
   try {
@@ -159,7 +165,11 @@ export async function startBenchMesh({ backends = 10, tools = 100, pinning, gate
   };
   try {
     log(`starting ${backends} backends with ${tools} tools each`);
-    const backendEnv = (list) => ({ MCP_BEARER_TOKEN: token, BENCH_TOOLS: String(tools), BENCH_BACKENDS: list.map((name, i) => `${name}:${ports[names.indexOf(name)]}`).join(',') });
+    const backendEnv = (list) => ({
+      MCP_BEARER_TOKEN: token,
+      BENCH_TOOLS: String(tools),
+      BENCH_BACKENDS: list.map((name, _i) => `${name}:${ports[names.indexOf(name)]}`).join(','),
+    });
     const script = join(BENCH_DIR, 'backend.mjs');
     const [direct, rest] = await Promise.all([
       start({ name: 'backend b00', script, env: backendEnv(names.slice(0, 1)), healthUrl: `${url(ports[0])}/health` }),
@@ -168,7 +178,12 @@ export async function startBenchMesh({ backends = 10, tools = 100, pinning, gate
     for (let i = 1; i < backends - 1; i += 1) await waitFor(`${names[i]} health`, async () => (await fetch(`${url(ports[i])}/health`)).ok);
 
     const floorPort = await freePort();
-    const floor = await start({ name: 'forwarder', script: join(BENCH_DIR, 'forwarder.mjs'), env: { PORT: String(floorPort), BENCH_TARGET: url(ports[0]) }, healthUrl: `${url(floorPort)}/health` });
+    const floor = await start({
+      name: 'forwarder',
+      script: join(BENCH_DIR, 'forwarder.mjs'),
+      env: { PORT: String(floorPort), BENCH_TARGET: url(ports[0]) },
+      healthUrl: `${url(floorPort)}/health`,
+    });
 
     const configPath = join(dir, 'meshgate.json');
     writeFileSync(configPath, JSON.stringify({ services: names.map((name, i) => ({ name, url: `${url(ports[i])}/mcp`, credential: { gateway: true } })) }));

@@ -2,7 +2,8 @@
 
 const fmt = (value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 const int = (value) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '–');
-const range = (pair, digits = 0) => (pair && Number.isFinite(pair[0]) ? `${digits === 0 ? int(pair[0]) : fmt(pair[0], digits)}–${digits === 0 ? int(pair[1]) : fmt(pair[1], digits)}` : '');
+const range = (pair, digits = 0) =>
+  pair && Number.isFinite(pair[0]) ? `${digits === 0 ? int(pair[0]) : fmt(pair[0], digits)}–${digits === 0 ? int(pair[1]) : fmt(pair[1], digits)}` : '';
 
 /** CPU of the hop itself: the gateway's for the gateway, the forwarder's for the floor. */
 function hopCpu(config, s) {
@@ -12,7 +13,7 @@ function hopCpu(config, s) {
   return NaN;
 }
 
-function workloadRows(key, workload) {
+function workloadRows(_key, workload) {
   const rows = [];
   for (const [config, s] of Object.entries(workload.configs)) {
     const r = workload.ratios?.[config] ?? {};

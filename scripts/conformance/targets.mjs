@@ -7,11 +7,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startAuthProxy } from './auth-proxy.mjs';
 import { freePort } from '../lib/net.mjs';
+import { startAuthProxy } from './auth-proxy.mjs';
 
 export const GATEWAY_TOKEN = 'conformance-token';
-
 
 /** Starts `node <entry>` and waits until its /health answers 200 (or `healthCheck` passes). */
 async function startNode(root, name, entry, env, healthCheck) {

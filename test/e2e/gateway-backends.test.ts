@@ -7,9 +7,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startV1Stateless, startV2Handler, type Backend } from '../fixtures/sdk-backends.js';
+import { type Backend, startV1Stateless, startV2Handler } from '../fixtures/sdk-backends.js';
 import { api, rpc, startFixtureService, startGateway } from '../helpers/mesh.js';
-import { stopAll, type StartedProcess } from '../helpers/process.js';
+import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 let gateway: StartedProcess;
 const backends: Backend[] = [];
@@ -18,10 +18,18 @@ beforeAll(async () => {
   const config = join(mkdtempSync(join(tmpdir(), 'meshgate-cfg-')), 'services.json');
   writeFileSync(config, JSON.stringify({ services: [] }));
   gateway = await startGateway({ MESHGATE_CONFIG: config });
-  const [v1, v2, sessions] = await Promise.all([startV1Stateless('v1-stateless'), startV2Handler('v2-handler'), startFixtureService('v2-sessions', ['whoami'])]);
+  const [v1, v2, sessions] = await Promise.all([
+    startV1Stateless('v1-stateless'),
+    startV2Handler('v2-handler'),
+    startFixtureService('v2-sessions', ['whoami']),
+  ]);
   backends.push(v1, v2, { url: sessions.url, close: () => sessions.close() });
   // The fixture with sessions wants the gateway's own upstream token (the default credential).
-  for (const [name, backend, credential] of [['v1-stateless', v1, { none: true }], ['v2-handler', v2, { none: true }], ['v2-sessions', backends[2]!, undefined]] as const) {
+  for (const [name, backend, credential] of [
+    ['v1-stateless', v1, { none: true }],
+    ['v2-handler', v2, { none: true }],
+    ['v2-sessions', backends[2]!, undefined],
+  ] as const) {
     const registered = await api(gateway.url, 'POST', '/register', { name, url: backend.url, credential });
     expect(registered.status, JSON.stringify(registered.body)).toBe(201);
   }
@@ -32,7 +40,7 @@ afterAll(async () => {
 });
 
 describe('backends of both SDKs, with and without sessions', () => {
-  it('lists every backend\'s tool, the later ones qualified', async () => {
+  it("lists every backend's tool, the later ones qualified", async () => {
     const { body } = await rpc(gateway.url, 'tools/list');
     expect(body.result.tools.map((tool: { name: string }) => tool.name)).toEqual(['whoami', 'v2-handler__whoami', 'v2-sessions__whoami']);
   });

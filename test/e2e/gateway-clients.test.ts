@@ -2,13 +2,14 @@
  * Spec-conformant clients through the gateway: the official SDK v2 client and the widely
  * deployed SDK v1 client both initialize a session, list the federated tools and call them.
  */
+
+import type { RunningService } from '@meshgate/service-kit';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import type { RunningService } from '@meshgate/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKEN, api, eventually, startFixtureService, startMesh, type Mesh } from '../helpers/mesh.js';
+import { api, eventually, type Mesh, startFixtureService, startMesh, TOKEN } from '../helpers/mesh.js';
 import { stopAll } from '../helpers/process.js';
 
 let mesh: Mesh;

@@ -4,7 +4,7 @@
  */
 import type { RunningService } from '@meshgate/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKEN, api, rpc, startFixtureService, startMesh, type Mesh } from '../helpers/mesh.js';
+import { api, type Mesh, rpc, startFixtureService, startMesh, TOKEN } from '../helpers/mesh.js';
 import { freePort, stopAll } from '../helpers/process.js';
 
 let mesh: Mesh;
@@ -27,13 +27,13 @@ const post = (body: string, headers: Record<string, string> = {}) =>
   });
 
 describe('tool call errors', () => {
-  it('an unknown id is the service\'s isError result, forwarded unchanged', async () => {
+  it("an unknown id is the service's isError result, forwarded unchanged", async () => {
     const { body } = await rpc(mesh.gateway.url, 'tools/call', { name: 'getProductById', arguments: { id: '999999' } });
     expect(body.result.isError).toBe(true);
     expect(body.result.content[0].text).toMatch(/not found/);
   });
 
-  it('a malformed id is the service\'s invalid params error, forwarded unchanged', async () => {
+  it("a malformed id is the service's invalid params error, forwarded unchanged", async () => {
     const { body } = await rpc(mesh.gateway.url, 'tools/call', { name: 'getUserById', arguments: { id: 'abc' } });
     expect(body.error.code).toBe(-32602);
     expect(body.error.message).toMatch(/id/);

@@ -4,8 +4,8 @@
  * and once the service starts, calls succeed without restarting the gateway.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { USER_ENTRY, eventually, rpc, startGateway, waitUntilUp, SHOPPING_ENTRY } from '../helpers/mesh.js';
-import { freePort, startProcess, stopAll, type StartedProcess } from '../helpers/process.js';
+import { eventually, rpc, SHOPPING_ENTRY, startGateway, USER_ENTRY, waitUntilUp } from '../helpers/mesh.js';
+import { freePort, type StartedProcess, startProcess, stopAll } from '../helpers/process.js';
 
 let gateway: StartedProcess;
 let userPort: number;

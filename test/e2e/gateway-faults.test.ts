@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDynamicService, type DynamicService } from '../fixtures/dynamic-service.js';
-import { TOKEN, USER_ENTRY, api, eventually, rpc, startGateway, startMesh, waitUntilUp, type Mesh } from '../helpers/mesh.js';
-import { startProcess, stopAll, type StartedProcess } from '../helpers/process.js';
+import { type DynamicService, startDynamicService } from '../fixtures/dynamic-service.js';
+import { api, eventually, type Mesh, rpc, startGateway, startMesh, TOKEN, USER_ENTRY, waitUntilUp } from '../helpers/mesh.js';
+import { type StartedProcess, startProcess, stopAll } from '../helpers/process.js';
 
 const DYNAMIC = 'dynamic-service';
 const DYNAMIC_TOOLS = ['echo', 'slow', 'progress'];
@@ -171,7 +171,7 @@ describe('a backend killed under load (case 29)', () => {
   });
 });
 
-describe('a backend restarted behind the gateway\'s back', () => {
+describe("a backend restarted behind the gateway's back", () => {
   let mesh: Mesh;
   const started: StartedProcess[] = [];
 
@@ -250,9 +250,7 @@ describe('a dynamic backend behind the gateway', () => {
     const callsBefore = dynamic.callCount('slow');
     const session = await connectClient(gateway.url, 'faults-deregister');
     try {
-      const sessionless = Array.from({ length: 4 }, () =>
-        within(rpc(gateway.url, 'tools/call', { name: 'slow', arguments: { ms: 1_500 } }), 10_000),
-      );
+      const sessionless = Array.from({ length: 4 }, () => within(rpc(gateway.url, 'tools/call', { name: 'slow', arguments: { ms: 1_500 } }), 10_000));
       const inSession = within(session.callTool({ name: 'slow', arguments: { ms: 1_500 } }), 10_000);
       await eventually('all five slow calls to reach the service', async () => dynamic.callCount('slow') - callsBefore === 5, 5_000);
 
@@ -307,7 +305,7 @@ describe('a dynamic backend behind the gateway', () => {
     }
   });
 
-  it('a client\'s cancellation aborts only its own upstream call; the other client\'s call completes', async () => {
+  it("a client's cancellation aborts only its own upstream call; the other client's call completes", async () => {
     await waitUntilUp(gateway.url, [DYNAMIC]);
     const abortedBefore = dynamic.abortedCount();
     const callsBefore = dynamic.callCount('slow');

@@ -5,9 +5,9 @@
  */
 import type { RunningService } from '@meshgate/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, eventually, rpc, startFixtureService, startGateway } from '../helpers/mesh.js';
-import { stopAll, type StartedProcess } from '../helpers/process.js';
 import { startV1Stateless } from '../fixtures/sdk-backends.js';
+import { api, eventually, rpc, startFixtureService, startGateway } from '../helpers/mesh.js';
+import { type StartedProcess, stopAll } from '../helpers/process.js';
 import { startRecordingProxy } from '../security/harness.js';
 
 let gateway: StartedProcess;
@@ -16,7 +16,11 @@ let healthy = true;
 
 beforeAll(async () => {
   fixture = await startFixtureService('probed', ['probe-me'], undefined, () => ({ ok: healthy }));
-  gateway = await startGateway({ USER_SERVICE_URL: 'http://127.0.0.1:9/mcp', SHOPPING_SERVICE_URL: 'http://127.0.0.1:9/mcp', MESHGATE_PROBE_INTERVAL_MS: '300' });
+  gateway = await startGateway({
+    USER_SERVICE_URL: 'http://127.0.0.1:9/mcp',
+    SHOPPING_SERVICE_URL: 'http://127.0.0.1:9/mcp',
+    MESHGATE_PROBE_INTERVAL_MS: '300',
+  });
   expect((await api(gateway.url, 'POST', '/register', { name: 'probed', url: fixture.url })).status).toBe(201);
 });
 afterAll(async () => {
@@ -63,7 +67,11 @@ describe('a service without /health', () => {
     const recorder = await startRecordingProxy(backend.url, () => backend.close());
     let probing: StartedProcess | undefined;
     try {
-      probing = await startGateway({ USER_SERVICE_URL: 'http://127.0.0.1:9/mcp', SHOPPING_SERVICE_URL: 'http://127.0.0.1:9/mcp', MESHGATE_PROBE_INTERVAL_MS: '5' });
+      probing = await startGateway({
+        USER_SERVICE_URL: 'http://127.0.0.1:9/mcp',
+        SHOPPING_SERVICE_URL: 'http://127.0.0.1:9/mcp',
+        MESHGATE_PROBE_INTERVAL_MS: '5',
+      });
       expect((await api(probing.url, 'POST', '/register', { name: 'pinged', url: `${recorder.url}/mcp` })).status).toBe(201);
       const pings = () => recorder.methods().filter((method) => method === 'ping').length;
       await eventually('200 pings', async () => pings() >= 200);
@@ -83,7 +91,11 @@ describe('a restarted service that is not ready yet when a call finds its sessio
     let service = await startFixtureService('restarting', ['whoami'], undefined, health);
     const port = Number(new URL(service.url).port);
     // No probes: only the call path can notice the restart.
-    const quiet = await startGateway({ USER_SERVICE_URL: 'http://127.0.0.1:9/mcp', SHOPPING_SERVICE_URL: 'http://127.0.0.1:9/mcp', MESHGATE_PROBE_INTERVAL_MS: '0' });
+    const quiet = await startGateway({
+      USER_SERVICE_URL: 'http://127.0.0.1:9/mcp',
+      SHOPPING_SERVICE_URL: 'http://127.0.0.1:9/mcp',
+      MESHGATE_PROBE_INTERVAL_MS: '0',
+    });
     try {
       expect((await api(quiet.url, 'POST', '/register', { name: 'restarting', url: service.url })).status).toBe(201);
       await service.close();

@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN } from '../helpers/mesh.js';
 import type { StartedProcess } from '../helpers/process.js';
-import { callBody, expectAlive, rawExchange, recordingGateway, startGatewayFor, type RecordingBackend } from '../security/harness.js';
+import { callBody, expectAlive, type RecordingBackend, rawExchange, recordingGateway, startGatewayFor } from '../security/harness.js';
 
 const context = recordingGateway();
 let backend: RecordingBackend;
@@ -114,7 +114,13 @@ describe('the lean lane answers exactly as the routed path', () => {
   it('a client that hangs up before its body is complete causes no call, and the gateway carries on', async () => {
     const before = backend.caused().length;
     const body = callBody('lookup');
-    await rawExchange(gateway.port, [`POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: ${body.length + 50}\r\n\r\n${body}`], 300);
+    await rawExchange(
+      gateway.port,
+      [
+        `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: ${body.length + 50}\r\n\r\n${body}`,
+      ],
+      300,
+    );
     expect(backend.caused().length).toBe(before);
     await expectAlive(gateway);
   });

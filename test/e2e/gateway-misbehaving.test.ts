@@ -11,9 +11,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBadBackend, type BadBackend } from '../fixtures/bad-backend.js';
-import { TOKEN, api, eventually, rpc, startGateway, waitUntilUp } from '../helpers/mesh.js';
-import { stopAll, type StartedProcess } from '../helpers/process.js';
+import { type BadBackend, startBadBackend } from '../fixtures/bad-backend.js';
+import { api, eventually, rpc, startGateway, TOKEN, waitUntilUp } from '../helpers/mesh.js';
+import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 const SERVICE = 'bad-backend';
 /** MESHGATE_UPSTREAM_TIMEOUT_MS: the deadline of one upstream call. */
@@ -176,11 +176,7 @@ describe('the circuit breaker (defaults: 5 consecutive faults, 10 s cooldown)', 
     expect((await fetch(`${gateway.url}/health`)).status).toBe(200);
 
     // After the cooldown one call is let through; its success closes the circuit.
-    await eventually(
-      'an ok call to close the circuit',
-      async () => (await call('ok')).body?.result?.content?.[0]?.text === 'ok',
-      25_000,
-    );
+    await eventually('an ok call to close the circuit', async () => (await call('ok')).body?.result?.content?.[0]?.text === 'ok', 25_000);
     expect((await api(gateway.url, 'GET', `/services/${SERVICE}`)).body).toMatchObject({ circuit: 'closed', status: 'up' });
   });
 });
@@ -196,8 +192,11 @@ describe('oversized catalogs (case 26)', () => {
       const list = await rpc(gateway.url, 'tools/list', {});
       const ok = list.body.result.tools.find((tool: { name: string }) => tool.name === 'flood__ok');
       expect(ok.description.length).toBeLessThanOrEqual(16 * 1024 + 1);
-      await eventually('both caps logged', async () =>
-        gateway.output().includes('service \\"flood\\" lists more than 5000 tools') && gateway.output().includes('description of tool \\"ok\\" of service \\"flood\\" cut'),
+      await eventually(
+        'both caps logged',
+        async () =>
+          gateway.output().includes('service \\"flood\\" lists more than 5000 tools') &&
+          gateway.output().includes('description of tool \\"ok\\" of service \\"flood\\" cut'),
       );
       expect((await fetch(`${gateway.url}/health`)).status).toBe(200);
     } finally {

@@ -5,7 +5,7 @@
  */
 import type { RunningService } from '@meshgate/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, rpc, startFixtureService, startMesh, type Mesh } from '../helpers/mesh.js';
+import { api, type Mesh, rpc, startFixtureService, startMesh } from '../helpers/mesh.js';
 import { stopAll } from '../helpers/process.js';
 
 let mesh: Mesh;
@@ -26,7 +26,7 @@ const names = async () => (await rpc(mesh.gateway.url, 'tools/list')).body.resul
 const call = async (name: string) => (await rpc(mesh.gateway.url, 'tools/call', { name, arguments: { id: '123' } })).body;
 
 describe('a later service bringing a taken tool name', () => {
-  it('lists the newcomer\'s tool as <service>__<tool> and keeps unique names bare', async () => {
+  it("lists the newcomer's tool as <service>__<tool> and keeps unique names bare", async () => {
     expect(await names()).toEqual(['getProductById', 'getUserById', 'rival-shop__getProductById', 'getCoupon']);
   });
 
@@ -39,7 +39,7 @@ describe('a later service bringing a taken tool name', () => {
     expect((await call('rival-shop__getProductById')).result.structuredContent).toEqual({ from: 'rival-shop', tool: 'getProductById', id: '123' });
   });
 
-  it('answers every tool to its qualified name, also the owner\'s and the unique ones', async () => {
+  it("answers every tool to its qualified name, also the owner's and the unique ones", async () => {
     expect((await call('shopping-service__getProductById')).result.structuredContent.sku).toEqual(expect.any(String));
     expect((await call('rival-shop__getCoupon')).result.structuredContent.from).toBe('rival-shop');
   });

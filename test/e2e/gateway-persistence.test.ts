@@ -7,15 +7,14 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GATEWAY_ENTRY, api, rpc, startGateway, tempDbPath, waitUntilUp, SHOPPING_ENTRY } from '../helpers/mesh.js';
-import { REPO_ROOT, startProcess, stopAll, type StartedProcess } from '../helpers/process.js';
+import { api, GATEWAY_ENTRY, rpc, SHOPPING_ENTRY, startGateway, tempDbPath, waitUntilUp } from '../helpers/mesh.js';
+import { REPO_ROOT, type StartedProcess, startProcess, stopAll } from '../helpers/process.js';
 
 let shopping: StartedProcess;
 let extra: StartedProcess;
 const dbPath = tempDbPath();
 
-const toolNames = async (gateway: StartedProcess) =>
-  (await rpc(gateway.url, 'tools/list')).body.result.tools.map((tool: { name: string }) => tool.name);
+const toolNames = async (gateway: StartedProcess) => (await rpc(gateway.url, 'tools/list')).body.result.tools.map((tool: { name: string }) => tool.name);
 
 beforeAll(async () => {
   shopping = await startProcess({ entry: SHOPPING_ENTRY, name: 'shopping-service' });

@@ -14,9 +14,9 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProtocolService, type ProtocolService } from '../fixtures/protocol-service.js';
-import { TOKEN, api, eventually, rpc, startGateway } from '../helpers/mesh.js';
-import { stopAll, type StartedProcess } from '../helpers/process.js';
+import { type ProtocolService, startProtocolService } from '../fixtures/protocol-service.js';
+import { api, eventually, rpc, startGateway, TOKEN } from '../helpers/mesh.js';
+import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 let alpha: ProtocolService;
 let beta: ProtocolService;
@@ -72,7 +72,7 @@ async function walk<T>(list: (cursor: string | undefined) => Promise<{ items: T[
 }
 
 describe('initialize', () => {
-  it('answers with the capabilities the federation has and the gateway\'s own server info', async () => {
+  it("answers with the capabilities the federation has and the gateway's own server info", async () => {
     const client = await connect();
     expect(client.getServerVersion()).toMatchObject({ name: 'meshgate' });
     expect(client.getServerCapabilities()).toMatchObject({
@@ -166,7 +166,7 @@ describe('notifications and requests during calls', () => {
     expect(beta.subscriptions()['beta://item/1']).toBe(0);
   });
 
-  it('a service that restarts gets the gateway\'s subscription again, so updates keep reaching the subscriber', async () => {
+  it("a service that restarts gets the gateway's subscription again, so updates keep reaching the subscriber", async () => {
     const client = await connect();
     const updates: string[] = [];
     client.setNotificationHandler('notifications/resources/updated', (notification) => void updates.push(notification.params.uri));
@@ -214,7 +214,7 @@ describe('notifications and requests during calls', () => {
     expect(JSON.stringify(body)).toMatch(/sampling\/createMessage/);
   });
 
-  it('log messages sent during a call reach that call\'s client', async () => {
+  it("log messages sent during a call reach that call's client", async () => {
     const client = await connect();
     const messages: unknown[] = [];
     client.setNotificationHandler('notifications/message', (notification) => void messages.push(notification.params.data));
@@ -234,7 +234,12 @@ describe('sessions and list changes', () => {
     const init = await fetch(`${gateway.url}/mcp`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+      }),
     });
     const session = init.headers.get('mcp-session-id');
     await init.body?.cancel();

@@ -8,10 +8,10 @@
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDynamicService, type DynamicService } from '../fixtures/dynamic-service.js';
-import { startProtocolService, type ProtocolService } from '../fixtures/protocol-service.js';
-import { TOKEN, api, eventually, startGateway } from '../helpers/mesh.js';
-import { stopAll, type StartedProcess } from '../helpers/process.js';
+import { type DynamicService, startDynamicService } from '../fixtures/dynamic-service.js';
+import { type ProtocolService, startProtocolService } from '../fixtures/protocol-service.js';
+import { api, eventually, startGateway, TOKEN } from '../helpers/mesh.js';
+import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 let gateway: StartedProcess;
 let alpha: ProtocolService;
@@ -20,7 +20,10 @@ let dynamic: DynamicService;
 beforeAll(async () => {
   [alpha, dynamic] = await Promise.all([startProtocolService({ name: 'alpha', scheme: 'alpha', resources: 3 }), startDynamicService({ name: 'dynamic' })]);
   gateway = await startGateway({ USER_SERVICE_URL: 'http://127.0.0.1:9/mcp', SHOPPING_SERVICE_URL: 'http://127.0.0.1:9/mcp' });
-  for (const [name, url] of [['alpha', alpha.url], ['dynamic', dynamic.url]]) {
+  for (const [name, url] of [
+    ['alpha', alpha.url],
+    ['dynamic', dynamic.url],
+  ]) {
     expect((await api(gateway.url, 'POST', '/register', { name, url })).status).toBe(201);
   }
 });
@@ -41,7 +44,13 @@ interface Answer {
 function post(body: string, headers: Record<string, string>, way: 'lane' | 'route'): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const sent = request(
-      { host: '127.0.0.1', port: gateway.port, method: 'POST', path: '/mcp', headers: way === 'lane' ? { ...headers, 'content-length': String(Buffer.byteLength(body)) } : headers },
+      {
+        host: '127.0.0.1',
+        port: gateway.port,
+        method: 'POST',
+        path: '/mcp',
+        headers: way === 'lane' ? { ...headers, 'content-length': String(Buffer.byteLength(body)) } : headers,
+      },
       (response) => {
         let text = '';
         response.setEncoding('utf8');
@@ -49,7 +58,10 @@ function post(body: string, headers: Record<string, string>, way: 'lane' | 'rout
         response.on('end', () => {
           const type = String(response.headers['content-type'] ?? '');
           const messages = type.startsWith('text/event-stream')
-            ? text.split('\n').filter((line) => line.startsWith('data: ')).map((line) => JSON.parse(line.slice(6)))
+            ? text
+                .split('\n')
+                .filter((line) => line.startsWith('data: '))
+                .map((line) => JSON.parse(line.slice(6)))
             : text === ''
               ? []
               : [JSON.parse(text)];
@@ -69,7 +81,11 @@ const rpc = (id: number, method: string, params?: unknown) => JSON.stringify({ j
 
 /** Opens a session whose client declares `capabilities`; returns the headers of its requests. */
 async function openSession(capabilities: Record<string, unknown> = {}): Promise<Record<string, string>> {
-  const init = await post(rpc(0, 'initialize', { protocolVersion: '2025-06-18', capabilities, clientInfo: { name: 'session-lane', version: '1' } }), base, 'route');
+  const init = await post(
+    rpc(0, 'initialize', { protocolVersion: '2025-06-18', capabilities, clientInfo: { name: 'session-lane', version: '1' } }),
+    base,
+    'route',
+  );
   expect(init.status).toBe(200);
   const headers = { ...base, 'mcp-session-id': init.session ?? '', 'mcp-protocol-version': '2025-06-18' };
   expect((await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), headers, 'route')).status).toBe(202);
@@ -127,13 +143,25 @@ describe('the session lane answers as the SDK server does', () => {
 
   it("a call's sampling request reaches the client on the call's stream, and the client's answer completes the call, both ways", async () => {
     const session = await openSession({ sampling: {} });
-    for (const [way, answerWay] of [['lane', 'lane'], ['route', 'route'], ['lane', 'route']] as const) {
+    for (const [way, answerWay] of [
+      ['lane', 'lane'],
+      ['route', 'route'],
+      ['lane', 'route'],
+    ] as const) {
       const events = await streamCall(rpc(1, 'tools/call', { name: 'ask', arguments: { question: 'ready?' } }), session, way, async (asked) => {
         expect(asked).toMatchObject({ method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: 'ready?' } }] } });
-        const answer = JSON.stringify({ jsonrpc: '2.0', id: asked.id, result: { role: 'assistant', content: { type: 'text', text: `yes, by ${answerWay}` }, model: 'test' } });
+        const answer = JSON.stringify({
+          jsonrpc: '2.0',
+          id: asked.id,
+          result: { role: 'assistant', content: { type: 'text', text: `yes, by ${answerWay}` }, model: 'test' },
+        });
         expect((await post(answer, session, answerWay)).status).toBe(202);
       });
-      expect(events.at(-1), `${way}, answered by ${answerWay}`).toEqual({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: `alpha heard: yes, by ${answerWay}` }] } });
+      expect(events.at(-1), `${way}, answered by ${answerWay}`).toEqual({
+        jsonrpc: '2.0',
+        id: 1,
+        result: { content: [{ type: 'text', text: `alpha heard: yes, by ${answerWay}` }] },
+      });
     }
   });
 });
@@ -146,7 +174,13 @@ function streamCall(body: string, headers: Record<string, string>, way: 'lane' |
   return new Promise((resolve, reject) => {
     const messages: any[] = [];
     const sent = request(
-      { host: '127.0.0.1', port: gateway.port, method: 'POST', path: '/mcp', headers: way === 'lane' ? { ...headers, 'content-length': String(Buffer.byteLength(body)) } : headers },
+      {
+        host: '127.0.0.1',
+        port: gateway.port,
+        method: 'POST',
+        path: '/mcp',
+        headers: way === 'lane' ? { ...headers, 'content-length': String(Buffer.byteLength(body)) } : headers,
+      },
       (response) => {
         let buffered = '';
         response.setEncoding('utf8');
@@ -184,7 +218,11 @@ describe('cancelling and closing', () => {
   it('notifications/cancelled stops a call the lane serves: the service sees it cancelled, the POST ends without an answer', async () => {
     const session = await openSession();
     const call = await slowCallInFlight(session, 41);
-    const cancel = await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 41, reason: 'test' } }), session, 'lane');
+    const cancel = await post(
+      JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 41, reason: 'test' } }),
+      session,
+      'lane',
+    );
     expect(cancel.status).toBe(202);
     const answer = await call.answer;
     expect(answer).toMatchObject({ status: 200, messages: [] });
@@ -197,7 +235,13 @@ describe('cancelling and closing', () => {
     const calls = dynamic.callCount('slow');
     const aborted = dynamic.abortedCount();
     const body = rpc(9, 'tools/call', { name: 'slow', arguments: { ms: 300 } });
-    const sent = request({ host: '127.0.0.1', port: gateway.port, method: 'POST', path: '/mcp', headers: { ...session, 'content-length': String(body.length) } });
+    const sent = request({
+      host: '127.0.0.1',
+      port: gateway.port,
+      method: 'POST',
+      path: '/mcp',
+      headers: { ...session, 'content-length': String(body.length) },
+    });
     sent.on('error', () => undefined);
     sent.end(body);
     await eventually('the slow call to reach the service', async () => dynamic.callCount('slow') > calls, 5_000);

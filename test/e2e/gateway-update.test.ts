@@ -5,7 +5,7 @@
 import type { RunningService } from '@meshgate/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, rpc, startFixtureService, startGateway } from '../helpers/mesh.js';
-import { stopAll, type StartedProcess } from '../helpers/process.js';
+import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 let gateway: StartedProcess;
 let first: RunningService;
@@ -54,7 +54,7 @@ describe('PUT /services/{name}', () => {
 });
 
 describe('per-service upstream credentials', () => {
-  it('a service with its own token cannot be registered with the gateway\'s token', async () => {
+  it("a service with its own token cannot be registered with the gateway's token", async () => {
     const response = await api(gateway.url, 'POST', '/register', { name: 'locked', url: locked.url });
     expect(response.status).toBe(502);
     expect(response.body.message).toMatch(/locked/);

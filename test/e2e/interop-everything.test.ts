@@ -4,17 +4,17 @@
  * is registered with the gateway over `POST /register`, and is used through the gateway
  * by an SDK v2 client and an SDK v1 client.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKEN, api, freePort, startGateway } from '../helpers/mesh.js';
-import { stopAll, type StartedProcess } from '../helpers/process.js';
+import { api, freePort, startGateway, TOKEN } from '../helpers/mesh.js';
+import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 const EVERYTHING_ENTRY = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
 const headers = { Authorization: `Bearer ${TOKEN}` };
@@ -101,9 +101,7 @@ for (const kind of Object.keys(clients)) {
 
     it('calls echo and get-sum and gets their answers', async () => {
       await withClient(kind, async (client) => {
-        expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'hello through meshgate' } }))).toContain(
-          'hello through meshgate',
-        );
+        expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'hello through meshgate' } }))).toContain('hello through meshgate');
         expect(textOf(await client.callTool({ name: 'get-sum', arguments: { a: 2, b: 40 } }))).toContain('42');
       });
     });

@@ -4,7 +4,7 @@
  */
 import type { RunningService } from '@meshgate/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, rpc, startFixtureService, startMesh, type Mesh } from '../helpers/mesh.js';
+import { api, type Mesh, rpc, startFixtureService, startMesh } from '../helpers/mesh.js';
 import { stopAll } from '../helpers/process.js';
 
 let mesh: Mesh;
@@ -58,7 +58,7 @@ describe('seed: bearer token authentication', () => {
 });
 
 describe('seed: tool discovery', () => {
-  it('tools/list returns both services\' tools under their own names, with schemas untouched', async () => {
+  it("tools/list returns both services' tools under their own names, with schemas untouched", async () => {
     const { status, headers, body } = await rpc(mesh.gateway.url, 'tools/list');
     expect(status).toBe(200);
     expect(headers.get('content-type')).toMatch(/^application\/json/);
@@ -90,7 +90,7 @@ describe('seed: federation tool calls', () => {
 });
 
 describe('seed: service registration', () => {
-  it('POST /register {name,url} connects to the base URL\'s /mcp, discovers its tools and answers 201', async () => {
+  it("POST /register {name,url} connects to the base URL's /mcp, discovers its tools and answers 201", async () => {
     const { status, body } = await api(mesh.gateway.url, 'POST', '/register', { name: 'custom-service', url: custom.url });
     expect(status).toBe(201);
     expect(body).toMatchObject({

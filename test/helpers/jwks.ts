@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWTPayload } from 'jose';
+import { type CryptoKey, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 
 export const ISSUER = 'https://auth.example.test';
 
@@ -23,7 +23,7 @@ export async function startTestIssuer(audience: string): Promise<TestIssuer> {
   const stranger = await generateKeyPair('ES256');
   const publicJwk = { ...(await exportJWK(own.publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' };
   let fetches = 0;
-  const server = createServer((request, response) => {
+  const server = createServer((_request, response) => {
     fetches += 1;
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(JSON.stringify({ keys: [publicJwk] }));

@@ -3,12 +3,13 @@
  * processes on 127.0.0.1 ephemeral ports, plus helpers to speak to the gateway the way
  * the seed's curls do, and in-process fixture MCP services for registration and clashes.
  */
-import { ToolServerFactory, createLogger, defineTool, startMcpService, type RunningService } from '@meshgate/service-kit';
+
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger, defineTool, type RunningService, startMcpService, ToolServerFactory } from '@meshgate/service-kit';
 import { z } from 'zod';
-import { freePort, startProcess, type StartedProcess } from './process.js';
+import { freePort, type StartedProcess, startProcess } from './process.js';
 
 export const TOKEN = 'mcp-token-123';
 export const SHOPPING_ENTRY = 'packages/shopping-service/dist/main.js';

@@ -3,7 +3,7 @@
  * stop it with a signal. Shared by the services' tests and the gateway's end-to-end tests.
  * Entries are compiled `dist` files, so build first (`npm test` does).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';

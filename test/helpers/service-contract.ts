@@ -4,11 +4,12 @@
  * lookup tool with the shared error conventions, SDK v1 and v2 clients, clean SIGTERM.
  * Each service's `service.test.ts` calls `describeNativeService` with its own facts.
  */
+
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProcess, stopAll, type StartedProcess } from './process.js';
+import { type StartedProcess, startProcess, stopAll } from './process.js';
 
 const DEFAULT_TOKEN = 'mcp-token-123';
 
@@ -28,12 +29,7 @@ export interface NativeServiceFacts {
 }
 
 /** One JSON-RPC call the way the seed's curl sends it: no session, `Accept: *\/*`. */
-export async function curlRpc(
-  url: string,
-  token: string | undefined,
-  method: string,
-  params?: unknown,
-): Promise<{ status: number; body: any }> {
+export async function curlRpc(url: string, token: string | undefined, method: string, params?: unknown): Promise<{ status: number; body: any }> {
   const response = await fetch(`${url}/mcp`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: '*/*', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
@@ -46,8 +42,7 @@ export async function curlRpc(
 export function describeNativeService(facts: NativeServiceFacts): void {
   // Safety net: a test that fails half-way must not leave a process holding a port.
   afterAll(() => stopAll());
-  const call = (url: string, args: unknown, token = DEFAULT_TOKEN) =>
-    curlRpc(url, token, 'tools/call', { name: facts.tool, arguments: args });
+  const call = (url: string, args: unknown, token = DEFAULT_TOKEN) => curlRpc(url, token, 'tools/call', { name: facts.tool, arguments: args });
 
   describe(`${facts.name} (real process, default configuration)`, () => {
     let service: StartedProcess;

@@ -4,7 +4,7 @@
  * never called. (Constant-time comparison: auth/tokens.test.ts and service-kit's bearer tests.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKENS, startAuthMesh, type AuthMesh } from './auth-fixture.js';
+import { type AuthMesh, startAuthMesh, TOKENS } from './auth-fixture.js';
 import { callBody, expectAlive, postMcp } from './harness.js';
 
 let mesh: AuthMesh;
@@ -37,7 +37,12 @@ describe('case 1: requests without a valid token get 401 and reach no backend', 
   });
 
   it.each(variants)('%s on the admin API: 401 with the REST error body', async (_, headers) => {
-    for (const [method, path] of [['GET', '/services'], ['POST', '/services'], ['POST', '/register'], ['DELETE', '/services/recorder']]) {
+    for (const [method, path] of [
+      ['GET', '/services'],
+      ['POST', '/services'],
+      ['POST', '/register'],
+      ['DELETE', '/services/recorder'],
+    ]) {
       const response = await fetch(`${mesh.gateway.url}${path}`, { method, headers });
       expect(response.status, `${method} ${path}`).toBe(401);
       expect(await response.json()).toMatchObject({ error: 'unauthorized' });

@@ -4,7 +4,7 @@
  * secret shows in /services or in the gateway's logs (debug level included).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKENS, UPSTREAM_TOKEN, authorizationsSeen, sessionClient, startAuthMesh, type AuthMesh } from './auth-fixture.js';
+import { type AuthMesh, authorizationsSeen, sessionClient, startAuthMesh, TOKENS, UPSTREAM_TOKEN } from './auth-fixture.js';
 import { callBody, expectAlive, postMcp } from './harness.js';
 
 let mesh: AuthMesh;
@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => mesh?.close());
 
-describe('case 2: the backend receives the gateway\'s credential, never the client\'s token', () => {
+describe("case 2: the backend receives the gateway's credential, never the client's token", () => {
   it('a sessionless tools/call is served with the upstream token', async () => {
     const before = mesh.backend.seen.length;
     const answer = await postMcp(mesh.gateway, callBody('lookup', { id: '7' }), { authorization: `Bearer ${TOKENS.alice}` });
@@ -39,7 +39,9 @@ describe('case 2: the backend receives the gateway\'s credential, never the clie
     expect(mesh.backend.toolCalls()).toBeGreaterThanOrEqual(2);
     expect([...authorizationsSeen(mesh.backend)]).toEqual([`Bearer ${UPSTREAM_TOKEN}`]);
     // The rest are the gateway's health probes (GET /health, open, no body).
-    expect(mesh.backend.seen.filter((entry) => entry.headers.authorization === undefined).every((entry) => entry.method === 'GET' && entry.body === '')).toBe(true);
+    expect(mesh.backend.seen.filter((entry) => entry.headers.authorization === undefined).every((entry) => entry.method === 'GET' && entry.body === '')).toBe(
+      true,
+    );
     const everything = JSON.stringify(mesh.backend.seen);
     for (const token of Object.values(TOKENS)) expect(everything).not.toContain(token);
   });

@@ -4,7 +4,7 @@
  * token is the mirror image: it manages services but gets 403 on /mcp.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKENS, startAuthMesh, type AuthMesh } from './auth-fixture.js';
+import { type AuthMesh, startAuthMesh, TOKENS } from './auth-fixture.js';
 import { callBody, expectAlive, postMcp } from './harness.js';
 
 let mesh: AuthMesh;
@@ -42,8 +42,12 @@ describe('case 3: a client-role token cannot change the registry', () => {
     await expectAlive(mesh.gateway);
   });
 
-  it('the same token reads /services (GET and the seed\'s POST) and one service', async () => {
-    for (const [method, path] of [['GET', '/services'], ['POST', '/services'], ['GET', '/services/recorder']] as const) {
+  it("the same token reads /services (GET and the seed's POST) and one service", async () => {
+    for (const [method, path] of [
+      ['GET', '/services'],
+      ['POST', '/services'],
+      ['GET', '/services/recorder'],
+    ] as const) {
       expect((await call(method, path, TOKENS.alice)).status, `${method} ${path}`).toBe(200);
     }
   });

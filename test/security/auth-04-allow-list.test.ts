@@ -4,7 +4,7 @@
  * answer does not even confirm that it exists. The backend never hears of the call.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKENS, sessionClient, startAuthMesh, type AuthMesh } from './auth-fixture.js';
+import { type AuthMesh, sessionClient, startAuthMesh, TOKENS } from './auth-fixture.js';
 import { callBody, expectAlive, postMcp } from './harness.js';
 
 let mesh: AuthMesh;

@@ -4,7 +4,7 @@
  * substitute for a token. The owner's session keeps working.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKENS, sessionClient, startAuthMesh, type AuthMesh } from './auth-fixture.js';
+import { type AuthMesh, sessionClient, startAuthMesh, TOKENS } from './auth-fixture.js';
 import { callBody, expectAlive, postMcp } from './harness.js';
 
 let mesh: AuthMesh;
@@ -21,7 +21,7 @@ const sessionHeaders = (token: string | null, sessionId: string) => ({
 });
 
 describe('case 5: a session belongs to the identity that created it', () => {
-  it('another identity\'s token with that session id gets 404, on POST, GET and DELETE; the backend sees nothing', async () => {
+  it("another identity's token with that session id gets 404, on POST, GET and DELETE; the backend sees nothing", async () => {
     const alice = await sessionClient(mesh.gateway, TOKENS.alice);
     try {
       const sessionId = alice.transport?.sessionId;

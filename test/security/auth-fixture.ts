@@ -7,7 +7,7 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { TOKEN } from '../helpers/mesh.js';
 import type { StartedProcess } from '../helpers/process.js';
-import { startGatewayFor, startRecordingBackend, type RecordingBackend } from './harness.js';
+import { type RecordingBackend, startGatewayFor, startRecordingBackend } from './harness.js';
 
 /** The gateway's credential towards the backend (MESHGATE_UPSTREAM_TOKEN defaults to it). */
 export const UPSTREAM_TOKEN = TOKEN;

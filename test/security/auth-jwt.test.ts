@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ISSUER, startTestIssuer, type TestIssuer } from '../helpers/jwks.js';
-import { TOKENS, UPSTREAM_TOKEN, authorizationsSeen, sessionClient, startAuthMesh, type AuthMesh } from './auth-fixture.js';
+import { type AuthMesh, authorizationsSeen, sessionClient, startAuthMesh, TOKENS, UPSTREAM_TOKEN } from './auth-fixture.js';
 import { callBody, expectAlive, postMcp } from './harness.js';
 
 const RESOURCE = 'https://meshgate.test/mcp';
@@ -35,7 +35,7 @@ async function withJwt(...args: Parameters<TestIssuer['sign']>) {
 }
 
 describe('JWT access tokens', () => {
-  it('a valid token with mcp:tools lists and calls tools; the backend gets the gateway\'s credential', async () => {
+  it("a valid token with mcp:tools lists and calls tools; the backend gets the gateway's credential", async () => {
     const headers = await withJwt({ scope: 'mcp:tools' });
     const list = await postMcp(mesh.gateway, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }), headers);
     expect(list.status).toBe(200);

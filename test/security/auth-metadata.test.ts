@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ISSUER } from '../helpers/jwks.js';
-import { TOKEN, rpc, startGateway } from '../helpers/mesh.js';
-import { stopAll, type StartedProcess } from '../helpers/process.js';
+import { rpc, startGateway, TOKEN } from '../helpers/mesh.js';
+import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 let seed: StartedProcess;
 let withJwt: StartedProcess;

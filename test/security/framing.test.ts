@@ -4,9 +4,9 @@
  */
 import { request } from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TOKEN, api } from '../helpers/mesh.js';
+import { api, TOKEN } from '../helpers/mesh.js';
 import type { StartedProcess } from '../helpers/process.js';
-import { callBody, expectAlive, postMcp, rawExchange, recordingGateway, statusOf, type RecordingBackend } from './harness.js';
+import { callBody, expectAlive, postMcp, type RecordingBackend, rawExchange, recordingGateway, statusOf } from './harness.js';
 
 const context = recordingGateway();
 let backend: RecordingBackend;

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN } from '../helpers/mesh.js';
 import type { StartedProcess } from '../helpers/process.js';
-import { expectAlive, recordingGateway, type RecordingBackend } from './harness.js';
+import { expectAlive, type RecordingBackend, recordingGateway } from './harness.js';
 
 const context = recordingGateway();
 let backend: RecordingBackend;
@@ -20,10 +20,17 @@ const ids = fc.oneof(fc.integer(), fc.string({ maxLength: 8 }), fc.constant(null
 const jsonish = fc.jsonValue({ maxDepth: 4 });
 /** Bodies that are almost JSON-RPC, plain JSON, and raw noise. */
 const bodies = fc.oneof(
-  fc.record(
-    { jsonrpc: fc.constantFrom('2.0', '1.0', 2), id: ids, method: methods, params: fc.oneof(jsonish, fc.record({ name: fc.oneof(fc.string(), jsonish), arguments: jsonish })) },
-    { requiredKeys: [] },
-  ).map((message) => JSON.stringify(message)),
+  fc
+    .record(
+      {
+        jsonrpc: fc.constantFrom('2.0', '1.0', 2),
+        id: ids,
+        method: methods,
+        params: fc.oneof(jsonish, fc.record({ name: fc.oneof(fc.string(), jsonish), arguments: jsonish })),
+      },
+      { requiredKeys: [] },
+    )
+    .map((message) => JSON.stringify(message)),
   jsonish.map((value) => JSON.stringify(value)),
   fc.string({ maxLength: 200 }),
   fc.string({ unit: 'binary', maxLength: 200 }),

@@ -4,15 +4,16 @@
  * reached the backend), raw-socket requests for what fetch cannot send, and the liveness
  * check every case ends with.
  */
-import type { RunningService } from '@meshgate/service-kit';
+
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RunningService } from '@meshgate/service-kit';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { TOKEN, startFixtureService, startGateway } from '../helpers/mesh.js';
-import { stopAll, type StartedProcess } from '../helpers/process.js';
+import { startFixtureService, startGateway, TOKEN } from '../helpers/mesh.js';
+import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 export interface Seen {
   method: string;

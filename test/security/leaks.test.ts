@@ -3,15 +3,16 @@
  * prototype anywhere (checked inside a gateway running in this process), and error
  * bodies and logs never carry stack traces, tokens or credentials.
  */
-import { MemoryStore, loadConfig, startGateway, type Gateway } from '@meshgate/gateway';
-import { createLogger } from '@meshgate/service-kit';
+
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Gateway, loadConfig, MemoryStore, startGateway } from '@meshgate/gateway';
+import { createLogger } from '@meshgate/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKEN, api } from '../helpers/mesh.js';
-import { freePort, stopAll, type StartedProcess } from '../helpers/process.js';
-import { callBody, expectAlive, startGatewayFor, startRecordingBackend, type RecordingBackend } from './harness.js';
+import { api, TOKEN } from '../helpers/mesh.js';
+import { freePort, type StartedProcess, stopAll } from '../helpers/process.js';
+import { callBody, expectAlive, type RecordingBackend, startGatewayFor, startRecordingBackend } from './harness.js';
 
 let backend: RecordingBackend;
 let gateway: StartedProcess;
@@ -33,7 +34,11 @@ describe('case 14: prototype keys are plain data', () => {
     const dir = mkdtempSync(join(tmpdir(), 'meshgate-proto-'));
     const config = join(dir, 'meshgate.json');
     writeFileSync(config, JSON.stringify({ services: [{ name: 'recorder', url: `${backend.url}/mcp` }] }));
-    local = await startGateway(loadConfig({ PORT: '0', HOST: '127.0.0.1', MESHGATE_CONFIG: config }), new MemoryStore(), createLogger({ name: 'proto', level: 'silent', format: 'json' }));
+    local = await startGateway(
+      loadConfig({ PORT: '0', HOST: '127.0.0.1', MESHGATE_CONFIG: config }),
+      new MemoryStore(),
+      createLogger({ name: 'proto', level: 'silent', format: 'json' }),
+    );
   });
   afterAll(() => local?.close());
 
@@ -59,12 +64,21 @@ describe('case 14: prototype keys are plain data', () => {
     ];
     const statuses = [];
     for (const body of bodies) {
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${TOKEN}` }, body });
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${TOKEN}` },
+        body,
+      });
       statuses.push(response.status);
       await response.text();
     }
     expect(statuses).toEqual([200, 200, 200, 400]);
-    const registration = await api(local.server.url, 'POST', '/register', `{"name":"proto","url":"http://127.0.0.1:1","__proto__":{"polluted":"yes"},"credential":{"bearer":"x","__proto__":{"admin":true}}}`);
+    const registration = await api(
+      local.server.url,
+      'POST',
+      '/register',
+      `{"name":"proto","url":"http://127.0.0.1:1","__proto__":{"polluted":"yes"},"credential":{"bearer":"x","__proto__":{"admin":true}}}`,
+    );
     expect(registration.status).toBe(400);
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     expect(prototypeKeys()).toEqual(before);
@@ -93,9 +107,15 @@ describe('case 28: no stack traces, tokens or credentials in error bodies or log
     expect(await keep(await mcp(callBody('lookup'), { 'mcp-session-id': 'f'.repeat(36) }))).toBe(404);
     expect(await keep(await fetch(`${gateway.url}/nowhere`, { headers: { authorization: `Bearer ${TOKEN}` } }))).toBe(404);
     const register = (body: unknown) =>
-      fetch(`${gateway.url}/register`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) });
+      fetch(`${gateway.url}/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify(body),
+      });
     expect(await keep(await register({ name: 'dead', url: `http://127.0.0.1:${deadPort}`, credential: { bearer: upstreamSecret } }))).toBe(502);
-    expect(await keep(await register({ name: 'dead', url: `http://127.0.0.1:${deadPort}`, credential: { header: 'X-Api-Key', value: upstreamSecret } }))).toBe(502);
+    expect(await keep(await register({ name: 'dead', url: `http://127.0.0.1:${deadPort}`, credential: { header: 'X-Api-Key', value: upstreamSecret } }))).toBe(
+      502,
+    );
     expect(await keep(await register({ name: 'dead', url: `http://user:${upstreamSecret}@127.0.0.1:${deadPort}` }))).toBe(400);
     expect(await keep(await register({ name: 'Bad Name', url: 'http://x', credential: { bearer: upstreamSecret } }))).toBe(400);
     expect(await keep(await register({ name: 'x', url: 'http://x', credential: { bearer: upstreamSecret, extra: upstreamSecret } }))).toBe(400);

@@ -2,11 +2,12 @@
  * security-inputs.md, "HTTP and JSON-RPC framing", cases 15-19: header size and framing
  * conflicts, slow and idle connections, sessions, protocol versions, rate limits.
  */
+
+import { connect, type Socket } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN } from '../helpers/mesh.js';
 import type { StartedProcess } from '../helpers/process.js';
-import { connect, type Socket } from 'node:net';
-import { callBody, expectAlive, postMcp, rawExchange, recordingGateway, startGatewayFor, statusOf, type RecordingBackend } from './harness.js';
+import { callBody, expectAlive, postMcp, type RecordingBackend, rawExchange, recordingGateway, startGatewayFor, statusOf } from './harness.js';
 
 const context = recordingGateway();
 let backend: RecordingBackend;
@@ -59,13 +60,15 @@ describe('limits', () => {
     // ever sent on it), which would say nothing about the gateway.
     for (let batch = 0; batch < 10; batch += 1) {
       await Promise.all(
-        Array.from({ length: 200 }, () =>
-          new Promise<void>((resolve) => {
-            const socket = connect(capped.port, '127.0.0.1', () => resolve());
-            socket.on('error', () => resolve());
-            socket.on('close', () => (refused += 1));
-            sockets.push(socket);
-          }),
+        Array.from(
+          { length: 200 },
+          () =>
+            new Promise<void>((resolve) => {
+              const socket = connect(capped.port, '127.0.0.1', () => resolve());
+              socket.on('error', () => resolve());
+              socket.on('close', () => (refused += 1));
+              sockets.push(socket);
+            }),
         ),
       );
     }
@@ -74,7 +77,10 @@ describe('limits', () => {
     expect(refused).toBeGreaterThanOrEqual(1_400);
     const started = Date.now();
     for (;;) {
-      const ok = await fetch(`${capped.url}/health`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
+      const ok = await fetch(`${capped.url}/health`, { signal: AbortSignal.timeout(1_000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       expect(Date.now() - started).toBeLessThan(5_000);
       await new Promise((wake) => setTimeout(wake, 100));
@@ -102,7 +108,12 @@ describe('limits', () => {
 
     const init = await postMcp(
       gateway,
-      JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '0' } } }),
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '0' } },
+      }),
       { accept: 'application/json, text/event-stream' },
     );
     const session = init.headers.get('mcp-session-id');

@@ -5,8 +5,8 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../helpers/mesh.js';
-import { stopAll, type StartedProcess } from '../helpers/process.js';
-import { callBody, expectAlive, postMcp, startGatewayFor, startRecordingBackend, type RecordingBackend } from './harness.js';
+import { type StartedProcess, stopAll } from '../helpers/process.js';
+import { callBody, expectAlive, postMcp, type RecordingBackend, startGatewayFor, startRecordingBackend } from './harness.js';
 
 let backend: RecordingBackend;
 let other: RecordingBackend;
@@ -74,7 +74,10 @@ describe('registration', () => {
 
   it('case 20: a redirect is never followed, so it cannot reach a blocked address; the update of a registered URL is checked too', async () => {
     const hits = redirectorHits;
-    const redirect = await api(gateway.url, 'POST', '/register', { name: 'bouncer', url: `http://127.0.0.1:${(redirector.address() as { port: number }).port}` });
+    const redirect = await api(gateway.url, 'POST', '/register', {
+      name: 'bouncer',
+      url: `http://127.0.0.1:${(redirector.address() as { port: number }).port}`,
+    });
     expect(redirect.status).toBe(400);
     expect(redirect.body).toMatchObject({ error: 'invalid_url', message: expect.stringMatching(/redirect/) });
     expect(redirectorHits).toBe(hits + 1); // asked once, never followed

@@ -33,10 +33,7 @@ export class MemoryEventStore implements EventStore {
     return this.#events.get(eventId)?.streamId;
   }
 
-  async replayEventsAfter(
-    lastEventId: EventId,
-    { send }: { send: (eventId: EventId, message: JSONRPCMessage) => Promise<void> },
-  ): Promise<StreamId> {
+  async replayEventsAfter(lastEventId: EventId, { send }: { send: (eventId: EventId, message: JSONRPCMessage) => Promise<void> }): Promise<StreamId> {
     const last = this.#events.get(lastEventId);
     if (last === undefined) throw new Error(`Unknown event id ${lastEventId}`);
     let after = false;

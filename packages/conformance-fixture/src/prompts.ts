@@ -18,9 +18,7 @@ export function registerPrompts(server: McpServer): void {
     {
       description: 'A prompt with two required arguments',
       argsSchema: z.object({
-        arg1: completable(z.string().describe('First test argument'), (value) =>
-          ARG1_SUGGESTIONS.filter((word) => word.startsWith(value)),
-        ),
+        arg1: completable(z.string().describe('First test argument'), (value) => ARG1_SUGGESTIONS.filter((word) => word.startsWith(value))),
         arg2: z.string().describe('Second test argument'),
       }),
     },

@@ -3,7 +3,7 @@
  * resource, a template that substitutes its `{id}`, and a watched resource that
  * reports an update to each subscriber.
  */
-import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/server';
+import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
 import { PNG_BASE64 } from './media.js';
 
 export const WATCHED_URI = 'test://watched-resource';
@@ -43,9 +43,7 @@ export function registerResources(server: McpServer): void {
     (uri, variables) => {
       const id = String(variables['id']);
       return {
-        contents: [
-          { uri: uri.href, mimeType: 'application/json', text: JSON.stringify({ id, templateTest: true, data: `Data for ID: ${id}` }) },
-        ],
+        contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify({ id, templateTest: true, data: `Data for ID: ${id}` }) }],
       };
     },
   );

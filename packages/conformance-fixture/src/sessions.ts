@@ -4,7 +4,7 @@
  * DELETE ends it. Each session resumes SSE streams from its own event store.
  */
 import { randomUUID } from 'node:crypto';
-import { WebStandardStreamableHTTPServerTransport, type McpServer } from '@modelcontextprotocol/server';
+import { type McpServer, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import { MemoryEventStore } from './event-store.js';
 
 interface Session {

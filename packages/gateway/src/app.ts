@@ -1,4 +1,4 @@
-import { McpEndpoint, listen, type Logger, type RunningServer } from '@meshgate/service-kit';
+import { type Logger, listen, McpEndpoint, type RunningServer } from '@meshgate/service-kit';
 import { createGatewayAuth, describeAuth } from './auth/authenticator.js';
 import type { GatewayIdentity } from './auth/tokens.js';
 import type { GatewayConfig } from './config/load.js';
@@ -7,8 +7,9 @@ import { SessionServers } from './federation/session-servers.js';
 import { statelessHandler } from './federation/stateless.js';
 import { createHttpApp } from './http/app.js';
 import { mcpLane } from './http/mcp-lane.js';
+import type { ServiceRecord } from './model/service.js';
 import { Registry } from './registry/registry.js';
-import type { RegistryStore, ServiceRecord } from './registry/types.js';
+import type { RegistryStore } from './registry/types.js';
 import { createPerimeter } from './security/index.js';
 
 export interface Gateway {
@@ -40,7 +41,10 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   await registry.start();
   const lane = mcpLane({ endpoint, sessionLane: sessions.lane, auth, perimeter });
   const server = await listen(app, { port: config.port, host: config.host, ...config.security.server, lane });
-  logger.info({ url: `${server.url}/mcp`, services: config.services.map((s) => s.name), auth: describeAuth(config.auth) }, `mcp-gateway listening on ${config.host}:${server.port}`);
+  logger.info(
+    { url: `${server.url}/mcp`, services: config.services.map((s) => s.name), auth: describeAuth(config.auth) },
+    `mcp-gateway listening on ${config.host}:${server.port}`,
+  );
 
   return {
     server,

@@ -1,10 +1,11 @@
-export { startGateway, type Gateway } from './app.js';
-export { loadConfig, ConfigError, type GatewayConfig } from './config/load.js';
+export { type Gateway, startGateway } from './app.js';
+export { ConfigError, type GatewayConfig, loadConfig } from './config/load.js';
 export { ENV_VARS } from './config/schema.js';
-export { Catalog, type CatalogEntry, type Listings, type ServiceListings } from './federation/catalog.js';
-export type { NameClash } from './federation/item-index.js';
-export { qualify, unqualify, isValidServiceName, SERVICE_NAME_PATTERN } from './federation/naming.js';
 export { GATEWAY_ERRORS, GatewayError, type GatewayErrorCode } from './errors.js';
+export { Catalog, type CatalogEntry, type Listings, type ServiceListings } from './model/catalog.js';
+export type { NameClash } from './model/item-index.js';
+export { isValidServiceName, qualify, SERVICE_NAME_PATTERN, unqualify } from './model/naming.js';
+export type { CatalogSnapshot, CredentialSpec, ServiceRecord } from './model/service.js';
 export { MemoryStore } from './registry/memory-store.js';
 export { SqliteStore, StoreOpenError } from './registry/sqlite/index.js';
-export type { RegistryStore, ServiceRecord, CatalogSnapshot, CredentialSpec } from './registry/types.js';
+export type { RegistryStore } from './registry/types.js';

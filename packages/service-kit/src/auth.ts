@@ -40,8 +40,7 @@ export function bearerAuth<I extends Identity>(options: BearerAuthOptions<I>): M
   };
   const unauthorized = (request: Request, reason: keyof typeof REASONS): Response => {
     const message = `Unauthorized: ${REASONS[reason]}`;
-    const body =
-      options.format === 'rest' ? { error: 'unauthorized', message } : jsonRpcError(null, JSONRPC_SERVER_ERROR, message);
+    const body = options.format === 'rest' ? { error: 'unauthorized', message } : jsonRpcError(null, JSONRPC_SERVER_ERROR, message);
     const error = reason === 'missing' ? '' : ', error="invalid_token"';
     return new Response(JSON.stringify(body), {
       status: 401,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BEARER_TOKEN, StaticTokenVerifier, parseBearer, tokensEqual } from './bearer.js';
+import { DEFAULT_BEARER_TOKEN, parseBearer, StaticTokenVerifier, tokensEqual } from './bearer.js';
 
 describe('parseBearer', () => {
   it.each([

@@ -3,9 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 /** The seed's zero-configuration token. */
 export const DEFAULT_BEARER_TOKEN = 'mcp-token-123';
 
-export type BearerResult =
-  | { ok: true; token: string }
-  | { ok: false; reason: 'missing' | 'scheme' | 'empty' };
+export type BearerResult = { ok: true; token: string } | { ok: false; reason: 'missing' | 'scheme' | 'empty' };
 
 /**
  * Extracts the token of an `Authorization: Bearer <token>` header.

@@ -1,4 +1,4 @@
-import type { Hono } from 'hono';
+import type { Env, Hono } from 'hono';
 
 /** What `/health` reports; `ok: false` answers 503. */
 export interface HealthReport {
@@ -7,7 +7,7 @@ export interface HealthReport {
 }
 
 /** Mounts an open `GET /health` answering the report as JSON. */
-export function mountHealth(app: Hono<any>, service: string, report: () => HealthReport = () => ({ ok: true })): void {
+export function mountHealth<E extends Env>(app: Hono<E>, service: string, report: () => HealthReport = () => ({ ok: true })): void {
   const startedAt = Date.now();
   app.get('/health', (c) => {
     const body = report();

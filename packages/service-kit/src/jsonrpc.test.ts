@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JSONRPC_INVALID_REQUEST, JSONRPC_PARSE_ERROR, exceedsJsonDepth, jsonRpcError, parseJsonRpcMessage } from './jsonrpc.js';
+import { exceedsJsonDepth, JSONRPC_INVALID_REQUEST, JSONRPC_PARSE_ERROR, jsonRpcError, parseJsonRpcMessage } from './jsonrpc.js';
 
 describe('parseJsonRpcMessage', () => {
   it('answers a body that is not JSON with parse error -32700 and id null', () => {

@@ -1,4 +1,4 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { type Logger, type LoggerOptions, pino } from 'pino';
 import pretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
@@ -34,8 +34,7 @@ export interface LoggerConfig {
 /** Creates the process logger: JSON by default, readable when a person is watching. */
 export function createLogger(config: LoggerConfig): Logger {
   const level = config.level ?? process.env['LOG_LEVEL'] ?? 'info';
-  const format =
-    config.format ?? (process.env['LOG_FORMAT'] as LoggerConfig['format'] | undefined) ?? (process.stdout.isTTY ? 'pretty' : 'json');
+  const format = config.format ?? (process.env['LOG_FORMAT'] as LoggerConfig['format'] | undefined) ?? (process.stdout.isTTY ? 'pretty' : 'json');
   const options: LoggerOptions = {
     name: config.name,
     level,
@@ -44,7 +43,13 @@ export function createLogger(config: LoggerConfig): Logger {
   };
   if (format === 'pretty') {
     // Synchronous pretty printing: no worker thread, and nothing lost on a fast exit.
-    const stream = pretty({ sync: true, colorize: process.stdout.isTTY || process.env['FORCE_COLOR'] === '1', ignore: 'pid,hostname,service,name', translateTime: 'HH:MM:ss.l', singleLine: true });
+    const stream = pretty({
+      sync: true,
+      colorize: process.stdout.isTTY || process.env['FORCE_COLOR'] === '1',
+      ignore: 'pid,hostname,service,name',
+      translateTime: 'HH:MM:ss.l',
+      singleLine: true,
+    });
     return pino(options, stream);
   }
   return pino(options);

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { JSONRPC_INVALID_REQUEST, JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR } from './jsonrpc.js';
 import { createLogger } from './logger.js';
 import { McpEndpoint } from './mcp-endpoint.js';
-import { startMcpService, type RunningService } from './service.js';
-import { ToolServerFactory, defineTool } from './tool-server.js';
+import { type RunningService, startMcpService } from './service.js';
+import { defineTool, ToolServerFactory } from './tool-server.js';
 
 const TOKEN = 'endpoint-test-token';
 const logger = createLogger({ name: 'mcp-endpoint-test', level: 'silent', format: 'json' });

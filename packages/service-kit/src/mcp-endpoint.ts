@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { WebStandardStreamableHTTPServerTransport, isLegacyRequest, type McpHandlerRequestOptions, type Transport } from '@modelcontextprotocol/server';
+import { isLegacyRequest, type McpHandlerRequestOptions, type Transport, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { Identity } from './auth.js';
 import { DEFAULT_MAX_BODY_BYTES, jsonResponse, readBodyLimited, serializeJson } from './body.js';
@@ -8,24 +8,24 @@ import {
   JSONRPC_INTERNAL_ERROR,
   JSONRPC_INVALID_REQUEST,
   JSONRPC_SERVER_ERROR,
-  jsonRpcError,
-  parseJsonRpcMessage,
   type JsonRpcMessage,
   type JsonRpcNotificationMessage,
   type JsonRpcRequestMessage,
   type JsonRpcResponseMessage,
+  jsonRpcError,
+  parseJsonRpcMessage,
 } from './jsonrpc.js';
 import {
-  JSON_CONTENT_TYPE,
-  SESSION_HEADER,
-  SUPPORTED_VERSIONS,
-  VERSION_HEADER,
   acceptsJsonOrStream,
   hasMeta,
   isLegacyMessage,
   isNotificationOrResponse,
+  JSON_CONTENT_TYPE,
   leanHeadersFit,
   normalizeAccept,
+  SESSION_HEADER,
+  SUPPORTED_VERSIONS,
+  VERSION_HEADER,
 } from './mcp-request.js';
 
 /** Anything the SDK can connect to a transport: a low-level `Server` or an `McpServer`. */
@@ -74,7 +74,6 @@ interface Session {
   readonly transport: WebStandardStreamableHTTPServerTransport;
   lastSeen: number;
 }
-
 
 /**
  * One MCP endpoint (`/mcp`) speaking streamable HTTP, for the services and the gateway alike.
@@ -126,7 +125,8 @@ export class McpEndpoint<I extends Identity = Identity> {
         const version = request.headers.get(VERSION_HEADER);
         if (version !== null && !SUPPORTED_VERSIONS.has(version)) {
           // The stateless revision has no sessions to stream from or delete.
-          if (this.#options.modern !== undefined) return errorResponse(405, JSONRPC_INVALID_REQUEST, `${request.method} is not used by protocol revision ${version}`, { allow: 'POST' });
+          if (this.#options.modern !== undefined)
+            return errorResponse(405, JSONRPC_INVALID_REQUEST, `${request.method} is not used by protocol revision ${version}`, { allow: 'POST' });
           return unsupportedVersion(version);
         }
         return this.#withSession(request, identity, undefined);

@@ -31,7 +31,8 @@ describe('leanHeadersFit', () => {
 
 describe('acceptsStream', () => {
   it('allows an event stream when named, by a wildcard, or when Accept is absent', () => {
-    for (const accept of [null, '', 'text/event-stream', '*/*', 'text/*', 'application/json, text/event-stream;q=0.9']) expect(acceptsStream(accept), String(accept)).toBe(true);
+    for (const accept of [null, '', 'text/event-stream', '*/*', 'text/*', 'application/json, text/event-stream;q=0.9'])
+      expect(acceptsStream(accept), String(accept)).toBe(true);
     for (const accept of ['application/json', 'text/html', 'application/*']) expect(acceptsStream(accept), accept).toBe(false);
   });
 });

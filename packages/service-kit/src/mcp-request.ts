@@ -4,7 +4,7 @@
  * `leanMessage`), so both decide alike.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { SUPPORTED_PROTOCOL_VERSIONS, classifyInboundRequest } from '@modelcontextprotocol/server';
+import { classifyInboundRequest, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import type { JsonRpcMessage, JsonRpcNotificationMessage, JsonRpcResponseMessage } from './jsonrpc.js';
 
 export const SESSION_HEADER = 'mcp-session-id';

@@ -1,6 +1,6 @@
 import { createLogger } from './logger.js';
 import { exitOnStartupError, stopOnSignals } from './server.js';
-import { serviceConfigFromEnv, startMcpService, type RunningService } from './service.js';
+import { type RunningService, serviceConfigFromEnv, startMcpService } from './service.js';
 import type { ToolServerFactory } from './tool-server.js';
 
 export interface RunMcpServiceOptions {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import type { Hono } from 'hono';
+import type { Env, Hono } from 'hono';
 import type { Logger } from 'pino';
 
 export interface ListenOptions {
@@ -44,7 +44,7 @@ export interface RunningServer {
 }
 
 /** Starts a Hono app on node:http with defensive socket limits. */
-export async function listen(app: Hono<any>, options: ListenOptions): Promise<RunningServer> {
+export async function listen(app: Pick<Hono<Env>, 'fetch'>, options: ListenOptions): Promise<RunningServer> {
   const toApp = getRequestListener(app.fetch);
   const lane = options.lane;
   const listener =

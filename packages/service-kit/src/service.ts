@@ -1,12 +1,12 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { bearerAuth, type AuthVariables } from './auth.js';
+import { type AuthVariables, bearerAuth } from './auth.js';
 import { DEFAULT_BEARER_TOKEN, StaticTokenVerifier } from './bearer.js';
 import { jsonResponse } from './body.js';
-import { mountHealth, type HealthReport } from './health.js';
+import { type HealthReport, mountHealth } from './health.js';
 import { JSONRPC_INTERNAL_ERROR, jsonRpcError } from './jsonrpc.js';
 import type { Logger } from './logger.js';
-import { McpEndpoint, type ConnectableServer } from './mcp-endpoint.js';
+import { type ConnectableServer, McpEndpoint } from './mcp-endpoint.js';
 import { listen, type RunningServer } from './server.js';
 
 /** Settings every MCP service reads from its environment. */

@@ -8,7 +8,10 @@ export const productSchema = z.object({
   name: z.string().describe('Product name as shown to shoppers'),
   description: z.string().describe('One or two sentences about the product'),
   price: z.number().nonnegative().describe('Unit price in `currency`, with at most two decimals'),
-  currency: z.string().regex(/^[A-Z]{3}$/).describe('ISO 4217 currency code of `price`, e.g. "USD" or "EUR"'),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .describe('ISO 4217 currency code of `price`, e.g. "USD" or "EUR"'),
   stock: z.number().int().min(0).describe('Units in stock; 0 means currently sold out'),
   category: z.string().describe('Catalog category, e.g. "Audio" or "Home & Kitchen"'),
   sku: z.string().describe('Stock keeping unit code, unique per product'),

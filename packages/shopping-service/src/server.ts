@@ -1,4 +1,4 @@
-import { ToolServerFactory, defineTool } from '@meshgate/service-kit';
+import { defineTool, ToolServerFactory } from '@meshgate/service-kit';
 import { z } from 'zod';
 import { findProduct, productSchema } from './catalog.js';
 

@@ -8,7 +8,10 @@ export const userSchema = z.object({
   name: z.string().describe('Full name'),
   email: z.email().describe('Contact email address'),
   joinedAt: z.iso.date().describe('Date the account was created, ISO 8601 (YYYY-MM-DD)'),
-  country: z.string().regex(/^[A-Z]{2}$/).describe('ISO 3166-1 alpha-2 country code, e.g. "ES"'),
+  country: z
+    .string()
+    .regex(/^[A-Z]{2}$/)
+    .describe('ISO 3166-1 alpha-2 country code, e.g. "ES"'),
   plan: z.enum(['free', 'pro', 'team']).describe('Subscription plan'),
 });
 

@@ -1,4 +1,4 @@
-import { qualify } from '../federation/naming.js';
+import { qualify } from '../model/naming.js';
 
 /** What an allow-list is asked about: a federated item, by service and upstream name. */
 export interface AllowListSubject {
@@ -24,10 +24,6 @@ export class AllowList {
   }
 
   allows(subject: AllowListSubject): boolean {
-    return (
-      this.#services.has(subject.service) ||
-      this.#names.has(qualify(subject.service, subject.upstreamName)) ||
-      this.#names.has(subject.exposedName)
-    );
+    return this.#services.has(subject.service) || this.#names.has(qualify(subject.service, subject.upstreamName)) || this.#names.has(subject.exposedName);
   }
 }

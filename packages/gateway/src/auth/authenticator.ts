@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { JwtVerifier, looksLikeJwt, type JwtOptions } from './jwt.js';
+import { type JwtOptions, JwtVerifier, looksLikeJwt } from './jwt.js';
 import type { ResourceOptions } from './metadata.js';
 import type { ScopeMap } from './scopes.js';
-import { TokenAuthenticator, type GatewayIdentity, type TokenEntry } from './tokens.js';
+import { type GatewayIdentity, TokenAuthenticator, type TokenEntry } from './tokens.js';
 
 /** Everything the gateway's authentication is built from, resolved from configuration. */
 export interface AuthConfig {

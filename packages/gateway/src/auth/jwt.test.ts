@@ -63,7 +63,7 @@ describe('JwtVerifier', () => {
     expect((await verifier.verify(await issuer.sign({ scope: 'mcp:tools', mcp_tools: 42 }))).ok).toBe(false);
   });
 
-  it('reports an unreachable JWKS as the gateway\'s fault', async () => {
+  it("reports an unreachable JWKS as the gateway's fault", async () => {
     const offline = new JwtVerifier({ jwksUrl: 'http://127.0.0.1:1/jwks.json', issuer: ISSUER, audience: AUDIENCE, scopes });
     expect(await offline.verify(await issuer.sign({ scope: 'mcp:tools' }))).toMatchObject({ ok: false, serverFault: true });
   });

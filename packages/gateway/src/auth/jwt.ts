@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { AllowList } from './allow-list.js';
-import { scopesOfClaims, type ScopeMap } from './scopes.js';
+import { type ScopeMap, scopesOfClaims } from './scopes.js';
 import type { GatewayIdentity } from './tokens.js';
 
 /** How JWT access tokens are checked. */
@@ -84,7 +84,10 @@ export class JwtVerifier {
  */
 function identityOf(subject: string, roles: GatewayIdentity['roles'], tools: string[] | undefined): GatewayIdentity {
   if (tools === undefined) return { name: `jwt:${subject}`, roles };
-  const fingerprint = createHash('sha256').update(JSON.stringify([...tools].sort())).digest('hex').slice(0, 12);
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([...tools].sort()))
+    .digest('hex')
+    .slice(0, 12);
   return { name: `jwt:${subject}#${fingerprint}`, roles, allowList: new AllowList(tools) };
 }
 

@@ -57,16 +57,22 @@ describe('authorize', () => {
   });
 
   it('names the scope a caller without the role should ask for', () => {
-    expect(authorize(who('client'), 'admin', scopes)).toEqual({ ok: false, scope: 'mcp:admin', message: 'Forbidden: this needs a token with the admin role (scope mcp:admin)' });
+    expect(authorize(who('client'), 'admin', scopes)).toEqual({
+      ok: false,
+      scope: 'mcp:admin',
+      message: 'Forbidden: this needs a token with the admin role (scope mcp:admin)',
+    });
     expect(authorize(who('admin'), 'client', scopes)).toMatchObject({ ok: false, scope: 'mcp:tools' });
     expect(authorize(who(), 'any', scopes)).toMatchObject({ ok: false, scope: 'mcp:tools' });
   });
 
   it('reads need any role, changes need admin', () => {
-    expect(['GET /services', 'POST /services', 'GET /services/a', 'POST /register', 'PUT /services/a', 'DELETE /services/a', 'POST /services/a'].map((call) => {
-      const [method = '', path = ''] = call.split(' ');
-      return adminApiNeed(method, path);
-    })).toEqual(['any', 'any', 'any', 'admin', 'admin', 'admin', 'admin']);
+    expect(
+      ['GET /services', 'POST /services', 'GET /services/a', 'POST /register', 'PUT /services/a', 'DELETE /services/a', 'POST /services/a'].map((call) => {
+        const [method = '', path = ''] = call.split(' ');
+        return adminApiNeed(method, path);
+      }),
+    ).toEqual(['any', 'any', 'any', 'admin', 'admin', 'admin', 'admin']);
   });
 
   it('writes a challenge without the parameters that have no value', () => {

@@ -24,7 +24,10 @@ export class ScopeMap {
   /** Parses `scope=role,scope=role` (the MESHGATE_JWT_SCOPES format). */
   static parse(text: string): ParseResult<ScopeMap> {
     const entries: [string, Role][] = [];
-    for (const pair of text.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    for (const pair of text
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '')) {
       const [scope = '', role = '', ...rest] = pair.split('=').map((part) => part.trim());
       if (rest.length > 0 || !SCOPE_TOKEN.test(scope) || !ROLES.has(role)) {
         return { ok: false, message: `"${pair.slice(0, 80)}" is not scope=role with role admin or client` };

@@ -1,4 +1,4 @@
-import { StaticTokenVerifier, type Identity } from '@meshgate/service-kit';
+import { type Identity, StaticTokenVerifier } from '@meshgate/service-kit';
 import { AllowList } from './allow-list.js';
 
 export type Role = 'admin' | 'client';

@@ -49,10 +49,21 @@ describe('authentication configuration', () => {
     ['an unknown role', tokens([{ name: 'a', token: 't', roles: ['root'] }]), /MESHGATE_TOKENS\.0\.roles/],
     ['token and tokenEnv', tokens([{ name: 'a', token: 't', tokenEnv: 'T', roles: ['client'] }]), /exactly one of "token" or "tokenEnv"/],
     ['an unset tokenEnv', tokens([{ name: 'a', tokenEnv: 'NOPE', roles: ['client'] }]), /token "a": the variable NOPE is not set/],
-    ['a duplicate name', tokens([{ name: 'a', token: 'x', roles: ['client'] }, { name: 'a', token: 'y', roles: ['client'] }]), /"a" is listed twice/],
+    [
+      'a duplicate name',
+      tokens([
+        { name: 'a', token: 'x', roles: ['client'] },
+        { name: 'a', token: 'y', roles: ['client'] },
+      ]),
+      /"a" is listed twice/,
+    ],
     ['a name like a JWT subject', tokens([{ name: 'jwt:alice', token: 'x', roles: ['client'] }]), /MESHGATE_TOKENS\.0\.name/],
     ['an empty list and no JWTs', tokens([]), /nobody could call the gateway/],
-    ['a JWKS without issuer', { MESHGATE_JWT_JWKS_URL: 'https://auth.example/jwks', MESHGATE_RESOURCE_URL: 'https://gw/mcp' }, /MESHGATE_JWT_ISSUER: is required/],
+    [
+      'a JWKS without issuer',
+      { MESHGATE_JWT_JWKS_URL: 'https://auth.example/jwks', MESHGATE_RESOURCE_URL: 'https://gw/mcp' },
+      /MESHGATE_JWT_ISSUER: is required/,
+    ],
     ['a JWKS without audience', jwt, /MESHGATE_JWT_AUDIENCE: set it or MESHGATE_RESOURCE_URL/],
     ['an issuer without JWKS', { MESHGATE_JWT_ISSUER: 'https://auth.example' }, /MESHGATE_JWT_ISSUER: is set but MESHGATE_JWT_JWKS_URL is not/],
     ['a bad scope map', { ...jwt, MESHGATE_JWT_AUDIENCE: 'gw', MESHGATE_JWT_SCOPES: 'mcp:tools=root' }, /MESHGATE_JWT_SCOPES: "mcp:tools=root"/],
@@ -66,7 +77,10 @@ describe('authentication configuration', () => {
     const attempts = [
       { MESHGATE_TOKENS: '[{"name":"a","token":"leak-me-not" x' },
       { MESHGATE_TOKENS: 'leak-me-not' },
-      tokens([{ name: 'a', token: 'leak-me-not', roles: ['client'] }, { name: 'b', token: 'leak-me-not', roles: ['client'] }]),
+      tokens([
+        { name: 'a', token: 'leak-me-not', roles: ['client'] },
+        { name: 'b', token: 'leak-me-not', roles: ['client'] },
+      ]),
       { MESHGATE_CONFIG: configFile('{"tokens":[{"name":"a","token":"leak-me-not"} x') },
       { MESHGATE_CONFIG: configFile('leak-me-not') },
     ];

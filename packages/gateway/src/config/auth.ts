@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import type { AuthConfig } from '../auth/authenticator.js';
-import { DEFAULT_SCOPE_MAP, ScopeMap, type ParseResult } from '../auth/scopes.js';
+import { DEFAULT_SCOPE_MAP, type ParseResult, ScopeMap } from '../auth/scopes.js';
 import type { TokenEntry } from '../auth/tokens.js';
 
 /** The authentication variables, documented in the README's configuration table. */
 export const AUTH_ENV_VARS = {
   MESHGATE_TOKENS: { default: '(none)', description: 'JSON list of client tokens with names, roles and tool allow-lists; replaces the default token' },
-  MESHGATE_RESOURCE_URL: { default: '(from the request: http://<Host>/mcp)', description: 'Canonical URL of the MCP endpoint: the RFC 8707 resource and RFC 9728 metadata' },
+  MESHGATE_RESOURCE_URL: {
+    default: '(from the request: http://<Host>/mcp)',
+    description: 'Canonical URL of the MCP endpoint: the RFC 8707 resource and RFC 9728 metadata',
+  },
   MESHGATE_JWT_JWKS_URL: { default: '(none: JWTs off)', description: 'JWKS URL of the authorization server; turns on JWT access tokens' },
   MESHGATE_JWT_ISSUER: { default: '(none; required with JWTs)', description: 'Required `iss` of JWTs; published as the authorization server' },
   MESHGATE_JWT_AUDIENCE: { default: '(MESHGATE_RESOURCE_URL)', description: 'Required `aud` of JWTs' },
@@ -49,7 +52,11 @@ const tokenList = z.array(tokenInput);
  * accepted only when neither static tokens nor JWTs are configured, so that configuring
  * real credentials never leaves the well-known seed token open by accident.
  */
-export function resolveAuth(values: AuthEnv & { MCP_BEARER_TOKEN: string }, fileTokens: TokenInput[] | undefined, env: Record<string, string | undefined>): ParseResult<AuthConfig> {
+export function resolveAuth(
+  values: AuthEnv & { MCP_BEARER_TOKEN: string },
+  fileTokens: TokenInput[] | undefined,
+  env: Record<string, string | undefined>,
+): ParseResult<AuthConfig> {
   const fromEnv = parseEnvTokens(values.MESHGATE_TOKENS);
   if (!fromEnv.ok) return fromEnv;
   const scopes = ScopeMap.parse(values.MESHGATE_JWT_SCOPES ?? DEFAULT_SCOPE_MAP);
@@ -104,14 +111,18 @@ function parseEnvTokens(text: string | undefined): ParseResult<TokenInput[] | un
 function resolveJwt(values: AuthEnv, resourceUrl: string | undefined): ParseResult<AuthConfig['jwt']> {
   const { MESHGATE_JWT_JWKS_URL: jwksUrl, MESHGATE_JWT_ISSUER: issuer, MESHGATE_JWT_TOOLS_CLAIM: toolsClaim } = values;
   if (jwksUrl === undefined) {
-    const stray = (['MESHGATE_JWT_ISSUER', 'MESHGATE_JWT_AUDIENCE', 'MESHGATE_JWT_SCOPES', 'MESHGATE_JWT_TOOLS_CLAIM'] as const).find((name) => values[name] !== undefined);
-    return stray === undefined ? { ok: true, value: undefined } : { ok: false, message: `env.${stray}: is set but MESHGATE_JWT_JWKS_URL is not, so JWTs are off` };
+    const stray = (['MESHGATE_JWT_ISSUER', 'MESHGATE_JWT_AUDIENCE', 'MESHGATE_JWT_SCOPES', 'MESHGATE_JWT_TOOLS_CLAIM'] as const).find(
+      (name) => values[name] !== undefined,
+    );
+    return stray === undefined
+      ? { ok: true, value: undefined }
+      : { ok: false, message: `env.${stray}: is set but MESHGATE_JWT_JWKS_URL is not, so JWTs are off` };
   }
   if (issuer === undefined) return { ok: false, message: 'env.MESHGATE_JWT_ISSUER: is required with MESHGATE_JWT_JWKS_URL' };
   // RFC 8707: a token must have been issued for this gateway, so there is always an audience to check.
   const audience = values.MESHGATE_JWT_AUDIENCE ?? resourceUrl;
   if (audience === undefined) {
-    return { ok: false, message: 'env.MESHGATE_JWT_AUDIENCE: set it or MESHGATE_RESOURCE_URL; JWTs are checked against this gateway\'s own URL' };
+    return { ok: false, message: "env.MESHGATE_JWT_AUDIENCE: set it or MESHGATE_RESOURCE_URL; JWTs are checked against this gateway's own URL" };
   }
   return { ok: true, value: { jwksUrl, issuer, audience, ...(toolsClaim === undefined ? {} : { toolsClaim }) } };
 }

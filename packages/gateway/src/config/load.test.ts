@@ -45,7 +45,12 @@ describe('loadConfig', () => {
     const path = configFile({
       services: [
         { name: 'billing', url: 'https://billing.internal/mcp', credential: { bearerEnv: 'BILLING_TOKEN' } },
-        { name: 'search', url: 'http://search:8080/mcp', credential: { header: 'X-Api-Key', valueEnv: 'SEARCH_KEY' }, fallbackTools: [{ name: 'find', inputSchema: { type: 'object' } }] },
+        {
+          name: 'search',
+          url: 'http://search:8080/mcp',
+          credential: { header: 'X-Api-Key', valueEnv: 'SEARCH_KEY' },
+          fallbackTools: [{ name: 'find', inputSchema: { type: 'object' } }],
+        },
       ],
     });
     const config = loadConfig({ MESHGATE_CONFIG: path });
@@ -64,7 +69,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MESHGATE_CONFIG: '/nonexistent/meshgate.json' })).toThrow(/cannot read config file/);
     expect(() => loadConfig({ MESHGATE_CONFIG: configFile('{not json') })).toThrow(/cannot read config file/);
     expect(() => loadConfig({ MESHGATE_CONFIG: configFile({ services: [{ name: 'Bad Name', url: 'http://x' }] }) })).toThrow(/config\.services\.0\.name/);
-    expect(() => loadConfig({ MESHGATE_CONFIG: configFile({ services: [{ name: 'a', url: 'http://x' }, { name: 'a', url: 'http://y' }] }) })).toThrow(/listed twice/);
+    expect(() =>
+      loadConfig({
+        MESHGATE_CONFIG: configFile({
+          services: [
+            { name: 'a', url: 'http://x' },
+            { name: 'a', url: 'http://y' },
+          ],
+        }),
+      }),
+    ).toThrow(/listed twice/);
     expect(() => loadConfig({ MESHGATE_CONFIG: configFile({ servics: [] }) })).toThrow(/servics/);
   });
 });

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
-import type { UpstreamLimits } from '../upstream/connection.js';
-import type { AuthConfig } from '../auth/authenticator.js';
-import { resolveAuth } from './auth.js';
-import { configFileSchema, envSchema, toCredentialSpec, type ConfigFile, type ConfiguredService, type EnvConfig } from './schema.js';
 import type { Tool } from '@modelcontextprotocol/server';
+import type { z } from 'zod';
+import type { AuthConfig } from '../auth/authenticator.js';
+import { type SecurityConfig, securityConfig } from '../security/config.js';
+import type { UpstreamLimits } from '../upstream/connection.js';
+import { resolveAuth } from './auth.js';
+import { type ConfigFile, type ConfiguredService, configFileSchema, type EnvConfig, envSchema, toCredentialSpec } from './schema.js';
 import { SEED_FALLBACK_TOOLS } from './seed-fallbacks.js';
-import { securityConfig, type SecurityConfig } from '../security/config.js';
 
 /** Everything the gateway needs to start, resolved from the environment and the config file. */
 export interface GatewayConfig {
@@ -102,7 +102,12 @@ function readConfigFile(path: string): ConfigFile {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     // A JSON error's message can quote the file, and the file may hold tokens: report where, not what.
-    const reason = error instanceof SyntaxError ? `not valid JSON${/ at position \d+/.exec(error.message)?.[0] ?? ''}` : error instanceof Error ? error.message : String(error);
+    const reason =
+      error instanceof SyntaxError
+        ? `not valid JSON${/ at position \d+/.exec(error.message)?.[0] ?? ''}`
+        : error instanceof Error
+          ? error.message
+          : String(error);
     throw new ConfigError(`cannot read config file ${path}: ${reason}`);
   }
   const parsed = configFileSchema.safeParse(raw);

@@ -1,9 +1,9 @@
-import type { Tool } from '@modelcontextprotocol/server';
 import { DEFAULT_BEARER_TOKEN, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS } from '@meshgate/service-kit';
+import type { Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { SERVICE_NAME_PATTERN } from '../model/naming.js';
+import type { CredentialSpec } from '../model/service.js';
 import { AUTH_ENV_VARS, authEnvShape, tokenInput } from './auth.js';
-import { SERVICE_NAME_PATTERN } from '../federation/naming.js';
-import type { CredentialSpec } from '../registry/types.js';
 
 /**
  * Every environment variable the gateway reads, with its default and meaning. The README's
@@ -12,7 +12,10 @@ import type { CredentialSpec } from '../registry/types.js';
 export const ENV_VARS = {
   PORT: { default: '3001', description: 'Port of the gateway' },
   HOST: { default: '127.0.0.1', description: 'Listening address; 0.0.0.0 in containers' },
-  MCP_BEARER_TOKEN: { default: DEFAULT_BEARER_TOKEN, description: 'Token clients present (admin and client roles) while no other tokens or JWTs are configured' },
+  MCP_BEARER_TOKEN: {
+    default: DEFAULT_BEARER_TOKEN,
+    description: 'Token clients present (admin and client roles) while no other tokens or JWTs are configured',
+  },
   MESHGATE_UPSTREAM_TOKEN: { default: '(MCP_BEARER_TOKEN)', description: 'Token the gateway sends to services registered without a credential' },
   SHOPPING_SERVICE_URL: { default: 'http://localhost:3002/mcp', description: 'MCP endpoint of the default shopping-service' },
   USER_SERVICE_URL: { default: 'http://localhost:3003/mcp', description: 'MCP endpoint of the default user-service' },
@@ -29,12 +32,21 @@ export const ENV_VARS = {
   MESHGATE_BREAKER_THRESHOLD: { default: '5', description: 'Consecutive service faults (timeouts, invalid answers) that open its circuit' },
   MESHGATE_BREAKER_COOLDOWN_MS: { default: '10000', description: 'How long an open circuit fails calls fast before one probe call' },
   MESHGATE_MAX_RESPONSE_BYTES: { default: '16777216', description: 'Largest answer read from a service' },
-  MESHGATE_LIST_PAGE_SIZE: { default: '1000', description: 'Items per page of the gateway\'s own tools/prompts/resources lists (clients follow nextCursor)' },
+  MESHGATE_LIST_PAGE_SIZE: { default: '1000', description: "Items per page of the gateway's own tools/prompts/resources lists (clients follow nextCursor)" },
   MESHGATE_MAX_LIST_ITEMS: { default: '5000', description: 'Tools (prompts, resources, templates) kept from one service; more are dropped with a warning' },
   MESHGATE_MAX_DESCRIPTION_CHARS: { default: '16384', description: 'Longest tool or prompt description kept; longer ones are cut with a warning' },
-  MESHGATE_ALLOWED_ORIGINS: { default: '(pages on localhost, 127.0.0.1, [::1])', description: 'Browser origins allowed on /mcp and the admin API, comma-separated, or `*`; others get 403' },
-  MESHGATE_ALLOWED_HOSTS: { default: '(loopback names if HOST is loopback, else any)', description: 'Host header values accepted (name or name:port), comma-separated, or `*`; others get 403' },
-  MESHGATE_ALLOW_PRIVATE_NETWORKS: { default: 'true', description: 'Registrations may point at loopback and private networks; link-local and cloud metadata are always refused' },
+  MESHGATE_ALLOWED_ORIGINS: {
+    default: '(pages on localhost, 127.0.0.1, [::1])',
+    description: 'Browser origins allowed on /mcp and the admin API, comma-separated, or `*`; others get 403',
+  },
+  MESHGATE_ALLOWED_HOSTS: {
+    default: '(loopback names if HOST is loopback, else any)',
+    description: 'Host header values accepted (name or name:port), comma-separated, or `*`; others get 403',
+  },
+  MESHGATE_ALLOW_PRIVATE_NETWORKS: {
+    default: 'true',
+    description: 'Registrations may point at loopback and private networks; link-local and cloud metadata are always refused',
+  },
   MESHGATE_RATE_LIMIT_PER_MINUTE: { default: '0 (off)', description: 'Requests per minute per token on /mcp and the admin API; over it, 429 with Retry-After' },
   MESHGATE_MAX_CONNECTIONS: { default: '10000', description: 'Open client connections; more are closed on accept' },
   MESHGATE_HEADERS_TIMEOUT_MS: { default: '9000', description: 'Deadline for a client to send its request headers (slowloris)' },
@@ -43,7 +55,9 @@ export const ENV_VARS = {
   LOG_FORMAT: { default: '(pretty on a TTY, else json)', description: '`pretty` or `json`' },
 } as const;
 
-const serviceName = z.string().regex(SERVICE_NAME_PATTERN, 'service names are lowercase letters, digits and dashes, starting with a letter or digit, at most 63 characters');
+const serviceName = z
+  .string()
+  .regex(SERVICE_NAME_PATTERN, 'service names are lowercase letters, digits and dashes, starting with a letter or digit, at most 63 characters');
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
 /** How a credential is written in the config file or a registration body. */
@@ -108,10 +122,18 @@ export const envSchema = z.object({
   MESHGATE_RETRY_MAX_MS: millis.default(5_000),
   MESHGATE_BREAKER_THRESHOLD: z.coerce.number().int().min(1).default(5),
   MESHGATE_BREAKER_COOLDOWN_MS: millis.default(10_000),
-  MESHGATE_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+  MESHGATE_MAX_RESPONSE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(16 * 1024 * 1024),
   MESHGATE_LIST_PAGE_SIZE: z.coerce.number().int().min(1).default(1_000),
   MESHGATE_MAX_LIST_ITEMS: z.coerce.number().int().min(1).default(5_000),
-  MESHGATE_MAX_DESCRIPTION_CHARS: z.coerce.number().int().min(64).default(16 * 1024),
+  MESHGATE_MAX_DESCRIPTION_CHARS: z.coerce
+    .number()
+    .int()
+    .min(64)
+    .default(16 * 1024),
   MESHGATE_ALLOWED_ORIGINS: z.string().optional(),
   MESHGATE_ALLOWED_HOSTS: z.string().optional(),
   MESHGATE_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(true),

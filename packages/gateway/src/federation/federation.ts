@@ -1,13 +1,13 @@
-import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import type { JsonRpcRequestMessage, JsonRpcResponseMessage } from '@meshgate/service-kit';
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError, toRpcError } from '../errors.js';
+import type { Catalog } from '../model/catalog.js';
+import type { IndexEntry, ItemIndex } from '../model/item-index.js';
+import { paginate } from '../model/paging.js';
 import type { Registry } from '../registry/registry.js';
 import type { RequestOptions } from '../upstream/connection.js';
-import type { Catalog } from './catalog.js';
-import type { IndexEntry, ItemIndex } from './item-index.js';
-import { paginate } from './paging.js';
 
 export const SERVER_INFO = { name: 'meshgate', version: '0.1.0' } as const;
 export const INSTRUCTIONS =
@@ -108,7 +108,9 @@ export class Federation {
     const entry = index.resolve(name);
     // What the caller may not use is reported as unknown: its existence is not revealed.
     if (entry === undefined || identity.allowList?.allows(entry) === false) {
-      throw new GatewayError(kind === 'tool' ? 'unknown_tool' : 'unknown_prompt', `Unknown ${kind} "${name}"; call ${kind}s/list for the available ${kind}s`, { [kind]: name });
+      throw new GatewayError(kind === 'tool' ? 'unknown_tool' : 'unknown_prompt', `Unknown ${kind} "${name}"; call ${kind}s/list for the available ${kind}s`, {
+        [kind]: name,
+      });
     }
     return entry;
   }

@@ -19,7 +19,10 @@ export type SendRequest = (method: string, params: Params) => Promise<Record<str
 export type SendNotification = (method: string, params: Params) => Promise<void>;
 
 /** The forwarded requests, by method: each goes to the service that owns its name or URI. */
-export const FORWARDED: Record<string, (federation: Federation, identity: GatewayIdentity, params: Params, options: RequestOptions) => Promise<Record<string, unknown>>> = {
+export const FORWARDED: Record<
+  string,
+  (federation: Federation, identity: GatewayIdentity, params: Params, options: RequestOptions) => Promise<Record<string, unknown>>
+> = {
   'tools/call': (federation, identity, params, options) => federation.callTool(identity, params, options),
   'prompts/get': (federation, identity, params, options) => federation.getPrompt(identity, params, options),
   'resources/read': (federation, identity, params, options) => federation.readResource(identity, params, options),

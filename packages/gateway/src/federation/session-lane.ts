@@ -1,11 +1,12 @@
-import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import type { JsonRpcNotificationMessage, JsonRpcRequestMessage, JsonRpcResponseMessage } from '@meshgate/service-kit';
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { RequestOptions } from '../upstream/connection.js';
-import { LIST_METHODS, type Federation, type ListMethod } from './federation.js';
-import { FORWARDED, asProtocolError, callDownstream, progressTo, type Params, type SendNotification, type SendRequest } from './session-calls.js';
+import { type Federation, LIST_METHODS, type ListMethod } from './federation.js';
+import { asProtocolError, callDownstream, FORWARDED, type Params, progressTo, type SendNotification, type SendRequest } from './session-calls.js';
 
 type Forward = (typeof FORWARDED)[string];
+
 import { offers, type SessionState } from './session-state.js';
 
 /** What a call served by the MCP lane sends its client before the answer. */
@@ -111,7 +112,10 @@ export class SessionLane {
     return true;
   }
 
-  async #answer(id: JsonRpcRequestMessage['id'], work: () => Promise<Record<string, unknown>> | Record<string, unknown>): Promise<JsonRpcResponseMessage | undefined> {
+  async #answer(
+    id: JsonRpcRequestMessage['id'],
+    work: () => Promise<Record<string, unknown>> | Record<string, unknown>,
+  ): Promise<JsonRpcResponseMessage | undefined> {
     try {
       return { jsonrpc: '2.0', id, result: await work() };
     } catch (error) {

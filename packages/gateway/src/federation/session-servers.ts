@@ -4,10 +4,10 @@ import { z } from 'zod';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import type { ListKind, Registry } from '../registry/registry.js';
 import type { RequestOptions } from '../upstream/connection.js';
-import { INSTRUCTIONS, LIST_METHODS, SERVER_INFO, type Federation } from './federation.js';
-import { FORWARDED, asProtocolError, callDownstream, progressTo, type SendNotification, type SendRequest } from './session-calls.js';
+import { type Federation, INSTRUCTIONS, LIST_METHODS, SERVER_INFO } from './federation.js';
+import { asProtocolError, callDownstream, FORWARDED, progressTo, type SendNotification, type SendRequest } from './session-calls.js';
 import { SessionLane } from './session-lane.js';
-import { SessionState, offers } from './session-state.js';
+import { offers, SessionState } from './session-state.js';
 import { Subscriptions } from './subscriptions.js';
 
 /** Keeps every field the client sent back (sampling, elicitation and roots results). */
@@ -68,7 +68,9 @@ export class SessionServers {
     }
     for (const [method, forward] of Object.entries(FORWARDED)) {
       if (!offers(capabilities, method)) continue;
-      server.setRequestHandler(method as 'tools/call', (request, ctx) => this.#answer(() => forward(federation, identity, request.params, this.#callOptions(session, ctx))));
+      server.setRequestHandler(method as 'tools/call', (request, ctx) =>
+        this.#answer(() => forward(federation, identity, request.params, this.#callOptions(session, ctx))),
+      );
     }
     if (capabilities.resources !== undefined) {
       server.setRequestHandler('resources/subscribe', (request) => this.#answer(() => this.#subscribe(session, request.params, true)));
@@ -108,7 +110,9 @@ export class SessionServers {
   #callOptions(session: SessionState, ctx: ServerContext): RequestOptions {
     const progressToken = ctx.mcpReq._meta?.progressToken;
     const send: SendRequest = (method, params) =>
-      ctx.mcpReq.send({ method, ...(params === undefined ? {} : { params }) } as never, passthrough, { signal: ctx.mcpReq.signal }) as Promise<Record<string, unknown>>;
+      ctx.mcpReq.send({ method, ...(params === undefined ? {} : { params }) } as never, passthrough, { signal: ctx.mcpReq.signal }) as Promise<
+        Record<string, unknown>
+      >;
     const notify: SendNotification = (method, params) => ctx.mcpReq.notify({ method, ...(params === undefined ? {} : { params }) } as never);
     return {
       signal: ctx.mcpReq.signal,

@@ -35,7 +35,8 @@ export class SessionState {
 
   /** An id for a request relayed to this client, unique in the session. */
   nextRelayId(): string {
-    return `meshgate-relay-${(this.#relays += 1)}`;
+    this.#relays += 1;
+    return `meshgate-relay-${this.#relays}`;
   }
 
   constructor(

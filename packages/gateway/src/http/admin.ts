@@ -1,10 +1,10 @@
-import { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth, readBodyLimited, type AuthVariables } from '@meshgate/service-kit';
+import { type AuthVariables, DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth, readBodyLimited } from '@meshgate/service-kit';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { GatewayIdentity, Role } from '../auth/tokens.js';
 import { credentialInput, toCredentialSpec } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
-import { SERVICE_NAME_PATTERN } from '../federation/naming.js';
+import { SERVICE_NAME_PATTERN } from '../model/naming.js';
 import type { Registry } from '../registry/registry.js';
 import { serviceView } from './views.js';
 
@@ -62,7 +62,8 @@ async function readJson(request: Request): Promise<unknown> {
   const body = await readBodyLimited(request, MAX_ADMIN_BODY);
   if (!body.ok) throw new GatewayError('invalid_body', body.message);
   if (body.text.trim() === '') throw new GatewayError('invalid_body', 'The body is empty; send JSON like {"name":"my-service","url":"http://host:3000"}');
-  if (exceedsJsonDepth(body.text, DEFAULT_MAX_JSON_DEPTH)) throw new GatewayError('invalid_body', `The body nests deeper than ${DEFAULT_MAX_JSON_DEPTH} levels`);
+  if (exceedsJsonDepth(body.text, DEFAULT_MAX_JSON_DEPTH))
+    throw new GatewayError('invalid_body', `The body nests deeper than ${DEFAULT_MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(body.text);
   } catch {
@@ -97,8 +98,7 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
     return c.json(serviceView(service, registry.catalog), 201);
   });
 
-  const list = (c: { json: (body: unknown) => Response }) =>
-    c.json({ services: registry.list().map((service) => serviceView(service, registry.catalog)) });
+  const list = (c: { json: (body: unknown) => Response }) => c.json({ services: registry.list().map((service) => serviceView(service, registry.catalog)) });
   app.post('/services', list);
   app.get('/services', list);
 

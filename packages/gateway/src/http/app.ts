@@ -1,14 +1,14 @@
-import { jsonResponse, mountHealth, type AuthVariables, type McpEndpoint } from '@meshgate/service-kit';
+import { type AuthVariables, jsonResponse, type McpEndpoint, mountHealth } from '@meshgate/service-kit';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { GatewayAuth } from '../auth/authenticator.js';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
+import type { Perimeter } from '../security/index.js';
 import { adminRoutes } from './admin.js';
 import { adminApiAuth, mcpAuth, mountProtectedResourceMetadata } from './authorization.js';
 import { healthView } from './views.js';
-import type { Perimeter } from '../security/index.js';
 
 export interface HttpDeps {
   registry: Registry;

@@ -1,15 +1,15 @@
-import { bearerAuth, jsonResponse, jsonRpcError, type AuthVariables } from '@meshgate/service-kit';
+import { type AuthVariables, bearerAuth, jsonResponse, jsonRpcError } from '@meshgate/service-kit';
 import type { Hono, MiddlewareHandler } from 'hono';
 import type { GatewayAuth } from '../auth/authenticator.js';
 import {
-  METADATA_PATH,
   adminApiNeed,
   authorize,
   bearerChallenge,
+  METADATA_PATH,
   metadataUrlFor,
   protectedResourceMetadata,
-  resourceUrlFor,
   type RoleNeed,
+  resourceUrlFor,
 } from '../auth/metadata.js';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GATEWAY_ERRORS } from '../errors.js';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseBearer, type JsonRpcMessage, type Lane, type McpEndpoint } from '@meshgate/service-kit';
+import { type JsonRpcMessage, type Lane, type McpEndpoint, parseBearer } from '@meshgate/service-kit';
 import type { GatewayAuth } from '../auth/authenticator.js';
 import { authorize } from '../auth/metadata.js';
 import type { GatewayIdentity } from '../auth/tokens.js';

@@ -1,5 +1,5 @@
-import { Registry, type ManagedService } from '../registry/registry.js';
-import type { Catalog } from '../federation/catalog.js';
+import type { Catalog } from '../model/catalog.js';
+import { type ManagedService, Registry } from '../registry/registry.js';
 import { redactCredential } from '../upstream/credentials.js';
 
 /** How `/services` shows one service: state, tools (prompts, resources) as exposed and as named upstream, no secrets. */
@@ -7,7 +7,8 @@ export function serviceView(service: ManagedService, catalog: Catalog) {
   const { record, connection } = service;
   const origin = Registry.listingsOf(service).origin;
   const entries = catalog.forService(record.name);
-  const names = (list: readonly { exposedName: string; upstreamName: string }[]) => list.map((entry) => ({ name: entry.exposedName, upstreamName: entry.upstreamName }));
+  const names = (list: readonly { exposedName: string; upstreamName: string }[]) =>
+    list.map((entry) => ({ name: entry.exposedName, upstreamName: entry.upstreamName }));
   return {
     name: record.name,
     url: record.url,
@@ -32,5 +33,10 @@ export function serviceView(service: ManagedService, catalog: Catalog) {
 /** The short per-service status `/health` reports. */
 export function healthView(service: ManagedService) {
   const { status, statusChangedAt, lastError } = service.connection;
-  return { status, since: statusChangedAt, ...(lastError === undefined ? {} : { reason: lastError }), tools: Registry.listingsOf(service).listings.tools.length };
+  return {
+    status,
+    since: statusChangedAt,
+    ...(lastError === undefined ? {} : { reason: lastError }),
+    tools: Registry.listingsOf(service).listings.tools.length,
+  };
 }

@@ -1,4 +1,5 @@
-import type { CatalogSnapshot, RegistryStore, ServiceRecord } from './types.js';
+import type { CatalogSnapshot, ServiceRecord } from '../model/service.js';
+import type { RegistryStore } from './types.js';
 
 /** A store that lives as long as the process: for tests and for `MESHGATE_DB_PATH=:memory:`-like use. */
 export class MemoryStore implements RegistryStore {

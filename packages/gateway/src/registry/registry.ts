@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
-import { Catalog, EMPTY_LISTINGS, type Listings, type ServiceListings } from '../federation/catalog.js';
+import { Catalog, EMPTY_LISTINGS, type Listings, type ServiceListings } from '../model/catalog.js';
+import type { CatalogSnapshot, CredentialSpec, ServiceRecord } from '../model/service.js';
 import { UpstreamConnection, type UpstreamLimits, type UpstreamStatus } from '../upstream/connection.js';
-import type { CatalogSnapshot, CredentialSpec, RegistryStore, ServiceRecord } from './types.js';
+import type { RegistryStore } from './types.js';
 
 /** A federated service: its record, its live connection, and its last known tools. */
 export interface ManagedService {
@@ -248,7 +249,10 @@ export class Registry {
     this.#signatures = signatures;
     if (changed.length === 0) return;
     for (const clash of catalog.clashes) {
-      this.#options.logger.warn(clash, `${clash.kind} name clash: "${clash.name}" stays with "${clash.owner}"; "${clash.service}" exposes it as "${clash.exposedAs}"`);
+      this.#options.logger.warn(
+        clash,
+        `${clash.kind} name clash: "${clash.name}" stays with "${clash.owner}"; "${clash.service}" exposes it as "${clash.exposedAs}"`,
+      );
     }
     for (const listener of this.#listeners) listener(catalog, new Set(changed));
   }

@@ -3,7 +3,7 @@
  * with zero configuration (curl on localhost, compose service names, services on
  * localhost or a compose network) and are explained in docs/decisions/0002-perimeter.md.
  */
-import { LOOPBACK_HOSTS, splitHost, type OriginPolicy } from './origin.js';
+import { LOOPBACK_HOSTS, type OriginPolicy, splitHost } from './origin.js';
 
 export interface SecurityConfig {
   origin: OriginPolicy;
@@ -53,7 +53,9 @@ export function parseAllowedOrigins(raw: string | undefined): OriginPolicy['orig
       url = undefined;
     }
     if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== item.replace(/\/$/, '').toLowerCase()) {
-      throw new Error(`invalid configuration: env.MESHGATE_ALLOWED_ORIGINS: ${JSON.stringify(item)} is not an origin like https://app.example.com (scheme, host, optional port; no path)`);
+      throw new Error(
+        `invalid configuration: env.MESHGATE_ALLOWED_ORIGINS: ${JSON.stringify(item)} is not an origin like https://app.example.com (scheme, host, optional port; no path)`,
+      );
     }
     return url.origin;
   });
@@ -72,7 +74,9 @@ export function parseAllowedHosts(raw: string | undefined, bindHost: string): Or
   for (const item of items) {
     const { name, port } = splitHost(item);
     if (name === '' || /[/@\s]/.test(name) || (port !== undefined && Number(port) > 65_535)) {
-      throw new Error(`invalid configuration: env.MESHGATE_ALLOWED_HOSTS: ${JSON.stringify(item)} is not a host name like mcp.example.com or mcp.example.com:3001`);
+      throw new Error(
+        `invalid configuration: env.MESHGATE_ALLOWED_HOSTS: ${JSON.stringify(item)} is not a host name like mcp.example.com or mcp.example.com:3001`,
+      );
     }
   }
   return items.map((item) => item.toLowerCase());

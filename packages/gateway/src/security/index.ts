@@ -7,7 +7,7 @@ import type { AuthVariables, Identity } from '@meshgate/service-kit';
 import type { MiddlewareHandler } from 'hono';
 import type { SecurityConfig } from './config.js';
 import { checkHost, checkOrigin, originGuard } from './origin.js';
-import { TokenRateLimiter, rateLimit } from './rate-limit.js';
+import { rateLimit, TokenRateLimiter } from './rate-limit.js';
 import type { ErrorFormat } from './reply.js';
 import { serviceUrlGuard } from './ssrf.js';
 

@@ -6,7 +6,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { GatewayError } from '../errors.js';
-import { errorReply, type ErrorFormat } from './reply.js';
+import { type ErrorFormat, errorReply } from './reply.js';
 
 export interface OriginPolicy {
   /** `loopback`: pages served from localhost, 127.0.0.1 or [::1] on any port; `*`: any; else exact origins. */
@@ -51,7 +51,10 @@ export function splitHost(value: string): { name: string; port: string | undefin
 const splitLists = new WeakMap<readonly string[], Array<ReturnType<typeof splitHost>>>();
 function splitAllowed(allowed: readonly string[]): Array<ReturnType<typeof splitHost>> {
   let split = splitLists.get(allowed);
-  if (split === undefined) splitLists.set(allowed, (split = allowed.map(splitHost)));
+  if (split === undefined) {
+    split = allowed.map(splitHost);
+    splitLists.set(allowed, split);
+  }
   return split;
 }
 

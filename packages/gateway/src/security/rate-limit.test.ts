@@ -1,7 +1,7 @@
 import type { AuthVariables } from '@meshgate/service-kit';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { TokenRateLimiter, rateLimit } from './rate-limit.js';
+import { rateLimit, TokenRateLimiter } from './rate-limit.js';
 
 describe('TokenRateLimiter', () => {
   it('allows the budget, then refuses with a wait of at most a minute', async () => {

@@ -4,11 +4,11 @@
  * through rate-limiter-flexible's other backends). Keyed by the authenticated identity, so
  * it runs after authentication and a caller cannot dodge it by changing address.
  */
-import type { Identity, AuthVariables } from '@meshgate/service-kit';
+import type { AuthVariables, Identity } from '@meshgate/service-kit';
 import type { MiddlewareHandler } from 'hono';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { GatewayError } from '../errors.js';
-import { errorReply, type ErrorFormat } from './reply.js';
+import { type ErrorFormat, errorReply } from './reply.js';
 
 export type RateVerdict = { ok: true } | { ok: false; retryAfterSeconds: number };
 

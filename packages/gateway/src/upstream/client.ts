@@ -2,7 +2,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import type { Logger } from 'pino';
 import { describeCause } from './errors.js';
 import { limitedFetch } from './limited-fetch.js';
-import { relayHandlers, UPSTREAM_CLIENT_CAPABILITIES, type Downstream } from './relay.js';
+import { type Downstream, relayHandlers, UPSTREAM_CLIENT_CAPABILITIES } from './relay.js';
 
 const VERSION = '0.1.0';
 /** Notifications from a service that the gateway passes on to its own clients. */

@@ -2,16 +2,16 @@ import type { Client, ServerCapabilities, StreamableHTTPClientTransport } from '
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
-import type { Listings } from '../federation/catalog.js';
-import type { CredentialSpec } from '../registry/types.js';
-import { ServiceBreaker, CircuitOpenError, type CircuitView } from './breaker.js';
+import type { Listings } from '../model/catalog.js';
+import type { CredentialSpec } from '../model/service.js';
+import { CircuitOpenError, type CircuitView, ServiceBreaker } from './breaker.js';
 import { createUpstreamClient } from './client.js';
 import { resolveCredential } from './credentials.js';
 import { classifyUpstreamError, describeCause, unavailable } from './errors.js';
+import { LeanCaller, type LeanCallOptions } from './lean-call.js';
 import { DEFAULT_LIMITS, PROBE_FAILURES_FOR_DOWN, type UpstreamLimits } from './limits.js';
 import { listAll } from './listings.js';
-import { Prober, checkHealthUrl, discoverHealthUrl } from './probe.js';
-import { LeanCaller, type LeanCallOptions } from './lean-call.js';
+import { checkHealthUrl, discoverHealthUrl, Prober } from './probe.js';
 import type { Downstream } from './relay.js';
 
 export type RequestOptions = LeanCallOptions;
@@ -123,9 +123,13 @@ export class UpstreamConnection {
       this.#setStatus('down', reason);
       if (/redirect/i.test(reason)) {
         // Redirects are never followed (one could lead past the SSRF guard): register the final URL.
-        throw new GatewayError('invalid_url', `Service "${this.service}" at ${this.url} answered with a redirect; the gateway does not follow redirects, so give the URL it redirects to`, {
-          service: this.service,
-        });
+        throw new GatewayError(
+          'invalid_url',
+          `Service "${this.service}" at ${this.url} answered with a redirect; the gateway does not follow redirects, so give the URL it redirects to`,
+          {
+            service: this.service,
+          },
+        );
       }
       throw new GatewayError('upstream_unreachable', `Could not connect to service "${this.service}" at ${this.url}: ${reason}`, {
         service: this.service,
@@ -246,7 +250,13 @@ export class UpstreamConnection {
   #listAll(client: Client, transport: StreamableHTTPClientTransport): Promise<Listings> {
     const { connectMs, maxListItems, maxDescriptionChars } = this.#limits;
     const request = (method: string, params: Record<string, unknown> | undefined, timeoutMs: number) => this.#leanOn(transport, method, params, { timeoutMs });
-    return listAll(request, client.getServerCapabilities() ?? {}, this.service, { timeoutMs: connectMs, maxItems: maxListItems, maxDescriptionChars }, this.#options.logger);
+    return listAll(
+      request,
+      client.getServerCapabilities() ?? {},
+      this.service,
+      { timeoutMs: connectMs, maxItems: maxListItems, maxDescriptionChars },
+      this.#options.logger,
+    );
   }
 
   /**
@@ -256,7 +266,12 @@ export class UpstreamConnection {
    * listener per request on its session-wide signal until garbage collection, SDK 2.4
    * `anySignal`: bursts of requests then print MaxListenersExceededWarning.)
    */
-  #leanOn(transport: StreamableHTTPClientTransport, method: string, params: Record<string, unknown> | undefined, options: RequestOptions): Promise<Record<string, unknown>> {
+  #leanOn(
+    transport: StreamableHTTPClientTransport,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: RequestOptions,
+  ): Promise<Record<string, unknown>> {
     const lean = this.#lean;
     if (lean === undefined) throw unavailable(this.service, this.status, this.lastError);
     return lean.call({ sessionId: transport.sessionId, protocolVersion: transport.protocolVersion }, method, params, options);
@@ -290,9 +305,10 @@ export class UpstreamConnection {
   #reconnect(): Promise<void> {
     if (this.#connecting !== undefined || this.closed) return this.#connecting ?? Promise.resolve();
     // p-retry gives up on a TypeError; fetch reports some refusals that way, so wrap them.
-    const attempt = () => this.#attempt().catch((error: unknown) => {
-      throw error instanceof TypeError ? new Error(describeCause(error), { cause: error }) : error;
-    });
+    const attempt = () =>
+      this.#attempt().catch((error: unknown) => {
+        throw error instanceof TypeError ? new Error(describeCause(error), { cause: error }) : error;
+      });
     this.#connecting = pRetry(attempt, {
       retries: Number.POSITIVE_INFINITY,
       factor: 2,

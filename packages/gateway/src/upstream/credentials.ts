@@ -1,4 +1,4 @@
-import type { CredentialSpec } from '../registry/types.js';
+import type { CredentialSpec } from '../model/service.js';
 
 export type ResolvedCredential = { ok: true; headers: Record<string, string> } | { ok: false; message: string };
 

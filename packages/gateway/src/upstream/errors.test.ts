@@ -17,7 +17,10 @@ describe('classifyUpstreamError', () => {
     expect(refused).toEqual({ kind: 'transport', reason: 'connection refused (ECONNREFUSED)' });
     expect(classifyUpstreamError(coded('other side closed', 'UND_ERR_SOCKET')).kind).toBe('transport');
     const destroyed = classifyUpstreamError(coded('The client is destroyed', 'UND_ERR_DESTROYED'));
-    expect(destroyed).toEqual({ kind: 'transport', reason: 'connection closed by the gateway: the service was removed or the gateway is stopping (UND_ERR_DESTROYED)' });
+    expect(destroyed).toEqual({
+      kind: 'transport',
+      reason: 'connection closed by the gateway: the service was removed or the gateway is stopping (UND_ERR_DESTROYED)',
+    });
   });
 });
 

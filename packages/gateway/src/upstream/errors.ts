@@ -11,7 +11,19 @@ export type UpstreamFailure =
   | { kind: 'transport'; reason: string } // refused, reset, closed: the connection is gone
   | { kind: 'bad-response'; reason: string }; // an answer that is not MCP (HTML 500, garbage, too large)
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+]);
 
 /** Sorts an error thrown by the SDK client into one of the failure kinds. */
 export function classifyUpstreamError(error: unknown): UpstreamFailure {

@@ -1,4 +1,4 @@
-import { Pool, type Dispatcher } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 
 /** What one HTTP exchange with a service reports: `head`, any `data`, then `end`; or `error` at any point. */
 export interface ExchangeEvents {

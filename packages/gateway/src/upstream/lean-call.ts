@@ -1,8 +1,8 @@
 import { StringDecoder } from 'node:string_decoder';
 import { ProtocolError } from '@modelcontextprotocol/client';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
-import { ServiceLink, type Exchange, type ExchangeEvents } from './exchange.js';
-import { relayRefusal, type Downstream } from './relay.js';
+import { type Exchange, type ExchangeEvents, ServiceLink } from './exchange.js';
+import { type Downstream, relayRefusal } from './relay.js';
 
 /**
  * One upstream call over a plain keep-alive HTTP request, on the session the SDK client
@@ -65,7 +65,14 @@ export class InvalidAnswerError extends Error {
   override readonly name = 'InvalidAnswerError';
 }
 
-type Message = { jsonrpc?: string; id?: string | number | null; method?: string; params?: Record<string, unknown>; result?: unknown; error?: { code: number; message: string; data?: unknown } };
+type Message = {
+  jsonrpc?: string;
+  id?: string | number | null;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: unknown;
+  error?: { code: number; message: string; data?: unknown };
+};
 
 const MAX_RESUMES = 3;
 /** How long a service may keep a call's event stream open after its answer. */
@@ -100,7 +107,8 @@ export class LeanCaller {
   }
 
   call(session: LeanSession, method: string, params: Record<string, unknown> | undefined, options: LeanCallOptions = {}): Promise<Record<string, unknown>> {
-    const id = `meshgate-${(this.#nextId += 1)}`;
+    this.#nextId += 1;
+    const id = `meshgate-${this.#nextId}`;
     const { signal, downstream, onprogress } = options;
     const deadlineMs = options.timeoutMs ?? this.limits.requestMs;
     const progressToken = (params?.['_meta'] as { progressToken?: unknown } | undefined)?.progressToken;
@@ -132,10 +140,13 @@ export class LeanCaller {
       const arm = () => {
         clearTimeout(timer);
         const left = Math.min(deadlineMs, this.limits.maxRequestMs - (Date.now() - started));
-        timer = setTimeout(() => {
-          cancel('the gateway\'s deadline passed');
-          finish(new UpstreamTimeoutError(`no answer to ${method} within the deadline`));
-        }, Math.max(0, left));
+        timer = setTimeout(
+          () => {
+            cancel("the gateway's deadline passed");
+            finish(new UpstreamTimeoutError(`no answer to ${method} within the deadline`));
+          },
+          Math.max(0, left),
+        );
       };
       const onAbort = () => {
         cancel('the client cancelled the request');
@@ -229,7 +240,8 @@ export class LeanCaller {
             } catch (error) {
               return finish(new InvalidAnswerError(`invalid JSON: ${(error as Error).message}`));
             }
-            if (typeof message !== 'object' || message === null || Array.isArray(message)) return finish(new InvalidAnswerError('the answer is not a JSON-RPC message'));
+            if (typeof message !== 'object' || message === null || Array.isArray(message))
+              return finish(new InvalidAnswerError('the answer is not a JSON-RPC message'));
             onMessage(message, false);
             if (!settled) finish(new InvalidAnswerError('the answer is not a JSON-RPC response'));
           },
@@ -247,7 +259,11 @@ export class LeanCaller {
   }
 
   /** Answers a service's request made during the call, after asking the call's client. */
-  async #relay(sessionHeaders: Record<string, string>, downstream: Downstream | undefined, message: Message & { method: string; id: string | number }): Promise<void> {
+  async #relay(
+    sessionHeaders: Record<string, string>,
+    downstream: Downstream | undefined,
+    message: Message & { method: string; id: string | number },
+  ): Promise<void> {
     let answer: Record<string, unknown>;
     try {
       if (downstream === undefined) throw relayRefusal(message.method, this.service);
@@ -270,7 +286,8 @@ export class LeanCaller {
 
   #sessionHeaders(session: LeanSession): Record<string, string> {
     const cached = this.#headersOf;
-    if (cached !== undefined && cached.session.sessionId === session.sessionId && cached.session.protocolVersion === session.protocolVersion) return cached.headers;
+    if (cached !== undefined && cached.session.sessionId === session.sessionId && cached.session.protocolVersion === session.protocolVersion)
+      return cached.headers;
     const headers = {
       ...this.headers,
       'content-type': 'application/json',

@@ -1,7 +1,7 @@
 import type { ServerCapabilities } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { EMPTY_LISTINGS, type Listings } from '../federation/catalog.js';
+import { EMPTY_LISTINGS, type Listings } from '../model/catalog.js';
 import { InvalidAnswerError } from './lean-call.js';
 
 export interface ListingLimits {
@@ -35,7 +35,13 @@ const pageSchemas = Object.fromEntries(
  * and resource templates, every page of each. Keeps a hostile or broken service from
  * flooding the catalog every client lists: item counts and descriptions are capped.
  */
-export async function listAll(request: ListRequest, capabilities: ServerCapabilities, service: string, limits: ListingLimits, logger: Logger): Promise<Listings> {
+export async function listAll(
+  request: ListRequest,
+  capabilities: ServerCapabilities,
+  service: string,
+  limits: ListingLimits,
+  logger: Logger,
+): Promise<Listings> {
   const wanted: ListKey[] = [
     ...(capabilities.tools === undefined ? [] : (['tools'] as const)),
     ...(capabilities.prompts === undefined ? [] : (['prompts'] as const)),
@@ -77,7 +83,10 @@ function cap(items: Record<string, unknown>[], service: string, key: ListKey, li
     const { description } = item;
     if (typeof description !== 'string' || description.length <= maxDescriptionChars) return item;
     const name = String(item['name'] ?? item['uri'] ?? item['uriTemplate']);
-    logger.warn({ service, list: key, item: name, chars: description.length, kept: maxDescriptionChars }, `description of ${key.replace(/s$/, '')} "${name}" of service "${service}" cut to ${maxDescriptionChars} characters`);
+    logger.warn(
+      { service, list: key, item: name, chars: description.length, kept: maxDescriptionChars },
+      `description of ${key.replace(/s$/, '')} "${name}" of service "${service}" cut to ${maxDescriptionChars} characters`,
+    );
     return { ...item, description: `${description.slice(0, maxDescriptionChars)}…` };
   });
 }

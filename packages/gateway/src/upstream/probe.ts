@@ -41,12 +41,14 @@ export class Prober {
     this.#timer = setInterval(() => {
       if (running) return; // a slow probe is not stacked on by the next one
       running = true;
-      check().then(
-        () => onResult(undefined),
-        (error: unknown) => onResult(error ?? new Error('probe failed')),
-      ).finally(() => {
-        running = false;
-      });
+      check()
+        .then(
+          () => onResult(undefined),
+          (error: unknown) => onResult(error ?? new Error('probe failed')),
+        )
+        .finally(() => {
+          running = false;
+        });
     }, intervalMs + jitter);
     this.#timer.unref();
   }

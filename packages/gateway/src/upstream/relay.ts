@@ -1,4 +1,4 @@
-import { ProtocolError, ProtocolErrorCode, type ClientCapabilities } from '@modelcontextprotocol/client';
+import { type ClientCapabilities, ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/client';
 
 /**
  * The downstream client on whose behalf an upstream call runs: where a service's

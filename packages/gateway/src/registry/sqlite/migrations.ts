@@ -51,9 +51,7 @@ export const MIGRATIONS: readonly Migration[] = [
 export const SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;
 
 /** What `migrate` did: moved the schema from one version to another, or refused a newer one. */
-export type MigrateResult =
-  | { ok: true; from: number; to: number }
-  | { ok: false; code: 'schema_too_new'; found: number; known: number };
+export type MigrateResult = { ok: true; from: number; to: number } | { ok: false; code: 'schema_too_new'; found: number; known: number };
 
 /**
  * Brings the database up to the newest migration in `migrations`, all pending steps in one

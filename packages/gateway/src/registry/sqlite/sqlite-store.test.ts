@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CatalogSnapshot, ServiceRecord } from '../types.js';
-import { MIGRATIONS, SCHEMA_VERSION, migrate } from './migrations.js';
+import type { CatalogSnapshot, ServiceRecord } from '../../model/service.js';
 import { SqliteStore, StoreOpenError } from './index.js';
+import { MIGRATIONS, migrate, SCHEMA_VERSION } from './migrations.js';
 
 let dir: string;
 let path: string;
@@ -23,7 +23,13 @@ afterEach(() => {
 
 const at = (second: number) => new Date(Date.UTC(2024, 0, 1, 0, 0, second)).toISOString();
 const service = (name: string, second: number, extra: Partial<ServiceRecord> = {}): ServiceRecord => ({
-  name, url: `http://${name}.test/mcp`, source: 'registered', credential: { type: 'none' }, createdAt: at(second), updatedAt: at(second), ...extra,
+  name,
+  url: `http://${name}.test/mcp`,
+  source: 'registered',
+  credential: { type: 'none' },
+  createdAt: at(second),
+  updatedAt: at(second),
+  ...extra,
 });
 const tool = { name: 'search', description: 'finds things', inputSchema: { type: 'object' as const, properties: { q: { type: 'string' } }, required: ['q'] } };
 
@@ -122,7 +128,10 @@ describe('SqliteStore data', () => {
     expect(await second.listServices()).toStrictEqual([service('a', 1, { fallbackTools: [tool] })]);
     expect(await second.listCatalogs()).toStrictEqual([snap('a', [tool], at(2))]);
     await second.close();
-    expect(logs).toMatchObject([{ migratedFrom: 0, schemaVersion: SCHEMA_VERSION }, { migratedFrom: SCHEMA_VERSION, schemaVersion: SCHEMA_VERSION }]);
+    expect(logs).toMatchObject([
+      { migratedFrom: 0, schemaVersion: SCHEMA_VERSION },
+      { migratedFrom: SCHEMA_VERSION, schemaVersion: SCHEMA_VERSION },
+    ]);
   });
 
   it('works in memory for :memory:', async () => {
@@ -162,7 +171,10 @@ describe('migrations', () => {
 
   it('applies pending migrations all or nothing', () => {
     const db = new Database(path);
-    const broken = [{ version: 1, name: 'ok', up: 'CREATE TABLE t (x)' }, { version: 2, name: 'bad', up: 'CREATE TABLE oops (' }];
+    const broken = [
+      { version: 1, name: 'ok', up: 'CREATE TABLE t (x)' },
+      { version: 2, name: 'bad', up: 'CREATE TABLE oops (' },
+    ];
     expect(() => migrate(db, broken)).toThrow();
     expect(db.pragma('user_version', { simple: true })).toBe(0);
     expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 't'").get()).toEqual({ n: 0 });
@@ -174,7 +186,10 @@ describe('migrations', () => {
     const raw = new Database(path);
     raw.pragma('user_version = 999');
     raw.close();
-    expectOpenError('schema-too-new', new RegExp(`database schema version 999 is newer than this Meshgate \\(${SCHEMA_VERSION}\\); upgrade Meshgate or use another MESHGATE_DB_PATH`));
+    expectOpenError(
+      'schema-too-new',
+      new RegExp(`database schema version 999 is newer than this Meshgate \\(${SCHEMA_VERSION}\\); upgrade Meshgate or use another MESHGATE_DB_PATH`),
+    );
   });
 });
 
@@ -222,7 +237,9 @@ describe('SqliteStore in a child process', () => {
       try { await SqliteStore.open(process.argv[2]).close(); console.log(JSON.stringify({ ok: true })); }
       catch (e) { console.log(JSON.stringify({ ok: false, reason: e.reason, message: e.message })); }`;
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, dist.href, target], {
-      encoding: 'utf8', timeout: 20_000, ...(isRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+      encoding: 'utf8',
+      timeout: 20_000,
+      ...(isRoot ? { uid: NOBODY, gid: NOBODY } : {}),
     });
     if (child.status !== 0) throw new Error(`child failed: ${child.stderr}`);
     return JSON.parse(child.stdout) as { ok: boolean };

@@ -3,8 +3,9 @@ import { dirname } from 'node:path';
 import type { Tool } from '@modelcontextprotocol/server';
 import Database from 'better-sqlite3';
 import { GatewayError } from '../../errors.js';
-import type { CatalogSnapshot, CredentialSpec, RegistryStore, ServiceRecord } from '../types.js';
-import type { Listings } from '../../federation/catalog.js';
+import type { Listings } from '../../model/catalog.js';
+import type { CatalogSnapshot, CredentialSpec, ServiceRecord } from '../../model/service.js';
+import type { RegistryStore } from '../types.js';
 import { migrate } from './migrations.js';
 
 /** Short, so that a database held by another process fails start-up quickly. */
@@ -39,17 +40,26 @@ function toOpenError(path: string, error: unknown): StoreOpenError {
   const code = typeof raw === 'string' ? raw : '';
   const why = error instanceof Error ? error.message : String(error);
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
-    return new StoreOpenError(path, 'corrupt', `the file is not a database or is corrupt (${why})`,
-      CORRUPT_HINT, { cause: error });
+    return new StoreOpenError(path, 'corrupt', `the file is not a database or is corrupt (${why})`, CORRUPT_HINT, { cause: error });
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new StoreOpenError(path, 'locked', `the database is locked by another process (${why})`,
-      `stop the other process using it (another Meshgate on the same file?) ${ELSEWHERE}`, { cause: error });
+    return new StoreOpenError(
+      path,
+      'locked',
+      `the database is locked by another process (${why})`,
+      `stop the other process using it (another Meshgate on the same file?) ${ELSEWHERE}`,
+      { cause: error },
+    );
   }
   if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || ['EACCES', 'EPERM', 'EROFS'].includes(code)) {
     const user = process.getuid === undefined ? 'the Meshgate user' : `uid ${process.getuid()}`;
-    return new StoreOpenError(path, 'read-only', `the file or its directory is read-only or cannot be created (${why})`,
-      `make both writable by ${user}, ${ELSEWHERE}`, { cause: error });
+    return new StoreOpenError(
+      path,
+      'read-only',
+      `the file or its directory is read-only or cannot be created (${why})`,
+      `make both writable by ${user}, ${ELSEWHERE}`,
+      { cause: error },
+    );
   }
   return new StoreOpenError(path, 'unavailable', why, `check the path, ${ELSEWHERE}`, { cause: error });
 }
@@ -86,8 +96,7 @@ function parseColumn<T>(table: string, key: string, column: string, text: string
   return value as T;
 }
 
-const isCredential = (value: unknown): boolean =>
-  typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+const isCredential = (value: unknown): boolean => typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
 
 function toServiceRecord(row: ServiceRow): ServiceRecord {
   const record: ServiceRecord = {
@@ -141,8 +150,12 @@ export class SqliteStore implements RegistryStore {
       }
       const migrated = migrate(db);
       if (!migrated.ok) {
-        throw new StoreOpenError(path, 'schema-too-new', `database schema version ${migrated.found} is newer than this Meshgate (${migrated.known})`,
-          'upgrade Meshgate or use another MESHGATE_DB_PATH');
+        throw new StoreOpenError(
+          path,
+          'schema-too-new',
+          `database schema version ${migrated.found} is newer than this Meshgate (${migrated.known})`,
+          'upgrade Meshgate or use another MESHGATE_DB_PATH',
+        );
       }
       db.pragma(`busy_timeout = ${RUN_BUSY_TIMEOUT_MS}`);
       const store = new SqliteStore(db);
@@ -206,7 +219,8 @@ export class SqliteStore implements RegistryStore {
 
   async listCatalogs(): Promise<CatalogSnapshot[]> {
     return this.#listCatalogs.all().map((row) => {
-      const other = row.other_listings === null ? undefined : parseColumn<Partial<OtherListings>>('catalogs', row.service, 'other_listings', row.other_listings, isObject);
+      const other =
+        row.other_listings === null ? undefined : parseColumn<Partial<OtherListings>>('catalogs', row.service, 'other_listings', row.other_listings, isObject);
       return {
         service: row.service,
         tools: parseColumn<Tool[]>('catalogs', row.service, 'tools', row.tools, Array.isArray),

@@ -1,6 +1,6 @@
-import { UriTemplate, type Prompt, type Resource, type ResourceTemplateType as ResourceTemplate, type Tool } from '@modelcontextprotocol/server';
-import { ItemIndex, type IndexEntry, type NameClash, type Origin } from './item-index.js';
-import { byName, byUri, byUriTemplate, unqualifyUri, type Qualified } from './naming.js';
+import { type Prompt, type Resource, type ResourceTemplateType as ResourceTemplate, type Tool, UriTemplate } from '@modelcontextprotocol/server';
+import { type IndexEntry, ItemIndex, type NameClash, type Origin } from './item-index.js';
+import { byName, byUri, byUriTemplate, type Qualified, unqualifyUri } from './naming.js';
 
 /** Everything a service lists. */
 export interface Listings {
@@ -40,10 +40,22 @@ export class Catalog {
 
   private constructor(services: readonly ServiceListings[]) {
     const of = <T>(pick: (listings: Listings) => readonly T[]) => services.map(({ service, listings, origin }) => ({ service, origin, items: pick(listings) }));
-    this.tools = ItemIndex.build(of((l) => l.tools), byName<Tool>());
-    this.prompts = ItemIndex.build(of((l) => l.prompts), byName<Prompt>());
-    this.resources = ItemIndex.build(of((l) => l.resources), byUri<Resource>());
-    this.resourceTemplates = ItemIndex.build(of((l) => l.resourceTemplates), byUriTemplate<ResourceTemplate>());
+    this.tools = ItemIndex.build(
+      of((l) => l.tools),
+      byName<Tool>(),
+    );
+    this.prompts = ItemIndex.build(
+      of((l) => l.prompts),
+      byName<Prompt>(),
+    );
+    this.resources = ItemIndex.build(
+      of((l) => l.resources),
+      byUri<Resource>(),
+    );
+    this.resourceTemplates = ItemIndex.build(
+      of((l) => l.resourceTemplates),
+      byUriTemplate<ResourceTemplate>(),
+    );
     this.clashes = [
       ...this.tools.clashes.map((clash) => ({ ...clash, kind: 'tool' as const })),
       ...this.prompts.clashes.map((clash) => ({ ...clash, kind: 'prompt' as const })),

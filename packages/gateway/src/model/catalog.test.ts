@@ -4,8 +4,16 @@ import { Catalog, EMPTY_LISTINGS, type Listings, type ServiceListings } from './
 import { qualify, qualifyUri, unqualify, unqualifyUri } from './naming.js';
 
 const tool = (name: string, extra: Partial<Tool> = {}): Tool => ({ name, inputSchema: { type: 'object' }, ...extra });
-const withTools = (service: string, tools: Tool[], origin: 'live' | 'fallback' = 'live'): ServiceListings => ({ service, listings: { ...EMPTY_LISTINGS, tools }, origin });
-const svc = (service: string, ...names: string[]): ServiceListings => withTools(service, names.map((n) => tool(n)));
+const withTools = (service: string, tools: Tool[], origin: 'live' | 'fallback' = 'live'): ServiceListings => ({
+  service,
+  listings: { ...EMPTY_LISTINGS, tools },
+  origin,
+});
+const svc = (service: string, ...names: string[]): ServiceListings =>
+  withTools(
+    service,
+    names.map((n) => tool(n)),
+  );
 const listing = (service: string, listings: Partial<Listings>): ServiceListings => ({ service, listings: { ...EMPTY_LISTINGS, ...listings }, origin: 'live' });
 
 describe('naming', () => {
@@ -38,14 +46,14 @@ describe('Catalog.build', () => {
     expect(catalog.clashes).toEqual([{ kind: 'tool', name: 'get', owner: 'a', service: 'b', exposedAs: 'b__get' }]);
   });
 
-  it('resolves every tool by its qualified name, the owner\'s too', () => {
+  it("resolves every tool by its qualified name, the owner's too", () => {
     const catalog = Catalog.build([svc('a', 'get'), svc('b', 'get', 'put')]);
     expect(catalog.tools.resolve('a__get')).toMatchObject({ service: 'a', upstreamName: 'get', exposedName: 'get' });
     expect(catalog.tools.resolve('b__put')).toMatchObject({ service: 'b', upstreamName: 'put', exposedName: 'put' });
     expect(catalog.tools.resolve('c__get')).toBeUndefined();
   });
 
-  it('never lets a bare name shadow another service\'s qualified name', () => {
+  it("never lets a bare name shadow another service's qualified name", () => {
     // Service x has a tool literally named "y__z"; service y has "z". "y__z" must mean y's z.
     const catalog = Catalog.build([svc('x', 'y__z'), svc('y', 'z')]);
     expect(catalog.tools.resolve('y__z')).toMatchObject({ service: 'y', upstreamName: 'z' });
@@ -100,7 +108,10 @@ describe('Catalog: prompts, resources and templates', () => {
   });
 
   it('keeps unique URIs, namespaces a clashing one, and routes both forms', () => {
-    const catalog = Catalog.build([listing('a', { resources: [resource('test://x')] }), listing('b', { resources: [resource('test://x'), resource('test://y')] })]);
+    const catalog = Catalog.build([
+      listing('a', { resources: [resource('test://x')] }),
+      listing('b', { resources: [resource('test://x'), resource('test://y')] }),
+    ]);
     expect(catalog.resources.items.map((r) => r.uri)).toEqual(['test://x', 'meshgate://b/test://x', 'test://y']);
     expect(catalog.resolveResource('test://x')).toMatchObject({ service: 'a', upstreamName: 'test://x' });
     expect(catalog.resolveResource('meshgate://b/test://x')).toMatchObject({ service: 'b', upstreamName: 'test://x' });
