@@ -1,21 +1,25 @@
-import { type Logger, listen, McpEndpoint, type RunningServer } from '@meshgate/service-kit';
+import { DEFAULT_MAX_BODY_BYTES, type Logger, listen, type RunningServer } from '@meshgate/service-kit';
 import { createGatewayAuth, describeAuth } from './auth/authenticator.js';
-import type { GatewayIdentity } from './auth/tokens.js';
 import type { GatewayConfig } from './config/load.js';
 import { Federation } from './federation/federation.js';
-import { SessionServers } from './federation/session-servers.js';
-import { statelessHandler } from './federation/stateless.js';
+import { MethodTable } from './federation/methods.js';
+import { Subscriptions } from './federation/subscriptions.js';
 import { createHttpApp } from './http/app.js';
-import { mcpLane } from './http/mcp-lane.js';
+import { ModernEndpoint } from './http/mcp/modern.js';
+import { McpPipeline } from './http/mcp/pipeline.js';
 import type { ServiceRecord } from './model/service.js';
 import { Registry } from './registry/registry.js';
 import type { RegistryStore } from './registry/types.js';
 import { createPerimeter } from './security/index.js';
+import { wireBroadcasts } from './session/broadcast.js';
+import { Dispatcher } from './session/dispatch.js';
+import { SessionRegistry } from './session/registry.js';
 
 export interface Gateway {
   readonly server: RunningServer;
   readonly registry: Registry;
-  /** Stops in order: HTTP, sessions, upstream connections, store. */
+  readonly sessions: SessionRegistry;
+  /** Stops in order: HTTP, sessions, upstream connections, store; each step runs even if one before it failed. */
   close(): Promise<void>;
 }
 
@@ -24,23 +28,27 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const now = new Date().toISOString();
   const configured: ServiceRecord[] = config.services.map((service) => ({ ...service, source: 'config', createdAt: now, updatedAt: now }));
   const registry = new Registry({ store, logger, configured, gatewayToken: config.upstreamToken, limits: config.limits });
-  const federation = new Federation(registry, logger, config.listPageSize);
-  const sessions = new SessionServers(federation, registry, logger);
-  const stateless = statelessHandler(sessions, logger);
-  const endpoint = new McpEndpoint<GatewayIdentity>({
-    createServer: sessions.create,
-    sessionless: (message, identity) => federation.dispatch(message, identity),
-    modern: stateless.fetch,
-    sessionMessage: (server, message) => sessions.lane.receive(server, message),
-    logger,
-  });
+  const subscriptions = new Subscriptions(registry, logger);
+  const methods = new MethodTable(new Federation(registry, subscriptions, config.listPageSize), logger);
+  const sessions = new SessionRegistry(config.sessions ?? {}, logger);
+  const stopBroadcasts = wireBroadcasts(registry, sessions, subscriptions);
   const auth = createGatewayAuth(config.auth, logger);
   const perimeter = createPerimeter(config.security);
-  const app = createHttpApp({ registry, endpoint, auth, logger, perimeter });
+  const modern = new ModernEndpoint(methods, registry, logger);
+  const pipeline = new McpPipeline({
+    auth,
+    perimeter,
+    registry,
+    sessions,
+    dispatcher: new Dispatcher(methods, () => registry.catalog),
+    modern,
+    logger,
+    maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+  });
+  const app = createHttpApp({ registry, sessions, auth, logger, perimeter });
 
   await registry.start();
-  const lane = mcpLane({ endpoint, sessionLane: sessions.lane, auth, perimeter });
-  const server = await listen(app, { port: config.port, host: config.host, ...config.security.server, lane });
+  const server = await listen(app, { port: config.port, host: config.host, ...config.security.server, lane: pipeline.lane });
   logger.info(
     { url: `${server.url}/mcp`, services: config.services.map((s) => s.name), auth: describeAuth(config.auth) },
     `mcp-gateway listening on ${config.host}:${server.port}`,
@@ -49,13 +57,24 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   return {
     server,
     registry,
+    sessions,
     close: async () => {
-      await server.close();
-      await endpoint.close();
-      await stateless.close();
-      sessions.close();
-      await registry.close();
-      await store.close();
+      pipeline.close();
+      try {
+        await server.close();
+      } finally {
+        try {
+          stopBroadcasts();
+          sessions.close();
+          await modern.close();
+        } finally {
+          try {
+            await registry.close();
+          } finally {
+            await store.close();
+          }
+        }
+      }
     },
   };
 }

@@ -1,9 +1,27 @@
+import { type JsonRpcId, type JsonRpcResponseMessage, jsonRpcError } from '@meshgate/service-kit';
+
 /**
  * The gateway's error catalogue. Core modules throw `GatewayError` with a string code;
  * the HTTP and JSON-RPC layers map codes to statuses and wire codes here, and only here.
  */
 
 export const GATEWAY_ERRORS = {
+  // What a request to /mcp can be refused for before any MCP method runs (the pipeline's stages).
+  parse_error: { status: 400, rpc: -32700, summary: 'The body is not JSON, or nests deeper than the gateway reads' },
+  invalid_request: { status: 400, rpc: -32600, summary: 'The body is not one JSON-RPC 2.0 message (batches are refused), or it does not fit the session' },
+  unsupported_version: { status: 400, rpc: -32600, summary: 'The MCP-Protocol-Version header names a revision the gateway does not speak' },
+  session_required: { status: 400, rpc: -32600, summary: 'The request needs an Mcp-Session-Id header: send initialize first' },
+  unauthorized: { status: 401, rpc: -32001, summary: 'No valid Bearer token; the WWW-Authenticate header names the protected resource metadata' },
+  unknown_session: { status: 404, rpc: -32001, summary: 'The session expired, was deleted, or belongs to another token: initialize a new one' },
+  method_not_allowed: { status: 405, rpc: -32600, summary: 'The MCP endpoint takes POST, GET (a session stream) and DELETE (end a session)' },
+  not_acceptable: { status: 406, rpc: -32600, summary: 'The Accept header allows neither application/json nor text/event-stream' },
+  stream_conflict: { status: 409, rpc: -32600, summary: 'The session already has its GET stream open' },
+  payload_too_large: { status: 413, rpc: -32600, summary: 'The request body is larger than MESHGATE_MAX_BODY_BYTES' },
+  unsupported_media_type: { status: 415, rpc: -32600, summary: 'Content-Type must be application/json' },
+  too_many_sessions: { status: 503, rpc: -32001, summary: "The session table (MESHGATE_MAX_SESSIONS) or this token's share of it is full" },
+  shutting_down: { status: 503, rpc: -32001, summary: 'The gateway is stopping' },
+  internal: { status: 500, rpc: -32603, summary: 'An unexpected failure inside the gateway (logged with its cause)' },
+  // Failures of an MCP method or an admin call.
   invalid_body: { status: 400, rpc: -32602, summary: 'The request body is missing a field or has a wrong one' },
   invalid_url: { status: 400, rpc: -32602, summary: 'The service URL is not an http(s) URL the gateway may call' },
   unknown_tool: { status: 404, rpc: -32602, summary: 'No federated tool has this name' },
@@ -11,7 +29,7 @@ export const GATEWAY_ERRORS = {
   unknown_resource: { status: 404, rpc: -32002, summary: 'No federated resource or resource template matches this URI' },
   unknown_service: { status: 404, rpc: -32602, summary: 'No service has this name' },
   service_exists: { status: 409, rpc: -32602, summary: 'A service with this name already exists' },
-  forbidden: { status: 403, rpc: -32001, summary: 'The token lacks the role this needs' },
+  forbidden: { status: 403, rpc: -32001, summary: 'The token lacks the role this needs, or the Origin or Host is not allowed' },
   rate_limited: { status: 429, rpc: -32014, summary: 'The token sent more requests than its per-minute limit allows' },
   service_unavailable: { status: 503, rpc: -32010, summary: 'The owning service is down or still connecting' },
   upstream_unreachable: { status: 502, rpc: -32011, summary: 'The service could not be reached or did not speak MCP' },
@@ -29,6 +47,10 @@ export class GatewayError extends Error {
     readonly code: GatewayErrorCode,
     message: string,
     readonly data?: Record<string, unknown>,
+    /** Response headers the refusal needs (Retry-After, WWW-Authenticate, Allow). */
+    readonly headers?: Record<string, string>,
+    /** The id of the JSON-RPC message refused, when it could be read. */
+    readonly rpcId: JsonRpcId | null = null,
   ) {
     super(message);
   }
@@ -39,6 +61,11 @@ export class GatewayError extends Error {
 
   get rpcCode(): number {
     return GATEWAY_ERRORS[this.code].rpc;
+  }
+
+  /** The body of a JSON-RPC error answer to a request refused before it was read (`id` null) or by the method it named. */
+  toRpc(id: JsonRpcId | null = this.rpcId): JsonRpcResponseMessage {
+    return jsonRpcError(id, this.rpcCode, this.message, this.data);
   }
 
   /** The body of a REST error answer. */

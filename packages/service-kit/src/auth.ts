@@ -23,7 +23,8 @@ export interface BearerAuthOptions<I extends Identity> {
 
 export type AuthVariables<I extends Identity = Identity> = { identity: I };
 
-const REASONS = {
+/** Why a request's Bearer credential was refused, as a client is told after "Unauthorized: ". */
+export const BEARER_REFUSALS = {
   missing: 'Missing Authorization header; send "Authorization: Bearer <token>"',
   scheme: 'Authorization must use the Bearer scheme',
   empty: 'Empty Bearer token',
@@ -38,8 +39,8 @@ export function bearerAuth<I extends Identity>(options: BearerAuthOptions<I>): M
       .map(([key, value]) => `${key}="${value}"`)
       .join(', ');
   };
-  const unauthorized = (request: Request, reason: keyof typeof REASONS): Response => {
-    const message = `Unauthorized: ${REASONS[reason]}`;
+  const unauthorized = (request: Request, reason: keyof typeof BEARER_REFUSALS): Response => {
+    const message = `Unauthorized: ${BEARER_REFUSALS[reason]}`;
     const body = options.format === 'rest' ? { error: 'unauthorized', message } : jsonRpcError(null, JSONRPC_SERVER_ERROR, message);
     const error = reason === 'missing' ? '' : ', error="invalid_token"';
     return new Response(JSON.stringify(body), {

@@ -1,6 +1,6 @@
-export { type Authenticate, type AuthVariables, type BearerAuthOptions, bearerAuth, type Identity } from './auth.js';
+export { type Authenticate, type AuthVariables, BEARER_REFUSALS, type BearerAuthOptions, bearerAuth, type Identity } from './auth.js';
 export { type BearerResult, DEFAULT_BEARER_TOKEN, parseBearer, StaticTokenVerifier, tokensEqual } from './bearer.js';
-export { type BodyResult, DEFAULT_MAX_BODY_BYTES, jsonResponse, readBodyLimited } from './body.js';
+export { type BodyResult, DEFAULT_MAX_BODY_BYTES, jsonResponse, readBodyLimited, serializeJson } from './body.js';
 export { type HealthReport, mountHealth } from './health.js';
 export {
   checkJsonRpcMessage,
@@ -23,7 +23,16 @@ export {
 } from './jsonrpc.js';
 export { createLogger, type Logger, type LoggerConfig, REDACTED_PATHS } from './logger.js';
 export { type ConnectableServer, McpEndpoint, type McpEndpointOptions, type SessionlessHandler } from './mcp-endpoint.js';
-export { acceptsJsonOrStream, acceptsStream, leanHeadersFit } from './mcp-request.js';
+export {
+  acceptsJsonOrStream,
+  acceptsStream,
+  hasMeta,
+  isLegacyMessage,
+  JSON_CONTENT_TYPE,
+  SESSION_HEADER,
+  SUPPORTED_VERSIONS,
+  VERSION_HEADER,
+} from './mcp-request.js';
 export { type RunMcpServiceOptions, runMcpService } from './run.js';
 export {
   DEFAULT_HEADERS_TIMEOUT_MS,

@@ -10,7 +10,8 @@ import type { JsonRpcMessage, JsonRpcNotificationMessage, JsonRpcResponseMessage
 export const SESSION_HEADER = 'mcp-session-id';
 export const VERSION_HEADER = 'mcp-protocol-version';
 export const SUPPORTED_VERSIONS = new Set<string>(SUPPORTED_PROTOCOL_VERSIONS);
-export const JSON_CONTENT_TYPE = /^application\/(.+\+)?json\b/i;
+/** `application/json` or a `+json` type, parameters allowed; not `application/json-seq` or `application/jsonl`. */
+export const JSON_CONTENT_TYPE = /^application\/([\w.!#$&^-]+\+)?json\s*(;|$)/i;
 
 /**
  * True when every check `McpEndpoint.handle` makes on a POST's headers would pass: a JSON

@@ -3,6 +3,7 @@ import type { Tool } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { AuthConfig } from '../auth/authenticator.js';
 import { type SecurityConfig, securityConfig } from '../security/config.js';
+import type { SessionLimits } from '../session/registry.js';
 import type { UpstreamLimits } from '../upstream/connection.js';
 import { resolveAuth } from './auth.js';
 import { type ConfigFile, type ConfiguredService, configFileSchema, type EnvConfig, envSchema, toCredentialSpec } from './schema.js';
@@ -24,6 +25,10 @@ export interface GatewayConfig {
   auth: AuthConfig;
   /** Origin and Host checks, SSRF policy, rate and socket limits. */
   security: SecurityConfig;
+  /** Session idle time and caps (defaults in session/registry.ts). */
+  sessions?: Partial<SessionLimits>;
+  /** Largest request body accepted on /mcp. */
+  maxBodyBytes?: number;
 }
 
 /** A configuration mistake, worded for the person who made it. */

@@ -3,7 +3,7 @@ import type { Registry } from '../registry/registry.js';
 
 /** A client that subscribes to resources: told of updates under the URI it used. */
 export interface Subscriber {
-  notify(uri: string): void;
+  resourceUpdated(uri: string): void;
 }
 
 /**
@@ -68,7 +68,7 @@ export class Subscriptions {
 
   /** A service's `notifications/resources/updated`. */
   updated(service: string, upstreamUri: string): void {
-    for (const [subscriber, uri] of this.#byResource.get(`${service} ${upstreamUri}`) ?? []) subscriber.notify(uri);
+    for (const [subscriber, uri] of this.#byResource.get(`${service} ${upstreamUri}`) ?? []) subscriber.resourceUpdated(uri);
   }
 
   #connection(service: string) {

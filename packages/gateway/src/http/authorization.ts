@@ -15,7 +15,7 @@ import type { GatewayIdentity } from '../auth/tokens.js';
 import { GATEWAY_ERRORS } from '../errors.js';
 
 type Env = { Variables: AuthVariables<GatewayIdentity> };
-type Format = 'jsonrpc' | 'rest';
+type Format = 'rest';
 
 /**
  * Bearer authentication and role checks for the gateway's routes (MCP authorization spec):
@@ -50,13 +50,6 @@ function authMiddleware(auth: GatewayAuth, format: Format, needOf: (method: stri
     }
     await next();
   };
-}
-
-/** `/mcp` needs the client role: an admin-only token manages services but calls no tools. */
-export const MCP_ROLE_NEED: RoleNeed = 'client';
-
-export function mcpAuth(auth: GatewayAuth): MiddlewareHandler<Env> {
-  return authMiddleware(auth, 'jsonrpc', () => MCP_ROLE_NEED);
 }
 
 /** `/register` and `/services`: reading needs any role, changing needs admin (see adminApiNeed). */

@@ -5,9 +5,10 @@
  */
 import type { AuthVariables, Identity } from '@meshgate/service-kit';
 import type { MiddlewareHandler } from 'hono';
+import type { GatewayError } from '../errors.js';
 import type { SecurityConfig } from './config.js';
 import { checkHost, checkOrigin, originGuard } from './origin.js';
-import { rateLimit, TokenRateLimiter } from './rate-limit.js';
+import { rateLimit, rateLimitedError, TokenRateLimiter } from './rate-limit.js';
 import type { ErrorFormat } from './reply.js';
 import { serviceUrlGuard } from './ssrf.js';
 
@@ -18,13 +19,13 @@ export interface Perimeter {
   limit<I extends Identity>(format: ErrorFormat): MiddlewareHandler<{ Variables: AuthVariables<I> }>;
   /** The SSRF check for registered service URLs; throws `invalid_url`. */
   checkUrl(url: string): Promise<void>;
+  /** The `/mcp` pipeline's Origin and Host check: why `guard` would refuse these headers, or undefined. */
+  refusal(host: string | undefined, origin: string | undefined): string | undefined;
   /**
-   * For a lane in front of the middleware (http/mcp-lane.ts): true when `guard` would let
-   * these headers through. A lane serves only what passes and hands the rest to the routes.
+   * The `/mcp` pipeline's rate limit: takes one request from `name`'s budget and returns
+   * undefined, or the `rate_limited` refusal. Settled at once when limits are off.
    */
-  admits(host: string | undefined, origin: string | undefined): boolean;
-  /** For a lane: takes one request from `name`'s budget; false when `limit` would answer 429 (at once when limits are off). */
-  withinLimit(name: string): boolean | Promise<boolean>;
+  overLimit(name: string): GatewayError | undefined | Promise<GatewayError | undefined>;
 }
 
 /** Builds the perimeter. One rate limiter is shared by every route, so a token has one budget. */
@@ -39,8 +40,18 @@ export function createPerimeter(config: SecurityConfig): Perimeter {
           }
         : rateLimit({ limiter, format }),
     checkUrl: serviceUrlGuard({ allowPrivateNetworks: config.allowPrivateNetworks }),
-    admits: (host, origin) => checkHost(host, config.origin.hosts).ok && checkOrigin(origin, config.origin.origins).ok,
-    withinLimit: limiter === undefined ? () => true : async (name) => (await limiter.take(name)).ok,
+    refusal: (host, origin) => {
+      const verdict = checkHost(host, config.origin.hosts);
+      const both = verdict.ok ? checkOrigin(origin, config.origin.origins) : verdict;
+      return both.ok ? undefined : both.message;
+    },
+    overLimit:
+      limiter === undefined
+        ? () => undefined
+        : async (name) => {
+            const verdict = await limiter.take(name);
+            return verdict.ok ? undefined : rateLimitedError(limiter.perMinute, verdict.retryAfterSeconds);
+          },
   };
 }
 

@@ -33,6 +33,13 @@ export class TokenRateLimiter {
   }
 }
 
+/** The refusal of a request over its token's budget. */
+export function rateLimitedError(perMinute: number, retryAfterSeconds: number): GatewayError {
+  return new GatewayError('rate_limited', `Too many requests: this token may send ${perMinute} per minute; retry in ${retryAfterSeconds} s`, undefined, {
+    'retry-after': String(retryAfterSeconds),
+  });
+}
+
 export interface RateLimitOptions {
   limiter: TokenRateLimiter;
   format?: ErrorFormat;
@@ -43,11 +50,8 @@ export function rateLimit<I extends Identity>({ limiter, format = 'rest' }: Rate
   return async function rateLimitMiddleware(c, next) {
     const verdict = await limiter.take(c.get('identity').name);
     if (!verdict.ok) {
-      const error = new GatewayError(
-        'rate_limited',
-        `Too many requests: this token may send ${limiter.perMinute} per minute; retry in ${verdict.retryAfterSeconds} s`,
-      );
-      return errorReply(error, format, { 'retry-after': String(verdict.retryAfterSeconds) });
+      const error = rateLimitedError(limiter.perMinute, verdict.retryAfterSeconds);
+      return errorReply(error, format, error.headers);
     }
     await next();
   };

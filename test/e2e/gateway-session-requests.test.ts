@@ -1,10 +1,9 @@
 /**
- * Within a session, the gateway serves lists, ping and the calls of a client that takes
- * no sampling, elicitation or roots requests on its lean lane (http/mcp-lane.ts,
- * SessionServers.leanPlan), and everything else with the session's SDK server. The lane
- * takes only requests with a declared length, so sending each request with
- * Content-Length and again chunked compares the two: the JSON-RPC messages must match
- * (the lane answers JSON when the answer is all there is, the SDK an event stream).
+ * Requests within a session, through the one /mcp pipeline: lists, ping, calls, prompts,
+ * resources and errors; a call's log messages, progress and sampling requests on the
+ * call's own event stream; cancellation and DELETE. Every request is sent twice, with a
+ * declared Content-Length and chunked, and the answers must match: how a body is framed
+ * on the wire never changes what the gateway does with it.
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,8 +39,8 @@ interface Answer {
   messages: any[];
 }
 
-/** POSTs to /mcp with Content-Length (`lane`) or chunked (`route`, which the lane never takes). */
-function post(body: string, headers: Record<string, string>, way: 'lane' | 'route'): Promise<Answer> {
+/** POSTs to /mcp with a declared Content-Length or chunked. */
+function post(body: string, headers: Record<string, string>, way: 'declared' | 'chunked'): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const sent = request(
       {
@@ -49,7 +48,7 @@ function post(body: string, headers: Record<string, string>, way: 'lane' | 'rout
         port: gateway.port,
         method: 'POST',
         path: '/mcp',
-        headers: way === 'lane' ? { ...headers, 'content-length': String(Buffer.byteLength(body)) } : headers,
+        headers: way === 'declared' ? { ...headers, 'content-length': String(Buffer.byteLength(body)) } : headers,
       },
       (response) => {
         let text = '';
@@ -70,7 +69,7 @@ function post(body: string, headers: Record<string, string>, way: 'lane' | 'rout
       },
     );
     sent.on('error', reject);
-    if (way === 'lane') return sent.end(body);
+    if (way === 'declared') return sent.end(body);
     sent.write(body.slice(0, 5));
     sent.end(body.slice(5));
   });
@@ -82,17 +81,17 @@ const rpc = (id: number, method: string, params?: unknown) => JSON.stringify({ j
 /** Opens a session whose client declares `capabilities`; returns the headers of its requests. */
 async function openSession(capabilities: Record<string, unknown> = {}): Promise<Record<string, string>> {
   const init = await post(
-    rpc(0, 'initialize', { protocolVersion: '2025-06-18', capabilities, clientInfo: { name: 'session-lane', version: '1' } }),
+    rpc(0, 'initialize', { protocolVersion: '2025-06-18', capabilities, clientInfo: { name: 'session-requests', version: '1' } }),
     base,
-    'route',
+    'chunked',
   );
   expect(init.status).toBe(200);
   const headers = { ...base, 'mcp-session-id': init.session ?? '', 'mcp-protocol-version': '2025-06-18' };
-  expect((await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), headers, 'route')).status).toBe(202);
+  expect((await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), headers, 'chunked')).status).toBe(202);
   return headers;
 }
 
-describe('the session lane answers as the SDK server does', () => {
+describe('requests in a session are answered alike however their body is framed', () => {
   it('lists, ping, calls, prompts, resources and errors: the same messages both ways', async () => {
     const session = await openSession();
     const requests: Array<[string, unknown?]> = [
@@ -101,52 +100,52 @@ describe('the session lane answers as the SDK server does', () => {
       ['tools/call', { name: 'echo', arguments: { text: 'hi' } }],
       ['tools/call', { name: 'nope', arguments: {} }],
       ['prompts/list'],
-      ['prompts/get', { name: 'greet', arguments: { who: 'lane' } }],
+      ['prompts/get', { name: 'greet', arguments: { who: 'pipeline' } }],
       ['resources/read', { uri: 'alpha://item/1' }],
       ['resources/templates/list'],
     ];
     for (const [index, [method, params]] of requests.entries()) {
-      const lane = await post(rpc(index + 1, method, params), session, 'lane');
-      const route = await post(rpc(index + 1, method, params), session, 'route');
-      expect(lane.status, method).toBe(200);
-      expect(lane.messages, method).toEqual(route.messages);
-      // The lane answers plain JSON when the answer is all there is; the SDK server streams.
-      expect([lane.type, route.type], method).toEqual([expect.stringMatching(/^application\/json/), expect.stringMatching(/^text\/event-stream/)]);
-      expect(lane.session).toBe(session['mcp-session-id']);
+      const declared = await post(rpc(index + 1, method, params), session, 'declared');
+      const chunked = await post(rpc(index + 1, method, params), session, 'chunked');
+      expect(declared.status, method).toBe(200);
+      expect(declared.messages, method).toEqual(chunked.messages);
+      // Plain JSON when the answer is all there is to send.
+      expect([declared.type, chunked.type], method).toEqual([expect.stringMatching(/^application\/json/), expect.stringMatching(/^application\/json/)]);
+      expect(declared.session).toBe(session['mcp-session-id']);
     }
   });
 
   it("a call's log message comes first on an event stream, then the answer, both ways", async () => {
     const session = await openSession();
-    const lane = await post(rpc(1, 'tools/call', { name: 'chatty', arguments: {} }), session, 'lane');
-    const route = await post(rpc(1, 'tools/call', { name: 'chatty', arguments: {} }), session, 'route');
-    expect(lane.type).toMatch(/^text\/event-stream/);
-    expect(lane.messages).toEqual(route.messages);
-    expect(lane.messages.map((message) => message.method ?? 'answer')).toEqual(['notifications/message', 'answer']);
+    const declared = await post(rpc(1, 'tools/call', { name: 'chatty', arguments: {} }), session, 'declared');
+    const chunked = await post(rpc(1, 'tools/call', { name: 'chatty', arguments: {} }), session, 'chunked');
+    expect(declared.type).toMatch(/^text\/event-stream/);
+    expect(declared.messages).toEqual(chunked.messages);
+    expect(declared.messages.map((message) => message.method ?? 'answer')).toEqual(['notifications/message', 'answer']);
   });
 
   it("a call with a progress token streams the service's progress, then the answer, both ways", async () => {
     const session = await openSession();
     const call = rpc(1, 'tools/call', { name: 'count', arguments: { to: 3 }, _meta: { progressToken: 'p-1' } });
-    const lane = await post(call, session, 'lane');
-    const route = await post(call, session, 'route');
-    expect(lane.messages).toEqual(route.messages);
-    expect(lane.messages.map((message) => message.params?.progress ?? 'answer')).toEqual([1, 2, 3, 'answer']);
-    expect(lane.messages[0]).toMatchObject({ method: 'notifications/progress', params: { progressToken: 'p-1', total: 3 } });
+    const declared = await post(call, session, 'declared');
+    const chunked = await post(call, session, 'chunked');
+    expect(declared.messages).toEqual(chunked.messages);
+    expect(declared.messages.map((message) => message.params?.progress ?? 'answer')).toEqual([1, 2, 3, 'answer']);
+    expect(declared.messages[0]).toMatchObject({ method: 'notifications/progress', params: { progressToken: 'p-1', total: 3 } });
   });
 
   it('an unknown session is 404 both ways', async () => {
     const session = { ...(await openSession()), 'mcp-session-id': 'not-a-session' };
-    expect((await post(rpc(1, 'tools/list'), session, 'lane')).status).toBe(404);
-    expect((await post(rpc(1, 'tools/list'), session, 'route')).status).toBe(404);
+    expect((await post(rpc(1, 'tools/list'), session, 'declared')).status).toBe(404);
+    expect((await post(rpc(1, 'tools/list'), session, 'chunked')).status).toBe(404);
   });
 
   it("a call's sampling request reaches the client on the call's stream, and the client's answer completes the call, both ways", async () => {
     const session = await openSession({ sampling: {} });
     for (const [way, answerWay] of [
-      ['lane', 'lane'],
-      ['route', 'route'],
-      ['lane', 'route'],
+      ['declared', 'declared'],
+      ['chunked', 'chunked'],
+      ['declared', 'chunked'],
     ] as const) {
       const events = await streamCall(rpc(1, 'tools/call', { name: 'ask', arguments: { question: 'ready?' } }), session, way, async (asked) => {
         expect(asked).toMatchObject({ method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: 'ready?' } }] } });
@@ -170,7 +169,7 @@ describe('the session lane answers as the SDK server does', () => {
  * POSTs a request whose answer streams, hands each request the stream carries to
  * `onRequest` (which answers it with a POST of its own), and resolves with every message.
  */
-function streamCall(body: string, headers: Record<string, string>, way: 'lane' | 'route', onRequest: (message: any) => Promise<void>): Promise<any[]> {
+function streamCall(body: string, headers: Record<string, string>, way: 'declared' | 'chunked', onRequest: (message: any) => Promise<void>): Promise<any[]> {
   return new Promise((resolve, reject) => {
     const messages: any[] = [];
     const sent = request(
@@ -179,7 +178,7 @@ function streamCall(body: string, headers: Record<string, string>, way: 'lane' |
         port: gateway.port,
         method: 'POST',
         path: '/mcp',
-        headers: way === 'lane' ? { ...headers, 'content-length': String(Buffer.byteLength(body)) } : headers,
+        headers: way === 'declared' ? { ...headers, 'content-length': String(Buffer.byteLength(body)) } : headers,
       },
       (response) => {
         let buffered = '';
@@ -198,30 +197,30 @@ function streamCall(body: string, headers: Record<string, string>, way: 'lane' |
       },
     );
     sent.on('error', reject);
-    if (way === 'lane') return sent.end(body);
+    if (way === 'declared') return sent.end(body);
     sent.write(body.slice(0, 5));
     sent.end(body.slice(5));
   });
 }
 
 describe('cancelling and closing', () => {
-  /** Starts a 10 s `slow` call on the lane; resolves once the service is running it. */
+  /** Starts a 10 s `slow` call; resolves once the service is running it. */
   async function slowCallInFlight(session: Record<string, string>, id: number) {
     const aborted = dynamic.abortedCount();
     const calls = dynamic.callCount('slow');
-    const answer = post(rpc(id, 'tools/call', { name: 'slow', arguments: { ms: 10_000 } }), session, 'lane');
+    const answer = post(rpc(id, 'tools/call', { name: 'slow', arguments: { ms: 10_000 } }), session, 'declared');
     await eventually('the slow call to reach the service', async () => dynamic.callCount('slow') > calls, 5_000);
     const cancelledUpstream = () => eventually('the service to see the call cancelled', async () => dynamic.abortedCount() > aborted, 5_000);
     return { answer, cancelledUpstream };
   }
 
-  it('notifications/cancelled stops a call the lane serves: the service sees it cancelled, the POST ends without an answer', async () => {
+  it('notifications/cancelled stops a call in flight: the service sees it cancelled, the POST ends without an answer', async () => {
     const session = await openSession();
     const call = await slowCallInFlight(session, 41);
     const cancel = await post(
       JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 41, reason: 'test' } }),
       session,
-      'lane',
+      'declared',
     );
     expect(cancel.status).toBe(202);
     const answer = await call.answer;
@@ -230,7 +229,7 @@ describe('cancelling and closing', () => {
     await call.cancelledUpstream();
   });
 
-  it('a client that hangs up during a lane call does not cancel it (the spec says so) and leaves the gateway serving', async () => {
+  it('a client that hangs up during a call does not cancel it (the spec says so) and leaves the gateway serving', async () => {
     const session = await openSession();
     const calls = dynamic.callCount('slow');
     const aborted = dynamic.abortedCount();
@@ -248,11 +247,11 @@ describe('cancelling and closing', () => {
     sent.destroy();
     await new Promise((wake) => setTimeout(wake, 600)); // the call finishes and its answer meets a closed socket
     expect(dynamic.abortedCount()).toBe(aborted);
-    const ping = await post(rpc(10, 'ping'), session, 'lane');
+    const ping = await post(rpc(10, 'ping'), session, 'declared');
     expect(ping).toMatchObject({ status: 200, messages: [{ jsonrpc: '2.0', id: 10, result: {} }] });
   });
 
-  it('DELETE of the session ends its calls on the lane, and the service sees them cancelled', async () => {
+  it('DELETE of the session ends its calls in flight, and the service sees them cancelled', async () => {
     const session = await openSession();
     const call = await slowCallInFlight(session, 7);
     const deleted = await fetch(`${gateway.url}/mcp`, { method: 'DELETE', headers: session });

@@ -1,8 +1,8 @@
 /**
- * The gateway serves sessionless POSTs with a declared length on its lean lane
- * (http/mcp-lane.ts) and everything else on the Hono route. The two must not be told
- * apart from outside: each request here is sent both ways, with Content-Length (the lane
- * takes it) and chunked (the lane never does), and the answers must match byte for byte.
+ * Sessionless POSTs through the one /mcp pipeline. How a body is framed on the wire
+ * must not be told apart from outside: each request here is sent with a declared
+ * Content-Length and again chunked, and the answers (refusals included) must match byte
+ * for byte, with one rate budget per token whichever way requests arrive.
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,8 +23,8 @@ interface Answer {
   body: string;
 }
 
-/** POSTs `body` to /mcp, with Content-Length (`lane`) or in two chunks without one (`route`). */
-function post(port: number, body: string, headers: Record<string, string>, way: 'lane' | 'route'): Promise<Answer> {
+/** POSTs `body` to /mcp, with a declared Content-Length or in two chunks without one. */
+function post(port: number, body: string, headers: Record<string, string>, way: 'declared' | 'chunked'): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const sent = request(
       {
@@ -32,7 +32,7 @@ function post(port: number, body: string, headers: Record<string, string>, way: 
         port,
         method: 'POST',
         path: '/mcp',
-        headers: way === 'lane' ? { ...headers, 'content-length': String(Buffer.byteLength(body)) } : headers,
+        headers: way === 'declared' ? { ...headers, 'content-length': String(Buffer.byteLength(body)) } : headers,
       },
       (response) => {
         const chunks: Buffer[] = [];
@@ -49,7 +49,7 @@ function post(port: number, body: string, headers: Record<string, string>, way: 
       },
     );
     sent.on('error', reject);
-    if (way === 'lane') return sent.end(body);
+    if (way === 'declared') return sent.end(body);
     const half = Math.floor(body.length / 2);
     sent.write(body.slice(0, half));
     sent.end(body.slice(half));
@@ -58,20 +58,20 @@ function post(port: number, body: string, headers: Record<string, string>, way: 
 
 const seed = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${TOKEN}` };
 
-/** Sends the request both ways and checks the answers are the same; returns the lane's. */
+/** Sends the request both ways and checks the answers are the same; returns the answer. */
 async function bothWays(body: string, headers: Record<string, string> = seed): Promise<Answer> {
-  const lane = await post(gateway.port, body, headers, 'lane');
-  const route = await post(gateway.port, body, headers, 'route');
-  expect(lane).toEqual(route);
-  return lane;
+  const declared = await post(gateway.port, body, headers, 'declared');
+  const chunked = await post(gateway.port, body, headers, 'chunked');
+  expect(declared).toEqual(chunked);
+  return declared;
 }
 
 const rpc = (method: string, params?: unknown) => JSON.stringify({ jsonrpc: '2.0', id: 7, method, ...(params === undefined ? {} : { params }) });
 
-describe('the lean lane answers exactly as the routed path', () => {
+describe('a declared and a chunked body are answered alike', () => {
   it('a tool call reaches the backend once per request and comes back unchanged', async () => {
     const before = backend.toolCalls();
-    const answer = await bothWays(callBody('lookup', { id: 'lane' }));
+    const answer = await bothWays(callBody('lookup', { id: 'declared' }));
     expect(answer.status).toBe(200);
     expect(answer.type).toBe('application/json');
     expect(JSON.parse(answer.body)).toMatchObject({ jsonrpc: '2.0', id: 1, result: { content: expect.any(Array) } });
@@ -101,14 +101,14 @@ describe('the lean lane answers exactly as the routed path', () => {
     expect(backend.caused().length).toBe(before);
   });
 
-  it('framing the lane does not serve goes to the route with its body: bad JSON, a notification, initialize', async () => {
+  it('bad JSON, a notification and initialize are answered alike', async () => {
     expect((await bothWays('{"jsonrpc":')).status).toBe(400);
     expect((await bothWays(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }))).status).toBe(202);
-    const init = rpc('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'lane-test', version: '1' } });
-    const lane = await post(gateway.port, init, seed, 'lane');
-    expect(lane.status).toBe(200);
-    expect(lane.session).toBe(true);
-    expect(lane.body).toContain('"serverInfo"');
+    const init = rpc('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'pipeline-test', version: '1' } });
+    const declared = await post(gateway.port, init, seed, 'declared');
+    expect(declared.status).toBe(200);
+    expect(declared.session).toBe(true);
+    expect(declared.body).toContain('"serverInfo"');
   });
 
   it('a client that hangs up before its body is complete causes no call, and the gateway carries on', async () => {
@@ -126,16 +126,17 @@ describe('the lean lane answers exactly as the routed path', () => {
   });
 });
 
-describe('one rate budget per token on both paths', () => {
+describe('one rate budget per token', () => {
   let limited: StartedProcess;
   beforeAll(async () => {
     limited = await startGatewayFor(backend, { MESHGATE_RATE_LIMIT_PER_MINUTE: '4' });
   });
   afterAll(() => limited.stop());
 
-  it('four requests pass, split over the lane and the route; the fifth is 429 on either', async () => {
+  it('four requests pass, declared and chunked; the fifth is 429 either way', async () => {
     const statuses: number[] = [];
-    for (const way of ['lane', 'route', 'lane', 'route', 'lane', 'route'] as const) statuses.push((await post(limited.port, rpc('ping'), seed, way)).status);
+    for (const way of ['declared', 'chunked', 'declared', 'chunked', 'declared', 'chunked'] as const)
+      statuses.push((await post(limited.port, rpc('ping'), seed, way)).status);
     expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
   });
 });

@@ -1,0 +1,42 @@
+import type { JsonRpcId } from '@meshgate/service-kit';
+import type { LoggingLevel, ServerCapabilities } from '@modelcontextprotocol/server';
+import type { GatewayIdentity } from '../auth/tokens.js';
+import type { Catalog } from '../model/catalog.js';
+import type { Downstream } from '../upstream/relay.js';
+
+/** What a method may change of the session it runs in (absent for a sessionless request). */
+export interface SessionScope {
+  readonly id: string;
+  /** What the gateway offered this session at initialize: methods of capabilities it did not offer are unknown to it. */
+  readonly offered: ServerCapabilities;
+  logLevel: LoggingLevel | undefined;
+  /** Resources the session subscribed to, by the URI it used. */
+  readonly subscribed: Map<string, { service: string; upstreamUri: string }>;
+  /** Tells the client that a resource it subscribed to changed, under the URI it used. */
+  resourceUpdated(uri: string): void;
+}
+
+/**
+ * Everything a method handler knows of the request it serves, passed explicitly: the one
+ * place that metrics, tracing, audit and views of the catalog wrap. Nothing is read from
+ * ambient state (no AsyncLocalStorage: it cost about 9% per call when measured).
+ */
+export interface RequestContext {
+  readonly identity: GatewayIdentity;
+  readonly requestId: JsonRpcId;
+  readonly method: string;
+  /** The catalog this request sees (today the whole federated catalog; later a virtual server's view). */
+  readonly catalog: Catalog;
+  /** Aborted when the client cancels the request or goes away. */
+  readonly signal: AbortSignal | undefined;
+  /** Where a forwarded call's progress, log messages and the service's requests go; absent when nobody can take them. */
+  readonly downstream: Downstream | undefined;
+  /** The client's progress token for this request, when it asked for progress. */
+  readonly progressToken: string | number | undefined;
+  /** W3C trace context the client sent (`traceparent` header or `params._meta`), passed on upstream. */
+  readonly traceparent: string | undefined;
+  readonly session: SessionScope | undefined;
+}
+
+export type Params = Record<string, unknown> | undefined;
+export type Result = Record<string, unknown>;

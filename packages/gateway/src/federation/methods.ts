@@ -1,0 +1,104 @@
+import type { JsonRpcRequestMessage, JsonRpcResponseMessage } from '@meshgate/service-kit';
+import { type LoggingLevel, ProtocolError, ProtocolErrorCode, type ServerCapabilities } from '@modelcontextprotocol/server';
+import type { Logger } from 'pino';
+import { GatewayError, toRpcError } from '../errors.js';
+import type { Params, RequestContext, Result } from './context.js';
+import { type Federation, LIST_METHODS } from './federation.js';
+
+/** One MCP method: what it needs offered to the session, and what it does. */
+interface Method {
+  /** The server capability the method belongs to; a session that was not offered it does not know the method. */
+  capability?: 'prompts' | 'resources' | 'completions';
+  handle(ctx: RequestContext, params: Params): Result | Promise<Result>;
+}
+
+const LEVELS = new Set<string>(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']);
+
+function capabilityOf(method: string): Method['capability'] {
+  if (method.startsWith('prompts/')) return 'prompts';
+  if (method.startsWith('resources/')) return 'resources';
+  if (method.startsWith('completion/')) return 'completions';
+  return undefined;
+}
+
+/**
+ * The gateway's MCP methods, by name: the one table that the sessionless path, the
+ * in-session path and the SDK server of the 2026 revision all call, with one mapping of
+ * failures to JSON-RPC errors. `initialize` is the session layer's, not a method here.
+ */
+export class MethodTable {
+  readonly #methods = new Map<string, Method>();
+
+  constructor(
+    federation: Federation,
+    private readonly logger: Logger,
+  ) {
+    const add = (name: string, handle: Method['handle']) => {
+      const capability = capabilityOf(name);
+      this.#methods.set(name, capability === undefined ? { handle } : { capability, handle });
+    };
+    add('ping', () => ({}));
+    for (const method of LIST_METHODS) add(method, (ctx, params) => federation.list(ctx, method, params));
+    add('tools/call', (ctx, params) => federation.callTool(ctx, params));
+    add('prompts/get', (ctx, params) => federation.getPrompt(ctx, params));
+    add('resources/read', (ctx, params) => federation.readResource(ctx, params));
+    add('completion/complete', (ctx, params) => federation.complete(ctx, params));
+    add('resources/subscribe', (ctx, params) => federation.subscribe(ctx, params, true));
+    add('resources/unsubscribe', (ctx, params) => federation.subscribe(ctx, params, false));
+    add('logging/setLevel', setLevel);
+  }
+
+  /** The names of the methods, for an SDK server that must register each. */
+  get names(): string[] {
+    return [...this.#methods.keys()];
+  }
+
+  /** Whether a session offered `offered` knows `method` (every method, without a session). */
+  knows(method: string, offered: ServerCapabilities | undefined): boolean {
+    const entry = this.#methods.get(method);
+    return entry !== undefined && (entry.capability === undefined || offered === undefined || offered[entry.capability] !== undefined);
+  }
+
+  /** Runs `method` and returns its result; throws what the caller maps with `toWire`. */
+  run(ctx: RequestContext, params: Params): Result | Promise<Result> {
+    const entry = this.#methods.get(ctx.method);
+    if (entry === undefined || !this.knows(ctx.method, ctx.session?.offered)) {
+      throw new ProtocolError(ProtocolErrorCode.MethodNotFound, `Method not found: ${ctx.method}`);
+    }
+    return entry.handle(ctx, params);
+  }
+
+  /**
+   * Answers one request. Never throws: a failure becomes its JSON-RPC error; a request the
+   * client cancelled gets no answer (undefined), as the spec says.
+   */
+  async answer(ctx: RequestContext, message: JsonRpcRequestMessage): Promise<JsonRpcResponseMessage | undefined> {
+    try {
+      return { jsonrpc: '2.0', id: message.id, result: await this.run(ctx, message.params) };
+    } catch (error) {
+      if (ctx.signal?.aborted === true && isAbort(error)) return undefined;
+      return { jsonrpc: '2.0', id: message.id, error: this.toWire(error, ctx.method) };
+    }
+  }
+
+  /** The one mapping of a failure to the JSON-RPC error a client sees; internal failures are logged, never shown. */
+  toWire(error: unknown, method: string): { code: number; message: string; data?: unknown } {
+    const rpc = toRpcError(error);
+    if (rpc.code === -32603 && !(error instanceof GatewayError)) this.logger.error({ err: error, method }, 'request failed');
+    return rpc;
+  }
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}
+
+function setLevel(ctx: RequestContext, params: Params): Result {
+  const level = params?.['level'];
+  if (typeof level !== 'string' || !LEVELS.has(level)) {
+    throw new GatewayError('invalid_body', `Invalid params: logging/setLevel needs "level", one of ${[...LEVELS].join(', ')}`);
+  }
+  // Without a session there is nothing to deliver log messages to: accepted, and nothing changes.
+  if (ctx.session !== undefined) ctx.session.logLevel = level as LoggingLevel;
+  return {};
+}

@@ -1,0 +1,212 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { JsonRpcMessage, JsonRpcRequestMessage, Lane } from '@meshgate/service-kit';
+import type { Logger } from 'pino';
+import type { GatewayAuth } from '../../auth/authenticator.js';
+import type { GatewayIdentity } from '../../auth/tokens.js';
+import { GatewayError } from '../../errors.js';
+import { gatewayCapabilities, INSTRUCTIONS, SERVER_INFO } from '../../federation/capabilities.js';
+import type { Registry } from '../../registry/registry.js';
+import type { Perimeter } from '../../security/index.js';
+import type { Dispatcher, RequestMeta } from '../../session/dispatch.js';
+import { initializeResult, negotiate } from '../../session/initialize.js';
+import type { SessionRegistry } from '../../session/registry.js';
+import type { Session } from '../../session/session.js';
+import { readBody } from './body.js';
+import type { ModernEndpoint } from './modern.js';
+import { PostReply, SessionStream } from './reply.js';
+import { refuse, writeJson } from './respond.js';
+import { authenticateStage, authorizeStage, eraStage, framingStage, methodStage, perimeterStage, type Stage, sessionIdStage } from './stages.js';
+
+export interface McpPipelineDeps {
+  auth: GatewayAuth;
+  perimeter: Perimeter;
+  registry: Registry;
+  sessions: SessionRegistry;
+  dispatcher: Dispatcher;
+  modern: ModernEndpoint;
+  logger: Logger;
+  maxBodyBytes: number;
+}
+
+/** A stage's value; its refusal is thrown, rendered by the pipeline, and nothing after it runs. */
+function accept<T>(stage: Stage<T>): T {
+  if (!stage.ok) throw stage.error;
+  return stage.value;
+}
+
+function isMcpPath(url: string | undefined): boolean {
+  if (url === '/mcp') return true;
+  if (url === undefined) return false;
+  const path = url.startsWith('/') ? url.split('?', 1)[0] : safePath(url);
+  return path === '/mcp';
+}
+
+function safePath(url: string): string | undefined {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Every request to `/mcp`, on node's own request and response objects, through one
+ * sequence of stages: perimeter, authenticate, authorize, framing, protocol era, session,
+ * rate limit, dispatch (stages.ts). A refusal at any stage is answered from the error
+ * catalogue, and so is anything unexpected (as JSON-RPC -32603, never in the admin API's
+ * shape). Other paths go on to the Hono app.
+ */
+export class McpPipeline {
+  #closed = false;
+
+  constructor(private readonly deps: McpPipelineDeps) {}
+
+  /** The pipeline as a lane in front of the Hono app (service-kit `listen`). */
+  readonly lane: Lane = (request, response, next) => {
+    if (!isMcpPath(request.url)) {
+      next();
+      return;
+    }
+    this.#serve(request, response).catch((error: unknown) => this.#failed(response, error));
+  };
+
+  /** Further requests get 503. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  #failed(response: ServerResponse, error: unknown): void {
+    if (error instanceof GatewayError) {
+      refuse(response, error);
+      return;
+    }
+    this.deps.logger.error({ err: error }, 'MCP request failed unexpectedly');
+    if (response.headersSent) response.destroy();
+    else refuse(response, new GatewayError('internal', 'Internal error'));
+  }
+
+  async #serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const { auth, perimeter } = this.deps;
+    const { headers } = request;
+    if (this.#closed) throw new GatewayError('shutting_down', 'Server is shutting down');
+    accept(perimeterStage(perimeter, headers));
+    const authenticated = authenticateStage(auth, headers);
+    const identity = accept(authenticated instanceof Promise ? await authenticated : authenticated);
+    accept(authorizeStage(auth, identity, headers));
+    const method = accept(methodStage(request.method, headers));
+    if (method !== 'POST') return this.#withoutBody(method, request, response, identity);
+
+    const body = await readBody(request, this.deps.maxBodyBytes);
+    const message = accept(framingStage(body));
+    const era = accept(eraStage(headers, message));
+    const sessionId = accept(sessionIdStage(headers));
+    const meta: RequestMeta = { identity, traceparent: traceparentOf(headers['traceparent'], message) };
+    if (era === 'modern') {
+      await this.#withinLimit(identity);
+      return this.deps.modern.serve(request, response, body, message, identity);
+    }
+    if (sessionId !== undefined) {
+      const session = this.#session(sessionId, identity);
+      await this.#withinLimit(identity);
+      return this.#inSession(session, message, headers.accept, response, meta);
+    }
+    await this.#withinLimit(identity);
+    if (!('method' in message) || !('id' in message)) {
+      // A notification or an answer without a session: nobody is waiting for it.
+      response.writeHead(202).end();
+      return;
+    }
+    if (message.method === 'initialize') return this.#initialize(message, identity, response);
+    const answer = await this.deps.dispatcher.sessionless(message, meta);
+    writeJson(response, 200, answer);
+  }
+
+  /** 7. The token's rate budget; no await when limits are off. */
+  #withinLimit(identity: GatewayIdentity): void | Promise<void> {
+    const over = this.deps.perimeter.overLimit(identity.name);
+    const settle = (error: GatewayError | undefined) => {
+      if (error !== undefined) throw error;
+    };
+    return over instanceof Promise ? over.then(settle) : settle(over);
+  }
+
+  #session(id: string, identity: GatewayIdentity): Session {
+    const session = this.deps.sessions.find(id, identity);
+    // An unknown id and another identity's id look the same: neither reveals the other.
+    if (session === undefined) throw new GatewayError('unknown_session', 'Session not found: it expired or was deleted; initialize a new session');
+    return session;
+  }
+
+  #initialize(message: JsonRpcRequestMessage, identity: GatewayIdentity, response: ServerResponse): void {
+    let handshake: ReturnType<typeof negotiate>;
+    try {
+      handshake = negotiate(message.params, gatewayCapabilities(this.deps.registry));
+    } catch (error) {
+      writeJson(response, 200, (error as GatewayError).toRpc(message.id));
+      return;
+    }
+    const session = this.deps.sessions.open(identity, handshake);
+    writeJson(
+      response,
+      200,
+      { jsonrpc: '2.0', id: message.id, result: initializeResult(handshake, SERVER_INFO, INSTRUCTIONS) },
+      { 'mcp-session-id': session.id },
+    );
+  }
+
+  async #inSession(session: Session, message: JsonRpcMessage, acceptHeader: string | undefined, response: ServerResponse, meta: RequestMeta): Promise<void> {
+    if (!('method' in message) || !('id' in message)) {
+      this.deps.dispatcher.take(session, message);
+      response.writeHead(202, { 'mcp-session-id': session.id }).end();
+      return;
+    }
+    if (message.method === 'initialize') {
+      const error = new GatewayError(
+        'invalid_request',
+        'Invalid Request: this session is already initialized; send initialize without Mcp-Session-Id to open another',
+      );
+      writeJson(response, 400, error.toRpc(message.id));
+      return;
+    }
+    const reply = new PostReply(response, session.id);
+    // A client that takes only JSON gets the answer alone: nothing can be streamed before it.
+    const outbox = acceptHeader === undefined || /text\/event-stream|\*\/\*|text\/\*/i.test(acceptHeader) ? reply : undefined;
+    reply.end(await this.deps.dispatcher.inSession(session, message, outbox, meta));
+  }
+
+  /** GET opens the session's stream; DELETE ends the session. Both need the session's id. */
+  async #withoutBody(method: 'GET' | 'DELETE', request: IncomingMessage, response: ServerResponse, identity: GatewayIdentity): Promise<void> {
+    const { headers } = request;
+    const version = headers['mcp-protocol-version'];
+    const era = accept(eraStage(headers, undefined));
+    if (era === 'modern' || (typeof version === 'string' && version.startsWith('2026'))) {
+      throw new GatewayError('method_not_allowed', `${method} is not used by protocol revision ${version}`, undefined, { allow: 'POST' });
+    }
+    const id = accept(sessionIdStage(headers));
+    if (id === undefined) {
+      throw new GatewayError('session_required', `Bad Request: ${method} needs an Mcp-Session-Id header; send initialize first`);
+    }
+    const session = this.#session(id, identity);
+    await this.#withinLimit(identity);
+    if (method === 'DELETE') {
+      this.deps.sessions.delete(session);
+      response.writeHead(200, { 'mcp-session-id': session.id }).end();
+      return;
+    }
+    if (session.stream !== undefined) throw new GatewayError('stream_conflict', 'Conflict: this session already has a GET stream open');
+    const stream = new SessionStream(response, session.id, () => {
+      this.deps.logger.warn({ session: session.id }, 'closing a GET stream whose client does not read it (backlog over the limit)');
+    });
+    session.stream = stream;
+    response.once('close', () => {
+      if (session.stream === stream) session.stream = undefined;
+    });
+  }
+}
+
+/** W3C trace context from the `traceparent` header, else from `params._meta` where MCP clients put it. */
+function traceparentOf(header: string | string[] | undefined, message: JsonRpcMessage): string | undefined {
+  if (typeof header === 'string') return header;
+  const meta = (message as { params?: { _meta?: { traceparent?: unknown } } }).params?._meta;
+  return typeof meta?.traceparent === 'string' ? meta.traceparent : undefined;
+}

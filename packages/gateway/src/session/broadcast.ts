@@ -1,0 +1,43 @@
+import type { Subscriptions } from '../federation/subscriptions.js';
+import type { ListKind, Registry } from '../registry/registry.js';
+import { passesLevel } from './log-level.js';
+import type { SessionRegistry } from './registry.js';
+
+const LIST_CHANGED: Record<ListKind, string> = {
+  tools: 'notifications/tools/list_changed',
+  prompts: 'notifications/prompts/list_changed',
+  resources: 'notifications/resources/list_changed',
+};
+
+/**
+ * What reaches sessions from outside their own requests: a change of the federated
+ * catalog as `notifications/<kind>/list_changed` to every session, resource updates to
+ * their subscribers (through Subscriptions), and a service's log messages sent outside a
+ * call to the sessions that asked for logs and may see that service. A session ending
+ * drops its subscriptions.
+ */
+export function wireBroadcasts(registry: Registry, sessions: SessionRegistry, subscriptions: Subscriptions): () => void {
+  const stops = [
+    registry.onCatalogChange((_catalog, changed) => {
+      for (const session of sessions.values()) {
+        for (const kind of changed) session.notify(LIST_CHANGED[kind], undefined);
+      }
+    }),
+    registry.onNotification((service, method, params) => {
+      if (method === 'notifications/resources/updated' && typeof params['uri'] === 'string') {
+        subscriptions.updated(service, params['uri']);
+        return;
+      }
+      if (method !== 'notifications/message') return;
+      for (const session of sessions.values()) {
+        if (session.logLevel === undefined || !passesLevel(params['level'], session.logLevel)) continue;
+        if (session.identity.allowList?.allows({ service, upstreamName: '*', exposedName: `${service}__*` }) === false) continue;
+        session.notify(method, params);
+      }
+    }),
+    sessions.onClose((session) => subscriptions.forget(session, session.subscribed.values())),
+  ];
+  return () => {
+    for (const stop of stops) stop();
+  };
+}

@@ -1,0 +1,29 @@
+import { type ClientCapabilities, LATEST_PROTOCOL_VERSION, type ServerCapabilities, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
+import { GatewayError } from '../errors.js';
+import type { Params, Result } from '../federation/context.js';
+import type { Handshake } from './session.js';
+
+const SUPPORTED = new Set<string>(SUPPORTED_PROTOCOL_VERSIONS);
+
+/**
+ * The handshake of a new session from its `initialize` params (lifecycle spec): the
+ * client's version when the gateway speaks it, else the newest the gateway speaks (the
+ * client then decides whether to go on).
+ */
+export function negotiate(params: Params, offered: ServerCapabilities): Handshake {
+  const requested = params?.['protocolVersion'];
+  const capabilities = params?.['capabilities'];
+  if (typeof requested !== 'string' || typeof capabilities !== 'object' || capabilities === null || Array.isArray(capabilities)) {
+    throw new GatewayError('invalid_body', 'Invalid params: initialize needs "protocolVersion" (a string) and "capabilities" (an object)');
+  }
+  return {
+    protocolVersion: SUPPORTED.has(requested) ? requested : LATEST_PROTOCOL_VERSION,
+    clientCapabilities: capabilities as ClientCapabilities,
+    offered,
+  };
+}
+
+/** The `initialize` result for a negotiated handshake. */
+export function initializeResult(handshake: Handshake, serverInfo: { name: string; version: string }, instructions: string): Result {
+  return { protocolVersion: handshake.protocolVersion, capabilities: handshake.offered, serverInfo, instructions };
+}
