@@ -69,7 +69,7 @@ describe('the method table', () => {
     const { methods } = table();
     expect(await ask(methods, 'ping')).toEqual({ jsonrpc: '2.0', id: 7, result: {} });
     const listed = await ask(methods, 'tools/list');
-    expect((listed?.result as { tools: { name: string }[] }).tools.map((t) => t.name)).toEqual(['find', 'buy', 'users__find', 'whoami']);
+    expect((listed as { result: { tools: { name: string }[] } }).result.tools.map((t) => t.name)).toEqual(['find', 'buy', 'users__find', 'whoami']);
   });
 
   it('routes tools/call to the owning service under its upstream name, arguments untouched', async () => {
@@ -83,7 +83,7 @@ describe('the method table', () => {
     const { methods, sent } = table();
     const limited: GatewayIdentity = { name: 'limited', roles: new Set(['client']), allowList: new AllowList(['whoami']) };
     const listed = await ask(methods, 'tools/list', undefined, { identity: limited });
-    expect((listed?.result as { tools: { name: string }[] }).tools.map((t) => t.name)).toEqual(['whoami']);
+    expect((listed as { result: { tools: { name: string }[] } }).result.tools.map((t) => t.name)).toEqual(['whoami']);
     const refused = await ask(methods, 'tools/call', { name: 'buy' }, { identity: limited });
     expect(refused?.error).toMatchObject({ code: -32602, message: expect.stringContaining('Unknown tool "buy"') });
     expect(sent).toEqual([]);
