@@ -22,7 +22,7 @@ export {
   parseJsonRpcMessage,
 } from './jsonrpc.js';
 export { createLogger, type Logger, type LoggerConfig, REDACTED_PATHS } from './logger.js';
-export { type ConnectableServer, McpEndpoint, type McpEndpointOptions, type SessionlessHandler } from './mcp-endpoint.js';
+export { type ConnectableServer, McpEndpoint, type McpEndpointOptions } from './mcp-endpoint.js';
 export {
   acceptsJsonOrStream,
   acceptsStream,

@@ -1,43 +1,16 @@
 /**
  * What a POST to an MCP endpoint is, from its headers and its parsed message: pure checks
- * shared by `McpEndpoint.handle` and the lean path a lane takes (`leanAccepts`,
- * `leanMessage`), so both decide alike.
+ * shared by the services' `McpEndpoint` and the gateway's `/mcp` pipeline, so both decide alike.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { classifyInboundRequest, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
-import type { JsonRpcMessage, JsonRpcNotificationMessage, JsonRpcResponseMessage } from './jsonrpc.js';
+import type { JsonRpcMessage } from './jsonrpc.js';
 
 export const SESSION_HEADER = 'mcp-session-id';
 export const VERSION_HEADER = 'mcp-protocol-version';
 export const SUPPORTED_VERSIONS = new Set<string>(SUPPORTED_PROTOCOL_VERSIONS);
 /** `application/json` or a `+json` type, parameters allowed; not `application/json-seq` or `application/jsonl`. */
 export const JSON_CONTENT_TYPE = /^application\/([\w.!#$&^-]+\+)?json\s*(;|$)/i;
-
-/**
- * True when every check `McpEndpoint.handle` makes on a POST's headers would pass: a JSON
- * content type, an acceptable Accept, a known protocol version or none, and a declared
- * length within `maxBodyBytes`. A request to a session must also accept an event stream,
- * since its answer may stream the notifications of a call.
- */
-export function leanHeadersFit(headers: IncomingHttpHeaders, maxBodyBytes: number): boolean {
-  const version = headers[VERSION_HEADER];
-  if (version !== undefined && (typeof version !== 'string' || !SUPPORTED_VERSIONS.has(version))) return false;
-  const contentType = headers['content-type'];
-  const length = headers['content-length'];
-  const accept = headers.accept ?? null;
-  return (
-    contentType !== undefined &&
-    JSON_CONTENT_TYPE.test(contentType.trim()) &&
-    (headers[SESSION_HEADER] === undefined ? acceptsJsonOrStream(accept) : acceptsStream(accept)) &&
-    length !== undefined &&
-    /^\d+$/.test(length) &&
-    Number(length) <= maxBodyBytes
-  );
-}
-
-export function isNotificationOrResponse(message: unknown): message is JsonRpcResponseMessage | JsonRpcNotificationMessage {
-  return typeof message === 'object' && message !== null && !('id' in message && 'method' in message);
-}
 
 /** The SDK's own era decision (what `isLegacyRequest` decides), from headers and the parsed message. */
 export function isLegacyMessage(message: JsonRpcMessage, headers: IncomingHttpHeaders): boolean {
