@@ -1,4 +1,4 @@
-import { type AuthVariables, jsonResponse, mountHealth } from '@meshgate/service-kit';
+import { type AuthVariables, mountHealth } from '@meshgate/service-kit';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { GatewayAuth } from '../auth/authenticator.js';
@@ -8,6 +8,7 @@ import type { Registry } from '../registry/registry.js';
 import type { Perimeter } from '../security/index.js';
 import { adminRoutes } from './admin.js';
 import { adminApiAuth, mountProtectedResourceMetadata } from './authorization.js';
+import { originGuard, rateLimitGuard, restRefusal } from './perimeter.js';
 import { healthView } from './views.js';
 
 export interface HttpDeps {
@@ -33,17 +34,17 @@ export function createHttpApp({ registry, sessions, auth, logger, perimeter }: H
   // /mcp never reaches this app: the pipeline in front of it (mcp/pipeline.ts) serves it.
   // Perimeter order here too: Origin/Host (403) before authentication (401), rate limit (429) after it.
   const rest = adminApiAuth(auth);
-  for (const path of ['/register', '/services', '/services/*']) app.use(path, perimeter.guard('rest'), rest, perimeter.limit('rest'));
+  for (const path of ['/register', '/services', '/services/*']) app.use(path, originGuard(perimeter), rest, rateLimitGuard(perimeter));
   app.route('/', adminRoutes(registry, { checkUrl: perimeter.checkUrl }));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error) => {
     if (error instanceof GatewayError) {
       if (error.status >= 500) logger.warn({ code: error.code, reason: error.message }, 'request failed');
-      return jsonResponse(error.status, error.toJSON());
+      return restRefusal(error);
     }
     logger.error({ err: error }, 'unhandled error');
-    return jsonResponse(500, { error: 'internal', message: 'Internal error' });
+    return restRefusal(new GatewayError('internal', 'Internal error'));
   });
   return app;
 }

@@ -1,60 +1,40 @@
-import { type AuthVariables, bearerAuth, jsonResponse, jsonRpcError } from '@meshgate/service-kit';
+import { type AuthVariables, bearerAuth } from '@meshgate/service-kit';
 import type { Hono, MiddlewareHandler } from 'hono';
 import type { GatewayAuth } from '../auth/authenticator.js';
-import {
-  adminApiNeed,
-  authorize,
-  bearerChallenge,
-  METADATA_PATH,
-  metadataUrlFor,
-  protectedResourceMetadata,
-  type RoleNeed,
-  resourceUrlFor,
-} from '../auth/metadata.js';
+import { adminApiNeed, authorize, bearerChallenge, METADATA_PATH, metadataUrlFor, protectedResourceMetadata, resourceUrlFor } from '../auth/metadata.js';
 import type { GatewayIdentity } from '../auth/tokens.js';
-import { GATEWAY_ERRORS } from '../errors.js';
+import { GatewayError } from '../errors.js';
+import { restRefusal } from './perimeter.js';
 
 type Env = { Variables: AuthVariables<GatewayIdentity> };
-type Format = 'rest';
-
 /**
- * Bearer authentication and role checks for the gateway's routes (MCP authorization spec):
- * 401 names the protected resource metadata in `WWW-Authenticate`; a valid token without
- * the needed role gets 403 with `error="insufficient_scope"` and the scope to ask for.
+ * Bearer authentication and role checks for the admin API (MCP authorization spec): 401
+ * names the protected resource metadata in `WWW-Authenticate`; a valid token without the
+ * needed role gets 403 with `error="insufficient_scope"` and the scope to ask for. Reading
+ * needs any role, changing needs admin (see adminApiNeed). (/mcp makes the same checks in
+ * its pipeline's stages, http/mcp/stages.ts.)
  */
-function authMiddleware(auth: GatewayAuth, format: Format, needOf: (method: string, path: string) => RoleNeed): MiddlewareHandler<Env> {
+export function adminApiAuth(auth: GatewayAuth): MiddlewareHandler<Env> {
   const metadataUrl = (request: Request) => metadataUrlFor(resourceUrlFor(request.url, auth.resource));
   const authenticate = bearerAuth<GatewayIdentity>({
     authenticate: (token) => auth.authenticate(token),
-    format,
+    format: 'rest',
     challengeParams: (request) => ({ resource_metadata: metadataUrl(request) }),
   });
-  return async function gatewayAuthMiddleware(c, next) {
+  return async function adminApiAuthMiddleware(c, next) {
     // Authentication answers 401 on its own; authorization runs only once it has passed.
     let authenticated = false;
     const denied = await authenticate(c, async () => {
       authenticated = true;
     });
     if (!authenticated) return denied as Response;
-    const verdict = authorize(c.get('identity'), needOf(c.req.method, c.req.path), auth.resource.scopes);
+    const verdict = authorize(c.get('identity'), adminApiNeed(c.req.method, c.req.path), auth.resource.scopes);
     if (!verdict.ok) {
-      const challenge = bearerChallenge({
-        realm: 'meshgate',
-        error: 'insufficient_scope',
-        scope: verdict.scope,
-        resource_metadata: metadataUrl(c.req.raw),
-      });
-      const { status, rpc } = GATEWAY_ERRORS.forbidden;
-      const body = format === 'rest' ? { error: 'forbidden', message: verdict.message } : jsonRpcError(null, rpc, verdict.message);
-      return jsonResponse(status, body, { 'www-authenticate': challenge });
+      const challenge = bearerChallenge({ realm: 'meshgate', error: 'insufficient_scope', scope: verdict.scope, resource_metadata: metadataUrl(c.req.raw) });
+      return restRefusal(new GatewayError('forbidden', verdict.message, undefined, { 'www-authenticate': challenge }));
     }
     await next();
   };
-}
-
-/** `/register` and `/services`: reading needs any role, changing needs admin (see adminApiNeed). */
-export function adminApiAuth(auth: GatewayAuth): MiddlewareHandler<Env> {
-  return authMiddleware(auth, 'rest', adminApiNeed);
 }
 
 /**

@@ -4,9 +4,6 @@
  * address sends `Origin: http://evil.example` and `Host: evil.example:3001`; a request
  * from curl, an SDK client or another service sends no Origin at all.
  */
-import type { MiddlewareHandler } from 'hono';
-import { GatewayError } from '../errors.js';
-import { type ErrorFormat, errorReply } from './reply.js';
 
 export interface OriginPolicy {
   /** `loopback`: pages served from localhost, 127.0.0.1 or [::1] on any port; `*`: any; else exact origins. */
@@ -65,23 +62,4 @@ export function checkHost(host: string | undefined, allowed: OriginPolicy['hosts
   const { name, port } = splitHost(host);
   const matches = splitAllowed(allowed).some((wanted) => wanted.name === name && (wanted.port === undefined || wanted.port === port));
   return matches ? OK : { ok: false, message: `Forbidden: Host ${quote(host)} is not allowed; see MESHGATE_ALLOWED_HOSTS` };
-}
-
-export interface OriginGuardOptions {
-  policy: OriginPolicy;
-  format?: ErrorFormat;
-}
-
-/**
- * Hono middleware refusing a disallowed Host or Origin with 403 before anything else runs
- * (authentication included, so a rebinding page learns nothing from the answer).
- */
-export function originGuard({ policy, format = 'rest' }: OriginGuardOptions): MiddlewareHandler {
-  return async function originGuardMiddleware(c, next) {
-    // node always has a Host header for HTTP/1.1; in-process requests (app.request) carry it in the URL.
-    const host = checkHost(c.req.header('host') ?? new URL(c.req.url).host, policy.hosts);
-    const verdict = host.ok ? checkOrigin(c.req.header('origin'), policy.origins) : host;
-    if (!verdict.ok) return errorReply(new GatewayError('forbidden', verdict.message), format);
-    await next();
-  };
 }

@@ -4,11 +4,8 @@
  * through rate-limiter-flexible's other backends). Keyed by the authenticated identity, so
  * it runs after authentication and a caller cannot dodge it by changing address.
  */
-import type { AuthVariables, Identity } from '@meshgate/service-kit';
-import type { MiddlewareHandler } from 'hono';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { GatewayError } from '../errors.js';
-import { type ErrorFormat, errorReply } from './reply.js';
 
 export type RateVerdict = { ok: true } | { ok: false; retryAfterSeconds: number };
 
@@ -38,21 +35,4 @@ export function rateLimitedError(perMinute: number, retryAfterSeconds: number): 
   return new GatewayError('rate_limited', `Too many requests: this token may send ${perMinute} per minute; retry in ${retryAfterSeconds} s`, undefined, {
     'retry-after': String(retryAfterSeconds),
   });
-}
-
-export interface RateLimitOptions {
-  limiter: TokenRateLimiter;
-  format?: ErrorFormat;
-}
-
-/** Hono middleware answering 429 with `Retry-After` once the caller's identity is over budget. */
-export function rateLimit<I extends Identity>({ limiter, format = 'rest' }: RateLimitOptions): MiddlewareHandler<{ Variables: AuthVariables<I> }> {
-  return async function rateLimitMiddleware(c, next) {
-    const verdict = await limiter.take(c.get('identity').name);
-    if (!verdict.ok) {
-      const error = rateLimitedError(limiter.perMinute, verdict.retryAfterSeconds);
-      return errorReply(error, format, error.headers);
-    }
-    await next();
-  };
 }
