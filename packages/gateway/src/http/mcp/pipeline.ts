@@ -102,15 +102,18 @@ export class McpPipeline {
     const sessionId = accept(sessionIdStage(headers));
     const meta: RequestMeta = { identity, traceparent: traceparentOf(headers['traceparent'], message) };
     if (era === 'modern') {
-      await this.#withinLimit(identity);
+      const limited = this.#withinLimit(identity);
+      if (limited !== undefined) await limited;
       return this.deps.modern.serve(request, response, body, message, identity);
     }
     if (sessionId !== undefined) {
       const session = this.#session(sessionId, identity);
-      await this.#withinLimit(identity);
+      const limited = this.#withinLimit(identity);
+      if (limited !== undefined) await limited;
       return this.#inSession(session, message, headers.accept, response, meta);
     }
-    await this.#withinLimit(identity);
+    const limited = this.#withinLimit(identity);
+    if (limited !== undefined) await limited;
     if (!('method' in message) || !('id' in message)) {
       // A notification or an answer without a session: nobody is waiting for it.
       response.writeHead(202).end();
@@ -121,7 +124,7 @@ export class McpPipeline {
     writeJson(response, 200, answer);
   }
 
-  /** 7. The token's rate budget; no await when limits are off. */
+  /** 7. The token's rate budget: a promise only when there is something to wait for (callers await only then). */
   #withinLimit(identity: GatewayIdentity): void | Promise<void> {
     const over = this.deps.perimeter.overLimit(identity.name);
     const settle = (error: GatewayError | undefined) => {
@@ -187,7 +190,8 @@ export class McpPipeline {
       throw new GatewayError('session_required', `Bad Request: ${method} needs an Mcp-Session-Id header; send initialize first`);
     }
     const session = this.#session(id, identity);
-    await this.#withinLimit(identity);
+    const limited = this.#withinLimit(identity);
+    if (limited !== undefined) await limited;
     if (method === 'DELETE') {
       this.deps.sessions.delete(session);
       response.writeHead(200, { 'mcp-session-id': session.id }).end();
