@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 // `npm start`: runs the three services locally with prefixed, readable logs.
+// `LOG_FORMAT=json npm start` gives plain JSON lines instead, one object a line, for a log tool.
 // Ctrl-C (SIGINT) or SIGTERM reaches every service, each shuts down cleanly, and this exits.
 import concurrently from 'concurrently';
 
-const color = process.stdout.isTTY ? { FORCE_COLOR: '1' } : {};
-const env = { LOG_FORMAT: 'pretty', ...color };
+// The services' stdout is a pipe here, so they would pick JSON by themselves: ask for pretty
+// unless the caller chose a format (a bad one is refused by the services, in one line each).
+const format = process.env.LOG_FORMAT || 'pretty';
+const json = format === 'json';
+const color = process.stdout.isTTY && !json ? { FORCE_COLOR: '1' } : {};
+const env = { LOG_FORMAT: format, ...color };
 const services = [
   { name: 'shopping-service', command: 'node packages/shopping-service/dist/main.js', prefixColor: 'cyan' },
   { name: 'user-service', command: 'node packages/user-service/dist/main.js', prefixColor: 'magenta' },
@@ -14,8 +19,8 @@ const services = [
 const { result } = concurrently(
   services.map((service) => ({ ...service, env })),
   {
-    prefix: 'name',
-    padPrefix: true,
+    // JSON lines stay JSON: no name prefix (each line has its `name`) and no concurrently messages.
+    ...(json ? { raw: true } : { prefix: 'name', padPrefix: true }),
     // A service that crashes takes the others down with it, so nothing is left half-running.
     killOthersOn: ['failure'],
     killSignal: 'SIGTERM',

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAll } from '../helpers/process.js';
-import { startAuthMesh, TOKENS, type AuthMesh } from './auth-fixture.js';
+import { type AuthMesh, startAuthMesh, TOKENS } from './auth-fixture.js';
 import { expectAlive, postMcp } from './harness.js';
 
 let mesh: AuthMesh;
@@ -41,7 +41,10 @@ describe('session caps', () => {
 
     expect((await open(TOKENS.bob)).status).toBe(200);
 
-    const ended = await fetch(`${mesh.gateway.url}/mcp`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKENS.alice}`, 'mcp-session-id': mine[0] ?? '' } });
+    const ended = await fetch(`${mesh.gateway.url}/mcp`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${TOKENS.alice}`, 'mcp-session-id': mine[0] ?? '' },
+    });
     expect(ended.status).toBe(200);
     expect((await open(TOKENS.alice)).status).toBe(200);
     await expectAlive(mesh.gateway);

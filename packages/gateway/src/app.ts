@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_BODY_BYTES, type Logger, listen, type RunningServer } from '@meshgate/service-kit';
+import { type Logger, listen, type RunningServer } from '@meshgate/service-kit';
 import { createGatewayAuth, describeAuth } from './auth/authenticator.js';
 import type { GatewayConfig } from './config/load.js';
 import { Federation } from './federation/federation.js';
@@ -30,7 +30,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const registry = new Registry({ store, logger, configured, gatewayToken: config.upstreamToken, limits: config.limits });
   const subscriptions = new Subscriptions(registry, logger);
   const methods = new MethodTable(new Federation(registry, subscriptions, config.listPageSize), logger);
-  const sessions = new SessionRegistry(config.sessions ?? {}, logger);
+  const sessions = new SessionRegistry(config.sessions, logger);
   const stopBroadcasts = wireBroadcasts(registry, sessions, subscriptions);
   const auth = createGatewayAuth(config.auth, logger);
   const perimeter = createPerimeter(config.security);
@@ -43,7 +43,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     dispatcher: new Dispatcher(methods, () => registry.catalog),
     modern,
     logger,
-    maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxBodyBytes: config.maxBodyBytes,
   });
   const app = createHttpApp({ registry, sessions, auth, logger, perimeter });
 

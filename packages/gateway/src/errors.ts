@@ -30,7 +30,11 @@ export const GATEWAY_ERRORS = {
   unknown_service: { status: 404, rpc: -32602, summary: 'No service has this name' },
   service_exists: { status: 409, rpc: -32602, summary: 'A service with this name already exists' },
   forbidden: { status: 403, rpc: -32001, summary: 'The token lacks the role this needs, or the Origin or Host is not allowed' },
-  rate_limited: { status: 429, rpc: -32014, summary: 'The token sent more requests than its per-minute limit allows' },
+  rate_limited: {
+    status: 429,
+    rpc: -32014,
+    summary: 'The token sent more requests than its per-minute limit allows; `Retry-After` says when to retry',
+  },
   service_unavailable: { status: 503, rpc: -32010, summary: 'The owning service is down or still connecting' },
   upstream_unreachable: { status: 502, rpc: -32011, summary: 'The service could not be reached or did not speak MCP' },
   upstream_timeout: { status: 504, rpc: -32012, summary: 'The service did not answer before the deadline' },

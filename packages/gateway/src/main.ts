@@ -1,9 +1,15 @@
-import { createLogger, exitOnStartupError, stopOnSignals } from '@meshgate/service-kit';
+import { createLogger, exitOnStartupError, loggingFromEnv, stopOnSignals } from '@meshgate/service-kit';
 import { startGateway } from './app.js';
 import { loadConfig } from './config/load.js';
 import { SqliteStore } from './registry/sqlite/index.js';
 
-const logger = createLogger({ name: 'mcp-gateway' });
+const logging = loggingFromEnv(process.env);
+if (!logging.ok) {
+  // No logger can be built from a bad LOG_LEVEL or LOG_FORMAT: say so plainly, without a stack trace.
+  process.stderr.write(`${logging.message}\n`);
+  process.exit(1);
+}
+const logger = createLogger({ name: 'mcp-gateway', ...logging.value });
 try {
   const config = loadConfig();
   const store = SqliteStore.open(config.dbPath, logger);

@@ -21,7 +21,22 @@ export {
   jsonRpcError,
   parseJsonRpcMessage,
 } from './jsonrpc.js';
-export { createLogger, type Logger, type LoggerConfig, REDACTED_PATHS } from './logger.js';
+export {
+  createLogger,
+  DEFAULT_LOG_LEVEL,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type Logger,
+  type LoggerConfig,
+  type LoggingResult,
+  type LoggingSettings,
+  type LogLevel,
+  logFormatSchema,
+  loggingFromEnv,
+  logLevelSchema,
+  REDACTED_PATHS,
+} from './logger.js';
 export { type ConnectableServer, McpEndpoint, type McpEndpointOptions } from './mcp-endpoint.js';
 export {
   acceptsJsonOrStream,

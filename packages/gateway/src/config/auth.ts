@@ -2,34 +2,29 @@ import { z } from 'zod';
 import type { AuthConfig } from '../auth/authenticator.js';
 import { DEFAULT_SCOPE_MAP, type ParseResult, ScopeMap } from '../auth/scopes.js';
 import type { TokenEntry } from '../auth/tokens.js';
+import { optional } from './setting.js';
+import { httpUrl } from './values.js';
 
-/** The authentication variables, documented in the README's configuration table. */
-export const AUTH_ENV_VARS = {
-  MESHGATE_TOKENS: { default: '(none)', description: 'JSON list of client tokens with names, roles and tool allow-lists; replaces the default token' },
-  MESHGATE_RESOURCE_URL: {
-    default: '(from the request: http://<Host>/mcp)',
-    description: 'Canonical URL of the MCP endpoint: the RFC 8707 resource and RFC 9728 metadata',
-  },
-  MESHGATE_JWT_JWKS_URL: { default: '(none: JWTs off)', description: 'JWKS URL of the authorization server; turns on JWT access tokens' },
-  MESHGATE_JWT_ISSUER: { default: '(none; required with JWTs)', description: 'Required `iss` of JWTs; published as the authorization server' },
-  MESHGATE_JWT_AUDIENCE: { default: '(MESHGATE_RESOURCE_URL)', description: 'Required `aud` of JWTs' },
-  MESHGATE_JWT_SCOPES: { default: DEFAULT_SCOPE_MAP, description: 'OAuth scopes and the role each grants' },
-  MESHGATE_JWT_TOOLS_CLAIM: { default: '(none)', description: 'JWT claim holding a tool allow-list (list or space-separated)' },
-} as const;
-
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
-
-/** The env schema's authentication part. */
-export const authEnvShape = {
-  MESHGATE_TOKENS: z.string().optional(),
-  MESHGATE_RESOURCE_URL: httpUrl.optional(),
-  MESHGATE_JWT_JWKS_URL: httpUrl.optional(),
-  MESHGATE_JWT_ISSUER: z.string().min(1).optional(),
-  MESHGATE_JWT_AUDIENCE: z.string().min(1).optional(),
-  MESHGATE_JWT_SCOPES: z.string().optional(),
-  MESHGATE_JWT_TOOLS_CLAIM: z.string().min(1).optional(),
+/** The authentication variables: part of the env schema and of docs/configuration.md. */
+export const AUTH_SETTINGS = {
+  MESHGATE_TOKENS: optional(
+    z.string(),
+    '(none)',
+    "JSON list of client tokens, as in the config file's `tokens` ([authentication](../README.md#authentication-and-roles)); replaces the default token",
+  ),
+  MESHGATE_RESOURCE_URL: optional(
+    httpUrl,
+    '(from the request: `http://<Host>/mcp`)',
+    "Canonical URL of the MCP endpoint: the RFC 8707 resource and the RFC 9728 metadata's `resource`; set it behind a proxy",
+  ),
+  MESHGATE_JWT_JWKS_URL: optional(httpUrl, '(none: JWTs off)', 'JWKS URL of the authorization server; turns on JWT access tokens'),
+  MESHGATE_JWT_ISSUER: optional(z.string().min(1), '(none; required with JWTs)', 'Required `iss` of JWTs; published as the authorization server'),
+  MESHGATE_JWT_AUDIENCE: optional(z.string().min(1), '(MESHGATE_RESOURCE_URL)', 'Required `aud` of JWTs; one of the two must be set with JWTs'),
+  // Optional rather than defaulted: set without a JWKS URL, it is a mistake worth reporting (resolveJwt).
+  MESHGATE_JWT_SCOPES: optional(z.string(), DEFAULT_SCOPE_MAP, 'OAuth scopes and the role each grants'),
+  MESHGATE_JWT_TOOLS_CLAIM: optional(z.string().min(1), '(none)', "JWT claim holding the token's tool allow-list (a list or a space-separated string)"),
 };
-type AuthEnv = { [K in keyof typeof authEnvShape]?: string | undefined };
+type AuthEnv = { [K in keyof typeof AUTH_SETTINGS]?: string | undefined };
 
 /** One client token, as written in the config file's `tokens` or in MESHGATE_TOKENS. */
 export const tokenInput = z

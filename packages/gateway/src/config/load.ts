@@ -3,11 +3,11 @@ import type { Tool } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { AuthConfig } from '../auth/authenticator.js';
 import { type SecurityConfig, securityConfig } from '../security/config.js';
-import type { SessionLimits } from '../session/registry.js';
 import type { UpstreamLimits } from '../upstream/connection.js';
 import { resolveAuth } from './auth.js';
 import { type ConfigFile, type ConfiguredService, configFileSchema, type EnvConfig, envSchema, toCredentialSpec } from './schema.js';
 import { SEED_FALLBACK_TOOLS } from './seed-fallbacks.js';
+import { resolveSessions, type SessionLimits } from './sessions.js';
 
 /** Everything the gateway needs to start, resolved from the environment and the config file. */
 export interface GatewayConfig {
@@ -25,10 +25,10 @@ export interface GatewayConfig {
   auth: AuthConfig;
   /** Origin and Host checks, SSRF policy, rate and socket limits. */
   security: SecurityConfig;
-  /** Session idle time and caps (defaults in session/registry.ts). */
-  sessions?: Partial<SessionLimits>;
-  /** Largest request body accepted on /mcp. */
-  maxBodyBytes?: number;
+  /** Client sessions: idle timeout and how many may be open, in all and per identity. */
+  sessions: SessionLimits;
+  /** Largest request body a client may send. */
+  maxBodyBytes: number;
 }
 
 /** A configuration mistake, worded for the person who made it. */
@@ -49,6 +49,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const file = values.MESHGATE_CONFIG === undefined ? undefined : { path: values.MESHGATE_CONFIG, data: readConfigFile(values.MESHGATE_CONFIG) };
   const auth = resolveAuth(values, file?.data.tokens, present);
   if (!auth.ok) throw new ConfigError(`invalid configuration: ${auth.message}`);
+  const sessions = resolveSessions(values);
+  if (!sessions.ok) throw new ConfigError(`invalid configuration: ${sessions.message}`);
   return {
     port: values.PORT,
     host: values.HOST,
@@ -58,6 +60,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     dbPath: values.MESHGATE_DB_PATH,
     listPageSize: values.MESHGATE_LIST_PAGE_SIZE,
     security: perimeter(values),
+    sessions: sessions.value,
+    maxBodyBytes: values.MESHGATE_MAX_BODY_BYTES,
     limits: {
       requestMs: values.MESHGATE_UPSTREAM_TIMEOUT_MS,
       maxRequestMs: values.MESHGATE_UPSTREAM_MAX_TIMEOUT_MS,

@@ -16,6 +16,8 @@ const LISTS = {
   'resources/templates/list': { key: 'resourceTemplates', index: (catalog: Catalog) => catalog.resourceTemplates },
 } as const;
 export type ListMethod = keyof typeof LISTS;
+/** Items per page of the gateway's own lists, unless configured (MESHGATE_LIST_PAGE_SIZE). */
+export const DEFAULT_PAGE_SIZE = 1_000;
 export const LIST_METHODS = Object.keys(LISTS) as ListMethod[];
 
 /**
@@ -28,7 +30,7 @@ export class Federation {
   constructor(
     private readonly registry: Registry,
     private readonly subscriptions: Subscriptions,
-    private readonly pageSize = 1_000,
+    private readonly pageSize = DEFAULT_PAGE_SIZE,
   ) {}
 
   /** `tools/list`, `prompts/list`, `resources/list`, `resources/templates/list`: prebuilt, filtered, paged. */

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './load.js';
+
+describe('session settings', () => {
+  it('default to a 30-minute idle timeout, 10000 sessions, 1000 per identity', () => {
+    expect(loadConfig({}).sessions).toEqual({ idleMs: 1_800_000, maxSessions: 10_000, maxPerIdentity: 1_000 });
+  });
+
+  it('read the three variables', () => {
+    const config = loadConfig({ MESHGATE_SESSION_IDLE_MS: '60000', MESHGATE_MAX_SESSIONS: '50', MESHGATE_MAX_SESSIONS_PER_IDENTITY: '50' });
+    expect(config.sessions).toEqual({ idleMs: 60_000, maxSessions: 50, maxPerIdentity: 50 });
+  });
+
+  it.each([
+    ['a zero idle timeout', { MESHGATE_SESSION_IDLE_MS: '0' }, /env\.MESHGATE_SESSION_IDLE_MS: must be a positive integer/],
+    ['a fraction', { MESHGATE_MAX_SESSIONS: '1.5' }, /env\.MESHGATE_MAX_SESSIONS: must be a positive integer/],
+    ['a word', { MESHGATE_MAX_SESSIONS_PER_IDENTITY: 'many' }, /env\.MESHGATE_MAX_SESSIONS_PER_IDENTITY: must be a positive integer/],
+    [
+      'more per identity than in all',
+      { MESHGATE_MAX_SESSIONS: '100', MESHGATE_MAX_SESSIONS_PER_IDENTITY: '101' },
+      /env\.MESHGATE_MAX_SESSIONS_PER_IDENTITY: 101 is more than MESHGATE_MAX_SESSIONS \(100\)/,
+    ],
+    ['a lowered total under the default per identity', { MESHGATE_MAX_SESSIONS: '10' }, /1000 is more than MESHGATE_MAX_SESSIONS \(10\)/],
+  ])('refuses %s, naming the variable', (_, env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
