@@ -2,10 +2,10 @@
  * Runs the conformance fixture: PORT (default 3010), HOST (default 127.0.0.1) and,
  * optionally, CONFORMANCE_FIXTURE_TOKEN to require Bearer auth on /mcp.
  */
-import { createLogger, exitOnStartupError, listen, stopOnSignals } from '@meshgate/service-kit';
+import { exitOnStartupError, listen, processLogger, stopOnSignals } from '@meshgate/service-kit';
 import { createFixtureApp } from './http.js';
 
-const logger = createLogger({ name: 'conformance-fixture' });
+const logger = processLogger('conformance-fixture');
 try {
   const port = Number(process.env['PORT'] || 3010);
   const host = process.env['HOST'] || '127.0.0.1';

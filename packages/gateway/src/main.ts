@@ -1,15 +1,9 @@
-import { createLogger, exitOnStartupError, loggingFromEnv, stopOnSignals } from '@meshgate/service-kit';
+import { exitOnStartupError, processLogger, stopOnSignals } from '@meshgate/service-kit';
 import { startGateway } from './app.js';
 import { loadConfig } from './config/load.js';
 import { SqliteStore } from './registry/sqlite/index.js';
 
-const logging = loggingFromEnv(process.env);
-if (!logging.ok) {
-  // No logger can be built from a bad LOG_LEVEL or LOG_FORMAT: say so plainly, without a stack trace.
-  process.stderr.write(`${logging.message}\n`);
-  process.exit(1);
-}
-const logger = createLogger({ name: 'mcp-gateway', ...logging.value });
+const logger = processLogger('mcp-gateway');
 try {
   const config = loadConfig();
   const store = SqliteStore.open(config.dbPath, logger);

@@ -35,6 +35,7 @@ export {
   logFormatSchema,
   loggingFromEnv,
   logLevelSchema,
+  processLogger,
   REDACTED_PATHS,
 } from './logger.js';
 export { type ConnectableServer, McpEndpoint, type McpEndpointOptions } from './mcp-endpoint.js';

@@ -155,3 +155,16 @@ export function createLogger(config: LoggerConfig): Logger {
   }
   return config.destination === undefined ? pino(options) : pino(options, config.destination);
 }
+
+/**
+ * The logger of a process named `name`, from LOG_LEVEL and LOG_FORMAT. A bad value is a
+ * start-up mistake with no logger to report it: one plain line on stderr, exit 1, no stack trace.
+ */
+export function processLogger(name: string, env: NodeJS.ProcessEnv = process.env): Logger {
+  const logging = loggingFromEnv(env);
+  if (!logging.ok) {
+    process.stderr.write(`${logging.message}\n`);
+    process.exit(1);
+  }
+  return createLogger({ name, ...logging.value });
+}

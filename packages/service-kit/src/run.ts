@@ -1,4 +1,4 @@
-import { createLogger, loggingFromEnv } from './logger.js';
+import { processLogger } from './logger.js';
 import { exitOnStartupError, stopOnSignals } from './server.js';
 import { type RunningService, serviceConfigFromEnv, startMcpService } from './service.js';
 import type { ToolServerFactory } from './tool-server.js';
@@ -18,13 +18,7 @@ export interface RunMcpServiceOptions {
  * port in use) is logged in one line and exits 1.
  */
 export async function runMcpService(options: RunMcpServiceOptions): Promise<RunningService> {
-  const logging = loggingFromEnv(process.env);
-  if (!logging.ok) {
-    // No logger can be built from a bad LOG_LEVEL or LOG_FORMAT: say so plainly, without a stack trace.
-    process.stderr.write(`${logging.message}\n`);
-    process.exit(1);
-  }
-  const logger = createLogger({ name: options.name, ...logging.value });
+  const logger = processLogger(options.name);
   try {
     const config = serviceConfigFromEnv(options.defaultPort);
     const service = await startMcpService({ name: options.name, config, logger, createServer: options.factory.create });
