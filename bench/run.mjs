@@ -1,25 +1,61 @@
 #!/usr/bin/env node
 /**
- * npm run bench [-- --smoke] [-- --no-pin] [-- --rounds N --seconds S] [-- --only call_c1,call_c32]
+ * npm run bench [-- options]; `npm run bench -- --help` prints them (USAGE below).
  *
  * Starts backends, the gateway and a bare forwarder on 127.0.0.1, drives the workloads of
- * issue 6 with the configurations interleaved over several rounds, and writes
- * bench/results/latest.json and latest.md. Exits 1 when any answer was an error.
- * BENCH_SMOKE=1 is the same as --smoke (a few seconds, for CI). BENCH_VARIANT_ENV='{"NAME":"value"}'
- * starts a second gateway with that extra environment, measured as "variant" beside the
- * others in the tools/call workloads (to try a change side by side).
+ * issue 6 with the configurations interleaved over several rounds, and writes latest.json
+ * and latest.md (to bench/results/, where both are git-ignored, or to BENCH_OUT_DIR). Exits 1
+ * when any answer was an error. Extra gateway configurations (bench/lib/mesh.mjs,
+ * extraGateways) run beside `gateway` in the tools/call workloads: `variant` (this checkout
+ * with other environment or node flags) and `baseline` (another checkout's built gateway).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { closeSessions, isSuccess, postLoad, rpcBody, sdkLoop, serialLoad, sessionLoad } from './lib/load.mjs';
-import { choosePinning, cpuMs, REPO_ROOT, rssMiB, sleep, startBenchMesh, toolName } from './lib/mesh.mjs';
+import { choosePinning, cpuMs, extraGateways, REPO_ROOT, rssMiB, sleep, startBenchMesh, toolName } from './lib/mesh.mjs';
 import { toMarkdown } from './lib/report.mjs';
 import { ratio, summarize } from './lib/stats.mjs';
 
+const ALL_WORKLOADS = ['call_c1', 'call_c32', 'list_1000', 'sdk_loop', 'sessions', 'memory'];
+const USAGE = `Usage: npm run bench [-- options]   (or: node bench/run.mjs [options])
+
+Options:
+  --smoke            every workload for a moment (about 15 s), for CI; same as BENCH_SMOKE=1
+  --no-pin           do not pin processes with taskset (default: servers on core 0, load on core 1)
+  --rounds N         interleaved rounds per workload (default 5; smoke 1)
+  --seconds S        seconds per configuration and round (default 3; smoke 0.5)
+  --only LIST        comma-separated workloads: ${ALL_WORKLOADS.join(',')}
+  --help             print this and exit
+
+Environment:
+  BENCH_OUT_DIR=DIR              write latest.json and latest.md to DIR (default bench/results/, git-ignored)
+  BENCH_SMOKE=1                  same as --smoke
+  BENCH_BASELINE=DIR             also run the gateway of the checkout in DIR (its packages/gateway/dist/main.js
+                                 must be built), started like this one, as configuration "baseline"
+  BENCH_VARIANT_ENV='{"K":"v"}'  also run this checkout's gateway with extra environment, as "variant"
+  BENCH_VARIANT_NODE_ARGS='...'  start "variant" with these node flags in place of the shipped ones
+  BENCH_COMMIT=ID                the commit to name in the report (default: git rev-parse)
+
+"baseline" and "variant" are measured beside "gateway" in call_c1, call_c32 and sdk_loop.
+`;
+
 const argv = process.argv.slice(2);
 const args = new Set(argv);
+if (args.has('--help') || args.has('-h')) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const VALUED = new Set(['--rounds', '--seconds', '--only']);
+const FLAGS = new Set(['--smoke', '--no-pin']);
+for (let i = 0; i < argv.length; i += 1) {
+  if (VALUED.has(argv[i]) && argv[i + 1] !== undefined) i += 1;
+  else if (!FLAGS.has(argv[i])) {
+    process.stderr.write(`bench: unknown or incomplete option ${argv[i]}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
 const option = (name) => {
   const at = argv.indexOf(`--${name}`);
   return at >= 0 ? argv[at + 1] : undefined;
@@ -31,7 +67,11 @@ const plan = smoke
 if (option('rounds')) plan.rounds = Number(option('rounds'));
 if (option('seconds')) plan.seconds = plan.sdkSeconds = plan.sessionSeconds = Number(option('seconds'));
 const only = option('only')?.split(',');
-const ALL_WORKLOADS = ['call_c1', 'call_c32', 'list_1000', 'sdk_loop', 'sessions', 'memory'];
+const unknownWorkloads = only?.filter((name) => !ALL_WORKLOADS.includes(name)) ?? [];
+if (unknownWorkloads.length > 0) {
+  process.stderr.write(`bench: unknown workload(s) ${unknownWorkloads.join(', ')}\n\n${USAGE}`);
+  process.exit(2);
+}
 const wanted = (name) => only === undefined || only.includes(name);
 const outDir = process.env.BENCH_OUT_DIR ?? join(REPO_ROOT, 'bench/results');
 const BACKENDS = 10;
@@ -44,16 +84,15 @@ const show = (s) => `${Math.round(s.rps)} req/s, p50 ${s.p50.toFixed(2)} ms, p99
 
 const pinning = choosePinning(!args.has('--no-pin'));
 log(`${smoke ? 'smoke run' : 'full run'}; ${pinning.note}`);
-const variantEnv = process.env.BENCH_VARIANT_ENV ? JSON.parse(process.env.BENCH_VARIANT_ENV) : undefined;
-const variantNodeArgs = process.env.BENCH_VARIANT_NODE_ARGS?.split(' ').filter((arg) => arg !== '');
-const mesh = await startBenchMesh({ backends: BACKENDS, tools: TOOLS_PER_BACKEND, pinning, variantEnv, variantNodeArgs, log });
+const extras = extraGateways();
+const mesh = await startBenchMesh({ backends: BACKENDS, tools: TOOLS_PER_BACKEND, pinning, extras, log });
 const { token, urls, procs } = mesh;
 log(`mesh up: gateway federates ${mesh.tools} tools from ${BACKENDS} backends`);
 
 /** Runs `load` against one configuration and adds each process's CPU time per request. */
 async function measured(load) {
   const watched = { gatewayCpuUs: procs.gateway.pid, backendCpuUs: procs.direct.pid, forwarderCpuUs: procs.floor.pid };
-  if (procs.variant) watched.variantCpuUs = procs.variant.pid;
+  for (const name of mesh.extras) watched[`${name}CpuUs`] = procs[name].pid;
   const before = Object.fromEntries(Object.entries(watched).map(([key, pid]) => [key, cpuMs(pid)]));
   const run = await load();
   for (const [key, pid] of Object.entries(watched)) run[key] = run.requests > 0 ? ((cpuMs(pid) - before[key]) * 1000) / run.requests : NaN;
@@ -83,7 +122,7 @@ async function interleaved(title, configs, load) {
 
 const CALL_BODY = rpcBody('tools/call', { name: CALL_TOOL, arguments: { id: '42' } });
 const LIST_BODY = rpcBody('tools/list');
-const CALL_CONFIGS = ['direct', 'gateway', 'floor', ...(urls.variant ? ['variant'] : [])];
+const CALL_CONFIGS = ['direct', 'gateway', 'floor', ...mesh.extras];
 const listedAll = (message) => isSuccess(message) && Array.isArray(message.result.tools) && message.result.tools.length === mesh.tools;
 const callLoad = (connections) => (config) => postLoad({ baseUrl: urls[config], token, body: CALL_BODY, connections, seconds: plan.seconds });
 
@@ -144,14 +183,14 @@ const result = {
     cpus: cpus().length,
     pinning: pinning.note,
     pinned: pinning.pinned,
-    ...(variantEnv ? { variantEnv: Object.keys(variantEnv) } : {}),
+    ...extrasMeta(),
     smoke,
     rounds: plan.rounds,
     secondsPerRun: plan.seconds,
     backends: BACKENDS,
     tools: mesh.tools,
     callTool: CALL_TOOL,
-    commit: process.env.BENCH_COMMIT ?? gitCommit(),
+    commit: process.env.BENCH_COMMIT ?? gitCommit(REPO_ROOT),
   },
   workloads,
   memory,
@@ -221,12 +260,26 @@ function targets(w, mem) {
   return list_;
 }
 
-function gitCommit() {
+/** What the report says about each extra gateway: its extra environment, node flags, checkout and commit. */
+function extrasMeta() {
+  const meta = {};
+  for (const extra of extras) {
+    if (extra.env) meta[`${extra.name}Env`] = Object.keys(extra.env);
+    if (extra.nodeArgs) meta[`${extra.name}NodeArgs`] = extra.nodeArgs;
+    if (extra.root) {
+      meta[`${extra.name}Root`] = extra.root;
+      meta[`${extra.name}Commit`] = gitCommit(extra.root);
+    }
+  }
+  return meta;
+}
+
+function gitCommit(cwd) {
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const dirty =
       execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
-        cwd: REPO_ROOT,
+        cwd,
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'ignore'],
       }).trim() !== '';

@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../scripts/lib/net.mjs';
 
@@ -70,11 +70,11 @@ process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-/** Starts `node [nodeArgs] script` (through taskset when pinned) and waits until `healthUrl` answers 200. */
-export async function startNode({ name, script, env, nodeArgs = [], pinning, healthUrl }) {
+/** Starts `node [nodeArgs] script` in `cwd` (through taskset when pinned) and waits until `healthUrl` answers 200. */
+export async function startNode({ name, script, env, nodeArgs = [], pinning, healthUrl, cwd = REPO_ROOT }) {
   const command = [...pinning.prefix, process.execPath, ...nodeArgs, script];
   const child = spawn(command[0], command.slice(1), {
-    cwd: REPO_ROOT,
+    cwd,
     env: { ...process.env, HOST: '127.0.0.1', LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -139,15 +139,42 @@ export function rssMiB(pid) {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
-/**
- * Starts the whole mesh: backend b00 alone in one process (the one under load), b01..bNN
- * together in another, the gateway federating all of them, and the forwarder in front of
- * b00. Every backend serves `tools` tools.
- */
 /** The V8 flags the gateway ships with (Dockerfile, npm start; docs/decisions/0004-gateway-heap.md). */
 export const GATEWAY_NODE_ARGS = ['--max-semi-space-size=8', '--min-semi-space-size=8'];
 
-export async function startBenchMesh({ backends = 10, tools = 100, pinning, gatewayNodeArgs = [], variantEnv, variantNodeArgs, log = () => {} }) {
+/**
+ * The extra gateway configurations asked for in the environment, each measured beside
+ * `gateway` in the tool-call workloads. Every one is started like the main gateway (same
+ * environment, node flags, pinning, backends and token) but for what it names:
+ * - `variant` (BENCH_VARIANT_ENV, BENCH_VARIANT_NODE_ARGS): this checkout's gateway with extra
+ *   environment and/or other node flags in place of the shipped ones;
+ * - `baseline` (BENCH_BASELINE): the built gateway of another checkout, e.g. the commit before
+ *   a change, to measure before and after in one run.
+ */
+export function extraGateways(env = process.env) {
+  const extras = [];
+  if (env.BENCH_VARIANT_ENV !== undefined || env.BENCH_VARIANT_NODE_ARGS !== undefined) {
+    extras.push({
+      name: 'variant',
+      env: env.BENCH_VARIANT_ENV ? JSON.parse(env.BENCH_VARIANT_ENV) : undefined,
+      nodeArgs: env.BENCH_VARIANT_NODE_ARGS?.split(' ').filter((arg) => arg !== ''),
+    });
+  }
+  if (env.BENCH_BASELINE !== undefined && env.BENCH_BASELINE !== '') {
+    const root = resolve(env.BENCH_BASELINE);
+    const entry = join(root, 'packages/gateway/dist/main.js');
+    if (!existsSync(entry)) throw new Error(`BENCH_BASELINE: ${entry} does not exist; build that checkout first (npx tsc -b in ${root})`);
+    extras.push({ name: 'baseline', root, entry });
+  }
+  return extras;
+}
+
+/**
+ * Starts the whole mesh: backend b00 alone in one process (the one under load), b01..bNN
+ * together in another, the gateway federating all of them, the forwarder in front of b00,
+ * and each of `extras` (see extraGateways) as one more gateway. Every backend serves `tools` tools.
+ */
+export async function startBenchMesh({ backends = 10, tools = 100, pinning, gatewayNodeArgs = [], extras = [], log = () => {} }) {
   const token = randomBytes(18).toString('base64url');
   const dir = mkdtempSync(join(tmpdir(), 'meshgate-bench-'));
   const names = Array.from({ length: backends }, (_, index) => backendName(index));
@@ -188,12 +215,14 @@ export async function startBenchMesh({ backends = 10, tools = 100, pinning, gate
     const configPath = join(dir, 'meshgate.json');
     writeFileSync(configPath, JSON.stringify({ services: names.map((name, i) => ({ name, url: `${url(ports[i])}/mcp`, credential: { gateway: true } })) }));
     if (!existsSync(GATEWAY_ENTRY)) throw new Error(`${GATEWAY_ENTRY} does not exist; run npm run build first`);
-    const startGateway = async (name, extraEnv = {}, shippedArgs = GATEWAY_NODE_ARGS) => {
+    /** One gateway: this checkout's unless `entry` (and `root`, its checkout) say otherwise. */
+    const startGateway = async ({ name, env: extraEnv = {}, nodeArgs: shippedArgs = GATEWAY_NODE_ARGS, entry = GATEWAY_ENTRY, root = REPO_ROOT }) => {
       const port = await freePort();
-      log(`starting the ${name}`);
+      log(`starting the ${name}${entry === GATEWAY_ENTRY ? '' : ` from ${root}`}`);
       const proc = await start({
         name,
-        script: GATEWAY_ENTRY,
+        script: entry,
+        cwd: root,
         nodeArgs: [...shippedArgs, ...gatewayNodeArgs],
         env: { PORT: String(port), MESHGATE_DB_PATH: join(dir, `${name}.db`), MESHGATE_CONFIG: configPath, MCP_BEARER_TOKEN: token, ...extraEnv },
         healthUrl: `${url(port)}/health`,
@@ -204,14 +233,16 @@ export async function startBenchMesh({ backends = 10, tools = 100, pinning, gate
       });
       return { proc, url: url(port) };
     };
-    const gateway = await startGateway('gateway');
-    // An optional second gateway with extra environment, measured side by side (A/B of a change).
-    const variant = variantEnv === undefined && variantNodeArgs === undefined ? undefined : await startGateway('variant', variantEnv, variantNodeArgs);
+    const gateway = await startGateway({ name: 'gateway' });
+    // Optional further gateways, measured side by side (A/B of a change, before/after).
+    const more = [];
+    for (const extra of extras) more.push([extra.name, await startGateway(extra)]);
     return {
       token,
       tools: backends * tools,
-      urls: { direct: url(ports[0]), gateway: gateway.url, floor: url(floorPort), ...(variant ? { variant: variant.url } : {}) },
-      procs: { direct, rest, floor, gateway: gateway.proc, ...(variant ? { variant: variant.proc } : {}) },
+      urls: { direct: url(ports[0]), gateway: gateway.url, floor: url(floorPort), ...Object.fromEntries(more.map(([name, g]) => [name, g.url])) },
+      procs: { direct, rest, floor, gateway: gateway.proc, ...Object.fromEntries(more.map(([name, g]) => [name, g.proc])) },
+      extras: more.map(([name]) => name),
       stop,
     };
   } catch (error) {

@@ -5,12 +5,46 @@ const int = (value) => (Number.isFinite(value) ? Math.round(value).toLocaleStrin
 const range = (pair, digits = 0) =>
   pair && Number.isFinite(pair[0]) ? `${digits === 0 ? int(pair[0]) : fmt(pair[0], digits)}–${digits === 0 ? int(pair[1]) : fmt(pair[1], digits)}` : '';
 
-/** CPU of the hop itself: the gateway's for the gateway, the forwarder's for the floor. */
+/**
+ * CPU of the hop itself: the forwarder's for the floor, none for direct, and for every
+ * gateway configuration (gateway, variant, baseline) that gateway's own process.
+ */
 function hopCpu(config, s) {
-  if (config === 'gateway') return s.gatewayCpuUs;
+  if (config === 'direct') return NaN;
   if (config === 'floor') return s.forwarderCpuUs;
-  if (config === 'variant') return s.variantCpuUs;
-  return NaN;
+  return s[`${config}CpuUs`] ?? NaN;
+}
+
+const pct = (value) => (Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%` : '–');
+const change = (after, before) => (Number.isFinite(after) && Number.isFinite(before) && before !== 0 ? after / before - 1 : NaN);
+
+/**
+ * Before and after in one run: for each workload that measured `baseline`, the gateway's
+ * CPU per call and its ratio to direct next to the baseline's, and the change.
+ */
+function baselineRows(result) {
+  const rows = [];
+  for (const workload of Object.values(result.workloads)) {
+    const after = workload.configs.gateway;
+    const before = workload.configs.baseline;
+    if (!after || !before) continue;
+    const cpu = change(hopCpu('gateway', after), hopCpu('baseline', before));
+    const toDirect = change(workload.ratios?.gateway?.toDirect, workload.ratios?.baseline?.toDirect);
+    const within = Number.isFinite(cpu) && Number.isFinite(toDirect) ? (cpu <= 0.05 && toDirect >= -0.05 ? 'yes' : 'no') : '–';
+    rows.push(
+      `| ${workload.title} | ${fmt(hopCpu('baseline', before), 0)} | ${fmt(hopCpu('gateway', after), 0)} | ${pct(cpu)} | ${fmt(workload.ratios?.baseline?.toDirect)} | ${fmt(workload.ratios?.gateway?.toDirect)} | ${pct(toDirect)} | ${within} |`,
+    );
+  }
+  if (rows.length === 0) return [];
+  const { meta } = result;
+  return [
+    '',
+    `Before and after, in this run: baseline = ${meta.baselineRoot ?? 'another checkout'} (commit ${meta.baselineCommit ?? 'unknown'}), gateway = this checkout (commit ${meta.commit}). CPU is the gateway's own, in µs per call; a positive CPU change or a negative ratio change is a loss; "within 5%" means neither exceeds 5%.`,
+    '',
+    '| Workload | baseline CPU µs/call | gateway CPU µs/call | CPU change | baseline × direct | gateway × direct | × direct change | within 5% |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ];
 }
 
 function workloadRows(_key, workload) {
@@ -33,12 +67,13 @@ export function toMarkdown(result) {
     '',
     result.valid ? 'All answers were checked and were successful results.' : `**INVALID RUN: ${result.errors} request(s) failed or answered an error.**`,
     '',
-    'req/s: median over rounds (min–max). Latency in ms (median of the per-round p50/p99). CPU in µs per call from /proc (utime+stime): the hop is the gateway or the forwarder. Ratios are of req/s.',
+    'req/s: median over rounds (min–max). Latency in ms (median of the per-round p50/p99). CPU in µs per call from /proc (utime+stime): the hop is the gateway (or variant, or baseline) or the forwarder. Ratios are of req/s.',
     '',
     '| Workload | Config | req/s | p50 ms | p99 ms | errors | hop CPU µs/call | backend CPU µs/call | × direct | × floor |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const [key, workload] of Object.entries(result.workloads)) lines.push(...workloadRows(key, workload));
+  lines.push(...baselineRows(result));
   const m = result.memory;
   lines.push(
     '',

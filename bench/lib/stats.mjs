@@ -12,7 +12,8 @@ function spread(values) {
   return finite.length === 0 ? [NaN, NaN] : [Math.min(...finite), Math.max(...finite)];
 }
 
-const METRICS = ['rps', 'p50', 'p99', 'gatewayCpuUs', 'backendCpuUs', 'forwarderCpuUs', 'variantCpuUs'];
+/** Throughput and latency, then the CPU per request of every process watched (gatewayCpuUs, backendCpuUs, baselineCpuUs, ...). */
+const metricsOf = (runs) => ['rps', 'p50', 'p99', ...new Set(runs.flatMap((run) => Object.keys(run).filter((key) => key.endsWith('CpuUs'))))];
 
 /** Median and min–max of every metric over a configuration's runs, plus total requests and errors. */
 export function summarize(runs) {
@@ -21,7 +22,7 @@ export function summarize(runs) {
     summary.requests += run.requests;
     summary.errors += run.errors;
   }
-  for (const metric of METRICS) {
+  for (const metric of metricsOf(runs)) {
     const values = runs.map((run) => run[metric]).filter((v) => v !== undefined);
     if (values.length === 0) continue;
     summary[metric] = median(values);

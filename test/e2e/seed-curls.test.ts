@@ -1,5 +1,5 @@
 /**
- * Every curl command of the seed document (../shared/seed/stage-3.md), run against real
+ * Every curl command of the seed document (the original user request; the README shows them), run against real
  * processes exactly as written: same paths, headers and bodies, no initialize, no session.
  */
 import type { RunningService } from '@meshgate/service-kit';
