@@ -1,5 +1,5 @@
 /**
- * Faults behind the gateway, with real processes and real HTTP (security-inputs.md cases
+ * Faults behind the gateway, with real processes and real HTTP (docs/security.md cases
  * 24, 27 and 29): a backend killed under load, a backend restarted behind the gateway's
  * back, a tool list that changes at runtime, deregistration with calls in flight,
  * deadlines (with progress extending them) and cancellation routed to the one call it

@@ -1,5 +1,5 @@
 /**
- * Misbehaving backends (security-inputs.md, cases 23-26 and 28): whatever a federated
+ * Misbehaving backends (docs/security.md, cases 23-26 and 28): whatever a federated
  * service does wrong (an HTML 500, truncated JSON, a mismatched id, a 40 MiB answer, an
  * event stream that never ends, a reset, a late answer), the client gets a bounded
  * JSON-RPC error naming the service, the gateway keeps serving, and its memory stays flat.

@@ -1,5 +1,5 @@
 /**
- * security-inputs.md, "HTTP and JSON-RPC framing", cases 6-13: each hostile request gets
+ * docs/security.md, "HTTP and JSON-RPC framing", cases 6-13: each hostile request gets
  * its one correct status and JSON-RPC code, the backend sees nothing, /health still answers.
  */
 import { request } from 'node:http';

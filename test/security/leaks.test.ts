@@ -1,5 +1,5 @@
 /**
- * security-inputs.md cases 14 and 28: `__proto__` and `constructor` keys change no
+ * docs/security.md cases 14 and 28: `__proto__` and `constructor` keys change no
  * prototype anywhere (checked inside a gateway running in this process), and error
  * bodies and logs never carry stack traces, tokens or credentials.
  */

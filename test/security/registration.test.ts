@@ -1,5 +1,5 @@
 /**
- * security-inputs.md, "Registration", cases 20-22: the SSRF guard, registration input
+ * docs/security.md, "Registration", cases 20-22: the SSRF guard, registration input
  * errors, and name clashes that never re-route silently.
  */
 import { createServer, type Server } from 'node:http';

@@ -63,9 +63,10 @@ export async function listen(app: Pick<Hono<Env>, 'fetch'>, options: ListenOptio
   server.requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 65_000;
   server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  // node's headers deadline starts at a request's first byte, so a connection that never
-  // sends one would be held forever: give it the same deadline until its first request.
-  // (Then node's keep-alive timeout takes over; SSE responses are never cut.)
+  // A connection that never sends a byte must not be held forever. Some node releases start
+  // the headers deadline only at a request's first byte, so the socket gets the same
+  // deadline until its first request, whichever fires first (node's answers 408, this one
+  // closes silently). Then node's keep-alive timeout takes over; SSE responses are never cut.
   server.on('connection', (socket: Socket) => socket.setTimeout(server.headersTimeout));
   // Once per connection: later requests on a keep-alive socket find it already cleared.
   server.on('request', (request: IncomingMessage) => request.socket.timeout && request.socket.setTimeout(0));
