@@ -1,18 +1,16 @@
 import type { ServerCapabilities } from '@modelcontextprotocol/client';
-import pRetry, { AbortError } from 'p-retry';
+import { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
-import { GatewayError } from '../errors.js';
 import type { Listings } from '../model/catalog.js';
 import type { CredentialSpec } from '../model/service.js';
 import { CircuitOpenError, type CircuitView, ServiceBreaker } from './breaker.js';
-import { resolveCredential } from './credentials.js';
-import { classifyUpstreamError, describeCause, unavailable } from './errors.js';
+import { classifyUpstreamError, connectFailure, describeCause, isServiceFault, requestFailure, unavailable } from './errors.js';
 import { DEFAULT_LIMITS, PROBE_FAILURES_FOR_DOWN, type UpstreamLimits } from './limits.js';
-import { listAll } from './listings.js';
-import { checkHealthUrl, discoverHealthUrl, Prober } from './probe.js';
+import { checkHealthUrl, Prober } from './probe.js';
+import { retryForever } from './reconnect.js';
 import { answerServiceRequest, type Downstream } from './relay.js';
-import { createStreamableHttpTransport } from './streamable-http.js';
-import type { CallOptions, TransportEvents, TransportFactory, UpstreamTransport } from './transport.js';
+import { listSession, openSession, type SessionSpec } from './session.js';
+import type { CallOptions, TransportFactory, UpstreamTransport } from './transport.js';
 
 /** The options of one request (transport.ts's CallOptions, under the name federation uses). */
 export type RequestOptions = CallOptions;
@@ -71,6 +69,7 @@ export class UpstreamConnection {
 
   readonly #options: UpstreamOptions;
   readonly #limits: UpstreamLimits;
+  readonly #sessionSpec: SessionSpec;
   readonly #stop = new AbortController();
   /** The live session's transport: every request goes through it. */
   #transport: UpstreamTransport | undefined;
@@ -90,13 +89,11 @@ export class UpstreamConnection {
     this.service = options.service;
     this.url = options.url;
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.#sessionSpec = { ...options, limits: this.#limits };
     this.#breaker = new ServiceBreaker({
       threshold: this.#limits.breakerThreshold,
       cooldownMs: this.#limits.breakerCooldownMs,
-      isFault: (error) => {
-        const kind = classifyUpstreamError(error).kind;
-        return kind === 'timeout' || kind === 'bad-response';
-      },
+      isFault: isServiceFault,
       onChange: (state) => {
         this.#options.logger.warn({ service: this.service, circuit: state }, `circuit of service "${this.service}" is ${state}`);
         this.#settle();
@@ -131,19 +128,7 @@ export class UpstreamConnection {
     } catch (error) {
       const reason = describeCause(error);
       this.#setStatus('down', reason);
-      if (/redirect/i.test(reason)) {
-        // Redirects are never followed (one could lead past the SSRF guard): register the final URL.
-        throw new GatewayError(
-          'invalid_url',
-          `Service "${this.service}" at ${this.url} answered with a redirect; the gateway does not follow redirects, so give the URL it redirects to`,
-          {
-            service: this.service,
-          },
-        );
-      }
-      throw new GatewayError('upstream_unreachable', `Could not connect to service "${this.service}" at ${this.url}: ${reason}`, {
-        service: this.service,
-      });
+      throw connectFailure(this.service, this.url, reason);
     }
   }
 
@@ -162,8 +147,6 @@ export class UpstreamConnection {
           throw failure.error;
         case 'aborted':
           throw error;
-        case 'timeout':
-          throw new GatewayError('upstream_timeout', `Service "${this.service}" did not answer ${method} in time`, { service: this.service });
         case 'session-lost': {
           // The service restarted and forgot our session: reconnect once, then retry.
           this.#options.logger.info({ service: this.service }, 'service lost our session; reconnecting');
@@ -180,14 +163,12 @@ export class UpstreamConnection {
         }
         case 'transport':
           if (this.#transport === transport) this.#lost(failure.reason);
-          throw new GatewayError('upstream_unreachable', `Service "${this.service}" failed during ${method}: ${failure.reason}`, {
-            service: this.service,
-          });
+          throw requestFailure(this.service, method, failure);
         case 'bad-response':
           this.#options.logger.warn({ service: this.service, method, reason: failure.reason }, 'service gave an invalid answer');
-          throw new GatewayError('upstream_error', `Service "${this.service}" gave an invalid answer to ${method}: ${failure.reason}`, {
-            service: this.service,
-          });
+          throw requestFailure(this.service, method, failure);
+        case 'timeout':
+          throw requestFailure(this.service, method, failure);
       }
     }
   }
@@ -219,7 +200,7 @@ export class UpstreamConnection {
       const transport = this.#transport;
       const capabilities = this.capabilities;
       if (transport === undefined || capabilities === undefined || this.closed) return;
-      this.#listAll(transport, capabilities).then(
+      listSession(transport, { capabilities }, this.#sessionSpec).then(
         (listings) => this.#publish(listings),
         (error: unknown) => this.#options.logger.warn({ service: this.service, reason: describeCause(error) }, 'catalog refresh failed'),
       );
@@ -234,61 +215,38 @@ export class UpstreamConnection {
   }
 
   async #connect(): Promise<void> {
-    const credential = resolveCredential(this.#options.credential, this.#options.gatewayToken);
-    if (!credential.ok) throw new Error(credential.message);
-    const { logger } = this.#options;
-    let transport: UpstreamTransport | undefined;
-    const events: TransportEvents = {
+    let opened: UpstreamTransport | undefined;
+    const { transport, handshake, listings, healthUrl } = await openSession(this.#sessionSpec, {
       notification: (method, params) => this.#onServiceNotification(method, params),
       request: (method, params) => answerServiceRequest(this.service, method, params, this.#callers),
       sessionLost: (reason) => {
-        if (transport === undefined || this.#transport !== transport) return;
-        logger.info({ service: this.service, reason }, 'service lost our session; reconnecting');
+        if (opened === undefined || this.#transport !== opened) return;
+        this.#options.logger.info({ service: this.service, reason }, 'service lost our session; reconnecting');
         this.#lost(reason);
       },
-    };
-    const create = this.#options.transportFactory ?? createStreamableHttpTransport;
-    transport = create(
-      {
-        service: this.service,
-        url: this.url,
-        headers: credential.headers,
-        limits: this.#limits,
-        log: (message, details) => logger.debug(details, message),
-      },
-      events,
-    );
-    try {
-      const handshake = await transport.start();
-      const [listings, healthUrl] = await Promise.all([this.#listAll(transport, handshake.capabilities), discoverHealthUrl(this.url, this.#limits.connectMs)]);
-      if (this.closed) throw new AbortError('connection closed');
-      const previous = this.#transport;
-      this.#transport = transport;
-      this.capabilities = handshake.capabilities;
-      this.instructions = handshake.instructions;
-      if (previous !== undefined && previous !== transport) void previous.close(true);
-      this.#probeFailures = 0;
-      this.lastError = undefined;
-      this.#settle();
-      this.#seen();
-      this.#publish(listings);
-      this.#startProbe(transport, healthUrl);
-    } catch (error) {
+    });
+    opened = transport;
+    if (this.closed) {
       await transport.close();
-      throw error;
+      throw new AbortError('connection closed');
     }
+    const previous = this.#transport;
+    this.#transport = transport;
+    this.capabilities = handshake.capabilities;
+    this.instructions = handshake.instructions;
+    if (previous !== undefined && previous !== transport) void previous.close(true);
+    this.#probeFailures = 0;
+    this.lastError = undefined;
+    this.#settle();
+    this.#seen();
+    this.#publish(listings);
+    this.#startProbe(transport, healthUrl);
   }
 
   /** What the service sends outside its answers: list changes re-list, the rest is the gateway's to pass on. */
   #onServiceNotification(method: string, params: Record<string, unknown>): void {
     if (LIST_CHANGED.has(method)) this.scheduleRefresh();
     else if (FORWARDED_NOTIFICATIONS.has(method)) this.#options.onNotification?.(method, params);
-  }
-
-  #listAll(transport: UpstreamTransport, capabilities: ServerCapabilities): Promise<Listings> {
-    const { connectMs, maxListItems, maxDescriptionChars } = this.#limits;
-    const request = (method: string, params: Record<string, unknown> | undefined, timeoutMs: number) => transport.request(method, params, { timeoutMs });
-    return listAll(request, capabilities, this.service, { timeoutMs: connectMs, maxItems: maxListItems, maxDescriptionChars }, this.#options.logger);
   }
 
   #publish(listings: Listings): void {
@@ -322,30 +280,20 @@ export class UpstreamConnection {
   /** Reconnects with backoff until connected or closed; concurrent callers share one loop. */
   #reconnect(): Promise<void> {
     if (this.#connecting !== undefined || this.closed) return this.#connecting ?? Promise.resolve();
-    // p-retry gives up on a TypeError; fetch reports some refusals that way, so wrap them.
-    const attempt = () =>
-      this.#attempt().catch((error: unknown) => {
-        throw error instanceof TypeError ? new Error(describeCause(error), { cause: error }) : error;
-      });
-    this.#connecting = pRetry(attempt, {
-      retries: Number.POSITIVE_INFINITY,
-      factor: 2,
-      minTimeout: this.#limits.retryMinMs,
-      maxTimeout: this.#limits.retryMaxMs,
-      randomize: true,
+    const { retryMinMs: minMs, retryMaxMs: maxMs } = this.#limits;
+    this.#connecting = retryForever(() => this.#attempt(), {
+      minMs,
+      maxMs,
       signal: this.#stop.signal,
-      onFailedAttempt: ({ error }) => {
-        const reason = describeCause(error);
+      onFailure: (reason) => {
         if (this.status !== 'down') {
           this.#options.logger.warn({ service: this.service, url: this.url, reason }, `cannot reach service "${this.service}"; retrying in the background`);
         }
         this.#setStatus('down', reason);
       },
-    })
-      .catch(() => undefined) // only ends early when closed
-      .finally(() => {
-        this.#connecting = undefined;
-      });
+    }).finally(() => {
+      this.#connecting = undefined;
+    });
     return this.#connecting;
   }
 

@@ -114,6 +114,41 @@ export function describeCause(error: unknown): string {
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 
+/** Whether a failure counts against the service for its circuit breaker: its own fault, not the network's or the client's. */
+export function isServiceFault(error: unknown): boolean {
+  const kind = classifyUpstreamError(error).kind;
+  return kind === 'timeout' || kind === 'bad-response';
+}
+
+/** The error a client sees for a request the service timed out, broke off or answered with something that is not MCP. */
+export function requestFailure(
+  service: string,
+  method: string,
+  failure: Extract<UpstreamFailure, { kind: 'timeout' | 'transport' | 'bad-response' }>,
+): GatewayError {
+  switch (failure.kind) {
+    case 'timeout':
+      return new GatewayError('upstream_timeout', `Service "${service}" did not answer ${method} in time`, { service });
+    case 'transport':
+      return new GatewayError('upstream_unreachable', `Service "${service}" failed during ${method}: ${failure.reason}`, { service });
+    case 'bad-response':
+      return new GatewayError('upstream_error', `Service "${service}" gave an invalid answer to ${method}: ${failure.reason}`, { service });
+  }
+}
+
+/** The error a registration gets when the service could not be connected to. */
+export function connectFailure(service: string, url: string, reason: string): GatewayError {
+  if (/redirect/i.test(reason)) {
+    // Redirects are never followed (one could lead past the SSRF guard): register the final URL.
+    return new GatewayError(
+      'invalid_url',
+      `Service "${service}" at ${url} answered with a redirect; the gateway does not follow redirects, so give the URL it redirects to`,
+      { service },
+    );
+  }
+  return new GatewayError('upstream_unreachable', `Could not connect to service "${service}" at ${url}: ${reason}`, { service });
+}
+
 /** The error a client sees when a service cannot serve its call. */
 export function unavailable(service: string, status: string, reason: string | undefined): GatewayError {
   const why = reason === undefined ? '' : `: ${reason}`;
