@@ -1,20 +1,19 @@
-import type { Client, ServerCapabilities, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import pRetry, { AbortError } from 'p-retry';
+import type { ServerCapabilities } from '@modelcontextprotocol/client';
+import { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
-import { GatewayError } from '../errors.js';
 import type { Listings } from '../model/catalog.js';
 import type { CredentialSpec } from '../model/service.js';
 import { CircuitOpenError, type CircuitView, ServiceBreaker } from './breaker.js';
-import { createUpstreamClient } from './client.js';
-import { resolveCredential } from './credentials.js';
-import { classifyUpstreamError, describeCause, unavailable } from './errors.js';
-import { LeanCaller, type LeanCallOptions } from './lean-call.js';
+import { classifyUpstreamError, connectFailure, describeCause, isServiceFault, requestFailure, unavailable } from './errors.js';
 import { DEFAULT_LIMITS, PROBE_FAILURES_FOR_DOWN, type UpstreamLimits } from './limits.js';
-import { listAll } from './listings.js';
-import { checkHealthUrl, discoverHealthUrl, Prober } from './probe.js';
-import type { Downstream } from './relay.js';
+import { checkHealthUrl, Prober } from './probe.js';
+import { retryForever } from './reconnect.js';
+import { answerServiceRequest, type Downstream } from './relay.js';
+import { listSession, openSession, type SessionSpec } from './session.js';
+import type { CallOptions, TransportFactory, UpstreamTransport } from './transport.js';
 
-export type RequestOptions = LeanCallOptions;
+/** The options of one request (transport.ts's CallOptions, under the name federation uses). */
+export type RequestOptions = CallOptions;
 export type { UpstreamLimits } from './limits.js';
 
 /**
@@ -37,14 +36,21 @@ export interface UpstreamOptions {
   onStatus: (status: UpstreamStatus) => void;
   /** A notification from the service that is not about one call (resource updates, log messages). */
   onNotification?: (method: string, params: Record<string, unknown>) => void;
+  /** Makes the transport of each session; streamable HTTP unless given (the seam for other kinds of upstream). */
+  transportFactory?: TransportFactory;
 }
 
+/** Notifications from a service that the gateway passes on to its own clients. */
+const FORWARDED_NOTIFICATIONS = new Set(['notifications/resources/updated', 'notifications/message']);
+const LIST_CHANGED = new Set(['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed']);
+
 /**
- * The gateway's connection to one service: an SDK Client (client.ts) over streamable
- * HTTP, with the service's own credential. It reconnects in the background with capped,
- * jittered exponential backoff, lists everything after every connect and on
- * `list_changed`, probes the service while up, keeps a circuit breaker, and fails calls
- * fast (naming the service) while the service is away. Sending one request is send.ts.
+ * The gateway's connection to one service: one session at a time, each a transport
+ * (transport.ts; streamable HTTP unless the options say otherwise) with the service's own
+ * credential. It reconnects in the background with capped, jittered exponential backoff,
+ * lists everything after every connect and on `list_changed`, probes the service while
+ * up, keeps a circuit breaker, and fails calls fast (naming the service) while the
+ * service is away.
  */
 export class UpstreamConnection {
   readonly service: string;
@@ -58,16 +64,19 @@ export class UpstreamConnection {
   listings: Listings | undefined;
   /** What the service said it can do, while connected. */
   capabilities: ServerCapabilities | undefined;
+  /** The service's instructions for its clients, if its handshake had any. */
+  instructions: string | undefined;
 
   readonly #options: UpstreamOptions;
   readonly #limits: UpstreamLimits;
+  readonly #sessionSpec: SessionSpec;
   readonly #stop = new AbortController();
-  #client: Client | undefined;
-  /** The live client's transport: the session id and protocol version lean calls carry. */
-  #transport: StreamableHTTPClientTransport | undefined;
-  /** Sends the calls, on the live client's session (lean-call.ts). */
-  #lean: LeanCaller | undefined;
+  /** The live session's transport: every request goes through it. */
+  #transport: UpstreamTransport | undefined;
+  /** The reconnect loop, while it runs. */
   #connecting: Promise<void> | undefined;
+  /** The connection attempt under way: the loop, a registration and a session-lost retry share it. */
+  #attempting: Promise<void> | undefined;
   readonly #prober = new Prober();
   #probeFailures = 0;
   #refreshTimer: NodeJS.Timeout | undefined;
@@ -80,13 +89,11 @@ export class UpstreamConnection {
     this.service = options.service;
     this.url = options.url;
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.#sessionSpec = { ...options, limits: this.#limits };
     this.#breaker = new ServiceBreaker({
       threshold: this.#limits.breakerThreshold,
       cooldownMs: this.#limits.breakerCooldownMs,
-      isFault: (error) => {
-        const kind = classifyUpstreamError(error).kind;
-        return kind === 'timeout' || kind === 'bad-response';
-      },
+      isFault: isServiceFault,
       onChange: (state) => {
         this.#options.logger.warn({ service: this.service, circuit: state }, `circuit of service "${this.service}" is ${state}`);
         this.#settle();
@@ -108,7 +115,7 @@ export class UpstreamConnection {
    * `connectOnce` already did. Resolves at once.
    */
   start(): void {
-    if (this.#client === undefined) void this.#reconnect();
+    if (this.#transport === undefined) void this.#reconnect();
   }
 
   /**
@@ -121,28 +128,16 @@ export class UpstreamConnection {
     } catch (error) {
       const reason = describeCause(error);
       this.#setStatus('down', reason);
-      if (/redirect/i.test(reason)) {
-        // Redirects are never followed (one could lead past the SSRF guard): register the final URL.
-        throw new GatewayError(
-          'invalid_url',
-          `Service "${this.service}" at ${this.url} answered with a redirect; the gateway does not follow redirects, so give the URL it redirects to`,
-          {
-            service: this.service,
-          },
-        );
-      }
-      throw new GatewayError('upstream_unreachable', `Could not connect to service "${this.service}" at ${this.url}: ${reason}`, {
-        service: this.service,
-      });
+      throw connectFailure(this.service, this.url, reason);
     }
   }
 
   /** Sends one request to the service and returns its result unchanged. */
   async request(method: string, params: Record<string, unknown> | undefined, options: RequestOptions = {}): Promise<Record<string, unknown>> {
-    const client = this.#client;
-    if (client === undefined) throw unavailable(this.service, this.status, this.lastError);
+    const transport = this.#transport;
+    if (transport === undefined) throw unavailable(this.service, this.status, this.lastError);
     try {
-      return await this.#breaker.execute(() => this.#send(client, method, params, options));
+      return await this.#breaker.execute(() => this.#send(transport, method, params, options));
     } catch (error) {
       if (error instanceof CircuitOpenError) throw unavailable(this.service, 'failing', error.message);
       const failure = classifyUpstreamError(error);
@@ -152,42 +147,49 @@ export class UpstreamConnection {
           throw failure.error;
         case 'aborted':
           throw error;
-        case 'timeout':
-          throw new GatewayError('upstream_timeout', `Service "${this.service}" did not answer ${method} in time`, { service: this.service });
         case 'session-lost': {
           // The service restarted and forgot our session: reconnect once, then retry.
           this.#options.logger.info({ service: this.service }, 'service lost our session; reconnecting');
-          await this.#dropClient(client);
+          await this.#drop(transport, true);
           try {
             await this.connectOnce();
           } catch (error) {
             void this.#reconnect(); // not ready yet: keep trying in the background, like any lost connection
             throw error;
           }
-          const fresh = this.#client;
+          const fresh = this.#transport;
           if (fresh === undefined) throw unavailable(this.service, this.status, this.lastError);
           return this.#send(fresh, method, params, options);
         }
         case 'transport':
-          if (this.#client === client) this.#lost(failure.reason);
-          throw new GatewayError('upstream_unreachable', `Service "${this.service}" failed during ${method}: ${failure.reason}`, {
-            service: this.service,
-          });
+          if (this.#transport === transport) this.#lost(failure.reason);
+          throw requestFailure(this.service, method, failure);
         case 'bad-response':
           this.#options.logger.warn({ service: this.service, method, reason: failure.reason }, 'service gave an invalid answer');
-          throw new GatewayError('upstream_error', `Service "${this.service}" gave an invalid answer to ${method}: ${failure.reason}`, {
-            service: this.service,
-          });
+          throw requestFailure(this.service, method, failure);
+        case 'timeout':
+          throw requestFailure(this.service, method, failure);
       }
     }
   }
 
-  async #send(client: Client, method: string, params: Record<string, unknown> | undefined, options: RequestOptions): Promise<Record<string, unknown>> {
-    const transport = this.#transport;
-    if (this.#client !== client || transport === undefined) throw unavailable(this.service, this.status, this.lastError);
-    const result = await this.#leanOn(transport, method, params, options);
-    this.#seen();
-    return result;
+  async #send(
+    transport: UpstreamTransport,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: RequestOptions,
+  ): Promise<Record<string, unknown>> {
+    if (this.#transport !== transport) throw unavailable(this.service, this.status, this.lastError);
+    const { downstream } = options;
+    // While it runs, this call's client may be asked what the service asks outside any call.
+    if (downstream !== undefined) this.#callers.add(downstream);
+    try {
+      const result = await transport.request(method, params, options);
+      this.#seen();
+      return result;
+    } finally {
+      if (downstream !== undefined) this.#callers.delete(downstream);
+    }
   }
 
   /** Re-lists everything (after any `list_changed` notification), debounced. */
@@ -195,86 +197,56 @@ export class UpstreamConnection {
     if (this.#refreshTimer !== undefined || this.closed) return;
     this.#refreshTimer = setTimeout(() => {
       this.#refreshTimer = undefined;
-      const client = this.#client;
       const transport = this.#transport;
-      if (client === undefined || transport === undefined || this.closed) return;
-      this.#listAll(client, transport).then(
+      const capabilities = this.capabilities;
+      if (transport === undefined || capabilities === undefined || this.closed) return;
+      listSession(transport, { capabilities }, this.#sessionSpec).then(
         (listings) => this.#publish(listings),
         (error: unknown) => this.#options.logger.warn({ service: this.service, reason: describeCause(error) }, 'catalog refresh failed'),
       );
     }, delayMs);
   }
 
-  async #attempt(): Promise<void> {
-    const credential = resolveCredential(this.#options.credential, this.#options.gatewayToken);
-    if (!credential.ok) throw new Error(credential.message);
-    const { client, transport } = createUpstreamClient({
-      service: this.service,
-      url: this.url,
-      headers: credential.headers,
-      maxResponseBytes: this.#limits.maxResponseBytes,
-      logger: this.#options.logger,
-      callers: this.#callers,
-      onListChanged: () => this.scheduleRefresh(),
-      onNotification: (method, params) => this.#options.onNotification?.(method, params),
+  #attempt(): Promise<void> {
+    this.#attempting ??= this.#connect().finally(() => {
+      this.#attempting = undefined;
     });
-    this.#lean ??= new LeanCaller({
-      service: this.service,
-      url: this.url,
-      headers: credential.headers,
-      limits: this.#limits,
-      callers: this.#callers,
-      onNotification: (method, params) => this.#options.onNotification?.(method, params),
+    return this.#attempting;
+  }
+
+  async #connect(): Promise<void> {
+    let opened: UpstreamTransport | undefined;
+    const { transport, handshake, listings, healthUrl } = await openSession(this.#sessionSpec, {
+      notification: (method, params) => this.#onServiceNotification(method, params),
+      request: (method, params) => answerServiceRequest(this.service, method, params, this.#callers),
+      sessionLost: (reason) => {
+        if (opened === undefined || this.#transport !== opened) return;
+        this.#options.logger.info({ service: this.service, reason }, 'service lost our session; reconnecting');
+        this.#lost(reason);
+      },
     });
-    try {
-      await client.connect(transport, { timeout: this.#limits.connectMs });
-      const [listings, healthUrl] = await Promise.all([this.#listAll(client, transport), discoverHealthUrl(this.url, this.#limits.connectMs)]);
-      if (this.closed) throw new AbortError('connection closed');
-      const previous = this.#client;
-      this.#client = client;
-      this.#transport = transport;
-      this.capabilities = client.getServerCapabilities();
-      if (previous !== undefined && previous !== client) void previous.close().catch(() => undefined);
-      this.#probeFailures = 0;
-      this.lastError = undefined;
-      this.#settle();
-      this.#seen();
-      this.#publish(listings);
-      this.#startProbe(client, transport, healthUrl);
-    } catch (error) {
-      await client.close().catch(() => undefined);
-      throw error;
+    opened = transport;
+    if (this.closed) {
+      await transport.close();
+      throw new AbortError('connection closed');
     }
+    const previous = this.#transport;
+    this.#transport = transport;
+    this.capabilities = handshake.capabilities;
+    this.instructions = handshake.instructions;
+    if (previous !== undefined && previous !== transport) void previous.close(true);
+    this.#probeFailures = 0;
+    this.lastError = undefined;
+    this.#settle();
+    this.#seen();
+    this.#publish(listings);
+    this.#startProbe(transport, healthUrl);
   }
 
-  #listAll(client: Client, transport: StreamableHTTPClientTransport): Promise<Listings> {
-    const { connectMs, maxListItems, maxDescriptionChars } = this.#limits;
-    const request = (method: string, params: Record<string, unknown> | undefined, timeoutMs: number) => this.#leanOn(transport, method, params, { timeoutMs });
-    return listAll(
-      request,
-      client.getServerCapabilities() ?? {},
-      this.service,
-      { timeoutMs: connectMs, maxItems: maxListItems, maxDescriptionChars },
-      this.#options.logger,
-    );
-  }
-
-  /**
-   * A request on `transport`'s session over the lean path. Every request after
-   * `initialize` goes this way (calls, lists, pings), so all share one deadline, size cap
-   * and error classification. (The SDK client transport would also leave an abort
-   * listener per request on its session-wide signal until garbage collection, SDK 2.4
-   * `anySignal`: bursts of requests then print MaxListenersExceededWarning.)
-   */
-  #leanOn(
-    transport: StreamableHTTPClientTransport,
-    method: string,
-    params: Record<string, unknown> | undefined,
-    options: RequestOptions,
-  ): Promise<Record<string, unknown>> {
-    const lean = this.#lean;
-    if (lean === undefined) throw unavailable(this.service, this.status, this.lastError);
-    return lean.call({ sessionId: transport.sessionId, protocolVersion: transport.protocolVersion }, method, params, options);
+  /** What the service sends outside its answers: list changes re-list, the rest is the gateway's to pass on. */
+  #onServiceNotification(method: string, params: Record<string, unknown>): void {
+    if (LIST_CHANGED.has(method)) this.scheduleRefresh();
+    else if (FORWARDED_NOTIFICATIONS.has(method)) this.#options.onNotification?.(method, params);
   }
 
   #publish(listings: Listings): void {
@@ -284,59 +256,53 @@ export class UpstreamConnection {
 
   /** Marks the connection lost and starts reconnecting. */
   #lost(reason: string): void {
-    const client = this.#client;
-    if (client !== undefined) void this.#dropClient(client);
+    const transport = this.#transport;
+    if (transport !== undefined) void this.#drop(transport, true);
     this.#options.logger.warn({ service: this.service, reason }, `service "${this.service}" is down: ${reason}`);
     this.#setStatus('down', reason);
     void this.#reconnect();
   }
 
-  async #dropClient(client: Client): Promise<void> {
-    if (this.#client === client) {
-      this.#client = undefined;
+  /**
+   * Forgets a session. With `drain`, its calls in flight still run to their answer or
+   * deadline: the service may only be slow, or they fail by themselves on a lost session.
+   */
+  async #drop(transport: UpstreamTransport, drain: boolean): Promise<void> {
+    if (this.#transport === transport) {
       this.#transport = undefined;
       this.capabilities = undefined;
+      this.instructions = undefined;
     }
     this.#prober.stop();
-    await client.close().catch(() => undefined);
+    await transport.close(drain).catch(() => undefined);
   }
 
   /** Reconnects with backoff until connected or closed; concurrent callers share one loop. */
   #reconnect(): Promise<void> {
     if (this.#connecting !== undefined || this.closed) return this.#connecting ?? Promise.resolve();
-    // p-retry gives up on a TypeError; fetch reports some refusals that way, so wrap them.
-    const attempt = () =>
-      this.#attempt().catch((error: unknown) => {
-        throw error instanceof TypeError ? new Error(describeCause(error), { cause: error }) : error;
-      });
-    this.#connecting = pRetry(attempt, {
-      retries: Number.POSITIVE_INFINITY,
-      factor: 2,
-      minTimeout: this.#limits.retryMinMs,
-      maxTimeout: this.#limits.retryMaxMs,
-      randomize: true,
+    const { retryMinMs: minMs, retryMaxMs: maxMs } = this.#limits;
+    this.#connecting = retryForever(() => this.#attempt(), {
+      minMs,
+      maxMs,
       signal: this.#stop.signal,
-      onFailedAttempt: ({ error }) => {
-        const reason = describeCause(error);
+      onFailure: (reason) => {
         if (this.status !== 'down') {
           this.#options.logger.warn({ service: this.service, url: this.url, reason }, `cannot reach service "${this.service}"; retrying in the background`);
         }
         this.#setStatus('down', reason);
       },
-    })
-      .catch(() => undefined) // only ends early when closed
-      .finally(() => {
-        this.#connecting = undefined;
-      });
+    }).finally(() => {
+      this.#connecting = undefined;
+    });
     return this.#connecting;
   }
 
-  #startProbe(client: Client, transport: StreamableHTTPClientTransport, healthUrl: string | undefined): void {
+  #startProbe(transport: UpstreamTransport, healthUrl: string | undefined): void {
     const timeoutMs = this.#limits.connectMs;
-    const ping = () => this.#leanOn(transport, 'ping', undefined, { timeoutMs }).then(() => undefined);
+    const ping = () => transport.request('ping', undefined, { timeoutMs }).then(() => undefined);
     const check = healthUrl === undefined ? ping : () => checkHealthUrl(healthUrl, timeoutMs);
     this.#prober.start(this.#limits.probeIntervalMs, check, (error) => {
-      if (this.#client !== client) return;
+      if (this.#transport !== transport) return;
       if (error === undefined) {
         this.#seen();
         if (this.#probeFailures > 0) {
@@ -365,7 +331,7 @@ export class UpstreamConnection {
 
   /** Works out the status of a live connection from probes and the circuit. */
   #settle(): void {
-    if (this.#client === undefined) return;
+    if (this.#transport === undefined) return;
     const healthy = this.#probeFailures === 0 && this.#breaker.state === 'closed';
     this.#setStatus(healthy ? 'up' : 'degraded', undefined);
   }
@@ -380,14 +346,13 @@ export class UpstreamConnection {
     this.#options.onStatus(status);
   }
 
-  /** Stops reconnecting and probing and closes the client. */
+  /** Stops reconnecting and probing and ends the session; calls still in flight fail as their sockets close. */
   async close(): Promise<void> {
     this.#stop.abort();
     this.#prober.stop();
     if (this.#refreshTimer !== undefined) clearTimeout(this.#refreshTimer);
-    const client = this.#client;
-    this.#client = undefined;
-    this.#lean?.close(); // calls still in flight fail as their sockets close
-    if (client !== undefined) await client.close().catch(() => undefined);
+    const transport = this.#transport;
+    this.#transport = undefined;
+    if (transport !== undefined) await transport.close().catch(() => undefined);
   }
 }

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { classifyUpstreamError, describeCause } from './errors.js';
-import { InvalidAnswerError, SessionLostError, UpstreamHttpError, UpstreamTimeoutError } from './lean-call.js';
+import { classifyUpstreamError, describeCause, InvalidAnswerError, SessionLostError, UpstreamHttpError, UpstreamTimeoutError } from './errors.js';
 
 const coded = (message: string, code: string): Error => Object.assign(new Error(message), { code });
 
 describe('classifyUpstreamError', () => {
-  it('sorts the lean path failures into their kinds', () => {
+  it('sorts the transport failures into their kinds', () => {
     expect(classifyUpstreamError(new SessionLostError('gone')).kind).toBe('session-lost');
     expect(classifyUpstreamError(new UpstreamTimeoutError('late')).kind).toBe('timeout');
     expect(classifyUpstreamError(new UpstreamHttpError(500, 'Internal Server Error')).kind).toBe('bad-response');

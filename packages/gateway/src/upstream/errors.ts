@@ -1,6 +1,31 @@
-import { ProtocolError, SdkError, SdkErrorCode, SdkHttpError } from '@modelcontextprotocol/client';
+import { ProtocolError } from '@modelcontextprotocol/client';
 import { GatewayError } from '../errors.js';
-import { InvalidAnswerError, SessionLostError, UpstreamHttpError, UpstreamTimeoutError } from './lean-call.js';
+
+/** The service answered with an HTTP status other than 200 (the body is never kept). */
+export class UpstreamHttpError extends Error {
+  override readonly name = 'UpstreamHttpError';
+  constructor(
+    readonly status: number,
+    readonly statusText: string,
+  ) {
+    super(`HTTP ${status}${statusText === '' ? '' : ` ${statusText}`}`);
+  }
+}
+
+/** The service forgot our session (for HTTP, a 404 on a request that carried it): it restarted. */
+export class SessionLostError extends Error {
+  override readonly name = 'SessionLostError';
+}
+
+/** The deadline passed without an answer. */
+export class UpstreamTimeoutError extends Error {
+  override readonly name = 'UpstreamTimeoutError';
+}
+
+/** The service's answer is not a valid answer to the request (id, framing, size, version). */
+export class InvalidAnswerError extends Error {
+  override readonly name = 'InvalidAnswerError';
+}
 
 /** What went wrong with an upstream request, decided once so callers only branch on `kind`. */
 export type UpstreamFailure =
@@ -25,21 +50,19 @@ const CONNECTION_CODES = new Set([
   'UND_ERR_DESTROYED',
 ]);
 
-/** Sorts an error thrown by the SDK client into one of the failure kinds. */
+/** Sorts an error a transport's request rejected with into one of the failure kinds. */
 export function classifyUpstreamError(error: unknown): UpstreamFailure {
   if (error instanceof ProtocolError) return { kind: 'protocol', error };
-  if (error instanceof SessionLostError || (error instanceof SdkHttpError && error.status === 404)) return { kind: 'session-lost' };
-  if (error instanceof UpstreamTimeoutError || (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout)) return { kind: 'timeout' };
+  if (error instanceof SessionLostError) return { kind: 'session-lost' };
+  if (error instanceof UpstreamTimeoutError) return { kind: 'timeout' };
   if (error instanceof UpstreamHttpError || error instanceof InvalidAnswerError) return { kind: 'bad-response', reason: describeCause(error) };
   if (error instanceof Error && error.name === 'AbortError') return { kind: 'aborted' };
   const reason = describeCause(error);
-  if (error instanceof SdkHttpError) return { kind: 'bad-response', reason };
   if (isConnectionFailure(error)) return { kind: 'transport', reason };
   return { kind: 'bad-response', reason };
 }
 
 function isConnectionFailure(error: unknown): boolean {
-  if (error instanceof SdkError && (error.code === SdkErrorCode.ConnectionClosed || error.code === SdkErrorCode.NotConnected)) return true;
   for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
     const code = (current as NodeJS.ErrnoException).code;
     if (code !== undefined && CONNECTION_CODES.has(code)) return true;
@@ -69,7 +92,7 @@ const NETWORK_FAILURES: Record<string, string> = {
  * URLs), and a network failure by its code, without the internal address.
  */
 export function describeCause(error: unknown): string {
-  if (error instanceof SdkHttpError || error instanceof UpstreamHttpError) {
+  if (error instanceof UpstreamHttpError) {
     const status = `HTTP ${error.status}${error.statusText ? ` ${error.statusText}` : ''}`;
     return error.status === 401 || error.status === 403 ? `${status}: the service refused the gateway's credential for it` : status;
   }
@@ -89,6 +112,41 @@ export function describeCause(error: unknown): string {
   }
   const line = message.replace(/\s+/g, ' ').trim();
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+/** Whether a failure counts against the service for its circuit breaker: its own fault, not the network's or the client's. */
+export function isServiceFault(error: unknown): boolean {
+  const kind = classifyUpstreamError(error).kind;
+  return kind === 'timeout' || kind === 'bad-response';
+}
+
+/** The error a client sees for a request the service timed out, broke off or answered with something that is not MCP. */
+export function requestFailure(
+  service: string,
+  method: string,
+  failure: Extract<UpstreamFailure, { kind: 'timeout' | 'transport' | 'bad-response' }>,
+): GatewayError {
+  switch (failure.kind) {
+    case 'timeout':
+      return new GatewayError('upstream_timeout', `Service "${service}" did not answer ${method} in time`, { service });
+    case 'transport':
+      return new GatewayError('upstream_unreachable', `Service "${service}" failed during ${method}: ${failure.reason}`, { service });
+    case 'bad-response':
+      return new GatewayError('upstream_error', `Service "${service}" gave an invalid answer to ${method}: ${failure.reason}`, { service });
+  }
+}
+
+/** The error a registration gets when the service could not be connected to. */
+export function connectFailure(service: string, url: string, reason: string): GatewayError {
+  if (/redirect/i.test(reason)) {
+    // Redirects are never followed (one could lead past the SSRF guard): register the final URL.
+    return new GatewayError(
+      'invalid_url',
+      `Service "${service}" at ${url} answered with a redirect; the gateway does not follow redirects, so give the URL it redirects to`,
+      { service },
+    );
+  }
+  return new GatewayError('upstream_unreachable', `Could not connect to service "${service}" at ${url}: ${reason}`, { service });
 }
 
 /** The error a client sees when a service cannot serve its call. */

@@ -1,8 +1,12 @@
 import { type Dispatcher, Pool } from 'undici';
 
+/** A response's headers as undici hands them over: names in lower case. */
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
+
 /** What one HTTP exchange with a service reports: `head`, any `data`, then `end`; or `error` at any point. */
 export interface ExchangeEvents {
-  head(status: number, statusText: string, contentType: string): void;
+  /** `headers` is undici's own object, not a copy: read what is needed, do not keep it. */
+  head(status: number, statusText: string, headers: ResponseHeaders): void;
   data(chunk: Buffer): void;
   end(): void;
   error(error: Error): void;
@@ -29,15 +33,26 @@ interface Lingering {
 /** How often lingering exchanges are checked: their grace is this much longer at most. */
 const SWEEP_MS = 250;
 
+/**
+ * Where the streamable HTTP transport sends its requests: one service's MCP URL. An
+ * interface so that tests can script a service's answers without sockets.
+ */
+export interface HttpLink {
+  /** Sends one request to the service's MCP URL; `events` hears how it goes. */
+  send(method: 'GET' | 'POST', headers: Record<string, string>, body: string | undefined, events?: ExchangeEvents): Exchange;
+  /** Closes the connections: at once (requests in flight fail), or once the requests in flight are over. */
+  close(drain?: boolean): void;
+}
+
 const IGNORE: ExchangeEvents = { head: () => undefined, data: () => undefined, end: () => undefined, error: () => undefined };
 
 /**
- * The keep-alive connections to one service, for the lean path (lean-call.ts). It is
+ * The keep-alive connections to one service, for the streamable HTTP transport. It is
  * undici's dispatcher API rather than node:http's client, which costs about twice as much
  * CPU per request (docs/performance.md). undici's own header and body timeouts are off:
  * the caller's deadline, which progress extends, is the only one.
  */
-export class ServiceLink {
+export class ServiceLink implements HttpLink {
   readonly #pool: Pool;
   readonly #path: string;
   /**
@@ -65,9 +80,7 @@ export class ServiceLink {
         if (over) abortBy(started);
       },
       onResponseStart: (_, status, responseHeaders, statusText) => {
-        if (over) return;
-        const type = responseHeaders['content-type'];
-        events.head(status, statusText ?? '', typeof type === 'string' ? type : '');
+        if (!over) events.head(status, statusText ?? '', responseHeaders as ResponseHeaders);
       },
       onResponseData: (_, chunk) => {
         if (!over) events.data(chunk);
@@ -112,8 +125,15 @@ export class ServiceLink {
     }
   }
 
-  /** Closes every connection; requests still in flight fail. */
-  close(): void {
+  /**
+   * Closes every connection: requests still in flight fail, or, with `drain`, run to their
+   * end (their deadlines and the lingering sweep bound how long) while new ones fail.
+   */
+  close(drain = false): void {
+    if (drain) {
+      this.#pool.close().catch(() => undefined);
+      return;
+    }
     clearInterval(this.#sweeper);
     this.#lingering.clear();
     this.#pool.destroy().catch(() => undefined);

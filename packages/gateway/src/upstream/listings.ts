@@ -2,7 +2,7 @@ import type { ServerCapabilities } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { EMPTY_LISTINGS, type Listings } from '../model/catalog.js';
-import { InvalidAnswerError } from './lean-call.js';
+import { InvalidAnswerError } from './errors.js';
 
 export interface ListingLimits {
   /** Deadline of one list request. */

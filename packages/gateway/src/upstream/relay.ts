@@ -22,10 +22,7 @@ export const UPSTREAM_CLIENT_CAPABILITIES: ClientCapabilities = {
 };
 
 /** Requests a service may send its client; the gateway relays them to the client whose call caused them. */
-const RELAYED = ['sampling/createMessage', 'elicitation/create', 'roots/list'] as const;
-type RelayedMethod = (typeof RELAYED)[number];
-
-type Handler = (request: { params?: Record<string, unknown> }) => Promise<Record<string, unknown>>;
+const RELAYED = new Set(['sampling/createMessage', 'elicitation/create', 'roots/list']);
 
 /** Why a service's request could not be relayed: no client with a session made the call. */
 export function relayRefusal(method: string, service: string): ProtocolError {
@@ -36,20 +33,22 @@ export function relayRefusal(method: string, service: string): ProtocolError {
 }
 
 /**
- * Handlers on the SDK client for the service's requests that arrive on its GET stream,
- * unrelated to any call (SDK v2's `requestSampling` sends them there; requests made on a
- * call's own stream are relayed by lean-call.ts). They go to the client of the one call in
- * flight to the service, when there is exactly one. Otherwise there is nobody to ask:
- * `roots/list` answers no roots, the others fail clearly.
+ * Answers a service's request that is not tied to one of the gateway's (for HTTP, it came
+ * on the GET stream: SDK v2's `requestSampling` sends them there; requests made during a
+ * call are relayed by the transport to that call's client). It goes to the client of the
+ * one call in flight to the service, when there is exactly one. Otherwise there is nobody
+ * to ask: `roots/list` answers no roots, the others fail clearly.
  */
-export function relayHandlers(service: string, soleCaller: () => Downstream | undefined): [RelayedMethod, Handler][] {
-  return RELAYED.map((method) => [
-    method,
-    async (request) => {
-      const downstream = soleCaller();
-      if (downstream !== undefined) return downstream.request(method, request.params);
-      if (method === 'roots/list') return { roots: [] };
-      throw relayRefusal(method, service);
-    },
-  ]);
+export function answerServiceRequest(
+  service: string,
+  method: string,
+  params: Record<string, unknown> | undefined,
+  callers: ReadonlySet<Downstream>,
+): Promise<Record<string, unknown>> {
+  if (method === 'ping') return Promise.resolve({});
+  if (!RELAYED.has(method)) return Promise.reject(new ProtocolError(ProtocolErrorCode.MethodNotFound, `Method not found: ${method}`));
+  const downstream = callers.size === 1 ? callers.values().next().value : undefined;
+  if (downstream !== undefined) return downstream.request(method, params);
+  if (method === 'roots/list') return Promise.resolve({ roots: [] });
+  return Promise.reject(relayRefusal(method, service));
 }

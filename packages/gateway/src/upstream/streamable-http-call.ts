@@ -1,71 +1,30 @@
 import { StringDecoder } from 'node:string_decoder';
 import { ProtocolError } from '@modelcontextprotocol/client';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
-import { type Exchange, type ExchangeEvents, ServiceLink } from './exchange.js';
+import { InvalidAnswerError, SessionLostError, UpstreamHttpError, UpstreamTimeoutError } from './errors.js';
+import type { Exchange, ExchangeEvents, HttpLink, ResponseHeaders } from './exchange.js';
 import { type Downstream, relayRefusal } from './relay.js';
+import type { CallOptions, TransportLimits } from './transport.js';
 
 /**
- * One upstream call over a plain keep-alive HTTP request, on the session the SDK client
- * opened: the lean path every forwarded request takes. The SDK client transport costs
- * about 1 ms of CPU per call (web streams, zod, AbortSignal plumbing; see
- * docs/performance.md); this does the same protocol work directly:
+ * One request of the streamable HTTP transport: a plain keep-alive POST and its answer,
+ * the path every forwarded call takes. The SDK client transport costs about 1 ms of CPU
+ * per call (web streams, zod, AbortSignal plumbing; see docs/performance.md); this does
+ * the same protocol work directly:
  *
  * - the JSON or event-stream answer is read with the response size cap;
  * - the deadline runs from the request, progress for this call extends it up to the
  *   absolute maximum, and on expiry or the client's cancellation the request is closed
  *   and `notifications/cancelled` sent;
  * - progress goes to the caller, log messages to the caller's client, other
- *   notifications to the gateway; the service's requests during the call (sampling,
- *   elicitation, roots) are relayed to the caller's client and answered on the session;
+ *   notifications to the transport's events; the service's requests during the call
+ *   (sampling, elicitation, roots) are relayed to the caller's client and answered on the
+ *   session;
  * - a stream closed before the answer is resumed with `Last-Event-ID`.
  */
 
-export interface LeanSession {
-  sessionId: string | undefined;
-  protocolVersion: string | undefined;
-}
-
-export interface LeanCallOptions {
-  signal?: AbortSignal;
-  /** This call's deadline, in place of the limits' `requestMs` (progress still extends it up to `maxRequestMs`). */
-  timeoutMs?: number;
-  onprogress?: (progress: { progress: number; total?: number; message?: string }) => void;
-  downstream?: Downstream;
-}
-
-export interface LeanLimits {
-  requestMs: number;
-  maxRequestMs: number;
-  maxResponseBytes: number;
-}
-
-/** The service answered with an HTTP status other than 200 (the body is never kept). */
-export class UpstreamHttpError extends Error {
-  override readonly name = 'UpstreamHttpError';
-  constructor(
-    readonly status: number,
-    readonly statusText: string,
-  ) {
-    super(`HTTP ${status}${statusText === '' ? '' : ` ${statusText}`}`);
-  }
-}
-
-/** The service forgot our session (404 on a request that carried one): it restarted. */
-export class SessionLostError extends Error {
-  override readonly name = 'SessionLostError';
-}
-
-/** The deadline passed without an answer. */
-export class UpstreamTimeoutError extends Error {
-  override readonly name = 'UpstreamTimeoutError';
-}
-
-/** The service's answer is not a valid answer to the call (id, framing, size). */
-export class InvalidAnswerError extends Error {
-  override readonly name = 'InvalidAnswerError';
-}
-
-type Message = {
+/** A JSON-RPC message as read off the wire, unchecked. */
+export type Message = {
   jsonrpc?: string;
   id?: string | number | null;
   method?: string;
@@ -78,42 +37,51 @@ const MAX_RESUMES = 3;
 /** How long a service may keep a call's event stream open after its answer. */
 const STREAM_GRACE_MS = 1_000;
 
-export interface LeanCallerOptions {
-  service: string;
-  url: string;
-  /** The service's own credential, as headers. */
-  headers: Record<string, string>;
-  limits: LeanLimits;
-  /** The downstreams of the calls in flight, for requests a service sends on its GET stream (relay.ts). */
-  callers: Set<Downstream>;
-  /** A notification that is not this call's progress or log message. */
-  onNotification: (method: string, params: Record<string, unknown>) => void;
+/** The answer to a service's request, as a JSON-RPC result or error. */
+export async function answerOf(
+  ask: () => Promise<Record<string, unknown>>,
+): Promise<{ result: Record<string, unknown> } | { error: { code: number; message: string } }> {
+  try {
+    return { result: await ask() };
+  } catch (error) {
+    const code = typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : -32603;
+    return { error: { code, message: error instanceof Error ? error.message : String(error) } };
+  }
 }
 
-export class LeanCaller {
-  readonly #link: ServiceLink;
-  /** The headers of the current session, built once per session. */
-  #headersOf: { session: LeanSession; headers: Record<string, string> } | undefined;
-  readonly service: string;
-  readonly headers: Record<string, string>;
-  readonly limits: LeanLimits;
-  readonly callers: Set<Downstream>;
-  readonly onNotification: (method: string, params: Record<string, unknown>) => void;
+export class StreamableHttpCaller {
   #nextId = 0;
 
-  constructor(options: LeanCallerOptions) {
-    ({ service: this.service, headers: this.headers, limits: this.limits, callers: this.callers, onNotification: this.onNotification } = options);
-    this.#link = new ServiceLink(new URL(options.url));
-  }
+  /**
+   * @param ack the events of the messages the service only acknowledges (cancellations,
+   *   answers to its requests): shared, so sending one allocates no reader.
+   */
+  constructor(
+    readonly service: string,
+    readonly link: HttpLink,
+    readonly limits: TransportLimits,
+    readonly onNotification: (method: string, params: Record<string, unknown>) => void,
+    readonly ack: ExchangeEvents,
+  ) {}
 
-  call(session: LeanSession, method: string, params: Record<string, unknown> | undefined, options: LeanCallOptions = {}): Promise<Record<string, unknown>> {
+  /**
+   * Sends one request with `sessionHeaders` (built once per session) and resolves with its
+   * result. `onHead` hears the answer's headers when it is a 200 (the session id of an
+   * `initialize`); calls leave it out.
+   */
+  call(
+    sessionHeaders: Record<string, string>,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: CallOptions,
+    onHead?: (headers: ResponseHeaders) => void,
+  ): Promise<Record<string, unknown>> {
     this.#nextId += 1;
     const id = `meshgate-${this.#nextId}`;
     const { signal, downstream, onprogress } = options;
     const deadlineMs = options.timeoutMs ?? this.limits.requestMs;
     const progressToken = (params?.['_meta'] as { progressToken?: unknown } | undefined)?.progressToken;
     const started = Date.now();
-    const sessionHeaders = this.#sessionHeaders(session);
 
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -127,7 +95,6 @@ export class LeanCaller {
         settled = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        if (downstream !== undefined) this.callers.delete(downstream);
         if (error === undefined) resolve(result ?? {});
         else {
           current?.abort();
@@ -135,7 +102,7 @@ export class LeanCaller {
         }
       };
       const cancel = (reason: string) => {
-        this.#notify(sessionHeaders, 'notifications/cancelled', { requestId: id, reason });
+        this.post(sessionHeaders, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } });
       };
       const arm = () => {
         clearTimeout(timer);
@@ -205,13 +172,16 @@ export class LeanCaller {
             },
           });
         return {
-          head: (status, statusText, contentType) => {
+          head: (status, statusText, headers) => {
             if (status !== 200) {
-              if (status === 404 && session.sessionId !== undefined) return finish(new SessionLostError('the service no longer knows the session'));
+              if (status === 404 && sessionHeaders['mcp-session-id'] !== undefined)
+                return finish(new SessionLostError('the service no longer knows the session'));
               if (status >= 300 && status < 400) return finish(new InvalidAnswerError(`unexpected redirect (HTTP ${status}); redirects are not followed`));
               return finish(new UpstreamHttpError(status, statusText));
             }
-            const type = contentType.toLowerCase();
+            onHead?.(headers);
+            const contentType = headers['content-type'];
+            const type = typeof contentType === 'string' ? contentType.toLowerCase() : '';
             if (type.startsWith('text/event-stream')) stream = { parser: newParser(), decoder: new StringDecoder('utf8') };
             else if (!type.startsWith('application/json')) finish(new InvalidAnswerError(`unexpected content type ${JSON.stringify(type.slice(0, 60))}`));
           },
@@ -229,7 +199,7 @@ export class LeanCaller {
               if (lastEventId !== undefined && resumes < MAX_RESUMES) {
                 // The service closed the stream before answering: resume it (SSE polling).
                 resumes += 1;
-                current = this.#link.send('GET', { ...sessionHeaders, accept: 'text/event-stream', 'last-event-id': lastEventId }, undefined, answerReader());
+                current = this.link.send('GET', { ...sessionHeaders, accept: 'text/event-stream', 'last-event-id': lastEventId }, undefined, answerReader());
                 return;
               }
               return finish(new InvalidAnswerError('the event stream ended without an answer'));
@@ -251,10 +221,9 @@ export class LeanCaller {
 
       if (signal?.aborted === true) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (downstream !== undefined) this.callers.add(downstream);
       arm();
       const body = JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) });
-      current = this.#link.send('POST', sessionHeaders, body, answerReader());
+      current = this.link.send('POST', sessionHeaders, body, answerReader());
     });
   }
 
@@ -264,43 +233,15 @@ export class LeanCaller {
     downstream: Downstream | undefined,
     message: Message & { method: string; id: string | number },
   ): Promise<void> {
-    let answer: Record<string, unknown>;
-    try {
+    const answer = await answerOf(() => {
       if (downstream === undefined) throw relayRefusal(message.method, this.service);
-      answer = { result: await downstream.request(message.method, message.params) };
-    } catch (error) {
-      const code = typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : -32603;
-      answer = { error: { code, message: error instanceof Error ? error.message : String(error) } };
-    }
-    this.#post(sessionHeaders, { jsonrpc: '2.0', id: message.id, ...answer });
+      return downstream.request(message.method, message.params);
+    });
+    this.post(sessionHeaders, { jsonrpc: '2.0', id: message.id, ...answer });
   }
 
-  #notify(sessionHeaders: Record<string, string>, method: string, params: Record<string, unknown>): void {
-    this.#post(sessionHeaders, { jsonrpc: '2.0', method, params });
-  }
-
-  /** A message the service only acknowledges (202): sent and forgotten. */
-  #post(sessionHeaders: Record<string, string>, message: Record<string, unknown>): void {
-    this.#link.send('POST', sessionHeaders, JSON.stringify(message));
-  }
-
-  #sessionHeaders(session: LeanSession): Record<string, string> {
-    const cached = this.#headersOf;
-    if (cached !== undefined && cached.session.sessionId === session.sessionId && cached.session.protocolVersion === session.protocolVersion)
-      return cached.headers;
-    const headers = {
-      ...this.headers,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...(session.sessionId === undefined ? {} : { 'mcp-session-id': session.sessionId }),
-      ...(session.protocolVersion === undefined ? {} : { 'mcp-protocol-version': session.protocolVersion }),
-    };
-    this.#headersOf = { session: { ...session }, headers };
-    return headers;
-  }
-
-  /** Closes the connections to the service. */
-  close(): void {
-    this.#link.close();
+  /** A message the service only acknowledges (202): sent and forgotten, but for a lost session (`ack`). */
+  post(sessionHeaders: Record<string, string>, message: Record<string, unknown>): void {
+    this.link.send('POST', sessionHeaders, JSON.stringify(message), this.ack);
   }
 }
