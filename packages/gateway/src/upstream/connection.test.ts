@@ -111,14 +111,19 @@ describe('UpstreamConnection over its transport', () => {
     await expect(events.request('roots/list', undefined)).resolves.toEqual({ roots: [] });
   });
 
-  it('on sessionLost, drops the session (letting its calls finish) and reconnects with a new transport', async () => {
+  it('on sessionLost, drops the session (letting its calls finish) and opens a new one at once, without going down', async () => {
     const { connection, transports } = connect();
     await connection.connectOnce();
+    const statuses: string[] = [];
     transports[0]?.events.sessionLost('gone');
-    expect(connection.status).toBe('down');
     expect(transports[0]?.closed).toBe(true);
-    await vi.waitFor(() => expect(connection.status).toBe('up'));
-    expect(transports).toHaveLength(2);
+    // A call made while the new session opens waits for it instead of failing.
+    const call = connection.request('tools/call', { name: 'x' });
+    await vi.waitFor(() => expect(transports[1]?.release).toBeDefined());
+    transports[1]?.release?.();
+    await expect(call).resolves.toEqual({ content: [] });
+    statuses.push(connection.status);
+    expect(statuses).toEqual(['up']);
     // A late report from the old session changes nothing.
     transports[0]?.events.sessionLost('gone again');
     expect(connection.status).toBe('up');

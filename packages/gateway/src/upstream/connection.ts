@@ -134,7 +134,12 @@ export class UpstreamConnection {
 
   /** Sends one request to the service and returns its result unchanged. */
   async request(method: string, params: Record<string, unknown> | undefined, options: RequestOptions = {}): Promise<Record<string, unknown>> {
-    const transport = this.#transport;
+    let transport = this.#transport;
+    if (transport === undefined && this.status !== 'down' && this.#attempting !== undefined) {
+      // The session was lost and a new one is being opened at once: wait for it rather than fail.
+      await this.#attempting.catch(() => undefined);
+      transport = this.#transport;
+    }
     if (transport === undefined) throw unavailable(this.service, this.status, this.lastError);
     try {
       return await this.#breaker.execute(() => this.#send(transport, method, params, options));
@@ -221,8 +226,11 @@ export class UpstreamConnection {
       request: (method, params) => answerServiceRequest(this.service, method, params, this.#callers),
       sessionLost: (reason) => {
         if (opened === undefined || this.#transport !== opened) return;
+        // The service restarted and forgot our session: open a new one at once (calls that
+        // arrive meanwhile wait for it); only if that fails is the service down.
         this.#options.logger.info({ service: this.service, reason }, 'service lost our session; reconnecting');
-        this.#lost(reason);
+        void this.#drop(opened, true);
+        this.#attempt().catch((error: unknown) => this.#lost(describeCause(error)));
       },
     });
     opened = transport;
