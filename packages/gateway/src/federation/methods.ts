@@ -62,7 +62,8 @@ export class MethodTable {
   /** Runs `method` and returns its result; throws what the caller maps with `toWire`. */
   run(ctx: RequestContext, params: Params): Result | Promise<Result> {
     const entry = this.#methods.get(ctx.method);
-    if (entry === undefined || !this.knows(ctx.method, ctx.session?.offered)) {
+    const offered = ctx.session?.offered;
+    if (entry === undefined || (entry.capability !== undefined && offered !== undefined && offered[entry.capability] === undefined)) {
       throw new ProtocolError(ProtocolErrorCode.MethodNotFound, `Method not found: ${ctx.method}`);
     }
     return entry.handle(ctx, params);

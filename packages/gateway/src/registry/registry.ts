@@ -3,6 +3,7 @@ import { GatewayError } from '../errors.js';
 import { Catalog, EMPTY_LISTINGS, type Listings, type ServiceListings } from '../model/catalog.js';
 import type { CatalogSnapshot, CredentialSpec, ServiceRecord } from '../model/service.js';
 import { UpstreamConnection, type UpstreamLimits, type UpstreamStatus } from '../upstream/connection.js';
+import type { TransportFactory } from '../upstream/transport.js';
 import type { RegistryStore } from './types.js';
 
 /** A federated service: its record, its live connection, and its last known tools. */
@@ -21,6 +22,8 @@ export interface RegistryOptions {
   /** The token sent to services whose credential is `gateway`. */
   gatewayToken: string;
   limits?: Partial<UpstreamLimits>;
+  /** How connections speak to services (streamable HTTP unless given); tests pass a fake. */
+  transportFactory?: TransportFactory;
 }
 
 export interface RegistrationInput {
@@ -201,6 +204,7 @@ export class Registry {
       gatewayToken: this.#options.gatewayToken,
       logger: this.#options.logger,
       ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
+      ...(this.#options.transportFactory === undefined ? {} : { transportFactory: this.#options.transportFactory }),
       onListings: (listings) => {
         const service = this.#services.get(record.name);
         if (service?.connection === connection) this.#onListings(service, listings);

@@ -25,10 +25,17 @@ import type { GatewayIdentity } from '../../auth/tokens.js';
 import { GatewayError } from '../../errors.js';
 import type { Perimeter } from '../../security/index.js';
 
+export type HttpMethod = 'POST' | 'GET' | 'DELETE';
+
 export type Stage<T> = { ok: true; value: T } | { ok: false; error: GatewayError };
 
 const pass = <T>(value: T): Stage<T> => ({ ok: true, value });
 const fail = (error: GatewayError): Stage<never> => ({ ok: false, error });
+// The common outcomes, allocated once: these stages run on every request.
+const PASSED: Stage<true> = pass(true);
+const POST: Stage<HttpMethod> = pass('POST');
+const LEGACY: Stage<'legacy' | 'modern'> = pass('legacy');
+const NO_SESSION: Stage<string | undefined> = pass(undefined);
 
 /** A single-valued header: node joins most repeated headers, and a repeated one of these is refused. */
 function single(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -39,7 +46,7 @@ function single(headers: IncomingHttpHeaders, name: string): string | undefined 
 /** 1. Origin and Host (DNS rebinding), before anything else so a rebinding page learns nothing. */
 export function perimeterStage(perimeter: Perimeter, headers: IncomingHttpHeaders): Stage<true> {
   const refusal = perimeter.refusal(single(headers, 'host'), single(headers, 'origin'));
-  return refusal === undefined ? pass(true) : fail(new GatewayError('forbidden', refusal));
+  return refusal === undefined ? PASSED : fail(new GatewayError('forbidden', refusal));
 }
 
 /** Where the protected resource metadata of the endpoint a request reached lives (named in every challenge). */
@@ -71,7 +78,7 @@ function unauthorized(auth: GatewayAuth, headers: IncomingHttpHeaders, reason: k
 /** 3. `/mcp` needs the client role: an admin-only token manages services but calls no tools. */
 export function authorizeStage(auth: GatewayAuth, identity: GatewayIdentity, headers: IncomingHttpHeaders): Stage<true> {
   const verdict = authorize(identity, 'client', auth.resource.scopes);
-  if (verdict.ok) return pass(true);
+  if (verdict.ok) return PASSED;
   const challenge = bearerChallenge({
     realm: 'meshgate',
     error: 'insufficient_scope',
@@ -80,8 +87,6 @@ export function authorizeStage(auth: GatewayAuth, identity: GatewayIdentity, hea
   });
   return fail(new GatewayError('forbidden', verdict.message, undefined, { 'www-authenticate': challenge }));
 }
-
-export type HttpMethod = 'POST' | 'GET' | 'DELETE';
 
 /** 4a. The HTTP method and, for a POST, the headers that frame its body, checked before it is read. */
 export function methodStage(method: string | undefined, headers: IncomingHttpHeaders): Stage<HttpMethod> {
@@ -103,7 +108,7 @@ export function methodStage(method: string | undefined, headers: IncomingHttpHea
   if (!acceptsJsonOrStream(single(headers, 'accept') ?? null)) {
     return fail(new GatewayError('not_acceptable', 'Not Acceptable: Accept must allow application/json or text/event-stream'));
   }
-  return pass('POST');
+  return POST;
 }
 
 /** 4b. One JSON-RPC 2.0 message, within the nesting limit. */
@@ -126,12 +131,12 @@ export function eraStage(headers: IncomingHttpHeaders, message: JsonRpcMessage |
   if (unknownVersion) {
     return fail(new GatewayError('unsupported_version', `Unsupported MCP-Protocol-Version "${version}"; supported: ${[...SUPPORTED_VERSIONS].join(', ')}`));
   }
-  return pass('legacy');
+  return LEGACY;
 }
 
 /** 6. The session a request names, if any (a repeated header is refused: which one would it mean?). */
 export function sessionIdStage(headers: IncomingHttpHeaders): Stage<string | undefined> {
   const id = headers[SESSION_HEADER];
   if (Array.isArray(id)) return fail(new GatewayError('invalid_request', 'Bad Request: send one Mcp-Session-Id header'));
-  return pass(id);
+  return id === undefined ? NO_SESSION : pass(id);
 }

@@ -1,0 +1,116 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ServiceRecord } from '../model/service.js';
+import type { TransportFactory, UpstreamTransport } from '../upstream/transport.js';
+import { MemoryStore } from './memory-store.js';
+import { Registry } from './registry.js';
+
+/** Services by URL: each lists these tool names, or refuses to connect when absent. */
+type Backends = Map<string, string[]>;
+
+/** Transports that answer from `backends`, so the registry runs without sockets. */
+function transportsFor(backends: Backends): TransportFactory {
+  return (options) => {
+    const transport: UpstreamTransport = {
+      start: async () => {
+        if (!backends.has(options.url)) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        return { protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' } };
+      },
+      request: async (method) => {
+        if (method !== 'tools/list') return {};
+        return { tools: (backends.get(options.url) ?? []).map((name) => ({ name, inputSchema: { type: 'object' } })) };
+      },
+      notify: () => undefined,
+      close: async () => undefined,
+    };
+    return transport;
+  };
+}
+
+const logger = pino({ level: 'silent' });
+const now = new Date(0).toISOString();
+const configured = (name: string, url: string): ServiceRecord => ({
+  name,
+  url,
+  source: 'config',
+  credential: { type: 'none' },
+  createdAt: now,
+  updatedAt: now,
+});
+const registries: Registry[] = [];
+afterEach(async () => {
+  await Promise.all(registries.splice(0).map((registry) => registry.close()));
+});
+
+function registry(backends: Backends, services: ServiceRecord[] = [], store = new MemoryStore()) {
+  const made = new Registry({
+    store,
+    logger,
+    configured: services,
+    gatewayToken: 'token',
+    limits: { probeIntervalMs: 0, retryMinMs: 5, retryMaxMs: 20 },
+    transportFactory: transportsFor(backends),
+  });
+  registries.push(made);
+  return { registry: made, store };
+}
+
+const names = (r: Registry) => r.catalog.tools.items.map((tool) => tool.name);
+
+describe('Registry', () => {
+  it('federates configured services in order, a clash qualified, and tells listeners which lists changed', async () => {
+    const backends: Backends = new Map([
+      ['http://a/mcp', ['find', 'buy']],
+      ['http://b/mcp', ['find']],
+    ]);
+    const { registry: r } = registry(backends, [configured('a', 'http://a/mcp'), configured('b', 'http://b/mcp')]);
+    const changes: string[][] = [];
+    r.onCatalogChange((_catalog, changed) => changes.push([...changed]));
+    await r.start();
+    await vi.waitFor(() => expect(names(r)).toEqual(['find', 'buy', 'b__find']));
+    expect(changes.at(-1)).toEqual(['tools']);
+    expect(r.catalog.clashes).toMatchObject([{ kind: 'tool', name: 'find', owner: 'a', service: 'b', exposedAs: 'b__find' }]);
+  });
+
+  it('a registration connects and lists before it is stored; one that cannot connect leaves nothing behind', async () => {
+    const backends: Backends = new Map([['http://ok/mcp', ['hello']]]);
+    const { registry: r, store } = registry(backends);
+    await r.start();
+    await expect(r.register({ name: 'down', url: 'http://nowhere/mcp', credential: { type: 'none' } })).rejects.toMatchObject({ code: 'upstream_unreachable' });
+    expect(await store.listServices()).toEqual([]);
+    expect(r.get('down')).toBeUndefined();
+    await r.register({ name: 'ok', url: 'http://ok/mcp', credential: { type: 'none' } });
+    expect((await store.listServices()).map((record) => record.name)).toEqual(['ok']);
+    expect(names(r)).toEqual(['hello']);
+    await expect(r.register({ name: 'ok', url: 'http://ok/mcp', credential: { type: 'none' } })).rejects.toMatchObject({ code: 'service_exists' });
+  });
+
+  it('a configured service cannot be changed or removed through the API; a registered one is removed with its tools', async () => {
+    const backends: Backends = new Map([
+      ['http://a/mcp', ['one']],
+      ['http://r/mcp', ['two']],
+    ]);
+    const { registry: r, store } = registry(backends, [configured('a', 'http://a/mcp')]);
+    await r.start();
+    await r.register({ name: 'r', url: 'http://r/mcp', credential: { type: 'none' } });
+    await expect(r.deregister('a')).rejects.toMatchObject({ code: 'invalid_body' });
+    await expect(r.update('a', { url: 'http://r/mcp' })).rejects.toMatchObject({ code: 'invalid_body' });
+    await r.deregister('r');
+    expect(names(r)).toEqual(['one']);
+    expect(await store.listServices()).toEqual([]);
+    await expect(r.deregister('r')).rejects.toMatchObject({ code: 'unknown_service' });
+  });
+
+  it('serves the last catalog seen while a service is away, across a restart of the registry', async () => {
+    const backends: Backends = new Map([['http://a/mcp', ['kept']]]);
+    const first = registry(backends, [configured('a', 'http://a/mcp')]);
+    await first.registry.start();
+    await vi.waitFor(() => expect(names(first.registry)).toEqual(['kept']));
+    await first.registry.close();
+    backends.delete('http://a/mcp');
+    const { registry: second } = registry(backends, [configured('a', 'http://a/mcp')], first.store);
+    await second.start();
+    expect(names(second)).toEqual(['kept']);
+    expect(Registry.listingsOf(second.get('a')!).origin).toBe('fallback');
+  });
+});
