@@ -16,6 +16,8 @@ class FakeTransport implements UpstreamTransport {
   readonly requests: string[] = [];
   closed: boolean | undefined;
   release: (() => void) | undefined;
+  /** Set to report the session lost while the connection is still listing this session. */
+  loseWhileListing = false;
   constructor(readonly events: TransportEvents) {}
 
   async start(): Promise<UpstreamHandshake> {
@@ -24,6 +26,7 @@ class FakeTransport implements UpstreamTransport {
 
   request(method: string, _params: Record<string, unknown> | undefined, _options?: CallOptions): Promise<Record<string, unknown>> {
     this.requests.push(method);
+    if (method === 'tools/list' && this.loseWhileListing) this.events.sessionLost('lost while listing');
     if (method === 'tools/list') return Promise.resolve({ tools: [{ name: 'echo', inputSchema: { type: 'object' } }] });
     return new Promise((resolve) => {
       this.release = () => resolve({ content: [] });
@@ -42,7 +45,7 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((connection) => connection.close()));
 });
 
-function connect() {
+function connect(prepare: (transport: FakeTransport, index: number) => void = () => undefined) {
   const transports: FakeTransport[] = [];
   const onNotification = vi.fn();
   const connection = new UpstreamConnection({
@@ -58,6 +61,7 @@ function connect() {
     onNotification,
     transportFactory: (_options, events) => {
       const transport = new FakeTransport(events);
+      prepare(transport, transports.length);
       transports.push(transport);
       return transport;
     },
@@ -127,5 +131,15 @@ describe('UpstreamConnection over its transport', () => {
     // A late report from the old session changes nothing.
     transports[0]?.events.sessionLost('gone again');
     expect(connection.status).toBe('up');
+  });
+
+  it('a loss reported while the session was still being listed is not missed: a new session is opened', async () => {
+    const { connection, transports } = connect((transport, index) => {
+      transport.loseWhileListing = index === 0;
+    });
+    await connection.connectOnce();
+    await vi.waitFor(() => expect(transports).toHaveLength(2));
+    expect(transports[0]?.closed).toBe(true);
+    await vi.waitFor(() => expect(connection.status).toBe('up'));
   });
 });

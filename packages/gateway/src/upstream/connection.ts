@@ -221,17 +221,24 @@ export class UpstreamConnection {
 
   async #connect(): Promise<void> {
     let opened: UpstreamTransport | undefined;
+    /** A loss reported while this session was still being opened (listed), handled once it is current. */
+    let lostEarly: string | undefined;
+    const sessionLost = (reason: string) => {
+      if (opened === undefined) {
+        lostEarly = reason;
+        return;
+      }
+      if (this.#transport !== opened) return;
+      // The service restarted and forgot our session: open a new one at once (calls that
+      // arrive meanwhile wait for it); only if that fails is the service down.
+      this.#options.logger.info({ service: this.service, reason }, 'service lost our session; reconnecting');
+      void this.#drop(opened, true);
+      this.#attempt().catch((error: unknown) => this.#lost(describeCause(error)));
+    };
     const { transport, handshake, listings, healthUrl } = await openSession(this.#sessionSpec, {
       notification: (method, params) => this.#onServiceNotification(method, params),
       request: (method, params) => answerServiceRequest(this.service, method, params, this.#callers),
-      sessionLost: (reason) => {
-        if (opened === undefined || this.#transport !== opened) return;
-        // The service restarted and forgot our session: open a new one at once (calls that
-        // arrive meanwhile wait for it); only if that fails is the service down.
-        this.#options.logger.info({ service: this.service, reason }, 'service lost our session; reconnecting');
-        void this.#drop(opened, true);
-        this.#attempt().catch((error: unknown) => this.#lost(describeCause(error)));
-      },
+      sessionLost,
     });
     opened = transport;
     if (this.closed) {
@@ -249,6 +256,8 @@ export class UpstreamConnection {
     this.#seen();
     this.#publish(listings);
     this.#startProbe(transport, healthUrl);
+    // After the attempt that opened it has settled, so the new attempt is not joined to it.
+    if (lostEarly !== undefined) setImmediate(() => sessionLost(lostEarly as string));
   }
 
   /** What the service sends outside its answers: list changes re-list, the rest is the gateway's to pass on. */
