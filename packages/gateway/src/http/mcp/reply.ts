@@ -11,33 +11,42 @@ export function sseEvent(message: unknown): string {
   return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
 }
 
-/**
- * The answer to one POST in a session, as the streamable HTTP transport allows it: plain
- * JSON when the answer is all there is, or an event stream once there is something to
- * send before it (a log message of the call, a request to the client). The choice is made
- * by the first thing written, since nothing is sent before that.
- */
-export class PostReply implements Outbox {
-  #streaming = false;
-
-  constructor(
-    private readonly response: ServerResponse,
-    private readonly sessionId: string,
-  ) {}
+/** What both kinds of stream share: messages to the client as events, and the end of the stream. */
+abstract class EventOutbox implements Outbox {
+  constructor(protected readonly response: ServerResponse) {}
 
   notify(method: string, params: Params): void {
-    this.#send({ jsonrpc: '2.0', method, ...(params === undefined ? {} : { params }) });
+    this.send({ jsonrpc: '2.0', method, ...(params === undefined ? {} : { params }) });
   }
 
   request(id: string, method: string, params: Params): void {
-    this.#send({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) });
+    this.send({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) });
   }
 
   close(): void {
     if (!this.response.writableEnded) this.response.end();
   }
 
-  #send(message: unknown): void {
+  protected abstract send(message: unknown): void;
+}
+
+/**
+ * The answer to one POST in a session, as the streamable HTTP transport allows it: plain
+ * JSON when the answer is all there is, or an event stream once there is something to
+ * send before it (a log message of the call, a request to the client). The choice is made
+ * by the first thing written, since nothing is sent before that.
+ */
+export class PostReply extends EventOutbox {
+  #streaming = false;
+
+  constructor(
+    response: ServerResponse,
+    private readonly sessionId: string,
+  ) {
+    super(response);
+  }
+
+  protected send(message: unknown): void {
     if (this.response.writableEnded) return;
     this.#startStream();
     this.response.write(sseEvent(message));
@@ -72,29 +81,18 @@ export const MAX_STREAM_BACKLOG_BYTES = 4 * 1024 * 1024;
  * resource updates, log messages from outside calls). Opened with its head at once, so
  * the client knows it is listening.
  */
-export class SessionStream implements Outbox {
+export class SessionStream extends EventOutbox {
   constructor(
-    private readonly response: ServerResponse,
+    response: ServerResponse,
     sessionId: string,
     private readonly onOverflow: () => void,
   ) {
+    super(response);
     response.writeHead(200, { ...STREAM_HEADERS, 'mcp-session-id': sessionId });
     response.flushHeaders();
   }
 
-  notify(method: string, params: Params): void {
-    this.#send({ jsonrpc: '2.0', method, ...(params === undefined ? {} : { params }) });
-  }
-
-  request(id: string, method: string, params: Params): void {
-    this.#send({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) });
-  }
-
-  close(): void {
-    if (!this.response.writableEnded) this.response.end();
-  }
-
-  #send(message: unknown): void {
+  protected send(message: unknown): void {
     if (this.response.writableEnded) return;
     if (this.response.writableLength > MAX_STREAM_BACKLOG_BYTES) {
       this.onOverflow();
