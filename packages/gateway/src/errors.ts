@@ -78,10 +78,6 @@ export class GatewayError extends Error {
   }
 }
 
-export function isGatewayError(value: unknown): value is GatewayError {
-  return value instanceof GatewayError;
-}
-
 /** A JSON-RPC error object for the wire. */
 export interface RpcErrorShape {
   code: number;
