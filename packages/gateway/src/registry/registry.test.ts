@@ -92,6 +92,8 @@ describe('Registry', () => {
     ]);
     const { registry: r, store } = registry(backends, [configured('a', 'http://a/mcp')]);
     await r.start();
+    // A configured service connects in the background: wait until it is listed.
+    await vi.waitFor(() => expect(names(r)).toEqual(['one']));
     await r.register({ name: 'r', url: 'http://r/mcp', credential: { type: 'none' } });
     await expect(r.deregister('a')).rejects.toMatchObject({ code: 'invalid_body' });
     await expect(r.update('a', { url: 'http://r/mcp' })).rejects.toMatchObject({ code: 'invalid_body' });
