@@ -75,6 +75,12 @@ describe('JSON-RPC framing on /mcp', () => {
     expect((await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }), { accept: 'text/html' })).status).toBe(406);
   });
 
+  it('application/json-seq and application/jsonl are not JSON: 415 (only application/json and +json types are)', async () => {
+    const ping = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' });
+    for (const type of ['application/json-seq', 'application/jsonl']) expect((await post(ping, { 'content-type': type })).status, type).toBe(415);
+    expect((await post(ping, { 'content-type': 'application/vnd.meshgate+json' })).status).toBe(200);
+  });
+
   it('a notification without a session is accepted with 202 and no body', async () => {
     const response = await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
     expect(response.status).toBe(202);

@@ -31,7 +31,7 @@ export class ModernEndpoint {
     for (const [name, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
-    const web = new Request(`http://${request.headers.host ?? 'localhost'}${request.url ?? '/mcp'}`, { method: 'POST', headers, body });
+    const web = new Request(`http://${request.headers.host ?? 'localhost'}/mcp`, { method: 'POST', headers, body });
     const answer = await this.#handler.fetch(web, {
       parsedBody: message,
       authInfo: { token: '', clientId: identity.name, scopes: [], extra: { identity } },

@@ -97,7 +97,7 @@ describe('the /mcp pipeline', () => {
     expect((await fetch(url, { method: 'DELETE', headers: { authorization: 'Bearer tok', 'mcp-session-id': id } })).status).toBe(404);
   });
 
-  it('a body over the limit is 413 before it is read; GET without a session is 400; PUT is 405 with Allow', async () => {
+  it('a body over the limit is 413 before it is read; GET without a session is 400; PUT, and GET of the 2026 revision, are 405 with Allow', async () => {
     const { url } = await start({});
     const big = await post(url, { jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(2_000) } });
     expect(big.status).toBe(413);
@@ -107,5 +107,9 @@ describe('the /mcp pipeline', () => {
     const put = await fetch(url, { method: 'PUT', headers: { authorization: 'Bearer tok' } });
     expect(put.status).toBe(405);
     expect(put.headers.get('allow')).toBe('GET, POST, DELETE');
+    // The stateless 2026 revision has no session to stream from or end.
+    const modernGet = await fetch(url, { headers: { authorization: 'Bearer tok', accept: 'text/event-stream', 'mcp-protocol-version': '2026-07-28' } });
+    expect(modernGet.status).toBe(405);
+    expect(modernGet.headers.get('allow')).toBe('POST');
   });
 });

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { JsonRpcMessage, JsonRpcRequestMessage, Lane } from '@meshgate/service-kit';
+import { acceptsStream, type JsonRpcMessage, type JsonRpcRequestMessage, type Lane } from '@meshgate/service-kit';
 import type { Logger } from 'pino';
 import type { GatewayAuth } from '../../auth/authenticator.js';
 import type { GatewayIdentity } from '../../auth/tokens.js';
@@ -98,22 +98,16 @@ export class McpPipeline {
 
     const body = await readBody(request, this.deps.maxBodyBytes);
     const message = accept(framingStage(body));
-    const era = accept(eraStage(headers, message));
+    const era = accept(eraStage(method, headers, message));
     const sessionId = accept(sessionIdStage(headers));
-    const meta: RequestMeta = { identity, traceparent: traceparentOf(headers['traceparent'], message) };
-    if (era === 'modern') {
-      const limited = this.#withinLimit(identity);
-      if (limited !== undefined) await limited;
-      return this.deps.modern.serve(request, response, body, message, identity);
-    }
-    if (sessionId !== undefined) {
-      const session = this.#session(sessionId, identity);
-      const limited = this.#withinLimit(identity);
-      if (limited !== undefined) await limited;
-      return this.#inSession(session, message, headers.accept, response, meta);
-    }
+    // A 2026 request names no session of the gateway's: the SDK's handler serves it whole.
+    const session = era === 'legacy' && sessionId !== undefined ? this.#session(sessionId, identity) : undefined;
     const limited = this.#withinLimit(identity);
     if (limited !== undefined) await limited;
+
+    if (era === 'modern') return this.deps.modern.serve(request, response, body, message, identity);
+    const meta: RequestMeta = { identity, traceparent: traceparentOf(headers['traceparent'], message) };
+    if (session !== undefined) return this.#inSession(session, message, headers.accept, response, meta);
     if (!('method' in message) || !('id' in message)) {
       // A notification or an answer without a session: nobody is waiting for it.
       response.writeHead(202).end();
@@ -173,18 +167,14 @@ export class McpPipeline {
     }
     const reply = new PostReply(response, session.id);
     // A client that takes only JSON gets the answer alone: nothing can be streamed before it.
-    const outbox = acceptHeader === undefined || /text\/event-stream|\*\/\*|text\/\*/i.test(acceptHeader) ? reply : undefined;
+    const outbox = acceptsStream(acceptHeader ?? null) ? reply : undefined;
     reply.end(await this.deps.dispatcher.inSession(session, message, outbox, meta));
   }
 
   /** GET opens the session's stream; DELETE ends the session. Both need the session's id. */
   async #withoutBody(method: 'GET' | 'DELETE', request: IncomingMessage, response: ServerResponse, identity: GatewayIdentity): Promise<void> {
     const { headers } = request;
-    const version = headers['mcp-protocol-version'];
-    const era = accept(eraStage(headers, undefined));
-    if (era === 'modern' || (typeof version === 'string' && version.startsWith('2026'))) {
-      throw new GatewayError('method_not_allowed', `${method} is not used by protocol revision ${version}`, undefined, { allow: 'POST' });
-    }
+    accept(eraStage(method, headers, undefined));
     const id = accept(sessionIdStage(headers));
     if (id === undefined) {
       throw new GatewayError('session_required', `Bad Request: ${method} needs an Mcp-Session-Id header; send initialize first`);

@@ -92,8 +92,8 @@ describe('method and framing', () => {
 describe('era and session', () => {
   const ping = { jsonrpc: '2.0' as const, id: 1, method: 'ping' };
   it('a 2025 request is legacy; an unknown version header is refused naming the supported ones', () => {
-    expect(eraStage({ 'mcp-protocol-version': '2025-06-18' }, ping)).toEqual({ ok: true, value: 'legacy' });
-    expect(refusal(eraStage({ 'mcp-protocol-version': '1999-01-01' }, ping)).message).toContain('2025-06-18');
+    expect(eraStage('POST', { 'mcp-protocol-version': '2025-06-18' }, ping)).toEqual({ ok: true, value: 'legacy' });
+    expect(refusal(eraStage('POST', { 'mcp-protocol-version': '1999-01-01' }, ping)).message).toContain('2025-06-18');
   });
 
   it('a request of the 2026-07-28 revision is modern', () => {
@@ -103,7 +103,15 @@ describe('era and session', () => {
       method: 'tools/list',
       params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } },
     };
-    expect(eraStage({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' }, modern)).toEqual({ ok: true, value: 'modern' });
+    expect(eraStage('POST', { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' }, modern)).toEqual({ ok: true, value: 'modern' });
+  });
+
+  it('GET and DELETE of a revision the gateway does not speak in sessions are 405 with Allow: POST; a 2025 one passes', () => {
+    for (const method of ['GET', 'DELETE'] as const) {
+      const error = refusal(eraStage(method, { 'mcp-protocol-version': '2026-07-28' }, undefined));
+      expect(error).toMatchObject({ code: 'method_not_allowed', status: 405, headers: { allow: 'POST' } });
+      expect(eraStage(method, { 'mcp-protocol-version': '2025-11-25' }, undefined)).toEqual({ ok: true, value: 'legacy' });
+    }
   });
 
   it('one Mcp-Session-Id header or none; two are refused', () => {

@@ -35,6 +35,7 @@ const fail = (error: GatewayError): Stage<never> => ({ ok: false, error });
 const PASSED: Stage<true> = pass(true);
 const POST: Stage<HttpMethod> = pass('POST');
 const LEGACY: Stage<'legacy' | 'modern'> = pass('legacy');
+const MODERN: Stage<'legacy' | 'modern'> = pass('modern');
 const NO_SESSION: Stage<string | undefined> = pass(undefined);
 
 /** A single-valued header: node joins most repeated headers, and a repeated one of these is refused. */
@@ -122,16 +123,20 @@ export function framingStage(body: string): Stage<JsonRpcMessage> {
 /**
  * 5. The protocol era. Only a message with an unknown version header or a `_meta` can be
  * of the stateless 2026 revision; the SDK's own classifier decides those (the common
- * request skips it). A version header the gateway does not speak is refused.
+ * request skips it). A version header the gateway does not speak is refused: 400 on a
+ * POST, and 405 on GET and DELETE, which the stateless revision does not use (it has no
+ * session to stream from or end).
  */
-export function eraStage(headers: IncomingHttpHeaders, message: JsonRpcMessage | undefined): Stage<'legacy' | 'modern'> {
+export function eraStage(method: HttpMethod, headers: IncomingHttpHeaders, message: JsonRpcMessage | undefined): Stage<'legacy' | 'modern'> {
   const version = single(headers, VERSION_HEADER);
-  const unknownVersion = version !== undefined && !SUPPORTED_VERSIONS.has(version);
-  if (message !== undefined && (unknownVersion || hasMeta(message)) && !isLegacyMessage(message, headers)) return pass('modern');
-  if (unknownVersion) {
-    return fail(new GatewayError('unsupported_version', `Unsupported MCP-Protocol-Version "${version}"; supported: ${[...SUPPORTED_VERSIONS].join(', ')}`));
+  if (version === undefined || SUPPORTED_VERSIONS.has(version)) {
+    return message !== undefined && hasMeta(message) && !isLegacyMessage(message, headers) ? MODERN : LEGACY;
   }
-  return LEGACY;
+  if (method !== 'POST') {
+    return fail(new GatewayError('method_not_allowed', `${method} is not used by protocol revision ${version}`, undefined, { allow: 'POST' }));
+  }
+  if (message !== undefined && !isLegacyMessage(message, headers)) return MODERN;
+  return fail(new GatewayError('unsupported_version', `Unsupported MCP-Protocol-Version "${version}"; supported: ${[...SUPPORTED_VERSIONS].join(', ')}`));
 }
 
 /** 6. The session a request names, if any (a repeated header is refused: which one would it mean?). */
