@@ -2,7 +2,7 @@
 /**
  * `npm run conformance`: runs the official MCP conformance suite's server scenarios
  * against the conformance fixture directly and through the gateway, writes
- * conformance/results/latest.{md,json} and exits 1 on a regression (see report.mjs).
+ * conformance/results/latest.{md,json} (both git-ignored) and exits 1 on a regression (see report.mjs).
  * Build first (`npm run conformance` does). Environment:
  *   CONFORMANCE_NODE           a Node >= 22 binary to run the suite with (else fetched)
  *   CONFORMANCE_GATEWAY_ENTRY  gateway entry to test (default packages/gateway/dist/main.js)

@@ -37,6 +37,11 @@ describe('authentication configuration', () => {
     expect(config.auth.tokens.map((entry) => entry.token)).toEqual(['seed']);
   });
 
+  it('keeps the default token by its variable when the variable is unset (the README tip, as written)', () => {
+    const config = loadConfig(tokens([{ name: 'default', tokenEnv: 'MCP_BEARER_TOKEN', roles: ['admin', 'client'] }]));
+    expect(config.auth.tokens.map((entry) => entry.token)).toEqual(['mcp-token-123']);
+  });
+
   it('JWTs alone turn the default token off', () => {
     const config = loadConfig({ ...jwt, MESHGATE_RESOURCE_URL: 'https://gw.example/mcp' });
     expect(config.auth.tokens).toEqual([]);

@@ -42,6 +42,15 @@ export type TokenInput = z.infer<typeof tokenInput>;
 const tokenList = z.array(tokenInput);
 
 /**
+ * The secret a `tokenEnv` names. MCP_BEARER_TOKEN resolves to its default (`mcp-token-123`)
+ * when unset, like everywhere else, so the documented way of keeping the seed's token beside
+ * configured ones works without setting the variable.
+ */
+function tokenFromEnv(name: string, values: { MCP_BEARER_TOKEN: string }, env: Record<string, string | undefined>): string | undefined {
+  return name === 'MCP_BEARER_TOKEN' ? values.MCP_BEARER_TOKEN : env[name];
+}
+
+/**
  * Resolves the authentication settings. Static tokens come from the config file and
  * MESHGATE_TOKENS together. The default token (MCP_BEARER_TOKEN, admin and client) is
  * accepted only when neither static tokens nor JWTs are configured, so that configuring
@@ -64,7 +73,7 @@ export function resolveAuth(
   const inputs = [...(fileTokens ?? []), ...(fromEnv.value ?? [])];
   const tokens: TokenEntry[] = [];
   for (const input of inputs) {
-    const secret = input.token ?? env[input.tokenEnv ?? ''];
+    const secret = input.token ?? tokenFromEnv(input.tokenEnv ?? '', values, env);
     if (secret === undefined || secret === '') return { ok: false, message: `token "${input.name}": the variable ${input.tokenEnv} is not set` };
     if (tokens.some((entry) => entry.name === input.name)) return { ok: false, message: `token "${input.name}" is listed twice` };
     // Same secret twice would make the caller's identity depend on list order: refuse, naming only the entries.
