@@ -2,18 +2,19 @@
  * Interop with a server nobody here wrote: `@modelcontextprotocol/server-everything` (the
  * SDK team's reference server, on SDK v1) runs as a real process in streamable HTTP mode,
  * is registered with the gateway over `POST /register`, and is used through the gateway
- * by an SDK v2 client and an SDK v1 client.
+ * by an SDK v2 client and an SDK v1 client; then it restarts, as a deployed backend does.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, freePort, startGateway, TOKEN } from '../helpers/mesh.js';
+import { api, eventually, freePort, startGateway, TOKEN } from '../helpers/mesh.js';
 import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 const EVERYTHING_ENTRY = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
@@ -23,9 +24,32 @@ let everything: ChildProcess;
 let everythingUrl: string;
 let gateway: StartedProcess;
 
-/** Starts server-everything on 127.0.0.1:<free port> and resolves once it says it is listening. */
-async function startEverything(): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
+/**
+ * A TCP forwarder in front of server-everything, as a load balancer in front of a deployed
+ * backend: a restart starts the new process, points the forwarder at it, then stops the old
+ * one, so the gateway never sees a refused connection, only a server that forgot its session.
+ */
+let balancer: { server: Server; url: string; target: number; accepted: number };
+async function startBalancer(target: number): Promise<typeof balancer> {
+  const server = createServer((socket) => {
+    balancer.accepted += 1;
+    const upstream = createConnection({ host: '127.0.0.1', port: balancer.target });
+    socket.pipe(upstream).pipe(socket);
+    const close = () => {
+      socket.destroy();
+      upstream.destroy();
+    };
+    socket.on('error', close).on('close', close);
+    upstream.on('error', close).on('close', close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { server, url: `http://127.0.0.1:${port}/mcp`, target, accepted: 0 };
+}
+
+/** Starts server-everything on 127.0.0.1:<port> (a free one by default) and resolves once it says it is listening. */
+async function startEverything(port?: number): Promise<{ child: ChildProcess; url: string }> {
+  port ??= await freePort();
   // It binds every interface and has no health route: its "listening" line is the signal.
   const child = spawn(process.execPath, [EVERYTHING_ENTRY, 'streamableHttp'], {
     env: { ...process.env, PORT: String(port) },
@@ -77,16 +101,18 @@ const textOf = (result: { content?: unknown }) =>
 
 beforeAll(async () => {
   ({ child: everything, url: everythingUrl } = await startEverything());
+  balancer = await startBalancer(Number(new URL(everythingUrl).port));
   // Only server-everything behind this gateway: no seed services to wait for.
   const config = join(mkdtempSync(join(tmpdir(), 'meshgate-interop-')), 'meshgate.json');
   writeFileSync(config, JSON.stringify({ services: [] }));
   gateway = await startGateway({ MESHGATE_CONFIG: config });
-  const registered = await api(gateway.url, 'POST', '/register', { name: 'everything', url: everythingUrl, credential: { none: true } });
+  const registered = await api(gateway.url, 'POST', '/register', { name: 'everything', url: balancer.url, credential: { none: true } });
   expect(registered.status, JSON.stringify(registered.body)).toBe(201);
 });
 
 afterAll(async () => {
   everything?.kill('SIGTERM');
+  balancer?.server.close();
   await stopAll();
 });
 
@@ -137,3 +163,30 @@ for (const kind of Object.keys(clients)) {
     });
   });
 }
+
+describe('server-everything restarts behind the gateway', () => {
+  it('the first call after the restart succeeds: its "No valid session ID" 400 is taken as a lost session, re-opened at once', async () => {
+    await withClient('SDK v2 client', async (client) => {
+      expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'before' } }))).toContain('before');
+      const old = everything;
+      const fresh = await startEverything();
+      balancer.target = Number(new URL(fresh.url).port);
+      const exited = new Promise((resolve) => old.once('exit', resolve));
+      old.kill('SIGTERM');
+      await exited;
+      everything = fresh.child;
+      // Its connections through the balancer closed with it. A call sent on one of them at
+      // that very moment could fail, as behind any load balancer; wait until the gateway has
+      // connected anew (its notification stream or health probe), so it has seen them close.
+      const accepted = balancer.accepted;
+      await eventually('the gateway connects to the new process', async () => balancer.accepted > accepted);
+      // The new process knows none of the gateway's sessions and answers 400, not 404.
+      expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'after' } }))).toContain('after');
+      expect(textOf(await client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } }))).toContain('3');
+    });
+    expect(gateway.output()).toMatch(/service lost our session; reconnecting|no longer knows the session/);
+    const services = await api(gateway.url, 'GET', '/services');
+    const entry = (services.body as { services: { name: string; status: string }[] }).services.find((service) => service.name === 'everything');
+    expect(entry?.status).toBe('up');
+  });
+});

@@ -12,7 +12,7 @@ export class UpstreamHttpError extends Error {
   }
 }
 
-/** The service forgot our session (for HTTP, a 404 on a request that carried it): it restarted. */
+/** The service forgot our session (it restarted): for HTTP, a 404 on a request that carried it, or a 400/410 naming the session (lost-session.ts). */
 export class SessionLostError extends Error {
   override readonly name = 'SessionLostError';
 }

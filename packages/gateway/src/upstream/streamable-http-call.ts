@@ -3,6 +3,7 @@ import { ProtocolError } from '@modelcontextprotocol/client';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { InvalidAnswerError, SessionLostError, UpstreamHttpError, UpstreamTimeoutError } from './errors.js';
 import type { Exchange, ExchangeEvents, HttpLink, ResponseHeaders } from './exchange.js';
+import { withRefusals } from './lost-session.js';
 import { type Downstream, relayRefusal } from './relay.js';
 import type { CallOptions, TransportLimits } from './transport.js';
 
@@ -53,15 +54,15 @@ export class StreamableHttpCaller {
   #nextId = 0;
 
   /**
-   * @param ack the events of the messages the service only acknowledges (cancellations,
-   *   answers to its requests): shared, so sending one allocates no reader.
+   * @param ack makes the events of a message the service only acknowledges (cancellations,
+   *   answers to its requests); all they can say is that the session is gone.
    */
   constructor(
     readonly service: string,
     readonly link: HttpLink,
     readonly limits: TransportLimits,
     readonly onNotification: (method: string, params: Record<string, unknown>) => void,
-    readonly ack: ExchangeEvents,
+    readonly ack: () => ExchangeEvents,
   ) {}
 
   /**
@@ -171,14 +172,9 @@ export class StreamableHttpCaller {
               if (settled) current?.closeWithin(STREAM_GRACE_MS);
             },
           });
-        return {
-          head: (status, statusText, headers) => {
-            if (status !== 200) {
-              if (status === 404 && sessionHeaders['mcp-session-id'] !== undefined)
-                return finish(new SessionLostError('the service no longer knows the session'));
-              if (status >= 300 && status < 400) return finish(new InvalidAnswerError(`unexpected redirect (HTTP ${status}); redirects are not followed`));
-              return finish(new UpstreamHttpError(status, statusText));
-            }
+        const answer: ExchangeEvents = {
+          head: (status, _statusText, headers) => {
+            if (status !== 200) return finish(new InvalidAnswerError(`unexpected HTTP ${status} to a request`));
             onHead?.(headers);
             const contentType = headers['content-type'];
             const type = typeof contentType === 'string' ? contentType.toLowerCase() : '';
@@ -217,6 +213,9 @@ export class StreamableHttpCaller {
           },
           error: (error) => finish(error),
         };
+        return withRefusals(sessionHeaders['mcp-session-id'] !== undefined, answer, (status, statusText, lost) =>
+          finish(refusalError(status, statusText, lost)),
+        );
       };
 
       if (signal?.aborted === true) return onAbort();
@@ -242,6 +241,13 @@ export class StreamableHttpCaller {
 
   /** A message the service only acknowledges (202): sent and forgotten, but for a lost session (`ack`). */
   post(sessionHeaders: Record<string, string>, message: Record<string, unknown>): void {
-    this.link.send('POST', sessionHeaders, JSON.stringify(message), this.ack);
+    this.link.send('POST', sessionHeaders, JSON.stringify(message), this.ack());
   }
+}
+
+/** The error of a request the service refused (a status outside 2xx). */
+export function refusalError(status: number, statusText: string, sessionLost: boolean): Error {
+  if (sessionLost) return new SessionLostError(`the service no longer knows the session (HTTP ${status})`);
+  if (status >= 300 && status < 400) return new InvalidAnswerError(`unexpected redirect (HTTP ${status}); redirects are not followed`);
+  return new UpstreamHttpError(status, statusText);
 }

@@ -1,6 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { createParser } from 'eventsource-parser';
 import type { Exchange, ExchangeEvents, HttpLink } from './exchange.js';
+import { withRefusals } from './lost-session.js';
 import type { Message } from './streamable-http-call.js';
 
 /** What the GET stream of a session reports. */
@@ -85,19 +86,11 @@ export class NotificationStream {
         if (ms > 0) this.#retryMs = Math.min(ms, MAX_RETRY_MS);
       },
     });
-    return {
+    const stream: ExchangeEvents = {
       head: (status, _statusText, headers) => {
-        if (status === 200) {
-          const type = headers['content-type'];
-          if (typeof type !== 'string' || !type.toLowerCase().startsWith('text/event-stream')) stop('the notification stream is not an event stream');
-          return;
-        }
-        if (status === 405) return stop(undefined); // the service has no such stream: fine
-        if (status === 404 && this.#headers['mcp-session-id'] !== undefined) {
-          stop(undefined);
-          return this.#handlers.lost('the service no longer knows the session (HTTP 404 on its notification stream)');
-        }
-        stop(`the service refused the notification stream (HTTP ${status})`);
+        const type = headers['content-type'];
+        if (status !== 200) stop(`the service answered the notification stream with HTTP ${status}`);
+        else if (typeof type !== 'string' || !type.toLowerCase().startsWith('text/event-stream')) stop('the notification stream is not an event stream');
       },
       data: (chunk) => {
         if (over) return;
@@ -115,6 +108,12 @@ export class NotificationStream {
         if (!over) this.#reopen();
       },
     };
+    return withRefusals(this.#headers['mcp-session-id'] !== undefined, stream, (status, _statusText, lost) => {
+      if (status === 405) return stop(undefined); // the service has no such stream: fine
+      if (!lost) return stop(`the service refused the notification stream (HTTP ${status})`);
+      stop(undefined);
+      this.#handlers.lost(`the service no longer knows the session (HTTP ${status} on its notification stream)`);
+    });
   }
 
   #reopen(): void {

@@ -1,6 +1,6 @@
 import { ProtocolError } from '@modelcontextprotocol/client';
 import { describe, expect, it, vi } from 'vitest';
-import { InvalidAnswerError, SessionLostError, UpstreamTimeoutError } from './errors.js';
+import { InvalidAnswerError, SessionLostError, UpstreamHttpError, UpstreamTimeoutError } from './errors.js';
 import type { Exchange, ExchangeEvents, HttpLink, ResponseHeaders } from './exchange.js';
 import type { Downstream } from './relay.js';
 import { REQUESTED_PROTOCOL_VERSION, StreamableHttpTransport } from './streamable-http.js';
@@ -193,6 +193,46 @@ describe('StreamableHttpTransport', () => {
     lost.transport.notify('notifications/roots/list_changed', undefined);
     await tick();
     expect(lost.events.sessionLost).toHaveBeenCalledTimes(1);
+  });
+
+  /** A refusal with a body, the way servers in the field send one. */
+  const refuse = (sent: Sent, status: number, body: string) => {
+    head(sent, status, { 'content-type': 'application/json' });
+    if (!sent.aborted) sent.events.data(Buffer.from(body));
+    if (!sent.aborted) sent.events.end();
+  };
+  // server-everything's answer to a request on a session it does not know (it restarted).
+  const NO_VALID_SESSION = JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'Bad Request: No valid session ID provided' }, id: 7 });
+
+  it('knows a lost session from a 400 or 410 whose body names the session, and from nothing else', async () => {
+    const everything = setup(service((sent) => refuse(sent, 400, NO_VALID_SESSION)));
+    await everything.transport.start();
+    await expect(everything.transport.request('tools/call', { name: 'x' })).rejects.toThrow(SessionLostError);
+
+    const gone = setup(service((sent) => refuse(sent, 410, 'Session expired')));
+    await gone.transport.start();
+    await expect(gone.transport.request('tools/call', { name: 'x' })).rejects.toThrow(SessionLostError);
+
+    const other = setup(
+      service((sent) => refuse(sent, 400, JSON.stringify({ jsonrpc: '2.0', error: { code: -32600, message: 'Bad Request: body too large' }, id: 7 }))),
+    );
+    await other.transport.start();
+    await expect(other.transport.request('tools/call', { name: 'x' })).rejects.toThrow(UpstreamHttpError);
+  });
+
+  it('reports sessionLost when the GET stream or an acknowledged message is refused with a body naming the session', async () => {
+    const stream = setup(service(NOOP, { get: (sent) => refuse(sent, 400, NO_VALID_SESSION) }));
+    await stream.transport.start();
+    await tick();
+    expect(stream.events.sessionLost).toHaveBeenCalledWith(expect.stringContaining('HTTP 400'));
+
+    const ack = setup((sent) =>
+      sent.method === 'POST' && sent.body?.['method'] === 'notifications/roots/list_changed' ? refuse(sent, 400, NO_VALID_SESSION) : service()(sent),
+    );
+    await ack.transport.start();
+    ack.transport.notify('notifications/roots/list_changed', undefined);
+    await tick();
+    expect(ack.events.sessionLost).toHaveBeenCalledTimes(1);
   });
 
   it('reports sessionLost when the GET stream answers 404', async () => {

@@ -1,8 +1,9 @@
 import { LATEST_PROTOCOL_VERSION, type ServerCapabilities, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/client';
-import { InvalidAnswerError, SessionLostError, UpstreamHttpError, UpstreamTimeoutError } from './errors.js';
+import { InvalidAnswerError, UpstreamTimeoutError } from './errors.js';
 import { type Exchange, type ExchangeEvents, type HttpLink, ServiceLink } from './exchange.js';
+import { withRefusals } from './lost-session.js';
 import { UPSTREAM_CLIENT_CAPABILITIES } from './relay.js';
-import { answerOf, type Message, StreamableHttpCaller } from './streamable-http-call.js';
+import { answerOf, type Message, refusalError, StreamableHttpCaller } from './streamable-http-call.js';
 import { NotificationStream } from './streamable-http-stream.js';
 import type { CallOptions, TransportEvents, TransportOptions, UpstreamHandshake, UpstreamTransport } from './transport.js';
 
@@ -17,6 +18,7 @@ export const CLIENT_INFO = { name: 'meshgate', version: '0.1.0' };
 export const REQUESTED_PROTOCOL_VERSION = SUPPORTED_PROTOCOL_VERSIONS.find((version) => version.startsWith('2025-')) ?? LATEST_PROTOCOL_VERSION;
 
 const NOOP = () => undefined;
+const IGNORED: ExchangeEvents = { head: NOOP, data: NOOP, end: NOOP, error: NOOP };
 const NO_OPTIONS: CallOptions = {};
 
 export interface StreamableHttpOptions extends TransportOptions {
@@ -47,15 +49,11 @@ export class StreamableHttpTransport implements UpstreamTransport {
     this.#events = events;
     this.#link = options.link ?? new ServiceLink(new URL(options.url));
     this.#sessionHeaders = { ...options.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-    // Acknowledged messages say nothing back but for a lost session; one reader for all of them.
-    const ack: ExchangeEvents = {
-      head: (status) => {
-        if (status === 404 && this.#sessionId !== undefined) this.#lose('the service no longer knows the session (HTTP 404)');
-      },
-      data: NOOP,
-      end: NOOP,
-      error: NOOP,
-    };
+    // Acknowledged messages say nothing back but for a lost session.
+    const ack = (): ExchangeEvents =>
+      withRefusals(this.#sessionId !== undefined, IGNORED, (status, _statusText, lost) => {
+        if (lost) this.#lose(`the service no longer knows the session (HTTP ${status})`);
+      });
     this.#caller = new StreamableHttpCaller(options.service, this.#link, options.limits, (method, params) => events.notification(method, params), ack);
   }
 
@@ -148,17 +146,13 @@ export class StreamableHttpTransport implements UpstreamTransport {
         reject(error);
       };
       const timer = setTimeout(() => settle(new UpstreamTimeoutError(`no acknowledgement of ${method} within the deadline`)), connectMs);
-      exchange = this.#link.send('POST', this.#sessionHeaders, JSON.stringify(message), {
-        head: (status, statusText) => {
-          if (status >= 200 && status < 300) return;
-          if (status === 404 && this.#sessionId !== undefined) settle(new SessionLostError('the service no longer knows the session'));
-          else if (status >= 300 && status < 400) settle(new InvalidAnswerError(`unexpected redirect (HTTP ${status}); redirects are not followed`));
-          else settle(new UpstreamHttpError(status, statusText));
-        },
-        data: NOOP,
-        end: () => settle(),
-        error: (error) => settle(error),
-      });
+      const acknowledged: ExchangeEvents = { head: NOOP, data: NOOP, end: () => settle(), error: (error) => settle(error) };
+      exchange = this.#link.send(
+        'POST',
+        this.#sessionHeaders,
+        JSON.stringify(message),
+        withRefusals(this.#sessionId !== undefined, acknowledged, (status, statusText, lost) => settle(refusalError(status, statusText, lost))),
+      );
     });
   }
 }
