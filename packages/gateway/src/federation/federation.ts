@@ -147,7 +147,8 @@ function callOptions(ctx: RequestContext): RequestOptions {
   if (downstream !== undefined) {
     options.downstream = downstream;
     if (progressToken !== undefined) {
-      options.onprogress = (progress) => void downstream.notify('notifications/progress', { progressToken, ...progress }).catch(() => undefined);
+      // The client's token last: the service's progress carries the connection's own token (upstream/connection.ts).
+      options.onprogress = (progress) => void downstream.notify('notifications/progress', { ...progress, progressToken }).catch(() => undefined);
     }
   }
   return options;

@@ -129,7 +129,8 @@ describe('the method table', () => {
   it('a cancelled call gets no answer; progress reaches the downstream under the client token', async () => {
     const cancel = new AbortController();
     const { methods, sent } = table(async ({ options }) => {
-      options.onprogress?.({ progress: 1, total: 2 });
+      // As the transport hands it over: with the token the connection gave the service, which the client must not see.
+      options.onprogress?.({ progress: 1, total: 2, progressToken: 'meshgate-progress-7' } as { progress: number; total: number });
       cancel.abort();
       throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
     });

@@ -14,6 +14,8 @@ const HANDSHAKE: UpstreamHandshake = {
 /** A transport that answers lists at once and holds `tools/call` until the test lets it go. */
 class FakeTransport implements UpstreamTransport {
   readonly requests: string[] = [];
+  /** The params of every request, as the service would receive them. */
+  readonly params: (Record<string, unknown> | undefined)[] = [];
   closed: boolean | undefined;
   release: (() => void) | undefined;
   /** Set to report the session lost while the connection is still listing this session. */
@@ -24,8 +26,9 @@ class FakeTransport implements UpstreamTransport {
     return HANDSHAKE;
   }
 
-  request(method: string, _params: Record<string, unknown> | undefined, _options?: CallOptions): Promise<Record<string, unknown>> {
+  request(method: string, params: Record<string, unknown> | undefined, _options?: CallOptions): Promise<Record<string, unknown>> {
     this.requests.push(method);
+    this.params.push(params);
     if (method === 'tools/list' && this.loseWhileListing) this.events.sessionLost('lost while listing');
     if (method === 'tools/list') return Promise.resolve({ tools: [{ name: 'echo', inputSchema: { type: 'object' } }] });
     return new Promise((resolve) => {
@@ -71,6 +74,24 @@ function connect(prepare: (transport: FakeTransport, index: number) => void = ()
 }
 
 describe('UpstreamConnection over its transport', () => {
+  it('gives every call its own progress token upstream, and sends none for a call that cannot take progress', async () => {
+    const { connection, transports } = connect();
+    await connection.connectOnce();
+    const call = (meta: Record<string, unknown>, onprogress?: () => void) =>
+      void connection.request('tools/call', { name: 'echo', _meta: meta }, onprogress === undefined ? {} : { onprogress });
+    call({ progressToken: 1 }, () => undefined);
+    call({ progressToken: 1, traceparent: 't' }, () => undefined);
+    call({ progressToken: 1 });
+    await vi.waitFor(() => expect(transports[0]?.params.filter((p) => p?.['name'] === 'echo')).toHaveLength(3));
+    const metas = transports[0]?.params.filter((p) => p?.['name'] === 'echo').map((p) => p?.['_meta']) as Record<string, unknown>[];
+    const [first, second, third] = metas;
+    expect(first?.['progressToken']).toMatch(/^meshgate-progress-\d+$/);
+    expect(second?.['progressToken']).toMatch(/^meshgate-progress-\d+$/);
+    expect(second?.['progressToken']).not.toBe(first?.['progressToken']);
+    expect(second?.['traceparent']).toBe('t');
+    expect(third).toEqual({});
+  });
+
   it('connects through the factory and keeps what the handshake said', async () => {
     const { connection, transports } = connect();
     await connection.connectOnce();

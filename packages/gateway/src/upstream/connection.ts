@@ -83,6 +83,8 @@ export class UpstreamConnection {
   readonly #breaker: ServiceBreaker;
   /** Clients of the calls in flight that can take relayed requests. */
   readonly #callers = new Set<Downstream>();
+  /** Counts the progress tokens this connection gives out upstream. */
+  #progressTokens = 0;
 
   constructor(options: UpstreamOptions) {
     this.#options = options;
@@ -189,12 +191,28 @@ export class UpstreamConnection {
     // While it runs, this call's client may be asked what the service asks outside any call.
     if (downstream !== undefined) this.#callers.add(downstream);
     try {
-      const result = await transport.request(method, params, options);
+      const result = await transport.request(method, this.#ownProgressToken(params, options), options);
       this.#seen();
       return result;
     } finally {
       if (downstream !== undefined) this.#callers.delete(downstream);
     }
+  }
+
+  /**
+   * The params with a progress token of this connection's own in place of the client's.
+   * All clients share one session with the service, so two clients' calls may both carry
+   * token `1`; each call gets a token no other call on the connection has, and its
+   * progress reaches the caller through `onprogress`, under the caller's own token. A call
+   * that cannot take progress (no `onprogress`) sends none upstream.
+   */
+  #ownProgressToken(params: Record<string, unknown> | undefined, options: RequestOptions): Record<string, unknown> | undefined {
+    const meta = params?.['_meta'];
+    if (typeof meta !== 'object' || meta === null || !('progressToken' in meta)) return params;
+    const { progressToken: _client, ...rest } = meta as Record<string, unknown>;
+    if (options.onprogress === undefined) return { ...params, _meta: rest };
+    this.#progressTokens += 1;
+    return { ...params, _meta: { ...rest, progressToken: `meshgate-progress-${this.#progressTokens}` } };
   }
 
   /** Re-lists everything (after any `list_changed` notification), debounced. */
