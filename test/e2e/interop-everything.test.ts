@@ -2,7 +2,8 @@
  * Interop with a server nobody here wrote: `@modelcontextprotocol/server-everything` (the
  * SDK team's reference server, on SDK v1) runs as a real process in streamable HTTP mode,
  * is registered with the gateway over `POST /register`, and is used through the gateway
- * by an SDK v2 client and an SDK v1 client; then it restarts, as a deployed backend does.
+ * by SDK v2 clients (2025-11-25 sessions, and 2026-07-28 negotiated with `versionNegotiation:
+ * 'auto'`) and an SDK v1 client; then it restarts, as a deployed backend does.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -72,12 +73,20 @@ async function startEverything(port?: number): Promise<{ child: ChildProcess; ur
   return { child, url: `http://127.0.0.1:${port}/mcp` };
 }
 
-type AnyClient = Pick<Client, 'listTools' | 'callTool' | 'listResourceTemplates' | 'readResource' | 'listPrompts' | 'getPrompt' | 'close'>;
+type AnyClient = Pick<Client, 'listTools' | 'callTool' | 'listResourceTemplates' | 'readResource' | 'listPrompts' | 'getPrompt' | 'close'> & {
+  getInstructions(): string | undefined;
+};
 
 const clients: Record<string, () => Promise<AnyClient>> = {
   'SDK v2 client': async () => {
     const client = new Client({ name: 'interop-v2', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp`), { requestInit: { headers } }));
+    return client;
+  },
+  'SDK v2 client negotiating 2026-07-28': async () => {
+    const client = new Client({ name: 'interop-v2-modern', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp`), { requestInit: { headers } }));
+    expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
     return client;
   },
   'SDK v1 client': async () => {
@@ -117,6 +126,16 @@ afterAll(async () => {
 });
 
 for (const kind of Object.keys(clients)) {
+  describe(`server-everything's instructions through the gateway, ${kind}`, () => {
+    it("are in the gateway's initialize answer, under the service's name", async () => {
+      await withClient(kind, async (client) => {
+        const instructions = client.getInstructions() ?? '';
+        expect(instructions).toMatch(/^Meshgate federates/);
+        expect(instructions).toContain('## everything\n# Everything Server');
+      });
+    });
+  });
+
   describe(`server-everything tools through the gateway, ${kind}`, () => {
     it('lists its tools under their own names', async () => {
       await withClient(kind, async (client) => {

@@ -1,4 +1,5 @@
 import type { ServerCapabilities } from '@modelcontextprotocol/server';
+import type { GatewayIdentity } from '../auth/tokens.js';
 import type { Registry } from '../registry/registry.js';
 
 export const SERVER_INFO = { name: 'meshgate', version: '0.1.0' } as const;
@@ -6,6 +7,39 @@ export const INSTRUCTIONS =
   'Meshgate federates the tools, prompts and resources of several MCP services. Names and URIs stay as they are; ' +
   'when two services share one, the later one is listed as <service>__<name> (tools, prompts) or ' +
   'meshgate://<service>/<uri> (resources). Any item can be called by that qualified form.';
+
+/** A service's instructions are cut to this many characters: they come from the service, untrusted. */
+export const MAX_SERVICE_INSTRUCTIONS = 4_000;
+/** C0 and C1 controls but tab and newline, bidi overrides and zero-width characters: nothing a reader could see. */
+const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+
+/**
+ * The gateway's instructions and, under each service's name, the instructions of every
+ * connected service the caller may use something of (a token with an allow-list learns
+ * nothing of the others), in registration order. A service's text is untrusted: invisible
+ * characters are removed and it is cut at MAX_SERVICE_INSTRUCTIONS.
+ */
+export function gatewayInstructions(registry: Registry, identity: GatewayIdentity): string {
+  const sections = [INSTRUCTIONS];
+  const visible = identity.allowList === undefined ? undefined : visibleServices(registry, identity);
+  for (const service of registry.list()) {
+    const text = service.connection.instructions?.replace(INVISIBLE, '').trim();
+    if (text === undefined || text === '' || (visible !== undefined && !visible.has(service.record.name))) continue;
+    const cut = text.length > MAX_SERVICE_INSTRUCTIONS ? `${text.slice(0, MAX_SERVICE_INSTRUCTIONS)}…` : text;
+    sections.push(`## ${service.record.name}\n${cut}`);
+  }
+  return sections.join('\n\n');
+}
+
+/** The services an identity with an allow-list may use at least one item of. */
+function visibleServices(registry: Registry, identity: GatewayIdentity): Set<string> {
+  const { catalog } = registry;
+  const visible = new Set<string>();
+  for (const index of [catalog.tools, catalog.prompts, catalog.resources, catalog.resourceTemplates]) {
+    for (const entry of index.entries) if (identity.allowList?.allows(entry) !== false) visible.add(entry.service);
+  }
+  return visible;
+}
 
 /**
  * What the gateway can do now: tools and logging always; prompts, resources and

@@ -4,7 +4,7 @@ import type { GatewayIdentity } from '../auth/tokens.js';
 import type { Catalog } from '../model/catalog.js';
 import type { Registry } from '../registry/registry.js';
 import type { Downstream } from '../upstream/relay.js';
-import { gatewayCapabilities, INSTRUCTIONS, SERVER_INFO } from './capabilities.js';
+import { gatewayCapabilities, gatewayInstructions, SERVER_INFO } from './capabilities.js';
 import type { RequestContext } from './context.js';
 import type { MethodTable } from './methods.js';
 
@@ -19,7 +19,7 @@ const passthrough = z.looseObject({});
  */
 export function buildSdkServer(methods: MethodTable, registry: Registry, identity: GatewayIdentity, catalog: () => Catalog): Server {
   const capabilities = gatewayCapabilities(registry);
-  const server = new Server(SERVER_INFO, { capabilities, instructions: INSTRUCTIONS });
+  const server = new Server(SERVER_INFO, { capabilities, instructions: gatewayInstructions(registry, identity) });
   for (const method of methods.names) {
     if (!methods.knows(method, capabilities)) continue;
     server.setRequestHandler(method as 'tools/call', async (request, sdk) => {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { GatewayAuth } from '../../auth/authenticator.js';
 import type { GatewayIdentity } from '../../auth/tokens.js';
 import { GatewayError } from '../../errors.js';
-import { gatewayCapabilities, INSTRUCTIONS, SERVER_INFO } from '../../federation/capabilities.js';
+import { gatewayCapabilities, gatewayInstructions, SERVER_INFO } from '../../federation/capabilities.js';
 import type { Registry } from '../../registry/registry.js';
 import type { Perimeter } from '../../security/index.js';
 import type { Dispatcher, RequestMeta } from '../../session/dispatch.js';
@@ -146,7 +146,7 @@ export class McpPipeline {
     writeJson(
       response,
       200,
-      { jsonrpc: '2.0', id: message.id, result: initializeResult(handshake, SERVER_INFO, INSTRUCTIONS) },
+      { jsonrpc: '2.0', id: message.id, result: initializeResult(handshake, SERVER_INFO, gatewayInstructions(this.deps.registry, identity)) },
       { 'mcp-session-id': session.id },
     );
   }
