@@ -183,6 +183,27 @@ for (const kind of Object.keys(clients)) {
   });
 }
 
+describe("server-everything's roots tool through the gateway", () => {
+  it('reaches the roots of the one client session that has roots, which the service asked for outside any call', async () => {
+    const asked: string[] = [];
+    const client = new Client({ name: 'interop-roots', version: '1.0.0' }, { capabilities: { roots: { listChanged: true } } });
+    client.setRequestHandler('roots/list', async () => {
+      asked.push('roots/list');
+      return { roots: [{ uri: 'file:///work/project-alpha', name: 'alpha' }] };
+    });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp`), { requestInit: { headers } }));
+    try {
+      // The service cached "no roots" when the gateway connected; opening this client's stream
+      // tells it roots changed, and its roots/list (on its own stream) is relayed here.
+      await eventually('server-everything to ask this client for roots', async () => asked.length > 0);
+      const result = await client.callTool({ name: 'get-roots-list', arguments: {} });
+      expect(textOf(result)).toContain('file:///work/project-alpha');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 describe('server-everything restarts behind the gateway', () => {
   it('the first call after the restart succeeds: its "No valid session ID" 400 is taken as a lost session, re-opened at once', async () => {
     await withClient('SDK v2 client', async (client) => {

@@ -11,6 +11,7 @@ import type { ServiceRecord } from './model/service.js';
 import { Registry } from './registry/registry.js';
 import type { RegistryStore } from './registry/types.js';
 import { createPerimeter } from './security/index.js';
+import { ServiceAudience } from './session/audience.js';
 import { wireBroadcasts } from './session/broadcast.js';
 import { Dispatcher } from './session/dispatch.js';
 import { SessionRegistry } from './session/registry.js';
@@ -32,6 +33,8 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const methods = new MethodTable(new Federation(registry, subscriptions, config.listPageSize), logger);
   const sessions = new SessionRegistry(config.sessions, logger);
   const stopBroadcasts = wireBroadcasts(registry, sessions, subscriptions);
+  const audience = new ServiceAudience(registry, sessions, logger);
+  const stopAudience = audience.start();
   const auth = createGatewayAuth(config.auth, logger);
   const perimeter = createPerimeter(config.security);
   const modern = new ModernEndpoint(methods, registry, logger);
@@ -40,7 +43,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     perimeter,
     registry,
     sessions,
-    dispatcher: new Dispatcher(methods, () => registry.catalog),
+    dispatcher: new Dispatcher(methods, () => registry.catalog, audience),
     modern,
     logger,
     maxBodyBytes: config.maxBodyBytes,
@@ -65,6 +68,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
       } finally {
         try {
           stopBroadcasts();
+          stopAudience();
           sessions.close();
           await modern.close();
         } finally {

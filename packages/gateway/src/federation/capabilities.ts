@@ -1,6 +1,7 @@
 import type { ServerCapabilities } from '@modelcontextprotocol/server';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import type { Registry } from '../registry/registry.js';
+import { servicesVisibleTo } from './visibility.js';
 
 export const SERVER_INFO = { name: 'meshgate', version: '0.1.0' } as const;
 export const INSTRUCTIONS =
@@ -11,6 +12,7 @@ export const INSTRUCTIONS =
 /** A service's instructions are cut to this many characters: they come from the service, untrusted. */
 export const MAX_SERVICE_INSTRUCTIONS = 4_000;
 /** C0 and C1 controls but tab and newline, bidi overrides and zero-width characters: nothing a reader could see. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is what it is for
 const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 
 /**
@@ -21,7 +23,7 @@ const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\
  */
 export function gatewayInstructions(registry: Registry, identity: GatewayIdentity): string {
   const sections = [INSTRUCTIONS];
-  const visible = identity.allowList === undefined ? undefined : visibleServices(registry, identity);
+  const visible = servicesVisibleTo(registry.catalog, identity);
   for (const service of registry.list()) {
     const text = service.connection.instructions?.replace(INVISIBLE, '').trim();
     if (text === undefined || text === '' || (visible !== undefined && !visible.has(service.record.name))) continue;
@@ -29,16 +31,6 @@ export function gatewayInstructions(registry: Registry, identity: GatewayIdentit
     sections.push(`## ${service.record.name}\n${cut}`);
   }
   return sections.join('\n\n');
-}
-
-/** The services an identity with an allow-list may use at least one item of. */
-function visibleServices(registry: Registry, identity: GatewayIdentity): Set<string> {
-  const { catalog } = registry;
-  const visible = new Set<string>();
-  for (const index of [catalog.tools, catalog.prompts, catalog.resources, catalog.resourceTemplates]) {
-    for (const entry of index.entries) if (identity.allowList?.allows(entry) !== false) visible.add(entry.service);
-  }
-  return visible;
 }
 
 /**

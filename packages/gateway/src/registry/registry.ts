@@ -3,6 +3,7 @@ import { GatewayError } from '../errors.js';
 import { Catalog, EMPTY_LISTINGS, type Listings, type ServiceListings } from '../model/catalog.js';
 import type { CatalogSnapshot, CredentialSpec, ServiceRecord } from '../model/service.js';
 import { UpstreamConnection, type UpstreamLimits, type UpstreamStatus } from '../upstream/connection.js';
+import { answerServiceRequest, type Downstream } from '../upstream/relay.js';
 import type { TransportFactory } from '../upstream/transport.js';
 import type { RegistryStore } from './types.js';
 
@@ -37,6 +38,11 @@ export type ListKind = 'tools' | 'prompts' | 'resources';
 export type CatalogListener = (catalog: Catalog, changed: ReadonlySet<ListKind>) => void;
 /** A notification a service sent outside any call (resource updates, log messages). */
 export type NotificationListener = (service: string, method: string, params: Record<string, unknown>) => void;
+/** Answers a service's request made outside any call (`roots/list`, say). */
+export type ServiceRequestHandler = (service: string, method: string, params: Record<string, unknown> | undefined) => Promise<Record<string, unknown>>;
+
+const NOBODY: ReadonlySet<Downstream> = new Set();
+
 /** A service's connection changed status. */
 export type StatusListener = (service: string, status: UpstreamStatus) => void;
 
@@ -51,6 +57,7 @@ export class Registry {
   readonly #listeners = new Set<CatalogListener>();
   readonly #notificationListeners = new Set<NotificationListener>();
   readonly #statusListeners = new Set<StatusListener>();
+  #requestHandler: ServiceRequestHandler | undefined;
   #catalog = Catalog.empty;
   #signatures: Record<ListKind, string> = { tools: '', prompts: '', resources: '' };
 
@@ -99,6 +106,14 @@ export class Registry {
   onNotification(listener: NotificationListener): () => void {
     this.#notificationListeners.add(listener);
     return () => this.#notificationListeners.delete(listener);
+  }
+
+  /**
+   * Sets who answers a service's request made outside any call when no single call is in
+   * flight to take it (session/audience.ts). One handler: a later call replaces it.
+   */
+  onServiceRequest(handler: ServiceRequestHandler | undefined): void {
+    this.#requestHandler = handler;
   }
 
   /**
@@ -217,6 +232,12 @@ export class Registry {
       onNotification: (method, params) => {
         if (this.#services.get(record.name)?.connection !== connection) return;
         for (const listener of this.#notificationListeners) listener(record.name, method, params);
+      },
+      onRequest: (method, params) => {
+        const handler = this.#requestHandler;
+        if (handler === undefined || this.#services.get(record.name)?.connection !== connection)
+          return answerServiceRequest(record.name, method, params, NOBODY);
+        return handler(record.name, method, params);
       },
     });
     return connection;

@@ -1,4 +1,5 @@
 import type { Subscriptions } from '../federation/subscriptions.js';
+import { maySee } from '../federation/visibility.js';
 import type { ListKind, Registry } from '../registry/registry.js';
 import { passesLevel } from './log-level.js';
 import type { SessionRegistry } from './registry.js';
@@ -13,8 +14,10 @@ const LIST_CHANGED: Record<ListKind, string> = {
  * What reaches sessions from outside their own requests: a change of the federated
  * catalog as `notifications/<kind>/list_changed` to every session, resource updates to
  * their subscribers (through Subscriptions), and a service's log messages sent outside a
- * call to the sessions that asked for logs and may see that service. A session ending
- * drops its subscriptions.
+ * call to the sessions that asked for logs and may use something of that service (one
+ * sent while exactly one call to the service is in flight is that call's: the connection
+ * gives it to that call's client and it never comes here). A session ending drops its
+ * subscriptions.
  */
 export function wireBroadcasts(registry: Registry, sessions: SessionRegistry, subscriptions: Subscriptions): () => void {
   const stops = [
@@ -31,7 +34,7 @@ export function wireBroadcasts(registry: Registry, sessions: SessionRegistry, su
       if (method !== 'notifications/message') return;
       for (const session of sessions.values()) {
         if (session.logLevel === undefined || !passesLevel(params['level'], session.logLevel)) continue;
-        if (session.identity.allowList?.allows({ service, upstreamName: '*', exposedName: `${service}__*` }) === false) continue;
+        if (!maySee(registry.catalog, session.identity, service)) continue;
         session.notify(method, params);
       }
     }),

@@ -9,13 +9,6 @@ import type { Downstream } from '../upstream/relay.js';
 import { passesLevel } from './log-level.js';
 import type { Outbox, Session } from './session.js';
 
-/** Which client capability a relayed request needs. */
-const NEEDS: Record<string, 'sampling' | 'elicitation' | 'roots'> = {
-  'sampling/createMessage': 'sampling',
-  'elicitation/create': 'elicitation',
-  'roots/list': 'roots',
-};
-
 /** What the pipeline knows of a request besides its message. */
 export interface RequestMeta {
   identity: GatewayIdentity;
@@ -33,6 +26,8 @@ export class Dispatcher {
   constructor(
     private readonly methods: MethodTable,
     private readonly catalog: () => Catalog,
+    /** Told when a client's roots change, so the services it uses hear of it. */
+    private readonly audience?: { rootsChanged(session: Session): void },
   ) {}
 
   /** Answers a request made without a session: nothing can be relayed to its client, and it cannot be cancelled. */
@@ -109,6 +104,8 @@ export class Dispatcher {
     if (message.method === 'notifications/cancelled') {
       const requestId = message.params?.['requestId'];
       if (typeof requestId === 'string' || typeof requestId === 'number') session.calls.get(requestId)?.abort();
+    } else if (message.method === 'notifications/roots/list_changed') {
+      this.audience?.rootsChanged(session);
     }
   }
 
@@ -129,19 +126,7 @@ export class Dispatcher {
    */
   #downstream(session: Session, outbox: Outbox, relayed: string[]): Downstream {
     return {
-      request: async (method, params) => {
-        const needed = NEEDS[method];
-        if (needed !== undefined && session.handshake.clientCapabilities[needed] === undefined) {
-          if (method === 'roots/list') return { roots: [] };
-          throw new ProtocolError(ProtocolErrorCode.InvalidRequest, `The client of this call does not support ${method}`);
-        }
-        return new Promise((resolve, reject) => {
-          const relayId = session.nextRelayId();
-          session.relays.set(relayId, { resolve, reject });
-          relayed.push(relayId);
-          outbox.request(relayId, method, params);
-        });
-      },
+      request: (method, params) => session.ask(outbox, method, params, (relayId) => relayed.push(relayId)),
       notify: async (method, params) => {
         if (method === 'notifications/message' && !passesLevel(params?.['level'], session.logLevel)) return;
         outbox.notify(method, params);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
-import { type Handshake, Session } from './session.js';
+import { type Handshake, type Outbox, Session } from './session.js';
 
 export interface SessionLimits {
   /** A session unused for this long is closed. */
@@ -25,6 +25,7 @@ export class SessionRegistry {
   readonly #sessions = new Map<string, Session>();
   readonly #perIdentity = new Map<string, number>();
   readonly #closeListeners = new Set<(session: Session) => void>();
+  readonly #streamListeners = new Set<(session: Session) => void>();
   readonly #limits: SessionLimits;
   readonly #reaper: NodeJS.Timeout;
 
@@ -72,6 +73,24 @@ export class SessionRegistry {
     if (session === undefined || session.identity.name !== identity.name) return undefined;
     session.lastSeen = Date.now();
     return session;
+  }
+
+  /** Gives `session` its GET stream and tells the stream listeners. */
+  attachStream(session: Session, stream: Outbox): void {
+    session.stream = stream;
+    for (const listener of this.#streamListeners) {
+      try {
+        listener(session);
+      } catch (error) {
+        this.logger.error({ err: error, session: session.id }, 'a session stream listener failed');
+      }
+    }
+  }
+
+  /** Calls `listener` whenever a session opens its GET stream (so the gateway can reach it on its own). */
+  onStream(listener: (session: Session) => void): () => void {
+    this.#streamListeners.add(listener);
+    return () => this.#streamListeners.delete(listener);
   }
 
   /** Calls `listener` for every session that ends, however it ends. Returns an unsubscribe. */

@@ -1,5 +1,5 @@
 import type { JsonRpcId } from '@meshgate/service-kit';
-import type { ClientCapabilities, LoggingLevel, ServerCapabilities } from '@modelcontextprotocol/server';
+import { type ClientCapabilities, type LoggingLevel, ProtocolError, ProtocolErrorCode, type ServerCapabilities } from '@modelcontextprotocol/server';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import type { Params, SessionScope } from '../federation/context.js';
 
@@ -14,6 +14,13 @@ export interface Outbox {
   /** Ends the stream (the session closed). */
   close(): void;
 }
+
+/** Which client capability a relayed request needs. */
+const NEEDS: Record<string, 'sampling' | 'elicitation' | 'roots'> = {
+  'sampling/createMessage': 'sampling',
+  'elicitation/create': 'elicitation',
+  'roots/list': 'roots',
+};
 
 /** A request the gateway sent the client on behalf of a service, waiting for the client's answer. */
 export interface PendingRelay {
@@ -65,6 +72,31 @@ export class Session implements SessionScope {
   nextRelayId(): string {
     this.#relayCount += 1;
     return `meshgate-relay-${this.#relayCount}`;
+  }
+
+  /** Whether the client said at initialize that it takes `method` (sampling, elicitation, roots). */
+  takes(method: string): boolean {
+    const needed = NEEDS[method];
+    return needed === undefined || this.handshake.clientCapabilities[needed] !== undefined;
+  }
+
+  /**
+   * Relays a service's request to this client on `outbox` and resolves with the client's
+   * answer (POSTed back, see Dispatcher.take). A request the client did not declare it takes
+   * is refused here, but for `roots/list`, which answers no roots. `onId` hears the relay's
+   * id, for a caller that cancels what is left unanswered.
+   */
+  ask(outbox: Outbox, method: string, params: Params, onId?: (relayId: string) => void): Promise<Record<string, unknown>> {
+    if (!this.takes(method)) {
+      if (method === 'roots/list') return Promise.resolve({ roots: [] });
+      return Promise.reject(new ProtocolError(ProtocolErrorCode.InvalidRequest, `The client of this call does not support ${method}`));
+    }
+    return new Promise((resolve, reject) => {
+      const relayId = this.nextRelayId();
+      this.relays.set(relayId, { resolve, reject });
+      onId?.(relayId);
+      outbox.request(relayId, method, params);
+    });
   }
 
   /** A notification outside any request (list changes, resource updates, log messages): on the GET stream, if one is open. */

@@ -36,6 +36,12 @@ export interface UpstreamOptions {
   onStatus: (status: UpstreamStatus) => void;
   /** A notification from the service that is not about one call (resource updates, log messages). */
   onNotification?: (method: string, params: Record<string, unknown>) => void;
+  /**
+   * Answers a request the service makes outside any call when no single call is in flight
+   * to take it (for `roots/list`: the roots of the one client session using the service).
+   * Without it, `roots/list` answers no roots and the others are refused.
+   */
+  onRequest?: (method: string, params: Record<string, unknown> | undefined) => Promise<Record<string, unknown>>;
   /** Makes the transport of each session; streamable HTTP unless given (the seam for other kinds of upstream). */
   transportFactory?: TransportFactory;
 }
@@ -85,6 +91,8 @@ export class UpstreamConnection {
   readonly #callers = new Set<Downstream>();
   /** Counts the progress tokens this connection gives out upstream. */
   #progressTokens = 0;
+  /** Calls in flight, with a client to reach or not: a message outside any call is that call's only while there is one. */
+  #inFlight = 0;
 
   constructor(options: UpstreamOptions) {
     this.#options = options;
@@ -190,11 +198,13 @@ export class UpstreamConnection {
     const { downstream } = options;
     // While it runs, this call's client may be asked what the service asks outside any call.
     if (downstream !== undefined) this.#callers.add(downstream);
+    this.#inFlight += 1;
     try {
       const result = await transport.request(method, this.#ownProgressToken(params, options), options);
       this.#seen();
       return result;
     } finally {
+      this.#inFlight -= 1;
       if (downstream !== undefined) this.#callers.delete(downstream);
     }
   }
@@ -255,7 +265,7 @@ export class UpstreamConnection {
     };
     const { transport, handshake, listings, healthUrl } = await openSession(this.#sessionSpec, {
       notification: (method, params) => this.#onServiceNotification(method, params),
-      request: (method, params) => answerServiceRequest(this.service, method, params, this.#callers),
+      request: (method, params) => answerServiceRequest(this.service, method, params, this.#callers, this.#options.onRequest),
       sessionLost,
     });
     opened = transport;
@@ -281,7 +291,17 @@ export class UpstreamConnection {
   /** What the service sends outside its answers: list changes re-list, the rest is the gateway's to pass on. */
   #onServiceNotification(method: string, params: Record<string, unknown>): void {
     if (LIST_CHANGED.has(method)) this.scheduleRefresh();
-    else if (FORWARDED_NOTIFICATIONS.has(method)) this.#options.onNotification?.(method, params);
+    else if (method === 'notifications/message' && this.#inFlight === 1) {
+      // A service that logs on its own stream during a call (fastmcp does) means that call:
+      // its client hears it, if it can take messages, and no other session does.
+      const [caller] = this.#callers;
+      if (caller !== undefined) void caller.notify(method, params).catch(() => undefined);
+    } else if (FORWARDED_NOTIFICATIONS.has(method)) this.#options.onNotification?.(method, params);
+  }
+
+  /** Sends a notification to the service on the live session; dropped when there is none. */
+  notify(method: string, params: Record<string, unknown> | undefined): void {
+    this.#transport?.notify(method, params);
   }
 
   #publish(listings: Listings): void {

@@ -36,19 +36,22 @@ export function relayRefusal(method: string, service: string): ProtocolError {
  * Answers a service's request that is not tied to one of the gateway's (for HTTP, it came
  * on the GET stream: SDK v2's `requestSampling` sends them there; requests made during a
  * call are relayed by the transport to that call's client). It goes to the client of the
- * one call in flight to the service, when there is exactly one. Otherwise there is nobody
- * to ask: `roots/list` answers no roots, the others fail clearly.
+ * one call in flight to the service, when there is exactly one. Otherwise `outside`
+ * answers it, when given (the gateway's policy for requests outside calls, see
+ * session/audience.ts); without it `roots/list` answers no roots and the others fail clearly.
  */
 export function answerServiceRequest(
   service: string,
   method: string,
   params: Record<string, unknown> | undefined,
   callers: ReadonlySet<Downstream>,
+  outside?: (method: string, params: Record<string, unknown> | undefined) => Promise<Record<string, unknown>>,
 ): Promise<Record<string, unknown>> {
   if (method === 'ping') return Promise.resolve({});
   if (!RELAYED.has(method)) return Promise.reject(new ProtocolError(ProtocolErrorCode.MethodNotFound, `Method not found: ${method}`));
   const downstream = callers.size === 1 ? callers.values().next().value : undefined;
   if (downstream !== undefined) return downstream.request(method, params);
+  if (outside !== undefined) return outside(method, params);
   if (method === 'roots/list') return Promise.resolve({ roots: [] });
   return Promise.reject(relayRefusal(method, service));
 }

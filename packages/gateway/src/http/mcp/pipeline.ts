@@ -191,7 +191,7 @@ export class McpPipeline {
     const stream = new SessionStream(response, session.id, () => {
       this.deps.logger.warn({ session: session.id }, 'closing a GET stream whose client does not read it (backlog over the limit)');
     });
-    session.stream = stream;
+    this.deps.sessions.attachStream(session, stream);
     response.once('close', () => {
       if (session.stream === stream) session.stream = undefined;
     });
