@@ -15,7 +15,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, eventually, freePort, startGateway, TOKEN } from '../helpers/mesh.js';
+import { api, eventually, freePort, rpc, startGateway, TOKEN } from '../helpers/mesh.js';
 import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 const EVERYTHING_ENTRY = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
@@ -30,22 +30,25 @@ let gateway: StartedProcess;
  * backend: a restart starts the new process, points the forwarder at it, then stops the old
  * one, so the gateway never sees a refused connection, only a server that forgot its session.
  */
-let balancer: { server: Server; url: string; target: number; accepted: number };
+let balancer: { server: Server; url: string; target: number; accepted: number; open: Map<object, number> };
 async function startBalancer(target: number): Promise<typeof balancer> {
   const server = createServer((socket) => {
     balancer.accepted += 1;
-    const upstream = createConnection({ host: '127.0.0.1', port: balancer.target });
+    const target = balancer.target;
+    balancer.open.set(socket, target);
+    const upstream = createConnection({ host: '127.0.0.1', port: target });
     socket.pipe(upstream).pipe(socket);
     const close = () => {
       socket.destroy();
       upstream.destroy();
+      balancer.open.delete(socket);
     };
     socket.on('error', close).on('close', close);
     upstream.on('error', close).on('close', close);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return { server, url: `http://127.0.0.1:${port}/mcp`, target, accepted: 0 };
+  return { server, url: `http://127.0.0.1:${port}/mcp`, target, accepted: 0, open: new Map() };
 }
 
 /** Starts server-everything on 127.0.0.1:<port> (a free one by default) and resolves once it says it is listening. */
@@ -183,6 +186,57 @@ for (const kind of Object.keys(clients)) {
   });
 }
 
+describe("server-everything's tasks through the gateway", () => {
+  it('a task-required tool runs as a task: created, polled with tasks/get, its result fetched, all routed to the service under ids of the gateway', async () => {
+    const created = await rpc(gateway.url, 'tools/call', { name: 'simulate-research-query', arguments: { topic: 'federation' }, task: { ttl: 60_000 } });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    const taskId = created.body.result.task.taskId as string;
+    expect(taskId).toMatch(/^[0-9a-f-]{36}$/);
+    const done = await eventually(
+      'the research task to complete',
+      async () => {
+        const polled = await rpc(gateway.url, 'tasks/get', { taskId });
+        expect(polled.body.error, JSON.stringify(polled.body)).toBeUndefined();
+        expect(polled.body.result.taskId).toBe(taskId);
+        return polled.body.result.status === 'completed' ? polled.body.result : undefined;
+      },
+      30_000,
+    );
+    expect(done.status).toBe('completed');
+    const result = await rpc(gateway.url, 'tasks/result', { taskId });
+    expect(result.body.result.content[0].text).toContain('Research Report: federation');
+    const listed = await rpc(gateway.url, 'tasks/list', {});
+    expect(listed.body.result.tasks.map((task: { taskId: string }) => task.taskId)).toContain(taskId);
+    const unknown = await rpc(gateway.url, 'tasks/get', { taskId: 'not-a-task' });
+    expect(unknown.body.error.code).toBe(-32602);
+  });
+
+  it('the gateway offers tasks, and lists a task-required tool only to clients of a revision that has tasks', async () => {
+    const current = new Client({ name: 'tasks-current', version: '1.0.0' });
+    await current.connect(new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp`), { requestInit: { headers } }));
+    const older = new ClientV1({ name: 'tasks-older', version: '1.0.0' });
+    const olderTransport = new TransportV1(new URL(`${gateway.url}/mcp`), {
+      requestInit: { headers },
+      fetch: (url, init) => {
+        // An SDK v1 client that speaks 2025-06-18 only: its initialize asks for that revision.
+        const body = typeof init?.body === 'string' ? init.body.replace(/"protocolVersion":"[^"]+"/, '"protocolVersion":"2025-06-18"') : init?.body;
+        return fetch(url, { ...init, body } as RequestInit);
+      },
+    });
+    await older.connect(olderTransport);
+    try {
+      expect(current.getServerCapabilities()?.tasks?.requests?.tools?.call).toBeDefined();
+      expect((await current.listTools()).tools.map((tool) => tool.name)).toContain('simulate-research-query');
+      expect(older.getServerVersion()).toBeDefined();
+      const olderNames = (await older.listTools()).tools.map((tool) => tool.name);
+      expect(olderNames).toContain('echo');
+      expect(olderNames).not.toContain('simulate-research-query');
+    } finally {
+      await Promise.all([current.close(), older.close()]);
+    }
+  });
+});
+
 describe("server-everything's roots tool through the gateway", () => {
   it('reaches the roots of the one client session that has roots, which the service asked for outside any call', async () => {
     const asked: string[] = [];
@@ -209,6 +263,7 @@ describe('server-everything restarts behind the gateway', () => {
     await withClient('SDK v2 client', async (client) => {
       expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'before' } }))).toContain('before');
       const old = everything;
+      const oldPort = balancer.target;
       const fresh = await startEverything();
       balancer.target = Number(new URL(fresh.url).port);
       const exited = new Promise((resolve) => old.once('exit', resolve));
@@ -218,6 +273,7 @@ describe('server-everything restarts behind the gateway', () => {
       // Its connections through the balancer closed with it. A call sent on one of them at
       // that very moment could fail, as behind any load balancer; wait until the gateway has
       // connected anew (its notification stream or health probe), so it has seen them close.
+      await eventually('every connection to the old process to be closed', async () => ![...balancer.open.values()].includes(oldPort));
       const accepted = balancer.accepted;
       await eventually('the gateway connects to the new process', async () => balancer.accepted > accepted);
       // The new process knows none of the gateway's sessions and answers 400, not 404.
@@ -225,8 +281,10 @@ describe('server-everything restarts behind the gateway', () => {
       expect(textOf(await client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } }))).toContain('3');
     });
     expect(gateway.output()).toMatch(/service lost our session; reconnecting|no longer knows the session/);
-    const services = await api(gateway.url, 'GET', '/services');
-    const entry = (services.body as { services: { name: string; status: string }[] }).services.find((service) => service.name === 'everything');
-    expect(entry?.status).toBe('up');
+    await eventually('server-everything to be up', async () => {
+      const services = await api(gateway.url, 'GET', '/services');
+      const entry = (services.body as { services: { name: string; status: string }[] }).services.find((service) => service.name === 'everything');
+      return entry?.status === 'up';
+    });
   });
 });

@@ -30,9 +30,10 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const configured: ServiceRecord[] = config.services.map((service) => ({ ...service, source: 'config', createdAt: now, updatedAt: now }));
   const registry = new Registry({ store, logger, configured, gatewayToken: config.upstreamToken, limits: config.limits });
   const subscriptions = new Subscriptions(registry, logger);
-  const methods = new MethodTable(new Federation(registry, subscriptions, config.listPageSize), logger);
+  const federation = new Federation(registry, subscriptions, config.listPageSize);
+  const methods = new MethodTable(federation, logger);
   const sessions = new SessionRegistry(config.sessions, logger);
-  const stopBroadcasts = wireBroadcasts(registry, sessions, subscriptions);
+  const stopBroadcasts = wireBroadcasts(registry, sessions, subscriptions, federation.tasks);
   const audience = new ServiceAudience(registry, sessions, logger);
   const stopAudience = audience.start();
   const auth = createGatewayAuth(config.auth, logger);

@@ -26,6 +26,7 @@ export const GATEWAY_ERRORS = {
   invalid_url: { status: 400, rpc: -32602, summary: 'The service URL is not an http(s) URL the gateway may call' },
   unknown_tool: { status: 404, rpc: -32602, summary: 'No federated tool has this name' },
   unknown_prompt: { status: 404, rpc: -32602, summary: 'No federated prompt has this name' },
+  unknown_task: { status: 404, rpc: -32602, summary: 'No task of this caller has this id (tasks are bound to the client that created them)' },
   unknown_resource: { status: 404, rpc: -32002, summary: 'No federated resource or resource template matches this URI' },
   unknown_service: { status: 404, rpc: -32602, summary: 'No service has this name' },
   service_exists: { status: 409, rpc: -32602, summary: 'A service with this name already exists' },

@@ -49,5 +49,22 @@ export function gatewayCapabilities(registry: Registry): ServerCapabilities {
       ? { resources: { subscribe: true, listChanged: true } }
       : {}),
     ...(live.some((c) => c.completions !== undefined) ? { completions: {} } : {}),
+    ...tasksCapability(live),
+  };
+}
+
+/**
+ * Tasks, when some connected service runs tool calls as tasks: `list` and `cancel` when
+ * some such service has them (the gateway lists a caller's tasks itself, service by service).
+ */
+function tasksCapability(live: readonly ServerCapabilities[]): Pick<ServerCapabilities, 'tasks'> {
+  const withTasks = live.filter((c) => c.tasks?.requests?.tools?.call !== undefined);
+  if (withTasks.length === 0) return {};
+  return {
+    tasks: {
+      ...(withTasks.some((c) => c.tasks?.list !== undefined) ? { list: {} } : {}),
+      ...(withTasks.some((c) => c.tasks?.cancel !== undefined) ? { cancel: {} } : {}),
+      requests: { tools: { call: {} } },
+    },
   };
 }

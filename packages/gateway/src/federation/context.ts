@@ -7,6 +7,8 @@ import type { Downstream } from '../upstream/relay.js';
 /** What a method may change of the session it runs in (absent for a sessionless request). */
 export interface SessionScope {
   readonly id: string;
+  /** The protocol revision negotiated at initialize (a date, `2025-11-25`). */
+  readonly protocolVersion: string;
   /** What the gateway offered this session at initialize: methods of capabilities it did not offer are unknown to it. */
   readonly offered: ServerCapabilities;
   logLevel: LoggingLevel | undefined;

@@ -7,6 +7,7 @@ import type { Registry } from '../registry/registry.js';
 import type { RequestOptions } from '../upstream/connection.js';
 import type { Params, RequestContext, Result } from './context.js';
 import type { Subscriptions } from './subscriptions.js';
+import { TaskRouter } from './tasks.js';
 
 /** The lists the federation serves, keyed by method. */
 const LISTS = {
@@ -16,6 +17,16 @@ const LISTS = {
   'resources/templates/list': { key: 'resourceTemplates', index: (catalog: Catalog) => catalog.resourceTemplates },
 } as const;
 export type ListMethod = keyof typeof LISTS;
+/** The first revision with tasks; protocol versions are dates, so they compare as strings. */
+const TASKS_SINCE = '2025-11-25';
+/** `tasks/list` reports at most this many of the caller's newest tasks. */
+const MAX_LISTED_TASKS = 100;
+
+/** Whether a tool can only be called as a task. */
+function requiresTask(item: unknown): boolean {
+  return (item as { execution?: { taskSupport?: unknown } }).execution?.taskSupport === 'required';
+}
+
 /** Items per page of the gateway's own lists, unless configured (MESHGATE_LIST_PAGE_SIZE). */
 export const DEFAULT_PAGE_SIZE = 1_000;
 export const LIST_METHODS = Object.keys(LISTS) as ListMethod[];
@@ -31,6 +42,7 @@ export class Federation {
     private readonly registry: Registry,
     private readonly subscriptions: Subscriptions,
     private readonly pageSize = DEFAULT_PAGE_SIZE,
+    readonly tasks = new TaskRouter(),
   ) {}
 
   /** `tools/list`, `prompts/list`, `resources/list`, `resources/templates/list`: prebuilt, filtered, paged. */
@@ -38,18 +50,48 @@ export class Federation {
     const { key, index } = LISTS[method];
     const entries = index(ctx.catalog) as ItemIndex<unknown>;
     const allowList = ctx.identity.allowList;
-    const visible = allowList === undefined ? entries.entries : entries.entries.filter((entry) => allowList.allows(entry));
+    // A session of a revision before tasks (2025-11-25) cannot call a tool that requires one: not listed to it.
+    const withoutTasks = method === 'tools/list' && ctx.session !== undefined && ctx.session.protocolVersion < TASKS_SINCE;
+    const filtered = allowList !== undefined || (withoutTasks && ctx.catalog.hasTaskOnlyTools);
+    const visible = !filtered
+      ? entries.entries
+      : entries.entries.filter((entry) => (allowList === undefined || allowList.allows(entry)) && !(withoutTasks && requiresTask(entry.item)));
     const page = paginate(visible, (entry) => entry.exposedName, params?.['cursor'], this.pageSize);
     // The prebuilt array itself when nothing was filtered or cut: its JSON is memoized by identity.
-    const items = allowList === undefined && page.items.length === entries.items.length ? entries.items : page.items.map((entry) => entry.item);
+    const items = !filtered && page.items.length === entries.items.length ? entries.items : page.items.map((entry) => entry.item);
     return page.nextCursor === undefined ? { [key]: items } : { [key]: items, nextCursor: page.nextCursor };
   }
 
-  /** `tools/call`: routes by name to the owning service and returns its result unchanged. */
-  callTool(ctx: RequestContext, params: Params): Promise<Result> {
+  /**
+   * `tools/call`: routes by name to the owning service and returns its result unchanged,
+   * but for a task the service created (`task` in params), which gets the gateway's id.
+   */
+  async callTool(ctx: RequestContext, params: Params): Promise<Result> {
     const entry = this.#named(ctx, ctx.catalog.tools, 'tool', params);
     // Only the name changes on the way up; arguments and _meta pass through untouched.
-    return this.#service(entry.service).connection.request('tools/call', { ...params, name: entry.upstreamName }, callOptions(ctx));
+    const result = await this.#service(entry.service).connection.request('tools/call', { ...params, name: entry.upstreamName }, callOptions(ctx));
+    return params?.['task'] === undefined ? result : this.tasks.created(entry.service, ctx.identity, ctx.session?.id, result);
+  }
+
+  /** `tasks/get`, `tasks/result`, `tasks/cancel`: to the service that owns the task, under its own id. */
+  async task(ctx: RequestContext, params: Params): Promise<Result> {
+    const task = this.tasks.resolve(ctx.identity, params);
+    const result = await this.#service(task.service).connection.request(ctx.method, { ...params, taskId: task.upstreamId }, callOptions(ctx));
+    return this.tasks.rewrite(task.service, result);
+  }
+
+  /** `tasks/list`: the caller's own tasks (never another client's), each as its service reports it now. */
+  async listTasks(ctx: RequestContext): Promise<Result> {
+    const owned = this.tasks.owned(ctx.identity).slice(-MAX_LISTED_TASKS);
+    const tasks = await Promise.all(
+      owned.map(async (task) => {
+        const service = this.registry.get(task.service);
+        if (service === undefined) return undefined;
+        const found = await service.connection.request('tasks/get', { taskId: task.upstreamId }).catch(() => undefined);
+        return found === undefined ? undefined : { ...found, taskId: task.id };
+      }),
+    );
+    return { tasks: tasks.filter((task) => task !== undefined) };
   }
 
   /** `prompts/get`: routes by name to the owning service. */

@@ -8,7 +8,7 @@ import { type Federation, LIST_METHODS } from './federation.js';
 /** One MCP method: what it needs offered to the session, and what it does. */
 interface Method {
   /** The server capability the method belongs to; a session that was not offered it does not know the method. */
-  capability?: 'prompts' | 'resources' | 'completions';
+  capability?: 'prompts' | 'resources' | 'completions' | 'tasks';
   handle(ctx: RequestContext, params: Params): Result | Promise<Result>;
 }
 
@@ -18,6 +18,7 @@ function capabilityOf(method: string): Method['capability'] {
   if (method.startsWith('prompts/')) return 'prompts';
   if (method.startsWith('resources/')) return 'resources';
   if (method.startsWith('completion/')) return 'completions';
+  if (method.startsWith('tasks/')) return 'tasks';
   return undefined;
 }
 
@@ -46,6 +47,8 @@ export class MethodTable {
     add('resources/subscribe', (ctx, params) => federation.subscribe(ctx, params, true));
     add('resources/unsubscribe', (ctx, params) => federation.subscribe(ctx, params, false));
     add('logging/setLevel', setLevel);
+    for (const method of ['tasks/get', 'tasks/result', 'tasks/cancel']) add(method, (ctx, params) => federation.task(ctx, params));
+    add('tasks/list', (ctx) => federation.listTasks(ctx));
   }
 
   /** The names of the methods, for an SDK server that must register each. */

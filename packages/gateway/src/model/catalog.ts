@@ -35,6 +35,8 @@ export class Catalog {
   readonly resources: ItemIndex<Resource>;
   readonly resourceTemplates: ItemIndex<ResourceTemplate>;
   readonly clashes: readonly CatalogClash[];
+  /** Whether some tool can only be called as a task (`execution.taskSupport: "required"`): such tools are not listed to clients before tasks. */
+  readonly hasTaskOnlyTools: boolean;
   /** Compiled templates, in federation order, for routing URIs that no listing names. */
   readonly #templates: { entry: IndexEntry<ResourceTemplate>; template: UriTemplate | undefined }[];
 
@@ -63,6 +65,7 @@ export class Catalog {
       ...this.resourceTemplates.clashes.map((clash) => ({ ...clash, kind: 'resourceTemplate' as const })),
     ];
     this.#templates = this.resourceTemplates.entries.map((entry) => ({ entry, template: compile(entry.upstreamName) }));
+    this.hasTaskOnlyTools = this.tools.items.some((tool) => (tool as { execution?: { taskSupport?: unknown } }).execution?.taskSupport === 'required');
   }
 
   static readonly empty = new Catalog([]);

@@ -1,4 +1,5 @@
 import type { Subscriptions } from '../federation/subscriptions.js';
+import type { TaskRouter } from '../federation/tasks.js';
 import { maySee } from '../federation/visibility.js';
 import type { ListKind, Registry } from '../registry/registry.js';
 import { passesLevel } from './log-level.js';
@@ -16,10 +17,10 @@ const LIST_CHANGED: Record<ListKind, string> = {
  * their subscribers (through Subscriptions), and a service's log messages sent outside a
  * call to the sessions that asked for logs and may use something of that service (one
  * sent while exactly one call to the service is in flight is that call's: the connection
- * gives it to that call's client and it never comes here). A session ending drops its
- * subscriptions.
+ * gives it to that call's client and it never comes here), and a task's status to the
+ * session that created it. A session ending drops its subscriptions.
  */
-export function wireBroadcasts(registry: Registry, sessions: SessionRegistry, subscriptions: Subscriptions): () => void {
+export function wireBroadcasts(registry: Registry, sessions: SessionRegistry, subscriptions: Subscriptions, tasks: TaskRouter): () => void {
   const stops = [
     registry.onCatalogChange((_catalog, changed) => {
       for (const session of sessions.values()) {
@@ -29,6 +30,13 @@ export function wireBroadcasts(registry: Registry, sessions: SessionRegistry, su
     registry.onNotification((service, method, params) => {
       if (method === 'notifications/resources/updated' && typeof params['uri'] === 'string') {
         subscriptions.updated(service, params['uri']);
+        return;
+      }
+      if (method === 'notifications/tasks/status') {
+        // Only the session that created the task hears of it, under the gateway's id.
+        const id = typeof params['taskId'] === 'string' ? tasks.idOf(service, params['taskId']) : undefined;
+        const owner = id === undefined ? undefined : tasks.get(id)?.session;
+        if (owner !== undefined) sessions.get(owner)?.notify(method, tasks.rewrite(service, params));
         return;
       }
       if (method !== 'notifications/message') return;

@@ -67,6 +67,11 @@ export class SessionRegistry {
     return session;
   }
 
+  /** The open session `id`, whoever opened it: for the gateway's own messages to it, never for a client's request. */
+  get(id: string): Session | undefined {
+    return this.#sessions.get(id);
+  }
+
   /** The session `id` if it is open and `identity` opened it (its idle clock restarts); undefined otherwise. */
   find(id: string, identity: GatewayIdentity): Session | undefined {
     const session = this.#sessions.get(id);

@@ -64,6 +64,10 @@ export class Session implements SessionScope {
     return this.handshake.offered;
   }
 
+  get protocolVersion(): string {
+    return this.handshake.protocolVersion;
+  }
+
   get closed(): boolean {
     return this.#closed;
   }

@@ -47,7 +47,7 @@ export interface UpstreamOptions {
 }
 
 /** Notifications from a service that the gateway passes on to its own clients. */
-const FORWARDED_NOTIFICATIONS = new Set(['notifications/resources/updated', 'notifications/message']);
+const FORWARDED_NOTIFICATIONS = new Set(['notifications/resources/updated', 'notifications/message', 'notifications/tasks/status']);
 const LIST_CHANGED = new Set(['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed']);
 
 /**
