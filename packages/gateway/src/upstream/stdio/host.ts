@@ -29,7 +29,9 @@ export const DEFAULT_GRACE_MS = 5_000;
 export class StdioHost implements CommandTransports {
   readonly #options: StdioHostOptions;
   readonly #pidFile: PidFile;
-  readonly #supervisors = new Set<ServiceSupervisor>();
+  /** Supervisors with a process running: what `close()` must end. */
+  readonly #active = new Set<ServiceSupervisor>();
+  #stopping = false;
   readonly #perSession = new Set<PerSessionTransport>();
 
   constructor(options: StdioHostOptions) {
@@ -51,10 +53,10 @@ export class StdioHost implements CommandTransports {
   factoryFor(service: string, spec: CommandSpec): TransportFactory {
     const { logger, backoff } = this.#options;
     const graceMs = this.#options.graceMs ?? DEFAULT_GRACE_MS;
+    let supervisor: ServiceSupervisor | undefined;
     return (options, events): UpstreamTransport => {
-      for (const done of [...this.#supervisors].filter((supervisor) => supervisor.finished)) this.#supervisors.delete(done);
-      // One supervisor per transport: it lives as long as the session it serves and the processes of it.
-      const supervisor = new ServiceSupervisor({
+      // One supervisor per connection, made with its first transport: it remembers crashes across reconnects.
+      supervisor ??= new ServiceSupervisor({
         service,
         spec,
         logger,
@@ -62,17 +64,16 @@ export class StdioHost implements CommandTransports {
         backoff,
         graceMs,
         maxLineBytes: options.limits.maxResponseBytes,
+        onActive: (which, active) => (active ? this.#active.add(which) : this.#active.delete(which)),
+        stopping: () => this.#stopping,
       });
-      this.#supervisors.add(supervisor);
       const common = { service, limits: options.limits, logger };
-      const transport =
-        spec.stdio === 'per-session'
-          ? this.#track(new PerSessionTransport({ ...common, supervisor }, events))
-          : new StdioTransport({ ...common, spawn: supervisor.spawner(supervisor.shared, 'shared') }, events);
+      if (spec.stdio !== 'per-session') return new StdioTransport({ ...common, spawn: supervisor.spawner(supervisor.shared, 'shared') }, events);
+      const transport = new PerSessionTransport({ ...common, supervisor }, events);
+      this.#perSession.add(transport);
       const close = transport.close.bind(transport);
       transport.close = (drain?: boolean) => {
-        supervisor.retire(); // kept in the set until its processes are gone: close() still ends a draining one
-        if (transport instanceof PerSessionTransport) this.#perSession.delete(transport);
+        this.#perSession.delete(transport);
         return close(drain);
       };
       return transport;
@@ -86,8 +87,8 @@ export class StdioHost implements CommandTransports {
 
   /** Ends every process of every command service. */
   async close(): Promise<void> {
-    const supervisors = [...this.#supervisors];
-    this.#supervisors.clear();
+    this.#stopping = true;
+    const supervisors = [...this.#active];
     this.#perSession.clear();
     await Promise.allSettled(supervisors.map((supervisor) => supervisor.close()));
   }

@@ -52,10 +52,15 @@ export interface SupervisorOptions {
   backoff: RestartBackoff;
   graceMs: number;
   maxLineBytes: number;
+  /** Told when the first process starts and when the last one has ended (the host keeps the running ones). */
+  onActive?: (supervisor: ServiceSupervisor, active: boolean) => void;
+  /** True once the gateway is stopping: nothing more starts. */
+  stopping?: () => boolean;
 }
 
 /**
- * Runs the processes of one command service: starts them (through the guard, in their own
+ * Runs the processes of one command service's connection (it outlives the connection's
+ * transports, so a crash loop's history survives the reconnects): starts them (through the guard, in their own
  * process groups, recorded in the pid file), tells a crash from an end the gateway asked
  * for, and refuses a start while a crashed slot waits out its backoff, so that the
  * connection above sees the service `down` and retries on its own schedule. `close()` ends
@@ -65,7 +70,6 @@ export class ServiceSupervisor {
   readonly #options: SupervisorOptions;
   readonly #children = new Set<StdioChild>();
   #closed = false;
-  #retired = false;
   /** The shared process's slot. */
   readonly shared: CrashHistory;
 
@@ -87,7 +91,7 @@ export class ServiceSupervisor {
   spawner(history: CrashHistory, label: string): Spawner {
     return (onLine, onSkipped) => {
       const { service, spec, logger, pidFile, graceMs, maxLineBytes } = this.#options;
-      if (this.#closed || this.#retired) throw new Error(`service "${service}" is being removed`);
+      if (this.#closed || this.#options.stopping?.() === true) throw new Error(`service "${service}" is being removed or the gateway is stopping`);
       const refusal = history.refusal(Date.now());
       if (refusal !== undefined) throw new Error(refusal);
       const child = new StdioChild({ service, spec, logger, graceMs, maxLineBytes, onLine, onSkipped });
@@ -96,6 +100,7 @@ export class ServiceSupervisor {
         throw new Error(`could not start the process of service "${service}"`);
       }
       this.#children.add(child);
+      if (this.#children.size === 1) this.#options.onActive?.(this, true);
       pidFile.add(child.pgid, service);
       logger.info(
         { service, childPid: child.pgid, process: label, command: spec.command },
@@ -103,6 +108,7 @@ export class ServiceSupervisor {
       );
       void child.exited.then(({ reason, ranMs }) => {
         this.#children.delete(child);
+        if (this.#children.size === 0) this.#options.onActive?.(this, false);
         pidFile.remove(child.pgid);
         if (child.terminating || this.#closed) {
           logger.info({ service, childPid: child.pgid, process: label }, `the ${label} process of service "${service}" ended`);
@@ -116,16 +122,6 @@ export class ServiceSupervisor {
       });
       return child;
     };
-  }
-
-  /** Its transport closed: it starts nothing more, and once its processes have ended it can be forgotten. */
-  retire(): void {
-    this.#retired = true;
-  }
-
-  /** Retired and with no process left. */
-  get finished(): boolean {
-    return (this.#retired || this.#closed) && this.#children.size === 0;
   }
 
   /** Ends every process of the service and refuses new ones. */
