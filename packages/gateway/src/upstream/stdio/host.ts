@@ -92,9 +92,4 @@ export class StdioHost implements CommandTransports {
     this.#perSession.clear();
     await Promise.allSettled(supervisors.map((supervisor) => supervisor.close()));
   }
-
-  #track(transport: PerSessionTransport): PerSessionTransport {
-    this.#perSession.add(transport);
-    return transport;
-  }
 }
