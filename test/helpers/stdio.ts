@@ -1,4 +1,5 @@
 /** Helpers for tests of stdio services: the fixture server, the pids a gateway logged, process-group checks. */
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { REPO_ROOT } from './process.js';
@@ -23,22 +24,30 @@ export function startedGroups(output: string, service: string): number[] {
   });
 }
 
-/** Whether any process of the group is alive (signal 0 to -pgid checks without signalling). */
-export function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * The state (R, S, Z...) and process group of every process, from /proc. A killed process
+ * whose parent is gone stays a zombie until init reaps it (on some hosts over a second
+ * later) and still answers signal 0, so "gone" here means "nothing left that runs".
+ */
+function processes(): { pid: number; state: string; pgid: number }[] {
+  return readdirSync('/proc').flatMap((name) => {
+    if (!/^\d+$/.test(name)) return [];
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const [state, , pgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return [{ pid: Number(name), state: state ?? '', pgid: Number(pgid) }];
+    } catch {
+      return []; // ended while we looked
+    }
+  });
 }
 
-/** Whether the process is alive. */
+/** Whether any process of the group is still running (zombies do not count). */
+export function groupAlive(pgid: number): boolean {
+  return processes().some((entry) => entry.pgid === pgid && entry.state !== 'Z');
+}
+
+/** Whether the process is still running (a zombie does not count). */
 export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return processes().some((entry) => entry.pid === pid && entry.state !== 'Z');
 }

@@ -20,7 +20,11 @@ export interface GroupEntry {
 export class PidFile {
   readonly #groups = new Map<number, GroupEntry>();
 
-  constructor(readonly path: string | undefined) {}
+  /** @param guardEntry the guard program an entry's command line must name (tests give their own). */
+  constructor(
+    readonly path: string | undefined,
+    readonly guardEntry: string = GUARD_ENTRY,
+  ) {}
 
   /**
    * Ends the groups a previous gateway recorded that are still its guards, and clears the
@@ -37,7 +41,7 @@ export class PidFile {
     }
     const reaped = entries.filter((entry) => {
       const now = processIdentity(entry.pgid);
-      if (now === undefined || now.startTicks !== entry.startTicks || !now.cmdline.includes(GUARD_ENTRY)) return false;
+      if (now === undefined || now.startTicks !== entry.startTicks || !now.cmdline.includes(this.guardEntry)) return false;
       return signalGroup(entry.pgid, 'SIGKILL');
     });
     this.#write();

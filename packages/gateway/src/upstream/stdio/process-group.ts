@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -7,8 +8,14 @@ import { fileURLToPath } from 'node:url';
  * reaches the command and everything it started.
  */
 
-/** The compiled guard program, beside this file. */
-export const GUARD_ENTRY = fileURLToPath(new URL('./guard.js', import.meta.url));
+const here = fileURLToPath(import.meta.url);
+/**
+ * The compiled guard program, beside this file; when this module runs from its TypeScript
+ * source (unit tests), the guard still runs compiled, from dist/.
+ */
+export const GUARD_ENTRY = here.endsWith('.ts')
+  ? join(dirname(here).replace(`${sep}src${sep}`, `${sep}dist${sep}`), 'guard.js')
+  : join(dirname(here), 'guard.js');
 
 /** How the guard's own stderr lines start. */
 export const GUARD_PREFIX = 'meshgate-guard:';
