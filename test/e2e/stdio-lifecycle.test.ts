@@ -156,6 +156,15 @@ describe('registering a command over POST /register', () => {
     const refused = await api(gateway.url, 'POST', '/register', body, 'client-token-1');
     expect(refused.status).toBe(403);
     expect(refused.body.error).toBe('forbidden');
+    for (const bad of [
+      { ...body, url: 'http://127.0.0.1:1/mcp' },
+      { ...body, credential: { none: true } },
+      { name: 'cmd', url: 'http://127.0.0.1:1/mcp', args: ['x'] },
+      { ...body, stdio: 'sometimes' },
+    ]) {
+      const answer = await api(gateway.url, 'POST', '/register', bad, 'admin-token-1');
+      expect([answer.status, answer.body.error], JSON.stringify(bad)).toEqual([400, 'invalid_body']);
+    }
     const registered = await api(gateway.url, 'POST', '/register', body, 'admin-token-1');
     expect(registered.status, JSON.stringify(registered.body)).toBe(201);
     expect(registered.body).toMatchObject({

@@ -36,6 +36,47 @@ describe('loadConfig', () => {
     expect(config.services[1]?.credential).toEqual({ type: 'gateway' });
   });
 
+  it('reads command services from the config file, with defaults: no args, no env, one shared process', () => {
+    const path = configFile({
+      services: [
+        {
+          name: 'files',
+          command: 'npx',
+          args: ['-y', '@modelcontextprotocol/server-filesystem', '/srv'],
+          env: { API_KEY: 'k' },
+          cwd: '/srv',
+          stdio: 'per-session',
+        },
+        { name: 'bare', command: '/usr/local/bin/mcp-thing' },
+        { name: 'web', url: 'http://web:3000/mcp' },
+      ],
+    });
+    const config = loadConfig({ MESHGATE_CONFIG: path });
+    expect(config.services).toEqual([
+      {
+        name: 'files',
+        command: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/srv'], env: { API_KEY: 'k' }, cwd: '/srv', stdio: 'per-session' },
+        credential: { type: 'none' },
+      },
+      { name: 'bare', command: { command: '/usr/local/bin/mcp-thing', args: [], env: {}, stdio: 'shared' }, credential: { type: 'none' } },
+      { name: 'web', url: 'http://web:3000/mcp', credential: { type: 'gateway' } },
+    ]);
+    expect(config.allowStdioRegistration).toBe(false);
+    expect(loadConfig({ MESHGATE_ALLOW_STDIO_REGISTRATION: 'true' }).allowStdioRegistration).toBe(true);
+  });
+
+  it('refuses a service with both a url and a command, a credential on a command, an empty command or a bad policy', () => {
+    for (const service of [
+      { name: 'both', url: 'http://x:1/mcp', command: 'x' },
+      { name: 'cred', command: 'x', credential: { none: true } },
+      { name: 'empty', command: '' },
+      { name: 'policy', command: 'x', stdio: 'sometimes' },
+      { name: 'env', command: 'x', env: { 'BAD-NAME': 'v' } },
+    ]) {
+      expect(() => loadConfig({ MESHGATE_CONFIG: configFile({ services: [service] }) }), service.name).toThrow(ConfigError);
+    }
+  });
+
   it('rejects a bad port or URL with the variable named', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/env\.PORT/);
     expect(() => loadConfig({ USER_SERVICE_URL: 'ftp://x' })).toThrow(ConfigError);
