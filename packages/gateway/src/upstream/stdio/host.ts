@@ -69,13 +69,8 @@ export class StdioHost implements CommandTransports {
       });
       const common = { service, limits: options.limits, logger };
       if (spec.stdio !== 'per-session') return new StdioTransport({ ...common, spawn: supervisor.spawner(supervisor.shared, 'shared') }, events);
-      const transport = new PerSessionTransport({ ...common, supervisor }, events);
+      const transport: PerSessionTransport = new PerSessionTransport({ ...common, supervisor, onClose: () => this.#perSession.delete(transport) }, events);
       this.#perSession.add(transport);
-      const close = transport.close.bind(transport);
-      transport.close = (drain?: boolean) => {
-        this.#perSession.delete(transport);
-        return close(drain);
-      };
       return transport;
     };
   }

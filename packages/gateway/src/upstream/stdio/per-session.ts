@@ -1,6 +1,6 @@
 import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
-import { classifyUpstreamError, describeCause } from '../errors.js';
+import { ConnectionClosedError, classifyUpstreamError, describeCause } from '../errors.js';
 import { answerServiceRequest } from '../relay.js';
 import type { CallOptions, TransportEvents, TransportLimits, UpstreamHandshake, UpstreamTransport } from '../transport.js';
 import { StdioTransport } from './stdio-transport.js';
@@ -16,6 +16,8 @@ export interface PerSessionOptions {
   limits: TransportLimits;
   logger: Logger;
   supervisor: ServiceSupervisor;
+  /** Called once when this transport closes. */
+  onClose?: () => void;
 }
 
 /**
@@ -57,8 +59,7 @@ export class PerSessionTransport implements UpstreamTransport {
       const transport = await this.#forSession(id);
       return await transport.request(method, params, options);
     } catch (error) {
-      const kind = classifyUpstreamError(error).kind;
-      if (kind !== 'transport' && !(error instanceof Error && error.message.startsWith('the process ended'))) throw error;
+      if (classifyUpstreamError(error).kind !== 'transport') throw error;
       // Only this session's process is gone: say so to this client, without taking the service down.
       throw new ProtocolError(
         ProtocolErrorCode.InternalError,
@@ -80,6 +81,7 @@ export class PerSessionTransport implements UpstreamTransport {
   }
 
   async close(drain = false): Promise<void> {
+    if (!this.#closed) this.#options.onClose?.();
     this.#closed = true;
     const sessions = [...this.#sessions.values()];
     this.#sessions.clear();
@@ -89,7 +91,7 @@ export class PerSessionTransport implements UpstreamTransport {
   #forSession(id: string): Promise<StdioTransport> {
     const existing = this.#sessions.get(id);
     if (existing !== undefined) return existing;
-    if (this.#closed) return Promise.reject(new Error('the service is being removed'));
+    if (this.#closed) return Promise.reject(new ConnectionClosedError('the service is being removed'));
     if (this.#sessions.size >= MAX_SESSION_PROCESSES) {
       return Promise.reject(
         new ProtocolError(

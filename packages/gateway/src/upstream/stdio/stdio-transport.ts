@@ -53,6 +53,8 @@ export class StdioTransport implements UpstreamTransport {
   #child: StdioChild | undefined;
   #nextId = 0;
   #closed = false;
+  /** Closed with `drain`: the process ends once the last call in flight has settled. */
+  #draining = false;
   #lost = false;
   #badLines = 0;
 
@@ -99,6 +101,7 @@ export class StdioTransport implements UpstreamTransport {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         this.#pending.delete(id);
+        if (this.#draining && this.#pending.size === 0) void this.#child?.terminate();
       };
       const cancel = (reason: string) => this.notify('notifications/cancelled', { requestId: id, reason });
       const arm = () => {
@@ -157,9 +160,7 @@ export class StdioTransport implements UpstreamTransport {
     const child = this.#child;
     if (child === undefined) return;
     if (drain && this.#pending.size > 0) {
-      void Promise.allSettled([...this.#pending.values()].map((pending) => new Promise<void>((done) => wrapSettle(pending, done)))).then(() =>
-        child.terminate(),
-      );
+      this.#draining = true; // the last call to settle ends the process (in `request`)
       return;
     }
     this.#failAll(new ConnectionClosedError('the gateway closed the session'));
@@ -241,17 +242,4 @@ export class StdioTransport implements UpstreamTransport {
       );
     }
   }
-}
-
-/** Calls `done` once `pending` settles, whichever way. */
-function wrapSettle(pending: Pending, done: () => void): void {
-  const { resolve, reject } = pending;
-  pending.resolve = (result) => {
-    resolve(result);
-    done();
-  };
-  pending.reject = (error) => {
-    reject(error);
-    done();
-  };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { CommandSpec } from '../../model/service.js';
+import { ConnectionClosedError } from '../errors.js';
 import { StdioChild } from './child.js';
 import type { PidFile } from './pid-file.js';
 import type { Spawner } from './stdio-transport.js';
@@ -12,6 +13,11 @@ export interface RestartBackoff {
   minMs: number;
   /** ...doubling with each crash in a row, up to this. */
   maxMs: number;
+}
+
+/** A start refused while a crashed process waits out its backoff: to the connection, the service is still gone. */
+export class RestartPendingError extends ConnectionClosedError {
+  override readonly name: string = 'RestartPendingError';
 }
 
 /**
@@ -91,13 +97,14 @@ export class ServiceSupervisor {
   spawner(history: CrashHistory, label: string): Spawner {
     return (onLine, onSkipped) => {
       const { service, spec, logger, pidFile, graceMs, maxLineBytes } = this.#options;
-      if (this.#closed || this.#options.stopping?.() === true) throw new Error(`service "${service}" is being removed or the gateway is stopping`);
+      if (this.#closed || this.#options.stopping?.() === true)
+        throw new ConnectionClosedError(`service "${service}" is being removed or the gateway is stopping`);
       const refusal = history.refusal(Date.now());
-      if (refusal !== undefined) throw new Error(refusal);
+      if (refusal !== undefined) throw new RestartPendingError(refusal);
       const child = new StdioChild({ service, spec, logger, graceMs, maxLineBytes, onLine, onSkipped });
       if (child.pgid === 0) {
         history.crashed('the guard process could not be started', 0, Date.now());
-        throw new Error(`could not start the process of service "${service}"`);
+        throw new ConnectionClosedError(`could not start the process of service "${service}"`);
       }
       this.#children.add(child);
       if (this.#children.size === 1) this.#options.onActive?.(this, true);
