@@ -6,7 +6,7 @@
  * others cannot show: the environment the process gets, and lines that are not JSON-RPC.
  * Clients reach them the usual way, over streamable HTTP to the gateway.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -147,9 +147,13 @@ describe('what a stdio service process gets and may send', () => {
     expect(env['PATH']).toBe(process.env['PATH']);
   });
 
-  it('skips stdout lines that are not JSON-RPC or are over the size cap, and logs them', async () => {
-    const answer = await rpc(gateway.url, 'tools/call', { name: 'noise', arguments: { bytes: 20 * 1024 * 1024 } });
+  it('skips stdout lines that are not JSON-RPC or are over the size cap (a 1 GiB line, never held), and logs them', async () => {
+    const peak = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${gateway.child.pid}/status`, 'utf8'))?.[1]) * 1024;
+    const before = peak();
+    const answer = await rpc(gateway.url, 'tools/call', { name: 'noise', arguments: { bytes: 1024 ** 3 } });
     expect(answer.body.result.content[0].text).toBe('after the noise');
+    // The gateway's peak memory grew by at most the 16 MiB cap and some garbage, far from the line's size.
+    expect(peak() - before).toBeLessThan(256 * 1024 ** 2);
     // Logged before the answer was read; the gateway's log may reach its pipe a moment later.
     await eventually('both lines logged as skipped', async () => {
       const output = gateway.output();
@@ -172,6 +176,22 @@ describe('what a stdio service process gets and may send', () => {
     });
     expect(view.body.url).toBeUndefined();
     expect(JSON.stringify(view.body)).not.toContain('configured-value');
+  });
+});
+
+describe('log messages of a stdio service', () => {
+  it('reach a client session that asked for them, at its level', async () => {
+    const client = await connectClient();
+    const messages: unknown[] = [];
+    client.setNotificationHandler('notifications/message', (notification) => void messages.push(notification.params));
+    try {
+      await client.setLoggingLevel('info');
+      await client.callTool({ name: 'log', arguments: { text: 'a warning from the stdio fixture' } });
+      await eventually('the log message at the client', async () => messages.length > 0);
+      expect(messages[0]).toMatchObject({ level: 'warning', data: 'a warning from the stdio fixture' });
+    } finally {
+      await client.close();
+    }
   });
 });
 

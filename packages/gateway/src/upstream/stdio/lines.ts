@@ -48,14 +48,12 @@ export class LineSplitter {
     if (this.#dropping) return;
     if (this.#length > this.maxBytes) {
       this.#dropping = true;
-      this.#head = Buffer.concat([...this.#pieces, piece])
-        .subarray(0, HEAD_BYTES)
-        .toString('utf8');
+      this.#head = headOf([...this.#pieces, piece]);
       this.#pieces = [];
       return;
     }
-    // Copied: the chunk's memory may be reused once this returns.
-    if (piece.length > 0) this.#pieces.push(Buffer.from(piece));
+    // A view, not a copy: a stream never reuses a chunk it has handed out.
+    if (piece.length > 0) this.#pieces.push(piece);
   }
 
   #endLine(): void {
@@ -74,4 +72,17 @@ export class LineSplitter {
     const line = text.endsWith('\r') ? text.slice(0, -1) : text;
     if (line.trim() !== '') this.events.line(line);
   }
+}
+
+/** The first HEAD_BYTES of a line's pieces, copying no more than that. */
+function headOf(pieces: Buffer[]): string {
+  const taken: Buffer[] = [];
+  let length = 0;
+  for (const piece of pieces) {
+    if (length >= HEAD_BYTES) break;
+    const part = piece.subarray(0, HEAD_BYTES - length);
+    taken.push(part);
+    length += part.length;
+  }
+  return Buffer.concat(taken).toString('utf8');
 }
