@@ -95,7 +95,7 @@ describe('the gateway killed with SIGKILL', () => {
 });
 
 describe('a per-session stdio service', () => {
-  it('gives each MCP session its own process, keeps it for the session, and ends it with the session', async () => {
+  it('gives each MCP session its own process, keeps it for the session, replaces it after a crash without taking the service down, and ends it with the session', async () => {
     const gateway = await startGateway({
       MESHGATE_CONFIG: configFile({ services: [{ name: 'per', command: node, args: [STDIO_FIXTURE], stdio: 'per-session' }] }),
     });
@@ -118,8 +118,17 @@ describe('a per-session stdio service', () => {
     const second = await two.pid();
     expect(new Set([shared, first, second]).size).toBe(3);
 
+    // A session's process that dies fails only that session's call; its next call gets a new process.
+    const crashed = await one.client.callTool({ name: 'exit', arguments: { code: 9 } }).catch((error: Error) => error);
+    expect(crashed).toBeInstanceOf(Error);
+    expect((crashed as Error).message).toMatch(/The process of service "per" for this session ended \(.*exited with code 9\); the next call starts a new one/);
+    expect((await api(gateway.url, 'GET', '/services/per')).body.status).toBe('up');
+    const restarted = await eventually('a new process for session one', async () => one.pid().catch(() => undefined));
+    expect(new Set([shared, first, second, restarted]).size).toBe(4);
+    expect(await two.pid()).toBe(second);
+
     await one.transport.terminateSession(); // DELETE /mcp: the session closes, and its process with it
-    await eventually("session one's process gone", async () => !processAlive(first));
+    await eventually("session one's process gone", async () => !processAlive(restarted));
     expect(processAlive(second) && processAlive(shared)).toBe(true);
     expect(await two.pid()).toBe(second);
     await one.client.close();

@@ -23,7 +23,6 @@ export interface StdioTransportOptions {
 }
 
 interface Pending {
-  method: string;
   resolve(result: Record<string, unknown>): void;
   reject(error: Error): void;
   /** The service sends progress under our request id: the caller's own token never leaves the gateway. */
@@ -126,7 +125,6 @@ export class StdioTransport implements UpstreamTransport {
       if (signal?.aborted === true) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#pending.set(id, {
-        method,
         resolve: (result) => {
           settle();
           resolve(result);
