@@ -22,7 +22,7 @@ import {
   startedGroups,
 } from '../helpers/stdio.js';
 
-const SERVICES = ['files', 'memory', 'everything', 'fixture'];
+const SERVICES = ['files', 'memory', 'everything', 'fixture', 'once'];
 let gateway: StartedProcess;
 let dir: string;
 let filesDir: string;
@@ -55,6 +55,8 @@ beforeAll(async () => {
         { name: 'memory', command: node, args: [MEMORY], env: { MEMORY_FILE_PATH: join(dir, 'memory.jsonl') } },
         { name: 'everything', command: node, args: [EVERYTHING, 'stdio'] },
         { name: 'fixture', command: node, args: [FIXTURE], env: { FIXTURE_SETTING: 'configured-value' }, cwd: dir },
+        // Runs once: after it is killed, every restart fails.
+        { name: 'once', command: node, args: [FIXTURE, '--once', join(dir, 'once.marker')] },
       ],
     }),
   );
@@ -196,6 +198,22 @@ describe('log messages of a stdio service', () => {
 });
 
 describe('a crashed stdio process', () => {
+  it('that cannot be restarted leaves the service down, with the reason, its last catalog still listed', async () => {
+    const { pid } = JSON.parse((await rpc(gateway.url, 'tools/call', { name: 'once__pid', arguments: {} })).body.result.content[0].text) as { pid: number };
+    process.kill(pid, 'SIGKILL');
+    const view = await eventually('once down after failed restarts', async () => {
+      const body = (await api(gateway.url, 'GET', '/services/once')).body;
+      return body.status === 'down' && /code 5/.test(body.lastError ?? '') ? body : undefined;
+    });
+    expect(view.lastError).toMatch(/the command exited with code 5/);
+    expect(view.toolsFrom).toBe('fallback');
+    expect(view.tools).toEqual(expect.arrayContaining([{ name: 'once__pid', upstreamName: 'pid' }]));
+    const listed = (await rpc(gateway.url, 'tools/list')).body.result.tools.map((tool: { name: string }) => tool.name);
+    expect(listed).toContain('once__pid');
+    const call = await rpc(gateway.url, 'tools/call', { name: 'once__pid', arguments: {} });
+    expect(call.body.error).toMatchObject({ code: -32010, message: expect.stringContaining('Service "once" is down') });
+  });
+
   it('is restarted: the service goes down, comes back up, and its calls succeed again', async () => {
     const before = JSON.parse((await rpc(gateway.url, 'tools/call', { name: 'pid', arguments: {} })).body.result.content[0].text) as { pid: number };
     const groups = startedGroups(gateway.output(), 'fixture');
