@@ -65,22 +65,31 @@ export function toCommandSpec(input: CommandInput): CommandSpec {
 
 const fallbackTools = z.array(fallbackTool).optional();
 
+const urlService = z.strictObject({
+  name: serviceName,
+  url: httpUrl,
+  credential: credentialInput.optional(),
+  /** Tools to list while the service has never been reached. */
+  fallbackTools,
+});
+const commandService = z.strictObject({ name: serviceName, ...commandFields, fallbackTools });
+
+/**
+ * One service entry: a command service when it has `command`, else a URL service. Chosen
+ * by hand rather than with `z.union`, whose failure says only "Invalid input": this way a
+ * mistake is reported against the one shape meant (`config.services.0.stdio: …`).
+ */
+const serviceEntry = z.unknown().transform((value, ctx): z.infer<typeof urlService> | z.infer<typeof commandService> => {
+  const schema = typeof value === 'object' && value !== null && 'command' in value ? commandService : urlService;
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  return z.NEVER;
+});
+
 /** The JSON file named by MESHGATE_CONFIG: services (an MCP URL, or a command to run) and client tokens. */
 export const configFileSchema = z.strictObject({
-  services: z
-    .array(
-      z.union([
-        z.strictObject({
-          name: serviceName,
-          url: httpUrl,
-          credential: credentialInput.optional(),
-          /** Tools to list while the service has never been reached. */
-          fallbackTools,
-        }),
-        z.strictObject({ name: serviceName, ...commandFields, fallbackTools }),
-      ]),
-    )
-    .optional(),
+  services: z.array(serviceEntry).optional(),
   /** Client tokens; see config/auth.ts. */
   tokens: z.array(tokenInput).optional(),
 });
