@@ -65,15 +65,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ MESHGATE_ALLOW_STDIO_REGISTRATION: 'true' }).allowStdioRegistration).toBe(true);
   });
 
-  it('refuses a service with both a url and a command, a credential on a command, an empty command or a bad policy', () => {
-    for (const service of [
-      { name: 'both', url: 'http://x:1/mcp', command: 'x' },
-      { name: 'cred', command: 'x', credential: { none: true } },
-      { name: 'empty', command: '' },
-      { name: 'policy', command: 'x', stdio: 'sometimes' },
-      { name: 'env', command: 'x', env: { 'BAD-NAME': 'v' } },
-    ]) {
-      expect(() => loadConfig({ MESHGATE_CONFIG: configFile({ services: [service] }) }), service.name).toThrow(ConfigError);
+  it('refuses a service with both a url and a command, a credential on a command, an empty command or a bad policy, naming the field', () => {
+    const cases: [unknown, RegExp][] = [
+      [{ name: 'both', url: 'http://x:1/mcp', command: 'x' }, /config\.services\.0: Unrecognized key: "url"/],
+      [{ name: 'cred', command: 'x', credential: { none: true } }, /config\.services\.0: Unrecognized key: "credential"/],
+      [{ name: 'empty', command: '' }, /config\.services\.0\.command: is empty/],
+      [{ name: 'policy', command: 'x', stdio: 'sometimes' }, /config\.services\.0\.stdio: .*"shared"\|"per-session"/],
+      [{ name: 'env', command: 'x', env: { 'BAD-NAME': 'v' } }, /config\.services\.0\.env\.BAD-NAME: Invalid key in record/],
+      [{ name: 'typo', comand: 'x' }, /Unrecognized key: "comand"/],
+    ];
+    for (const [service, message] of cases) {
+      expect(() => loadConfig({ MESHGATE_CONFIG: configFile({ services: [service] }) })).toThrow(message);
     }
   });
 
