@@ -15,24 +15,33 @@ import { ServiceAudience } from './session/audience.js';
 import { wireBroadcasts } from './session/broadcast.js';
 import { Dispatcher } from './session/dispatch.js';
 import { SessionRegistry } from './session/registry.js';
+import { DEFAULT_LIMITS } from './upstream/limits.js';
+import { StdioHost } from './upstream/stdio/index.js';
 
 export interface Gateway {
   readonly server: RunningServer;
   readonly registry: Registry;
   readonly sessions: SessionRegistry;
-  /** Stops in order: HTTP, sessions, upstream connections, store; each step runs even if one before it failed. */
+  /** Stops in order: HTTP, sessions, upstream connections (and the processes of command services), store; each step runs even if one before it failed. */
   close(): Promise<void>;
 }
 
 /** Wires the gateway together and starts listening. Holds no logic of its own. */
 export async function startGateway(config: GatewayConfig, store: RegistryStore, logger: Logger): Promise<Gateway> {
   const now = new Date().toISOString();
-  const configured: ServiceRecord[] = config.services.map((service) => ({ ...service, source: 'config', createdAt: now, updatedAt: now }));
-  const registry = new Registry({ store, logger, configured, gatewayToken: config.upstreamToken, limits: config.limits });
+  const configured = config.services.map((service) => ({ ...service, source: 'config', createdAt: now, updatedAt: now }) as ServiceRecord);
+  const stdio = new StdioHost({
+    logger,
+    pidFilePath: config.dbPath === ':memory:' ? undefined : `${config.dbPath}.stdio-pids`,
+    backoff: { minMs: config.limits.retryMinMs ?? DEFAULT_LIMITS.retryMinMs, maxMs: config.limits.retryMaxMs ?? DEFAULT_LIMITS.retryMaxMs },
+  });
+  stdio.reapLeftovers();
+  const registry = new Registry({ store, logger, configured, gatewayToken: config.upstreamToken, limits: config.limits, stdio });
   const subscriptions = new Subscriptions(registry, logger);
   const federation = new Federation(registry, subscriptions, config.listPageSize);
   const methods = new MethodTable(federation, logger);
   const sessions = new SessionRegistry(config.sessions, logger);
+  sessions.onClose((session) => stdio.endSession(session.id));
   const stopBroadcasts = wireBroadcasts(registry, sessions, subscriptions, federation.tasks);
   const audience = new ServiceAudience(registry, sessions, logger);
   const stopAudience = audience.start();
@@ -49,7 +58,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     logger,
     maxBodyBytes: config.maxBodyBytes,
   });
-  const app = createHttpApp({ registry, sessions, auth, logger, perimeter });
+  const app = createHttpApp({ registry, sessions, auth, logger, perimeter, allowStdioRegistration: config.allowStdioRegistration });
 
   await registry.start();
   const server = await listen(app, { port: config.port, host: config.host, ...config.security.server, lane: pipeline.lane });
@@ -75,6 +84,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
         } finally {
           try {
             await registry.close();
+            await stdio.close(); // whatever a closed connection left draining
           } finally {
             await store.close();
           }

@@ -31,6 +31,11 @@ export const GATEWAY_ERRORS = {
   unknown_service: { status: 404, rpc: -32602, summary: 'No service has this name' },
   service_exists: { status: 409, rpc: -32602, summary: 'A service with this name already exists' },
   forbidden: { status: 403, rpc: -32001, summary: 'The token lacks the role this needs, or the Origin or Host is not allowed' },
+  stdio_registration_disabled: {
+    status: 403,
+    rpc: -32001,
+    summary: 'A registration named a command, which runs a program on the gateway host: set MESHGATE_ALLOW_STDIO_REGISTRATION=true (admin tokens only)',
+  },
   rate_limited: {
     status: 429,
     rpc: -32014,

@@ -5,7 +5,7 @@ export { GATEWAY_ERRORS, GatewayError, type GatewayErrorCode } from './errors.js
 export { Catalog, type CatalogEntry, type Listings, type ServiceListings } from './model/catalog.js';
 export type { NameClash } from './model/item-index.js';
 export { isValidServiceName, qualify, SERVICE_NAME_PATTERN, unqualify } from './model/naming.js';
-export type { CatalogSnapshot, CredentialSpec, ServiceRecord } from './model/service.js';
+export type { CatalogSnapshot, CommandSpec, CredentialSpec, ServiceRecord, StdioPolicy } from './model/service.js';
 export { MemoryStore } from './registry/memory-store.js';
 export { SqliteStore, StoreOpenError } from './registry/sqlite/index.js';
 export type { RegistryStore } from './registry/types.js';

@@ -86,6 +86,11 @@ export const ENV_SETTINGS = {
     true,
     'Registered URLs may point at loopback and private networks; link-local and cloud metadata are always refused',
   ),
+  MESHGATE_ALLOW_STDIO_REGISTRATION: withDefault(
+    z.stringbool(),
+    false,
+    '`POST /register` may register a command (a stdio service the gateway runs on its own host), for admin tokens only; the config file always may',
+  ),
   MESHGATE_RATE_LIMIT_PER_MINUTE: withDefault(count(0), 0, 'Requests per minute per token on `/mcp` and the admin API; over it, 429 with `Retry-After`', 'off'),
   MESHGATE_MAX_CONNECTIONS: withDefault(count(1), DEFAULT_MAX_CONNECTIONS, 'Open client connections; more are closed as soon as they are accepted'),
   MESHGATE_HEADERS_TIMEOUT_MS: withDefault(count(100), DEFAULT_HEADERS_TIMEOUT_MS, 'Deadline for a client to send its request headers (slowloris)'),

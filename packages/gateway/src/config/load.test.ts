@@ -36,6 +36,49 @@ describe('loadConfig', () => {
     expect(config.services[1]?.credential).toEqual({ type: 'gateway' });
   });
 
+  it('reads command services from the config file, with defaults: no args, no env, one shared process', () => {
+    const path = configFile({
+      services: [
+        {
+          name: 'files',
+          command: 'npx',
+          args: ['-y', '@modelcontextprotocol/server-filesystem', '/srv'],
+          env: { API_KEY: 'k' },
+          cwd: '/srv',
+          stdio: 'per-session',
+        },
+        { name: 'bare', command: '/usr/local/bin/mcp-thing' },
+        { name: 'web', url: 'http://web:3000/mcp' },
+      ],
+    });
+    const config = loadConfig({ MESHGATE_CONFIG: path });
+    expect(config.services).toEqual([
+      {
+        name: 'files',
+        command: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/srv'], env: { API_KEY: 'k' }, cwd: '/srv', stdio: 'per-session' },
+        credential: { type: 'none' },
+      },
+      { name: 'bare', command: { command: '/usr/local/bin/mcp-thing', args: [], env: {}, stdio: 'shared' }, credential: { type: 'none' } },
+      { name: 'web', url: 'http://web:3000/mcp', credential: { type: 'gateway' } },
+    ]);
+    expect(config.allowStdioRegistration).toBe(false);
+    expect(loadConfig({ MESHGATE_ALLOW_STDIO_REGISTRATION: 'true' }).allowStdioRegistration).toBe(true);
+  });
+
+  it('refuses a service with both a url and a command, a credential on a command, an empty command or a bad policy, naming the field', () => {
+    const cases: [unknown, RegExp][] = [
+      [{ name: 'both', url: 'http://x:1/mcp', command: 'x' }, /config\.services\.0: Unrecognized key: "url"/],
+      [{ name: 'cred', command: 'x', credential: { none: true } }, /config\.services\.0: Unrecognized key: "credential"/],
+      [{ name: 'empty', command: '' }, /config\.services\.0\.command: is empty/],
+      [{ name: 'policy', command: 'x', stdio: 'sometimes' }, /config\.services\.0\.stdio: .*"shared"\|"per-session"/],
+      [{ name: 'env', command: 'x', env: { 'BAD-NAME': 'v' } }, /config\.services\.0\.env\.BAD-NAME: Invalid key in record/],
+      [{ name: 'typo', comand: 'x' }, /Unrecognized key: "comand"/],
+    ];
+    for (const [service, message] of cases) {
+      expect(() => loadConfig({ MESHGATE_CONFIG: configFile({ services: [service] }) })).toThrow(message);
+    }
+  });
+
   it('rejects a bad port or URL with the variable named', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/env\.PORT/);
     expect(() => loadConfig({ USER_SERVICE_URL: 'ftp://x' })).toThrow(ConfigError);

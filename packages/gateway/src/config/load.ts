@@ -5,7 +5,7 @@ import type { AuthConfig } from '../auth/authenticator.js';
 import { type SecurityConfig, securityConfig } from '../security/config.js';
 import type { UpstreamLimits } from '../upstream/connection.js';
 import { resolveAuth } from './auth.js';
-import { type ConfigFile, type ConfiguredService, configFileSchema, type EnvConfig, envSchema, toCredentialSpec } from './schema.js';
+import { type ConfigFile, type ConfiguredService, configFileSchema, type EnvConfig, envSchema, toCommandSpec, toCredentialSpec } from './schema.js';
 import { SEED_FALLBACK_TOOLS } from './seed-fallbacks.js';
 import { resolveSessions, type SessionLimits } from './sessions.js';
 
@@ -29,6 +29,8 @@ export interface GatewayConfig {
   sessions: SessionLimits;
   /** Largest request body a client may send. */
   maxBodyBytes: number;
+  /** Whether `POST /register` may register a command (admin role only). */
+  allowStdioRegistration: boolean;
 }
 
 /** A configuration mistake, worded for the person who made it. */
@@ -62,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     security: perimeter(values),
     sessions: sessions.value,
     maxBodyBytes: values.MESHGATE_MAX_BODY_BYTES,
+    allowStdioRegistration: values.MESHGATE_ALLOW_STDIO_REGISTRATION,
     limits: {
       requestMs: values.MESHGATE_UPSTREAM_TIMEOUT_MS,
       maxRequestMs: values.MESHGATE_UPSTREAM_MAX_TIMEOUT_MS,
@@ -131,10 +134,14 @@ function servicesFromFile(file: ConfigFile, path: string): ConfiguredService[] {
     if (names.has(service.name)) throw new ConfigError(`invalid config file ${path}: service "${service.name}" is listed twice`);
     names.add(service.name);
   }
-  return services.map((service) => ({
-    name: service.name,
-    url: service.url,
-    credential: service.credential === undefined ? { type: 'gateway' } : toCredentialSpec(service.credential),
-    ...(service.fallbackTools === undefined ? {} : { fallbackTools: service.fallbackTools as Tool[] }),
-  }));
+  return services.map((service): ConfiguredService => {
+    const fallback = service.fallbackTools === undefined ? {} : { fallbackTools: service.fallbackTools as Tool[] };
+    if ('command' in service) return { name: service.name, command: toCommandSpec(service), credential: { type: 'none' }, ...fallback };
+    return {
+      name: service.name,
+      url: service.url,
+      credential: service.credential === undefined ? { type: 'gateway' } : toCredentialSpec(service.credential),
+      ...fallback,
+    };
+  });
 }

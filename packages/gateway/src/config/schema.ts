@@ -1,7 +1,7 @@
 import type { Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { SERVICE_NAME_PATTERN } from '../model/naming.js';
-import type { CredentialSpec } from '../model/service.js';
+import type { CommandSpec, CredentialSpec } from '../model/service.js';
 import { tokenInput } from './auth.js';
 import { httpUrl } from './values.js';
 
@@ -35,28 +35,68 @@ export function toCredentialSpec(input: CredentialInput): CredentialSpec {
 
 const fallbackTool = z.looseObject({ name: z.string().min(1), inputSchema: z.looseObject({ type: z.literal('object') }) });
 
-/** The JSON file named by MESHGATE_CONFIG: services and client tokens. */
+/** The fields of a command service (config file and registration body); `toCommandSpec` gives the stored form. */
+export const commandFields = {
+  command: z.string().min(1, 'is empty').max(4096),
+  args: z.array(z.string().max(4096)).max(256).optional(),
+  /** Variables the process gets besides PATH and HOME; nothing else of the gateway's environment reaches it. */
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'), z.string().max(65_536)).optional(),
+  cwd: z.string().min(1).max(4096).optional(),
+  stdio: z.enum(['shared', 'per-session']).optional(),
+};
+export type CommandInput = {
+  command: string;
+  args?: string[] | undefined;
+  env?: Record<string, string> | undefined;
+  cwd?: string | undefined;
+  stdio?: CommandSpec['stdio'] | undefined;
+};
+
+/** The stored form of a command service's fields: defaults filled in (no args, no env, one shared process). */
+export function toCommandSpec(input: CommandInput): CommandSpec {
+  return {
+    command: input.command,
+    args: input.args ?? [],
+    env: { ...input.env },
+    ...(input.cwd === undefined ? {} : { cwd: input.cwd }),
+    stdio: input.stdio ?? 'shared',
+  };
+}
+
+const fallbackTools = z.array(fallbackTool).optional();
+
+const urlService = z.strictObject({
+  name: serviceName,
+  url: httpUrl,
+  credential: credentialInput.optional(),
+  /** Tools to list while the service has never been reached. */
+  fallbackTools,
+});
+const commandService = z.strictObject({ name: serviceName, ...commandFields, fallbackTools });
+
+/**
+ * One service entry: a command service when it has `command`, else a URL service. Chosen
+ * by hand rather than with `z.union`, whose failure says only "Invalid input": this way a
+ * mistake is reported against the one shape meant (`config.services.0.stdio: …`).
+ */
+const serviceEntry = z.unknown().transform((value, ctx): z.infer<typeof urlService> | z.infer<typeof commandService> => {
+  const schema = typeof value === 'object' && value !== null && 'command' in value ? commandService : urlService;
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  return z.NEVER;
+});
+
+/** The JSON file named by MESHGATE_CONFIG: services (an MCP URL, or a command to run) and client tokens. */
 export const configFileSchema = z.strictObject({
-  services: z
-    .array(
-      z.strictObject({
-        name: serviceName,
-        url: httpUrl,
-        credential: credentialInput.optional(),
-        /** Tools to list while the service has never been reached. */
-        fallbackTools: z.array(fallbackTool).optional(),
-      }),
-    )
-    .optional(),
+  services: z.array(serviceEntry).optional(),
   /** Client tokens; see config/auth.ts. */
   tokens: z.array(tokenInput).optional(),
 });
 export type ConfigFile = z.infer<typeof configFileSchema>;
 
-/** A configured service, resolved. */
-export interface ConfiguredService {
-  name: string;
-  url: string;
-  credential: CredentialSpec;
-  fallbackTools?: Tool[];
-}
+/** A configured service, resolved: an MCP URL with its credential, or a command. */
+export type ConfiguredService = { name: string; credential: CredentialSpec; fallbackTools?: Tool[] } & (
+  | { url: string; command?: never }
+  | { command: CommandSpec; url?: never }
+);

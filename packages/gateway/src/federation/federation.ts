@@ -182,10 +182,11 @@ function allows(identity: GatewayIdentity, entry: IndexEntry<unknown>): boolean 
 
 /** How a forwarded call reaches back to its client: cancellation, progress under the client's token, relays. */
 function callOptions(ctx: RequestContext): RequestOptions {
-  const { signal, downstream, progressToken } = ctx;
-  if (signal === undefined && downstream === undefined) return {};
+  const { signal, downstream, progressToken, session } = ctx;
+  if (signal === undefined && downstream === undefined && session === undefined) return {};
   const options: RequestOptions = {};
   if (signal !== undefined) options.signal = signal;
+  if (session !== undefined) options.sessionId = session.id;
   if (downstream !== undefined) {
     options.downstream = downstream;
     if (progressToken !== undefined) {

@@ -2,7 +2,7 @@ import { type AuthVariables, DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth, readBodyL
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { GatewayIdentity, Role } from '../auth/tokens.js';
-import { credentialInput, toCredentialSpec } from '../config/schema.js';
+import { commandFields, credentialInput, toCommandSpec, toCredentialSpec } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import { SERVICE_NAME_PATTERN } from '../model/naming.js';
 import type { Registry } from '../registry/registry.js';
@@ -12,14 +12,30 @@ type Env = { Variables: AuthVariables<GatewayIdentity> };
 
 const MAX_ADMIN_BODY = 64 * 1024;
 
-const registration = z.strictObject({
-  name: z.string().regex(SERVICE_NAME_PATTERN, 'must be lowercase letters, digits and dashes (start with a letter or digit, at most 63 characters)'),
-  url: z.string().min(1, 'is required').max(2048, 'is longer than 2048 characters'),
-  credential: credentialInput.optional(),
-});
+const serviceName = z
+  .string()
+  .regex(SERVICE_NAME_PATTERN, 'must be lowercase letters, digits and dashes (start with a letter or digit, at most 63 characters)');
+const serviceUrl = z.string().min(1, 'is required').max(2048, 'is longer than 2048 characters');
+
+/** A registration names an MCP URL (and its credential), or a command to run (stdio; off unless enabled). */
+const registration = z
+  .strictObject({
+    name: serviceName,
+    url: serviceUrl.optional(),
+    credential: credentialInput.optional(),
+    ...commandFields,
+    command: commandFields.command.optional(),
+  })
+  .refine((body) => (body.url === undefined) !== (body.command === undefined), 'give either "url" or "command"')
+  .refine((body) => body.command === undefined || body.credential === undefined, '"credential" is for URL services; a command gets its secrets through "env"')
+  .refine(
+    (body) => body.url === undefined || Object.keys(body).every((key) => !COMMAND_ONLY.has(key)),
+    '"args", "env", "cwd" and "stdio" are for command services',
+  );
+const COMMAND_ONLY = new Set(['args', 'env', 'cwd', 'stdio']);
 
 const update = z
-  .strictObject({ url: registration.shape.url.optional(), credential: credentialInput.optional() })
+  .strictObject({ url: serviceUrl.optional(), credential: credentialInput.optional() })
   .refine((body) => body.url !== undefined || body.credential !== undefined, 'give "url", "credential" or both');
 
 function describeIssues(error: z.ZodError): string {
@@ -74,6 +90,8 @@ async function readJson(request: Request): Promise<unknown> {
 export interface AdminRouteOptions {
   /** Refuses a service URL the gateway must not call (throws `invalid_url`). */
   checkUrl?: (url: string) => Promise<void>;
+  /** Whether a registration may name a command (MESHGATE_ALLOW_STDIO_REGISTRATION); off unless set. */
+  allowStdioRegistration?: boolean;
 }
 
 /** `/register` and `/services`: the registry over HTTP. Auth runs before these routes. */
@@ -89,10 +107,22 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
   app.post('/register', requireRole('admin'), async (c) => {
     const parsed = registration.safeParse(await readJson(c.req.raw));
     if (!parsed.success) throw new GatewayError('invalid_body', `Invalid registration: ${describeIssues(parsed.error)}`);
-    const { name, url, credential } = parsed.data;
+    const { name, url, credential, command } = parsed.data;
+    if (command !== undefined) {
+      // Running a program on the gateway's host is more than calling a URL: off unless the operator says so.
+      if (options.allowStdioRegistration !== true) {
+        throw new GatewayError(
+          'stdio_registration_disabled',
+          "Registering a command is off: it would run a program on the gateway's host. Add it to the MESHGATE_CONFIG file, or set MESHGATE_ALLOW_STDIO_REGISTRATION=true to let admin tokens register commands",
+          { service: name },
+        );
+      }
+      const service = await registry.register({ name, command: toCommandSpec({ ...parsed.data, command }), credential: { type: 'none' } });
+      return c.json(serviceView(service, registry.catalog), 201);
+    }
     const service = await registry.register({
       name,
-      url: await target(url),
+      url: await target(url ?? ''),
       credential: credential === undefined ? { type: 'gateway' } : toCredentialSpec(credential),
     });
     return c.json(serviceView(service, registry.catalog), 201);

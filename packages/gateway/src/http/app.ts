@@ -18,10 +18,19 @@ export interface HttpDeps {
   logger: Logger;
   /** Shared with the /mcp pipeline (mcp/pipeline.ts), so a token has one rate budget. */
   perimeter: Perimeter;
+  /** Whether `POST /register` may name a command (MESHGATE_ALLOW_STDIO_REGISTRATION). */
+  allowStdioRegistration?: boolean;
 }
 
 /** The gateway's HTTP surface besides `/mcp`: `/health` (open), the well-known metadata, `/register` and `/services` (Bearer). */
-export function createHttpApp({ registry, sessions, auth, logger, perimeter }: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
+export function createHttpApp({
+  registry,
+  sessions,
+  auth,
+  logger,
+  perimeter,
+  allowStdioRegistration = false,
+}: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
   const app = new Hono<{ Variables: AuthVariables<GatewayIdentity> }>();
 
   mountHealth(app, 'mcp-gateway', () => ({
@@ -35,7 +44,7 @@ export function createHttpApp({ registry, sessions, auth, logger, perimeter }: H
   // Perimeter order here too: Origin/Host (403) before authentication (401), rate limit (429) after it.
   const rest = adminApiAuth(auth);
   for (const path of ['/register', '/services', '/services/*']) app.use(path, originGuard(perimeter), rest, rateLimitGuard(perimeter));
-  app.route('/', adminRoutes(registry, { checkUrl: perimeter.checkUrl }));
+  app.route('/', adminRoutes(registry, { checkUrl: perimeter.checkUrl, allowStdioRegistration }));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error) => {

@@ -1,4 +1,5 @@
 import type { Catalog } from '../model/catalog.js';
+import type { ServiceRecord } from '../model/service.js';
 import { type ManagedService, Registry } from '../registry/registry.js';
 import { redactCredential } from '../upstream/credentials.js';
 
@@ -11,7 +12,7 @@ export function serviceView(service: ManagedService, catalog: Catalog) {
     list.map((entry) => ({ name: entry.exposedName, upstreamName: entry.upstreamName }));
   return {
     name: record.name,
-    url: record.url,
+    ...where(record),
     source: record.source,
     status: connection.status,
     circuit: connection.circuit,
@@ -28,6 +29,16 @@ export function serviceView(service: ManagedService, catalog: Catalog) {
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
+}
+
+/**
+ * Where the service is: its URL, or the command it runs. A command's environment values may
+ * be secrets, so only the variables' names are shown.
+ */
+function where(record: ServiceRecord) {
+  if (record.command === undefined) return { url: record.url };
+  const { command, args, env, cwd, stdio } = record.command;
+  return { command: { command, args, envNames: Object.keys(env), ...(cwd === undefined ? {} : { cwd }), stdio } };
 }
 
 /** The short per-service status `/health` reports. */

@@ -14,19 +14,57 @@ export type CredentialSpec =
   | { type: 'bearer'; token?: string; tokenEnv?: string }
   | { type: 'header'; header: string; value?: string; valueEnv?: string };
 
-/** A service the gateway federates. */
-export interface ServiceRecord {
+/**
+ * How a command service's processes are shared: `shared` is one process for every client;
+ * `per-session` gives each MCP session its own process (for servers that keep per-user
+ * state), while one shared process still supplies the catalog and serves sessionless calls.
+ */
+export type StdioPolicy = 'shared' | 'per-session';
+
+/** A local program the gateway runs and speaks MCP to over its stdin and stdout. */
+export interface CommandSpec {
+  /** The program: a name looked up on PATH, or a path. */
+  command: string;
+  args: string[];
+  /** The process's environment besides PATH and HOME; values may be secrets and are never shown. */
+  env: Record<string, string>;
+  /** Working directory; the gateway's own when absent. */
+  cwd?: string;
+  stdio: StdioPolicy;
+}
+
+interface ServiceBase {
   /** Matches SERVICE_NAME_PATTERN; the namespace prefix of its tools. */
   name: string;
-  /** The service's MCP endpoint URL. */
-  url: string;
   /** `config` services come from configuration; `registered` ones from `POST /register`. */
   source: 'config' | 'registered';
+  /** For URL services; a command service has `{ type: 'none' }`. */
   credential: CredentialSpec;
   /** Tools to list while the service has never been reached (from configuration). */
   fallbackTools?: Tool[];
   createdAt: string;
   updatedAt: string;
+}
+
+/** A service reached over HTTP at its MCP endpoint URL. */
+export interface UrlServiceRecord extends ServiceBase {
+  url: string;
+  command?: never;
+}
+
+/** A service the gateway runs as a local process (upstream/stdio/). */
+export interface CommandServiceRecord extends ServiceBase {
+  command: CommandSpec;
+  url?: never;
+}
+
+/** A service the gateway federates: exactly one of `url` or `command`. */
+export type ServiceRecord = UrlServiceRecord | CommandServiceRecord;
+
+/** How logs and error messages name where a service is: its URL, or `stdio:` and its program. */
+export function serviceTarget(record: { url?: string | undefined; command?: CommandSpec | undefined }): string {
+  if (record.command !== undefined) return `stdio:${record.command.command}`;
+  return record.url ?? '';
 }
 
 /** The last listings seen from a service, kept as its fallback definitions. */

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ServiceRecord } from '../model/service.js';
+import type { CommandTransports } from '../upstream/stdio/index.js';
 import type { TransportFactory, UpstreamTransport } from '../upstream/transport.js';
 import { MemoryStore } from './memory-store.js';
 import { Registry } from './registry.js';
@@ -42,7 +43,7 @@ afterEach(async () => {
   await Promise.all(registries.splice(0).map((registry) => registry.close()));
 });
 
-function registry(backends: Backends, services: ServiceRecord[] = [], store = new MemoryStore()) {
+function registry(backends: Backends, services: ServiceRecord[] = [], store = new MemoryStore(), stdio?: CommandTransports) {
   const made = new Registry({
     store,
     logger,
@@ -50,12 +51,44 @@ function registry(backends: Backends, services: ServiceRecord[] = [], store = ne
     gatewayToken: 'token',
     limits: { probeIntervalMs: 0, retryMinMs: 5, retryMaxMs: 20 },
     transportFactory: transportsFor(backends),
+    ...(stdio === undefined ? {} : { stdio }),
   });
   registries.push(made);
   return { registry: made, store };
 }
 
 const names = (r: Registry) => r.catalog.tools.items.map((tool) => tool.name);
+
+describe('Registry with command services', () => {
+  const command = { command: 'mcp-thing', args: ['--flag'], env: { KEY: 'v' }, stdio: 'shared' as const };
+
+  it("connects a command service through the stdio runner's factory for its command, and stores the command", async () => {
+    const asked: unknown[] = [];
+    // The runner hands out a transport listing one tool; the URL the connection sees is the command's label.
+    const stdio: CommandTransports = {
+      factoryFor: (service, spec) => {
+        asked.push([service, spec]);
+        return transportsFor(new Map([['stdio:mcp-thing', ['local']]]));
+      },
+    };
+    const { registry: r, store } = registry(new Map(), [], new MemoryStore(), stdio);
+    await r.start();
+    const service = await r.register({ name: 'cmd', command, credential: { type: 'none' } });
+    expect(asked).toEqual([['cmd', command]]);
+    expect(service.connection.url).toBe('stdio:mcp-thing');
+    expect(names(r)).toEqual(['local']);
+    expect(await store.listServices()).toMatchObject([{ name: 'cmd', command, source: 'registered' }]);
+    expect((await store.listServices())[0]?.url).toBeUndefined();
+    await expect(r.update('cmd', { url: 'http://x/mcp' })).rejects.toMatchObject({ code: 'invalid_body', message: expect.stringContaining('runs a command') });
+  });
+
+  it('without a stdio runner, a command service stays down saying why', async () => {
+    const { registry: r } = registry(new Map(), [{ name: 'cmd', command, source: 'config', credential: { type: 'none' }, createdAt: now, updatedAt: now }]);
+    await r.start();
+    await vi.waitFor(() => expect(r.get('cmd')?.connection.lastError).toMatch(/started without a stdio runner/));
+    expect(r.get('cmd')?.connection.status).toBe('down');
+  });
+});
 
 describe('Registry', () => {
   it('federates configured services in order, a clash qualified, and tells listeners which lists changed', async () => {

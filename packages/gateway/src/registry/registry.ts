@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { Catalog, EMPTY_LISTINGS, type Listings, type ServiceListings } from '../model/catalog.js';
-import type { CatalogSnapshot, CredentialSpec, ServiceRecord } from '../model/service.js';
+import { type CatalogSnapshot, type CommandSpec, type CredentialSpec, type ServiceRecord, serviceTarget } from '../model/service.js';
 import { UpstreamConnection, type UpstreamLimits, type UpstreamStatus } from '../upstream/connection.js';
 import { answerServiceRequest, type Downstream } from '../upstream/relay.js';
+import type { CommandTransports } from '../upstream/stdio/index.js';
 import type { TransportFactory } from '../upstream/transport.js';
 import type { RegistryStore } from './types.js';
 
@@ -23,15 +24,14 @@ export interface RegistryOptions {
   /** The token sent to services whose credential is `gateway`. */
   gatewayToken: string;
   limits?: Partial<UpstreamLimits>;
-  /** How connections speak to services (streamable HTTP unless given); tests pass a fake. */
+  /** How connections speak to URL services (streamable HTTP unless given); tests pass a fake. */
   transportFactory?: TransportFactory;
+  /** Runs command services (upstream/stdio/); without it a command service stays down, saying why. */
+  stdio?: CommandTransports;
 }
 
-export interface RegistrationInput {
-  name: string;
-  url: string;
-  credential: CredentialSpec;
-}
+/** A registration: an MCP URL with the credential for it, or a command to run. */
+export type RegistrationInput = { name: string; credential: CredentialSpec } & ({ url: string; command?: never } | { command: CommandSpec; url?: never });
 
 /** The lists a client can be told have changed (`notifications/<kind>/list_changed`). */
 export type ListKind = 'tools' | 'prompts' | 'resources';
@@ -127,7 +127,7 @@ export class Registry {
       });
     }
     const now = new Date().toISOString();
-    const record: ServiceRecord = { ...input, source: 'registered', createdAt: now, updatedAt: now };
+    const record = { ...input, source: 'registered', createdAt: now, updatedAt: now } as ServiceRecord;
     const connection = this.#connect(record);
     try {
       await connection.connectOnce();
@@ -150,7 +150,10 @@ export class Registry {
     this.#services.set(record.name, service);
     this.#onListings(service, connection.listings ?? EMPTY_LISTINGS);
     connection.start(); // keeps it connected from now on
-    this.#options.logger.info({ service: record.name, url: record.url, tools: connection.listings?.tools.length ?? 0 }, `registered service "${record.name}"`);
+    this.#options.logger.info(
+      { service: record.name, url: serviceTarget(record), tools: connection.listings?.tools.length ?? 0 },
+      `registered service "${record.name}"`,
+    );
     return service;
   }
 
@@ -164,6 +167,9 @@ export class Registry {
     if (current === undefined) throw new GatewayError('unknown_service', `No service named "${name}"`, { service: name });
     if (current.record.source === 'config') {
       throw new GatewayError('invalid_body', `Service "${name}" comes from configuration; change it there`, { service: name });
+    }
+    if (current.record.command !== undefined) {
+      throw new GatewayError('invalid_body', `Service "${name}" runs a command; deregister it and register it again to change it`, { service: name });
     }
     const record: ServiceRecord = { ...current.record, ...changes, updatedAt: new Date().toISOString() };
     const connection = this.#connect(record);
@@ -183,7 +189,7 @@ export class Registry {
     this.#onListings(service, connection.listings ?? EMPTY_LISTINGS);
     connection.start();
     await current.connection.close();
-    this.#options.logger.info({ service: name, url: record.url }, `updated service "${name}"`);
+    this.#options.logger.info({ service: name, url: serviceTarget(record) }, `updated service "${name}"`);
     return service;
   }
 
@@ -211,15 +217,26 @@ export class Registry {
     return service;
   }
 
+  /** How a service's connection speaks to it: its command's stdio, or HTTP (the options' factory, else streamable HTTP). */
+  #transportOf(record: ServiceRecord): TransportFactory | undefined {
+    if (record.command === undefined) return this.#options.transportFactory;
+    const stdio = this.#options.stdio;
+    if (stdio !== undefined) return stdio.factoryFor(record.name, record.command);
+    return () => {
+      throw new Error('this gateway was started without a stdio runner, so it cannot run command services');
+    };
+  }
+
   #connect(record: ServiceRecord): UpstreamConnection {
+    const transportFactory = this.#transportOf(record);
     const connection: UpstreamConnection = new UpstreamConnection({
       service: record.name,
-      url: record.url,
+      url: serviceTarget(record),
       credential: record.credential,
       gatewayToken: this.#options.gatewayToken,
       logger: this.#options.logger,
       ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
-      ...(this.#options.transportFactory === undefined ? {} : { transportFactory: this.#options.transportFactory }),
+      ...(transportFactory === undefined ? {} : { transportFactory }),
       onListings: (listings) => {
         const service = this.#services.get(record.name);
         if (service?.connection === connection) this.#onListings(service, listings);

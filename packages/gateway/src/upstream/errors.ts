@@ -27,6 +27,11 @@ export class InvalidAnswerError extends Error {
   override readonly name = 'InvalidAnswerError';
 }
 
+/** The connection to the service is gone (for stdio, its process exited): what a request in flight on it ends with. */
+export class ConnectionClosedError extends Error {
+  override readonly name: string = 'ConnectionClosedError';
+}
+
 /** What went wrong with an upstream request, decided once so callers only branch on `kind`. */
 export type UpstreamFailure =
   | { kind: 'protocol'; error: ProtocolError } // the service answered with a JSON-RPC error: forward it
@@ -58,6 +63,7 @@ export function classifyUpstreamError(error: unknown): UpstreamFailure {
   if (error instanceof UpstreamHttpError || error instanceof InvalidAnswerError) return { kind: 'bad-response', reason: describeCause(error) };
   if (error instanceof Error && error.name === 'AbortError') return { kind: 'aborted' };
   const reason = describeCause(error);
+  if (error instanceof ConnectionClosedError) return { kind: 'transport', reason };
   if (isConnectionFailure(error)) return { kind: 'transport', reason };
   return { kind: 'bad-response', reason };
 }

@@ -43,7 +43,9 @@ export async function openSession(spec: SessionSpec, events: TransportEvents): P
   const transport = create({ service, url, headers: credential.headers, limits, log: (message, details) => logger.debug(details, message) }, events);
   try {
     const handshake = await transport.start();
-    const [listings, healthUrl] = await Promise.all([listSession(transport, handshake, spec), discoverHealthUrl(url, limits.connectMs)]);
+    // Only an HTTP service can have a /health beside its endpoint; a command service is probed with ping.
+    const health = /^https?:/.test(url) ? discoverHealthUrl(url, limits.connectMs) : Promise.resolve(undefined);
+    const [listings, healthUrl] = await Promise.all([listSession(transport, handshake, spec), health]);
     return { transport, handshake, listings, healthUrl };
   } catch (error) {
     await transport.close();

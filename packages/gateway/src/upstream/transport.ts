@@ -2,8 +2,8 @@ import type { ServerCapabilities } from '@modelcontextprotocol/client';
 import type { Downstream } from './relay.js';
 
 /**
- * How the gateway speaks to one service, whatever carries the messages (streamable HTTP
- * today; stdio or the legacy HTTP+SSE transport could follow). One transport is one MCP
+ * How the gateway speaks to one service, whatever carries the messages (streamable HTTP,
+ * or the stdin and stdout of a process the gateway runs: stdio/). One transport is one MCP
  * session: it opens it, carries every request of it, and reports what the service sends
  * on its own. Everything above it (reconnecting, listing, probing, the breaker, the
  * federation) only sees this interface.
@@ -26,6 +26,8 @@ export interface CallOptions {
   onprogress?: (progress: { progress: number; total?: number; message?: string }) => void;
   /** The client the request is made for: the service's requests and log messages during it go there. */
   downstream?: Downstream;
+  /** The client's MCP session, if it has one: a per-session stdio service serves it from that session's own process. */
+  sessionId?: string;
 }
 
 /** What a transport reports that is not the answer to one of its requests. */

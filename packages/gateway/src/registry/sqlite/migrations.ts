@@ -45,6 +45,30 @@ export const MIGRATIONS: readonly Migration[] = [
     // version 1, which read back as empty lists.
     up: `ALTER TABLE catalogs ADD COLUMN other_listings TEXT;`,
   },
+  {
+    version: 3,
+    name: 'command services',
+    // A service is a URL or a command (JSON: command, args, env, cwd, stdio policy), never
+    // both. SQLite cannot drop NOT NULL from `url`, so the table is rebuilt, rowids kept (they
+    // break created_at ties). The CHECK is a plain NULL test, cheap for `quick_check`.
+    up: `
+      CREATE TABLE services_v3 (
+        name           TEXT PRIMARY KEY NOT NULL,
+        url            TEXT,
+        command        TEXT,
+        source         TEXT NOT NULL CHECK (source IN ('config', 'registered')),
+        credential     TEXT NOT NULL,
+        fallback_tools TEXT,
+        created_at     TEXT NOT NULL,
+        updated_at     TEXT NOT NULL,
+        CHECK ((url IS NULL) <> (command IS NULL))
+      );
+      INSERT INTO services_v3 (rowid, name, url, command, source, credential, fallback_tools, created_at, updated_at)
+        SELECT rowid, name, url, NULL, source, credential, fallback_tools, created_at, updated_at FROM services;
+      DROP TABLE services;
+      ALTER TABLE services_v3 RENAME TO services;
+    `,
+  },
 ];
 
 /** The schema version this build of Meshgate writes and understands. */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CatalogSnapshot, ServiceRecord } from '../../model/service.js';
+import type { CatalogSnapshot, ServiceRecord, UrlServiceRecord } from '../../model/service.js';
 import { SqliteStore, StoreOpenError } from './index.js';
 import { MIGRATIONS, migrate, SCHEMA_VERSION } from './migrations.js';
 
@@ -22,7 +22,7 @@ afterEach(() => {
 });
 
 const at = (second: number) => new Date(Date.UTC(2024, 0, 1, 0, 0, second)).toISOString();
-const service = (name: string, second: number, extra: Partial<ServiceRecord> = {}): ServiceRecord => ({
+const service = (name: string, second: number, extra: Partial<UrlServiceRecord> = {}): ServiceRecord => ({
   name,
   url: `http://${name}.test/mcp`,
   source: 'registered',
@@ -141,6 +141,39 @@ describe('SqliteStore data', () => {
     await store.close();
   });
 
+  it('round-trips a command service (command, args, env, cwd, policy) beside URL services', async () => {
+    const store = SqliteStore.open(path);
+    const command: ServiceRecord = {
+      name: 'files',
+      command: { command: 'npx', args: ['-y', 'server-filesystem', '/srv'], env: { API_KEY: 'k' }, cwd: '/srv', stdio: 'per-session' },
+      source: 'registered',
+      credential: { type: 'none' },
+      createdAt: at(2),
+      updatedAt: at(2),
+    };
+    await store.putService(service('web', 1));
+    await store.putService(command);
+    expect(await store.listServices()).toStrictEqual([service('web', 1), command]);
+    await store.close();
+  });
+
+  it('migrates version 2 service rows to version 3 unchanged, in the same order', async () => {
+    const raw = new Database(path);
+    migrate(raw, MIGRATIONS.slice(0, 2));
+    const insert = raw.prepare(
+      'INSERT INTO services (name, url, source, credential, fallback_tools, created_at, updated_at) VALUES (?, ?, \'registered\', \'{"type":"none"}\', NULL, ?, ?)',
+    );
+    insert.run('b', 'http://b.test/mcp', at(1), at(1));
+    insert.run('a', 'http://a.test/mcp', at(1), at(1)); // same time: insertion order decides
+    raw.close();
+    const store = SqliteStore.open(path);
+    expect((await store.listServices()).map((record) => [record.name, record.url, record.command])).toStrictEqual([
+      ['b', 'http://b.test/mcp', undefined],
+      ['a', 'http://a.test/mcp', undefined],
+    ]);
+    await store.close();
+  });
+
   it('reads a catalog row written before prompts and resources were stored as empty lists of them', async () => {
     const raw = new Database(path);
     migrate(raw, MIGRATIONS.slice(0, 1));
@@ -154,7 +187,11 @@ describe('SqliteStore data', () => {
   it('fails loudly, naming table and key, on a row whose JSON does not parse', async () => {
     createDatabase();
     const raw = new Database(path);
-    raw.prepare("INSERT INTO services VALUES ('broken', 'http://x', 'registered', '{nope', NULL, 'a', 'a')").run();
+    raw
+      .prepare(
+        "INSERT INTO services (name, url, source, credential, fallback_tools, created_at, updated_at) VALUES ('broken', 'http://x', 'registered', '{nope', NULL, 'a', 'a')",
+      )
+      .run();
     raw.prepare("INSERT INTO catalogs (service, tools, seen_at) VALUES ('torn', '[{', 'a')").run();
     raw.close();
     const store = SqliteStore.open(path);

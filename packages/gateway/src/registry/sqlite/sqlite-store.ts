@@ -4,7 +4,7 @@ import type { Tool } from '@modelcontextprotocol/server';
 import Database from 'better-sqlite3';
 import { GatewayError } from '../../errors.js';
 import type { Listings } from '../../model/catalog.js';
-import type { CatalogSnapshot, CredentialSpec, ServiceRecord } from '../../model/service.js';
+import type { CatalogSnapshot, CommandSpec, CredentialSpec, ServiceRecord } from '../../model/service.js';
 import type { RegistryStore } from '../types.js';
 import { migrate } from './migrations.js';
 
@@ -66,7 +66,9 @@ function toOpenError(path: string, error: unknown): StoreOpenError {
 
 interface ServiceRow {
   name: string;
-  url: string;
+  /** Exactly one of `url` and `command` (JSON) is set. */
+  url: string | null;
+  command: string | null;
   source: ServiceRecord['source'];
   credential: string;
   fallback_tools: string | null;
@@ -98,19 +100,24 @@ function parseColumn<T>(table: string, key: string, column: string, text: string
 
 const isCredential = (value: unknown): boolean => typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
 
+const isCommand = (value: unknown): boolean => {
+  const spec = value as Partial<CommandSpec> | null;
+  return isObject(spec) && typeof spec?.command === 'string' && Array.isArray(spec.args) && isObject(spec.env) && typeof spec.stdio === 'string';
+};
+
 function toServiceRecord(row: ServiceRow): ServiceRecord {
-  const record: ServiceRecord = {
+  const common = {
     name: row.name,
-    url: row.url,
     source: row.source,
     credential: parseColumn<CredentialSpec>('services', row.name, 'credential', row.credential, isCredential),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    ...(row.fallback_tools === null ? {} : { fallbackTools: parseColumn<Tool[]>('services', row.name, 'fallback_tools', row.fallback_tools, Array.isArray) }),
   };
-  if (row.fallback_tools !== null) {
-    record.fallbackTools = parseColumn<Tool[]>('services', row.name, 'fallback_tools', row.fallback_tools, Array.isArray);
-  }
-  return record;
+  if (row.command !== null) return { ...common, command: parseColumn<CommandSpec>('services', row.name, 'command', row.command, isCommand) };
+  if (row.url === null)
+    throw new GatewayError('store_error', `services row '${row.name}': neither url nor command is set`, { table: 'services', key: row.name });
+  return { ...common, url: row.url };
 }
 
 /**
@@ -175,12 +182,12 @@ export class SqliteStore implements RegistryStore {
     this.#db = db;
     // Prepared once: the tables exist now that migrations have run.
     this.#listServices = db.prepare<[], ServiceRow>(
-      'SELECT name, url, source, credential, fallback_tools, created_at, updated_at FROM services ORDER BY created_at, rowid',
+      'SELECT name, url, command, source, credential, fallback_tools, created_at, updated_at FROM services ORDER BY created_at, rowid',
     );
     this.#putService = db.prepare<ServiceRow, unknown>(
-      `INSERT INTO services (name, url, source, credential, fallback_tools, created_at, updated_at)
-       VALUES (@name, @url, @source, @credential, @fallback_tools, @created_at, @updated_at)
-       ON CONFLICT (name) DO UPDATE SET url = excluded.url, source = excluded.source, credential = excluded.credential,
+      `INSERT INTO services (name, url, command, source, credential, fallback_tools, created_at, updated_at)
+       VALUES (@name, @url, @command, @source, @credential, @fallback_tools, @created_at, @updated_at)
+       ON CONFLICT (name) DO UPDATE SET url = excluded.url, command = excluded.command, source = excluded.source, credential = excluded.credential,
          fallback_tools = excluded.fallback_tools, created_at = excluded.created_at, updated_at = excluded.updated_at`,
     );
     const deleteCatalog = db.prepare<[string], unknown>('DELETE FROM catalogs WHERE service = ?');
@@ -204,7 +211,8 @@ export class SqliteStore implements RegistryStore {
   async putService(record: ServiceRecord): Promise<void> {
     this.#putService.run({
       name: record.name,
-      url: record.url,
+      url: record.url ?? null,
+      command: record.command === undefined ? null : JSON.stringify(record.command),
       source: record.source,
       credential: JSON.stringify(record.credential),
       fallback_tools: record.fallbackTools === undefined ? null : JSON.stringify(record.fallbackTools),
