@@ -33,6 +33,9 @@ export function toCredentialSpec(input: CredentialInput): CredentialSpec {
   return { type: 'none' };
 }
 
+/** A service's `transport` setting (model/service.ts). */
+export const transportInput = z.enum(['auto', 'streamable-http', 'sse']);
+
 const fallbackTool = z.looseObject({ name: z.string().min(1), inputSchema: z.looseObject({ type: z.literal('object') }) });
 
 /** The JSON file named by MESHGATE_CONFIG: services and client tokens. */
@@ -43,6 +46,8 @@ export const configFileSchema = z.strictObject({
         name: serviceName,
         url: httpUrl,
         credential: credentialInput.optional(),
+        /** How to speak to the URL; `auto` (the default) detects a legacy HTTP+SSE server. */
+        transport: transportInput.optional(),
         /** Tools to list while the service has never been reached. */
         fallbackTools: z.array(fallbackTool).optional(),
       }),
@@ -58,5 +63,6 @@ export interface ConfiguredService {
   name: string;
   url: string;
   credential: CredentialSpec;
+  transport?: 'auto' | 'streamable-http' | 'sse';
   fallbackTools?: Tool[];
 }

@@ -2,7 +2,7 @@ import { type AuthVariables, DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth, readBodyL
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { GatewayIdentity, Role } from '../auth/tokens.js';
-import { credentialInput, toCredentialSpec } from '../config/schema.js';
+import { credentialInput, toCredentialSpec, transportInput } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import { SERVICE_NAME_PATTERN } from '../model/naming.js';
 import type { Registry } from '../registry/registry.js';
@@ -16,11 +16,16 @@ const registration = z.strictObject({
   name: z.string().regex(SERVICE_NAME_PATTERN, 'must be lowercase letters, digits and dashes (start with a letter or digit, at most 63 characters)'),
   url: z.string().min(1, 'is required').max(2048, 'is longer than 2048 characters'),
   credential: credentialInput.optional(),
+  /** How to speak to the URL; `auto` (the default) detects a legacy HTTP+SSE server. */
+  transport: transportInput.optional(),
 });
 
 const update = z
-  .strictObject({ url: registration.shape.url.optional(), credential: credentialInput.optional() })
-  .refine((body) => body.url !== undefined || body.credential !== undefined, 'give "url", "credential" or both');
+  .strictObject({ url: registration.shape.url.optional(), credential: credentialInput.optional(), transport: transportInput.optional() })
+  .refine(
+    (body) => body.url !== undefined || body.credential !== undefined || body.transport !== undefined,
+    'give "url", "credential", "transport" or several',
+  );
 
 function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
@@ -89,11 +94,12 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
   app.post('/register', requireRole('admin'), async (c) => {
     const parsed = registration.safeParse(await readJson(c.req.raw));
     if (!parsed.success) throw new GatewayError('invalid_body', `Invalid registration: ${describeIssues(parsed.error)}`);
-    const { name, url, credential } = parsed.data;
+    const { name, url, credential, transport } = parsed.data;
     const service = await registry.register({
       name,
       url: await target(url),
       credential: credential === undefined ? { type: 'gateway' } : toCredentialSpec(credential),
+      ...(transport === undefined ? {} : { transport }),
     });
     return c.json(serviceView(service, registry.catalog), 201);
   });
@@ -111,10 +117,11 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
   app.put('/services/:name', requireRole('admin'), async (c) => {
     const parsed = update.safeParse(await readJson(c.req.raw));
     if (!parsed.success) throw new GatewayError('invalid_body', `Invalid update: ${describeIssues(parsed.error)}`);
-    const { url, credential } = parsed.data;
+    const { url, credential, transport } = parsed.data;
     const service = await registry.update(c.req.param('name'), {
       ...(url === undefined ? {} : { url: await target(url) }),
       ...(credential === undefined ? {} : { credential: toCredentialSpec(credential) }),
+      ...(transport === undefined ? {} : { transport }),
     });
     return c.json(serviceView(service, registry.catalog));
   });

@@ -12,6 +12,7 @@ export function serviceView(service: ManagedService, catalog: Catalog) {
   return {
     name: record.name,
     url: record.url,
+    transport: record.transport ?? 'auto',
     source: record.source,
     status: connection.status,
     circuit: connection.circuit,

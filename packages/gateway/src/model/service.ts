@@ -23,6 +23,12 @@ export interface ServiceRecord {
   /** `config` services come from configuration; `registered` ones from `POST /register`. */
   source: 'config' | 'registered';
   credential: CredentialSpec;
+  /**
+   * How to speak to the URL: `auto` (the default when absent) tries streamable HTTP and
+   * falls back to the legacy HTTP+SSE transport as the spec's backwards-compatibility
+   * section says; `streamable-http` or `sse` takes one without trying the other.
+   */
+  transport?: 'auto' | 'streamable-http' | 'sse';
   /** Tools to list while the service has never been reached (from configuration). */
   fallbackTools?: Tool[];
   createdAt: string;

@@ -3,6 +3,7 @@ import { GatewayError } from '../errors.js';
 import { Catalog, EMPTY_LISTINGS, type Listings, type ServiceListings } from '../model/catalog.js';
 import type { CatalogSnapshot, CredentialSpec, ServiceRecord } from '../model/service.js';
 import { UpstreamConnection, type UpstreamLimits, type UpstreamStatus } from '../upstream/connection.js';
+import { transportFactoryFor } from '../upstream/detect.js';
 import type { TransportFactory } from '../upstream/transport.js';
 import type { RegistryStore } from './types.js';
 
@@ -30,6 +31,7 @@ export interface RegistrationInput {
   name: string;
   url: string;
   credential: CredentialSpec;
+  transport?: ServiceRecord['transport'];
 }
 
 /** The lists a client can be told have changed (`notifications/<kind>/list_changed`). */
@@ -144,7 +146,7 @@ export class Registry {
    * new settings first and switches over only if that works, so a bad update changes nothing.
    * Calls still running on the old connection fail cleanly when it closes.
    */
-  async update(name: string, changes: Partial<Pick<ServiceRecord, 'url' | 'credential'>>): Promise<ManagedService> {
+  async update(name: string, changes: Partial<Pick<ServiceRecord, 'url' | 'credential' | 'transport'>>): Promise<ManagedService> {
     const current = this.#services.get(name);
     if (current === undefined) throw new GatewayError('unknown_service', `No service named "${name}"`, { service: name });
     if (current.record.source === 'config') {
@@ -204,7 +206,8 @@ export class Registry {
       gatewayToken: this.#options.gatewayToken,
       logger: this.#options.logger,
       ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
-      ...(this.#options.transportFactory === undefined ? {} : { transportFactory: this.#options.transportFactory }),
+      // The record's own transport setting unless a test replaces every transport.
+      transportFactory: this.#options.transportFactory ?? transportFactoryFor(record.transport),
       onListings: (listings) => {
         const service = this.#services.get(record.name);
         if (service?.connection === connection) this.#onListings(service, listings);

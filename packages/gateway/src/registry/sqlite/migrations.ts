@@ -45,6 +45,13 @@ export const MIGRATIONS: readonly Migration[] = [
     // version 1, which read back as empty lists.
     up: `ALTER TABLE catalogs ADD COLUMN other_listings TEXT;`,
   },
+  // Version 3 belongs to another change being merged in parallel; the numbers were handed out together.
+  {
+    version: 4,
+    name: 'transport of URL services',
+    // 'auto', 'streamable-http' or 'sse'; NULL for rows written before, which read back as auto.
+    up: `ALTER TABLE services ADD COLUMN transport TEXT CHECK (transport IN ('auto', 'streamable-http', 'sse'));`,
+  },
 ];
 
 /** The schema version this build of Meshgate writes and understands. */

@@ -69,6 +69,7 @@ interface ServiceRow {
   url: string;
   source: ServiceRecord['source'];
   credential: string;
+  transport: string | null;
   fallback_tools: string | null;
   created_at: string;
   updated_at: string;
@@ -107,6 +108,7 @@ function toServiceRecord(row: ServiceRow): ServiceRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+  if (row.transport === 'auto' || row.transport === 'streamable-http' || row.transport === 'sse') record.transport = row.transport;
   if (row.fallback_tools !== null) {
     record.fallbackTools = parseColumn<Tool[]>('services', row.name, 'fallback_tools', row.fallback_tools, Array.isArray);
   }
@@ -175,12 +177,13 @@ export class SqliteStore implements RegistryStore {
     this.#db = db;
     // Prepared once: the tables exist now that migrations have run.
     this.#listServices = db.prepare<[], ServiceRow>(
-      'SELECT name, url, source, credential, fallback_tools, created_at, updated_at FROM services ORDER BY created_at, rowid',
+      'SELECT name, url, source, credential, transport, fallback_tools, created_at, updated_at FROM services ORDER BY created_at, rowid',
     );
     this.#putService = db.prepare<ServiceRow, unknown>(
-      `INSERT INTO services (name, url, source, credential, fallback_tools, created_at, updated_at)
-       VALUES (@name, @url, @source, @credential, @fallback_tools, @created_at, @updated_at)
+      `INSERT INTO services (name, url, source, credential, transport, fallback_tools, created_at, updated_at)
+       VALUES (@name, @url, @source, @credential, @transport, @fallback_tools, @created_at, @updated_at)
        ON CONFLICT (name) DO UPDATE SET url = excluded.url, source = excluded.source, credential = excluded.credential,
+         transport = excluded.transport,
          fallback_tools = excluded.fallback_tools, created_at = excluded.created_at, updated_at = excluded.updated_at`,
     );
     const deleteCatalog = db.prepare<[string], unknown>('DELETE FROM catalogs WHERE service = ?');
@@ -207,6 +210,7 @@ export class SqliteStore implements RegistryStore {
       url: record.url,
       source: record.source,
       credential: JSON.stringify(record.credential),
+      transport: record.transport ?? null,
       fallback_tools: record.fallbackTools === undefined ? null : JSON.stringify(record.fallbackTools),
       created_at: record.createdAt,
       updated_at: record.updatedAt,
