@@ -29,7 +29,7 @@ export interface McpPipelineDeps {
 }
 
 /** A stage's value; its refusal is thrown, rendered by the pipeline, and nothing after it runs. */
-function accept<T>(stage: Stage<T>): T {
+export function accept<T>(stage: Stage<T>): T {
   if (!stage.ok) throw stage.error;
   return stage.value;
 }
@@ -118,13 +118,8 @@ export class McpPipeline {
     writeJson(response, 200, answer);
   }
 
-  /** 7. The token's rate budget: a promise only when there is something to wait for (callers await only then). */
   #withinLimit(identity: GatewayIdentity): void | Promise<void> {
-    const over = this.deps.perimeter.overLimit(identity.name);
-    const settle = (error: GatewayError | undefined) => {
-      if (error !== undefined) throw error;
-    };
-    return over instanceof Promise ? over.then(settle) : settle(over);
+    return withinLimit(this.deps.perimeter, identity);
   }
 
   #session(id: string, identity: GatewayIdentity): Session {
@@ -198,8 +193,17 @@ export class McpPipeline {
   }
 }
 
+/** 7. The token's rate budget: a promise only when there is something to wait for (callers await only then). */
+export function withinLimit(perimeter: Perimeter, identity: GatewayIdentity): void | Promise<void> {
+  const over = perimeter.overLimit(identity.name);
+  const settle = (error: GatewayError | undefined) => {
+    if (error !== undefined) throw error;
+  };
+  return over instanceof Promise ? over.then(settle) : settle(over);
+}
+
 /** W3C trace context from the `traceparent` header, else from `params._meta` where MCP clients put it. */
-function traceparentOf(header: string | string[] | undefined, message: JsonRpcMessage): string | undefined {
+export function traceparentOf(header: string | string[] | undefined, message: JsonRpcMessage): string | undefined {
   if (typeof header === 'string') return header;
   const meta = (message as { params?: { _meta?: { traceparent?: unknown } } }).params?._meta;
   return typeof meta?.traceparent === 'string' ? meta.traceparent : undefined;
