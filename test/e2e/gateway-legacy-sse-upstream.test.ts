@@ -112,6 +112,28 @@ describe('an HTTP+SSE service behind the gateway', () => {
   });
 });
 
+describe('choosing the transport', () => {
+  it('with "streamable-http", an HTTP+SSE server is not tried the old way: 502 naming the refusal', async () => {
+    const { status, body } = await api(gateway.url, 'POST', '/register', { name: 'strict', url: detected.url, transport: 'streamable-http' });
+    expect(status).toBe(502);
+    expect(body.message).toMatch(/^Could not connect to service "strict" at .*: HTTP 405/);
+  });
+
+  it('a URL that answers neither transport fails with both answers named', async () => {
+    const { status, body } = await api(gateway.url, 'POST', '/register', { name: 'nowhere', url: `http://127.0.0.1:${detected.port}/nothing` });
+    expect(status).toBe(502);
+    expect(body.message).toMatch(
+      /^Could not connect to service "nowhere" at .*: neither transport answered: streamable HTTP \(POST initialize\): HTTP 404 Not Found; HTTP\+SSE \(GET\): HTTP 404 Not Found$/,
+    );
+  });
+
+  it('a transport that is not one of the three is refused with 400', async () => {
+    const { status, body } = await api(gateway.url, 'POST', '/register', { name: 'odd', url: detected.url, transport: 'websocket' });
+    expect(status).toBe(400);
+    expect(body.message).toMatch(/transport/);
+  });
+});
+
 describe('hostile HTTP+SSE services', () => {
   it('an endpoint event on another origin is refused, naming the service', async () => {
     const hostile = await startLegacySseService({ token: TOKEN, hostile: 'foreign-endpoint' });

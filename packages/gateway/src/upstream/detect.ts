@@ -43,10 +43,8 @@ class DetectingTransport implements UpstreamTransport {
       try {
         return await this.#current.start(signal);
       } catch (sseError) {
-        throw new Error(
-          `service "${service}" speaks neither transport: POST initialize answered ${describeCause(error)}, and as an HTTP+SSE server: ${describeCause(sseError)}`,
-          { cause: sseError },
-        );
+        // One message with both answers (no `cause`: describeCause would report only the deepest one).
+        throw new Error(`neither transport answered: streamable HTTP (POST initialize): ${describeCause(error)}; HTTP+SSE (GET): ${describeCause(sseError)}`);
       }
     }
   }
