@@ -6,6 +6,7 @@
  * restarting; SIGINT then ends everything, with no process left behind.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually, rpc, tempDbPath } from '../helpers/mesh.js';
 import { freePort, REPO_ROOT } from '../helpers/process.js';
@@ -33,6 +34,27 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Every process below `root` now (Linux: parents from /proc/<pid>/stat), shells included. */
+function descendantsOf(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The fourth field, after the parenthesised command name (which may hold spaces).
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: number[] = [];
+  const walk = (pid: number) => {
+    for (const [child, parent] of parents) if (parent === pid) found.push(child), walk(child);
+  };
+  walk(root);
+  return found;
 }
 
 /** Every process id the services logged, by service name (pino puts `pid` on each line). */
@@ -132,10 +154,12 @@ describe('npm start', () => {
     expect(pidsOf('mcp-gateway')).toEqual(gatewayPids);
     expect(gatewayPids.every(alive)).toBe(true);
 
+    const tree = descendantsOf(started.pid as number);
+    expect(tree.length).toBeGreaterThanOrEqual(3);
     started.kill('SIGINT');
     expect(await exited, output).toBe(0);
-    const all = pidsOf();
-    expect(all.length).toBeGreaterThanOrEqual(4); // three services, and the restarted one
+    const all = [...new Set([...pidsOf(), ...tree])];
+    expect(pidsOf().length).toBeGreaterThanOrEqual(4); // three services, and the restarted one
     await eventually('every process to be gone', async () => all.every((pid) => !alive(pid)), 10_000);
   }, 120_000);
 });
