@@ -1,8 +1,7 @@
-import { StringDecoder } from 'node:string_decoder';
 import { ProtocolError } from '@modelcontextprotocol/client';
-import { createParser } from 'eventsource-parser';
 import { InvalidAnswerError, SessionLostError, UpstreamHttpError, UpstreamTimeoutError } from './errors.js';
 import { type Exchange, type ExchangeEvents, type HttpLink, ServiceLink } from './exchange.js';
+import { legacyStreamReader } from './legacy-sse-stream.js';
 import type { Downstream } from './relay.js';
 import { UPSTREAM_CLIENT_CAPABILITIES } from './relay.js';
 import { CLIENT_INFO, handshakeOf, REQUESTED_PROTOCOL_VERSION } from './streamable-http.js';
@@ -206,66 +205,26 @@ export class LegacySseTransport implements UpstreamTransport {
     });
   }
 
-  /** Reads the session's stream: the endpoint first, then every message of the service. */
+  /** Reads the session's stream: the endpoint first, then every message of the service (legacy-sse-stream.ts). */
   #reader(): ExchangeEvents {
     const { service, limits } = this.#options;
-    const decoder = new StringDecoder('utf8');
-    let pending = 0; // bytes of the event being received
-    let over = false;
-    const end = (reason: string, error?: Error) => {
-      if (over) return;
-      over = true;
-      this.#stream?.abort();
-      if (this.#endpoint !== undefined) this.#endpoint.reject(error ?? new InvalidAnswerError(reason));
-      else this.#lose(reason);
-    };
-    const parser = createParser({
-      onEvent: (event) => {
-        pending = 0;
-        if (over) return; // while draining (closed), answers still count
-        if (event.event === 'endpoint') {
-          const endpoint = this.#endpoint;
-          if (endpoint === undefined) return; // only the first one counts
-          const resolved = resolveEndpoint(service, this.#sseUrl, event.data);
-          if (resolved.ok) endpoint.resolve(resolved.url);
-          else end(resolved.reason);
-          return;
-        }
-        if (event.event !== undefined && event.event !== 'message') return;
-        let message: unknown;
-        try {
-          message = JSON.parse(event.data);
-        } catch {
-          return; // one bad event does not cost the session
-        }
-        if (typeof message === 'object' && message !== null && !Array.isArray(message)) this.#onMessage(message as Message);
+    return legacyStreamReader(service, limits.maxResponseBytes, {
+      endpoint: (data) => {
+        const endpoint = this.#endpoint;
+        if (endpoint === undefined) return undefined; // only the first one counts
+        const resolved = resolveEndpoint(service, this.#sseUrl, data);
+        if (!resolved.ok) return resolved.reason;
+        endpoint.resolve(resolved.url);
+        return undefined;
+      },
+      message: (message) => this.#onMessage(message),
+      ended: (reason, error) => {
+        this.#stream?.abort();
+        // Before the endpoint, it is `start` that fails; after it, the session is gone.
+        if (this.#endpoint !== undefined) this.#endpoint.reject(error ?? new InvalidAnswerError(reason));
+        else this.#lose(reason);
       },
     });
-    return {
-      head: (status, statusText, headers) => {
-        if (status === 200) {
-          const type = headers['content-type'];
-          if (typeof type !== 'string' || !type.toLowerCase().startsWith('text/event-stream'))
-            end(`service "${service}" answered its SSE URL with no event stream`);
-          return;
-        }
-        if (status >= 300 && status < 400) return end('', new InvalidAnswerError(`unexpected redirect (HTTP ${status}); redirects are not followed`));
-        end(`HTTP ${status}`, new UpstreamHttpError(status, statusText));
-      },
-      data: (chunk) => {
-        if (over) return;
-        pending += chunk.length;
-        // The stream is long-lived; what is bounded is one event, which would otherwise be buffered without end.
-        if (pending > limits.maxResponseBytes) return end(`an event on the event stream of service "${service}" exceeds ${limits.maxResponseBytes} bytes`);
-        parser.feed(decoder.write(chunk));
-      },
-      end: () => {
-        if (over) return;
-        parser.feed(decoder.end());
-        end(`service "${service}" closed its event stream`);
-      },
-      error: (error) => end(`the event stream of service "${service}" failed`, error),
-    };
   }
 
   /** One message from the service: an answer to one of ours, a notification, or a request. */
