@@ -23,7 +23,7 @@ export interface RegistryOptions {
   /** The token sent to services whose credential is `gateway`. */
   gatewayToken: string;
   limits?: Partial<UpstreamLimits>;
-  /** How connections speak to services (streamable HTTP unless given); tests pass a fake. */
+  /** How connections speak to services (each service's own `transport` setting unless given); tests pass a fake. */
   transportFactory?: TransportFactory;
 }
 

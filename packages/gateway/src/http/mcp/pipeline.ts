@@ -102,7 +102,7 @@ export class McpPipeline {
     const sessionId = accept(sessionIdStage(headers));
     // A 2026 request names no session of the gateway's: the SDK's handler serves it whole.
     const session = era === 'legacy' && sessionId !== undefined ? this.#session(sessionId, identity) : undefined;
-    const limited = this.#withinLimit(identity);
+    const limited = withinLimit(this.deps.perimeter, identity);
     if (limited !== undefined) await limited;
 
     if (era === 'modern') return this.deps.modern.serve(request, response, body, message, identity);
@@ -116,10 +116,6 @@ export class McpPipeline {
     if (message.method === 'initialize') return this.#initialize(message, identity, response);
     const answer = await this.deps.dispatcher.sessionless(message, meta);
     writeJson(response, 200, answer);
-  }
-
-  #withinLimit(identity: GatewayIdentity): void | Promise<void> {
-    return withinLimit(this.deps.perimeter, identity);
   }
 
   #session(id: string, identity: GatewayIdentity): Session {
@@ -175,7 +171,7 @@ export class McpPipeline {
       throw new GatewayError('session_required', `Bad Request: ${method} needs an Mcp-Session-Id header; send initialize first`);
     }
     const session = this.#session(id, identity);
-    const limited = this.#withinLimit(identity);
+    const limited = withinLimit(this.deps.perimeter, identity);
     if (limited !== undefined) await limited;
     if (method === 'DELETE') {
       this.deps.sessions.delete(session);
