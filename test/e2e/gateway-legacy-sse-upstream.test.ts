@@ -127,6 +127,14 @@ describe('choosing the transport', () => {
     );
   });
 
+  it('PUT changes the transport in place: the service stays up and its tools keep working', async () => {
+    const { status, body } = await api(gateway.url, 'PUT', '/services/detected', { transport: 'sse' });
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({ transport: 'sse', status: 'up' });
+    const client = await connect();
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'still' } }))).toBe('detected: still');
+  });
+
   it('a transport that is not one of the three is refused with 400', async () => {
     const { status, body } = await api(gateway.url, 'POST', '/register', { name: 'odd', url: detected.url, transport: 'websocket' });
     expect(status).toBe(400);
