@@ -1,10 +1,11 @@
-import { type Logger, listen, type RunningServer } from '@meshgate/service-kit';
+import { type Lane, type Logger, listen, type RunningServer } from '@meshgate/service-kit';
 import { createGatewayAuth, describeAuth } from './auth/authenticator.js';
 import type { GatewayConfig } from './config/load.js';
 import { Federation } from './federation/federation.js';
 import { MethodTable } from './federation/methods.js';
 import { Subscriptions } from './federation/subscriptions.js';
 import { createHttpApp } from './http/app.js';
+import { LegacySseEndpoint } from './http/legacy-sse/endpoint.js';
 import { ModernEndpoint } from './http/mcp/modern.js';
 import { McpPipeline } from './http/mcp/pipeline.js';
 import type { ServiceRecord } from './model/service.js';
@@ -48,20 +49,15 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const auth = createGatewayAuth(config.auth, logger);
   const perimeter = createPerimeter(config.security);
   const modern = new ModernEndpoint(methods, registry, logger);
-  const pipeline = new McpPipeline({
-    auth,
-    perimeter,
-    registry,
-    sessions,
-    dispatcher: new Dispatcher(methods, () => registry.catalog, audience),
-    modern,
-    logger,
-    maxBodyBytes: config.maxBodyBytes,
-  });
+  const dispatcher = new Dispatcher(methods, () => registry.catalog, audience);
+  const pipeline = new McpPipeline({ auth, perimeter, registry, sessions, dispatcher, modern, logger, maxBodyBytes: config.maxBodyBytes });
+  const legacySse = new LegacySseEndpoint({ auth, perimeter, registry, sessions, dispatcher, logger, maxBodyBytes: config.maxBodyBytes });
   const app = createHttpApp({ registry, sessions, auth, logger, perimeter, allowStdioRegistration: config.allowStdioRegistration });
 
   await registry.start();
-  const server = await listen(app, { port: config.port, host: config.host, ...config.security.server, lane: pipeline.lane });
+  // `/mcp` first (the hot path), then the legacy HTTP+SSE paths, then the Hono app.
+  const lane: Lane = (request, response, next) => pipeline.lane(request, response, () => legacySse.lane(request, response, next));
+  const server = await listen(app, { port: config.port, host: config.host, ...config.security.server, lane });
   logger.info(
     { url: `${server.url}/mcp`, services: config.services.map((s) => s.name), auth: describeAuth(config.auth) },
     `mcp-gateway listening on ${config.host}:${server.port}`,
@@ -73,6 +69,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     sessions,
     close: async () => {
       pipeline.close();
+      legacySse.close();
       try {
         await server.close();
       } finally {

@@ -91,11 +91,20 @@ export const ENV_SETTINGS = {
     false,
     '`POST /register` may register a command (a stdio service the gateway runs on its own host), for admin tokens only; the config file always may',
   ),
-  MESHGATE_RATE_LIMIT_PER_MINUTE: withDefault(count(0), 0, 'Requests per minute per token on `/mcp` and the admin API; over it, 429 with `Retry-After`', 'off'),
+  MESHGATE_RATE_LIMIT_PER_MINUTE: withDefault(
+    count(0),
+    0,
+    'Requests per minute per token on `/mcp`, `/sse`, `/messages` and the admin API; over it, 429 with `Retry-After`',
+    'off',
+  ),
   MESHGATE_MAX_CONNECTIONS: withDefault(count(1), DEFAULT_MAX_CONNECTIONS, 'Open client connections; more are closed as soon as they are accepted'),
   MESHGATE_HEADERS_TIMEOUT_MS: withDefault(count(100), DEFAULT_HEADERS_TIMEOUT_MS, 'Deadline for a client to send its request headers (slowloris)'),
   MESHGATE_REQUEST_TIMEOUT_MS: withDefault(count(100), DEFAULT_REQUEST_TIMEOUT_MS, 'Deadline for a client to send its whole request, body included'),
-  MESHGATE_MAX_BODY_BYTES: withDefault(count(1024), DEFAULT_MAX_BODY_BYTES, 'Largest request body a client may send on `/mcp`; a larger one gets 413'),
+  MESHGATE_MAX_BODY_BYTES: withDefault(
+    count(1024),
+    DEFAULT_MAX_BODY_BYTES,
+    'Largest request body a client may send on `/mcp` and `/messages`; a larger one gets 413',
+  ),
   ...SESSION_SETTINGS,
   LOG_LEVEL: withDefault(logLevelSchema, DEFAULT_LOG_LEVEL, `pino level: ${LOG_LEVELS.join(', ')}; the services read it too`),
   LOG_FORMAT: optional(

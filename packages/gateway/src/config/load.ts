@@ -141,6 +141,7 @@ function servicesFromFile(file: ConfigFile, path: string): ConfiguredService[] {
       name: service.name,
       url: service.url,
       credential: service.credential === undefined ? { type: 'gateway' } : toCredentialSpec(service.credential),
+      ...(service.transport === undefined ? {} : { transport: service.transport }),
       ...fallback,
     };
   });

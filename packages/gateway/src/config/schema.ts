@@ -33,6 +33,9 @@ export function toCredentialSpec(input: CredentialInput): CredentialSpec {
   return { type: 'none' };
 }
 
+/** A service's `transport` setting (model/service.ts). */
+export const transportInput = z.enum(['auto', 'streamable-http', 'sse']);
+
 const fallbackTool = z.looseObject({ name: z.string().min(1), inputSchema: z.looseObject({ type: z.literal('object') }) });
 
 /** The fields of a command service (config file and registration body); `toCommandSpec` gives the stored form. */
@@ -69,6 +72,8 @@ const urlService = z.strictObject({
   name: serviceName,
   url: httpUrl,
   credential: credentialInput.optional(),
+  /** How to speak to the URL; `auto` (the default) detects a legacy HTTP+SSE server. */
+  transport: transportInput.optional(),
   /** Tools to list while the service has never been reached. */
   fallbackTools,
 });
@@ -95,8 +100,8 @@ export const configFileSchema = z.strictObject({
 });
 export type ConfigFile = z.infer<typeof configFileSchema>;
 
-/** A configured service, resolved: an MCP URL with its credential, or a command. */
+/** A configured service, resolved: an MCP URL with its credential (and how to speak to it), or a command. */
 export type ConfiguredService = { name: string; credential: CredentialSpec; fallbackTools?: Tool[] } & (
-  | { url: string; command?: never }
-  | { command: CommandSpec; url?: never }
+  | { url: string; transport?: 'auto' | 'streamable-http' | 'sse'; command?: never }
+  | { command: CommandSpec; url?: never; transport?: never }
 );

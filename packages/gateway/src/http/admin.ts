@@ -2,7 +2,7 @@ import { type AuthVariables, DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth, readBodyL
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { GatewayIdentity, Role } from '../auth/tokens.js';
-import { commandFields, credentialInput, toCommandSpec, toCredentialSpec } from '../config/schema.js';
+import { commandFields, credentialInput, toCommandSpec, toCredentialSpec, transportInput } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import { SERVICE_NAME_PATTERN } from '../model/naming.js';
 import type { Registry } from '../registry/registry.js';
@@ -17,17 +17,20 @@ const serviceName = z
   .regex(SERVICE_NAME_PATTERN, 'must be lowercase letters, digits and dashes (start with a letter or digit, at most 63 characters)');
 const serviceUrl = z.string().min(1, 'is required').max(2048, 'is longer than 2048 characters');
 
-/** A registration names an MCP URL (and its credential), or a command to run (stdio; off unless enabled). */
+/** A registration names an MCP URL (its credential, how to speak to it), or a command to run (stdio; off unless enabled). */
 const registration = z
   .strictObject({
     name: serviceName,
     url: serviceUrl.optional(),
     credential: credentialInput.optional(),
+    /** How to speak to the URL; `auto` (the default) detects a legacy HTTP+SSE server. */
+    transport: transportInput.optional(),
     ...commandFields,
     command: commandFields.command.optional(),
   })
   .refine((body) => (body.url === undefined) !== (body.command === undefined), 'give either "url" or "command"')
   .refine((body) => body.command === undefined || body.credential === undefined, '"credential" is for URL services; a command gets its secrets through "env"')
+  .refine((body) => body.command === undefined || body.transport === undefined, '"transport" is for URL services')
   .refine(
     (body) => body.url === undefined || Object.keys(body).every((key) => !COMMAND_ONLY.has(key)),
     '"args", "env", "cwd" and "stdio" are for command services',
@@ -35,8 +38,11 @@ const registration = z
 const COMMAND_ONLY = new Set(['args', 'env', 'cwd', 'stdio']);
 
 const update = z
-  .strictObject({ url: serviceUrl.optional(), credential: credentialInput.optional() })
-  .refine((body) => body.url !== undefined || body.credential !== undefined, 'give "url", "credential" or both');
+  .strictObject({ url: serviceUrl.optional(), credential: credentialInput.optional(), transport: transportInput.optional() })
+  .refine(
+    (body) => body.url !== undefined || body.credential !== undefined || body.transport !== undefined,
+    'give "url", "credential", "transport" or several',
+  );
 
 function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
@@ -107,7 +113,7 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
   app.post('/register', requireRole('admin'), async (c) => {
     const parsed = registration.safeParse(await readJson(c.req.raw));
     if (!parsed.success) throw new GatewayError('invalid_body', `Invalid registration: ${describeIssues(parsed.error)}`);
-    const { name, url, credential, command } = parsed.data;
+    const { name, url, credential, transport, command } = parsed.data;
     if (command !== undefined) {
       // Running a program on the gateway's host is more than calling a URL: off unless the operator says so.
       if (options.allowStdioRegistration !== true) {
@@ -124,6 +130,7 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
       name,
       url: await target(url ?? ''),
       credential: credential === undefined ? { type: 'gateway' } : toCredentialSpec(credential),
+      ...(transport === undefined ? {} : { transport }),
     });
     return c.json(serviceView(service, registry.catalog), 201);
   });
@@ -141,10 +148,11 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
   app.put('/services/:name', requireRole('admin'), async (c) => {
     const parsed = update.safeParse(await readJson(c.req.raw));
     if (!parsed.success) throw new GatewayError('invalid_body', `Invalid update: ${describeIssues(parsed.error)}`);
-    const { url, credential } = parsed.data;
+    const { url, credential, transport } = parsed.data;
     const service = await registry.update(c.req.param('name'), {
       ...(url === undefined ? {} : { url: await target(url) }),
       ...(credential === undefined ? {} : { credential: toCredentialSpec(credential) }),
+      ...(transport === undefined ? {} : { transport }),
     });
     return c.json(serviceView(service, registry.catalog));
   });

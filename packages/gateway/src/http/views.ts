@@ -36,7 +36,7 @@ export function serviceView(service: ManagedService, catalog: Catalog) {
  * be secrets, so only the variables' names are shown.
  */
 function where(record: ServiceRecord) {
-  if (record.command === undefined) return { url: record.url };
+  if (record.command === undefined) return { url: record.url, transport: record.transport ?? 'auto' };
   const { command, args, env, cwd, stdio } = record.command;
   return { command: { command, args, envNames: Object.keys(env), ...(cwd === undefined ? {} : { cwd }), stdio } };
 }

@@ -49,6 +49,12 @@ interface ServiceBase {
 /** A service reached over HTTP at its MCP endpoint URL. */
 export interface UrlServiceRecord extends ServiceBase {
   url: string;
+  /**
+   * How to speak to the URL: `auto` (the default when absent) tries streamable HTTP and
+   * falls back to the legacy HTTP+SSE transport as the spec's backwards-compatibility
+   * section says; `streamable-http` or `sse` takes one without trying the other.
+   */
+  transport?: 'auto' | 'streamable-http' | 'sse';
   command?: never;
 }
 
@@ -56,6 +62,7 @@ export interface UrlServiceRecord extends ServiceBase {
 export interface CommandServiceRecord extends ServiceBase {
   command: CommandSpec;
   url?: never;
+  transport?: never;
 }
 
 /** A service the gateway federates: exactly one of `url` or `command`. */

@@ -3,6 +3,7 @@ import { GatewayError } from '../errors.js';
 import { Catalog, EMPTY_LISTINGS, type Listings, type ServiceListings } from '../model/catalog.js';
 import { type CatalogSnapshot, type CommandSpec, type CredentialSpec, type ServiceRecord, serviceTarget } from '../model/service.js';
 import { UpstreamConnection, type UpstreamLimits, type UpstreamStatus } from '../upstream/connection.js';
+import { transportFactoryFor } from '../upstream/detect.js';
 import { answerServiceRequest, type Downstream } from '../upstream/relay.js';
 import type { CommandTransports } from '../upstream/stdio/index.js';
 import type { TransportFactory } from '../upstream/transport.js';
@@ -24,14 +25,17 @@ export interface RegistryOptions {
   /** The token sent to services whose credential is `gateway`. */
   gatewayToken: string;
   limits?: Partial<UpstreamLimits>;
-  /** How connections speak to URL services (streamable HTTP unless given); tests pass a fake. */
+  /** How connections speak to URL services (each service's own `transport` setting unless given); tests pass a fake. */
   transportFactory?: TransportFactory;
   /** Runs command services (upstream/stdio/); without it a command service stays down, saying why. */
   stdio?: CommandTransports;
 }
 
-/** A registration: an MCP URL with the credential for it, or a command to run. */
-export type RegistrationInput = { name: string; credential: CredentialSpec } & ({ url: string; command?: never } | { command: CommandSpec; url?: never });
+/** A registration: an MCP URL with the credential for it (and how to speak to it), or a command to run. */
+export type RegistrationInput = { name: string; credential: CredentialSpec } & (
+  | { url: string; transport?: ServiceRecord['transport']; command?: never }
+  | { command: CommandSpec; url?: never; transport?: never }
+);
 
 /** The lists a client can be told have changed (`notifications/<kind>/list_changed`). */
 export type ListKind = 'tools' | 'prompts' | 'resources';
@@ -162,7 +166,7 @@ export class Registry {
    * new settings first and switches over only if that works, so a bad update changes nothing.
    * Calls still running on the old connection fail cleanly when it closes.
    */
-  async update(name: string, changes: Partial<Pick<ServiceRecord, 'url' | 'credential'>>): Promise<ManagedService> {
+  async update(name: string, changes: Partial<Pick<ServiceRecord, 'url' | 'credential' | 'transport'>>): Promise<ManagedService> {
     const current = this.#services.get(name);
     if (current === undefined) throw new GatewayError('unknown_service', `No service named "${name}"`, { service: name });
     if (current.record.source === 'config') {
@@ -217,9 +221,9 @@ export class Registry {
     return service;
   }
 
-  /** How a service's connection speaks to it: its command's stdio, or HTTP (the options' factory, else streamable HTTP). */
-  #transportOf(record: ServiceRecord): TransportFactory | undefined {
-    if (record.command === undefined) return this.#options.transportFactory;
+  /** How a service's connection speaks to it: its command's stdio, or HTTP (a test's factory, else the record's `transport` setting). */
+  #transportOf(record: ServiceRecord): TransportFactory {
+    if (record.command === undefined) return this.#options.transportFactory ?? transportFactoryFor(record.transport);
     const stdio = this.#options.stdio;
     if (stdio !== undefined) return stdio.factoryFor(record.name, record.command);
     return () => {
@@ -236,7 +240,7 @@ export class Registry {
       gatewayToken: this.#options.gatewayToken,
       logger: this.#options.logger,
       ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
-      ...(transportFactory === undefined ? {} : { transportFactory }),
+      transportFactory,
       onListings: (listings) => {
         const service = this.#services.get(record.name);
         if (service?.connection === connection) this.#onListings(service, listings);

@@ -29,7 +29,7 @@ export interface McpPipelineDeps {
 }
 
 /** A stage's value; its refusal is thrown, rendered by the pipeline, and nothing after it runs. */
-function accept<T>(stage: Stage<T>): T {
+export function accept<T>(stage: Stage<T>): T {
   if (!stage.ok) throw stage.error;
   return stage.value;
 }
@@ -102,7 +102,7 @@ export class McpPipeline {
     const sessionId = accept(sessionIdStage(headers));
     // A 2026 request names no session of the gateway's: the SDK's handler serves it whole.
     const session = era === 'legacy' && sessionId !== undefined ? this.#session(sessionId, identity) : undefined;
-    const limited = this.#withinLimit(identity);
+    const limited = withinLimit(this.deps.perimeter, identity);
     if (limited !== undefined) await limited;
 
     if (era === 'modern') return this.deps.modern.serve(request, response, body, message, identity);
@@ -116,15 +116,6 @@ export class McpPipeline {
     if (message.method === 'initialize') return this.#initialize(message, identity, response);
     const answer = await this.deps.dispatcher.sessionless(message, meta);
     writeJson(response, 200, answer);
-  }
-
-  /** 7. The token's rate budget: a promise only when there is something to wait for (callers await only then). */
-  #withinLimit(identity: GatewayIdentity): void | Promise<void> {
-    const over = this.deps.perimeter.overLimit(identity.name);
-    const settle = (error: GatewayError | undefined) => {
-      if (error !== undefined) throw error;
-    };
-    return over instanceof Promise ? over.then(settle) : settle(over);
   }
 
   #session(id: string, identity: GatewayIdentity): Session {
@@ -180,7 +171,7 @@ export class McpPipeline {
       throw new GatewayError('session_required', `Bad Request: ${method} needs an Mcp-Session-Id header; send initialize first`);
     }
     const session = this.#session(id, identity);
-    const limited = this.#withinLimit(identity);
+    const limited = withinLimit(this.deps.perimeter, identity);
     if (limited !== undefined) await limited;
     if (method === 'DELETE') {
       this.deps.sessions.delete(session);
@@ -198,8 +189,17 @@ export class McpPipeline {
   }
 }
 
+/** 7. The token's rate budget: a promise only when there is something to wait for (callers await only then). */
+export function withinLimit(perimeter: Perimeter, identity: GatewayIdentity): void | Promise<void> {
+  const over = perimeter.overLimit(identity.name);
+  const settle = (error: GatewayError | undefined) => {
+    if (error !== undefined) throw error;
+  };
+  return over instanceof Promise ? over.then(settle) : settle(over);
+}
+
 /** W3C trace context from the `traceparent` header, else from `params._meta` where MCP clients put it. */
-function traceparentOf(header: string | string[] | undefined, message: JsonRpcMessage): string | undefined {
+export function traceparentOf(header: string | string[] | undefined, message: JsonRpcMessage): string | undefined {
   if (typeof header === 'string') return header;
   const meta = (message as { params?: { _meta?: { traceparent?: unknown } } }).params?._meta;
   return typeof meta?.traceparent === 'string' ? meta.traceparent : undefined;

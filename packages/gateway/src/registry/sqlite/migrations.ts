@@ -69,6 +69,12 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE services_v3 RENAME TO services;
     `,
   },
+  {
+    version: 4,
+    name: 'transport of URL services',
+    // 'auto', 'streamable-http' or 'sse'; NULL for rows written before and for command services, which read back as auto.
+    up: `ALTER TABLE services ADD COLUMN transport TEXT CHECK (transport IN ('auto', 'streamable-http', 'sse'));`,
+  },
 ];
 
 /** The schema version this build of Meshgate writes and understands. */

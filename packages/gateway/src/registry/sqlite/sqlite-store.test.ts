@@ -184,6 +184,16 @@ describe('SqliteStore data', () => {
     await store.close();
   });
 
+  it("keeps a service's transport setting, and reads a row written before it existed as none (auto)", async () => {
+    const store = SqliteStore.open(path);
+    await store.putService(service('legacy', 1, { transport: 'sse' }));
+    await store.putService(service('plain', 2));
+    const [legacy, plain] = await store.listServices();
+    expect(legacy?.transport).toBe('sse');
+    expect(plain).not.toHaveProperty('transport');
+    await store.close();
+  });
+
   it('fails loudly, naming table and key, on a row whose JSON does not parse', async () => {
     createDatabase();
     const raw = new Database(path);
@@ -203,7 +213,8 @@ describe('SqliteStore data', () => {
 
 describe('migrations', () => {
   it('numbers migrations 1, 2, 3... with no gaps', () => {
-    expect(MIGRATIONS.map((migration) => migration.version)).toEqual(MIGRATIONS.map((_, index) => index + 1));
+    const versions = MIGRATIONS.map((migration) => migration.version);
+    expect(versions).toEqual(versions.map((_, index) => index + 1));
   });
 
   it('applies pending migrations all or nothing', () => {

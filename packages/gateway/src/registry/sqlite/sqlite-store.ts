@@ -71,6 +71,7 @@ interface ServiceRow {
   command: string | null;
   source: ServiceRecord['source'];
   credential: string;
+  transport: string | null;
   fallback_tools: string | null;
   created_at: string;
   updated_at: string;
@@ -105,6 +106,9 @@ const isCommand = (value: unknown): boolean => {
   return isObject(spec) && typeof spec?.command === 'string' && Array.isArray(spec.args) && isObject(spec.env) && typeof spec.stdio === 'string';
 };
 
+const isTransport = (value: string | null): value is NonNullable<ServiceRecord['transport']> =>
+  value === 'auto' || value === 'streamable-http' || value === 'sse';
+
 function toServiceRecord(row: ServiceRow): ServiceRecord {
   const common = {
     name: row.name,
@@ -117,7 +121,8 @@ function toServiceRecord(row: ServiceRow): ServiceRecord {
   if (row.command !== null) return { ...common, command: parseColumn<CommandSpec>('services', row.name, 'command', row.command, isCommand) };
   if (row.url === null)
     throw new GatewayError('store_error', `services row '${row.name}': neither url nor command is set`, { table: 'services', key: row.name });
-  return { ...common, url: row.url };
+  const transport = isTransport(row.transport) ? { transport: row.transport } : {};
+  return { ...common, url: row.url, ...transport };
 }
 
 /**
@@ -182,12 +187,13 @@ export class SqliteStore implements RegistryStore {
     this.#db = db;
     // Prepared once: the tables exist now that migrations have run.
     this.#listServices = db.prepare<[], ServiceRow>(
-      'SELECT name, url, command, source, credential, fallback_tools, created_at, updated_at FROM services ORDER BY created_at, rowid',
+      'SELECT name, url, command, source, credential, transport, fallback_tools, created_at, updated_at FROM services ORDER BY created_at, rowid',
     );
     this.#putService = db.prepare<ServiceRow, unknown>(
-      `INSERT INTO services (name, url, command, source, credential, fallback_tools, created_at, updated_at)
-       VALUES (@name, @url, @command, @source, @credential, @fallback_tools, @created_at, @updated_at)
+      `INSERT INTO services (name, url, command, source, credential, transport, fallback_tools, created_at, updated_at)
+       VALUES (@name, @url, @command, @source, @credential, @transport, @fallback_tools, @created_at, @updated_at)
        ON CONFLICT (name) DO UPDATE SET url = excluded.url, command = excluded.command, source = excluded.source, credential = excluded.credential,
+         transport = excluded.transport,
          fallback_tools = excluded.fallback_tools, created_at = excluded.created_at, updated_at = excluded.updated_at`,
     );
     const deleteCatalog = db.prepare<[string], unknown>('DELETE FROM catalogs WHERE service = ?');
@@ -215,6 +221,7 @@ export class SqliteStore implements RegistryStore {
       command: record.command === undefined ? null : JSON.stringify(record.command),
       source: record.source,
       credential: JSON.stringify(record.credential),
+      transport: record.transport ?? null,
       fallback_tools: record.fallbackTools === undefined ? null : JSON.stringify(record.fallbackTools),
       created_at: record.createdAt,
       updated_at: record.updatedAt,
