@@ -11,6 +11,7 @@ import {
 } from '@meshgate/service-kit';
 import { z } from 'zod';
 import { DEFAULT_PAGE_SIZE } from '../federation/federation.js';
+import { OBSERVABILITY_SETTINGS } from '../observability/settings.js';
 import { DEFAULT_LIMITS } from '../upstream/limits.js';
 import { AUTH_SETTINGS } from './auth.js';
 import { SESSION_SETTINGS } from './sessions.js';
@@ -92,6 +93,7 @@ export const ENV_SETTINGS = {
   MESHGATE_REQUEST_TIMEOUT_MS: withDefault(count(100), DEFAULT_REQUEST_TIMEOUT_MS, 'Deadline for a client to send its whole request, body included'),
   MESHGATE_MAX_BODY_BYTES: withDefault(count(1024), DEFAULT_MAX_BODY_BYTES, 'Largest request body a client may send on `/mcp`; a larger one gets 413'),
   ...SESSION_SETTINGS,
+  ...OBSERVABILITY_SETTINGS,
   LOG_LEVEL: withDefault(logLevelSchema, DEFAULT_LOG_LEVEL, `pino level: ${LOG_LEVELS.join(', ')}; the services read it too`),
   LOG_FORMAT: optional(
     logFormatSchema,

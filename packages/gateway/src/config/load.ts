@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Tool } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { AuthConfig } from '../auth/authenticator.js';
+import { type ObservabilityConfig, resolveObservability } from '../observability/settings.js';
 import { type SecurityConfig, securityConfig } from '../security/config.js';
 import type { UpstreamLimits } from '../upstream/connection.js';
 import { resolveAuth } from './auth.js';
@@ -29,6 +30,8 @@ export interface GatewayConfig {
   sessions: SessionLimits;
   /** Largest request body a client may send. */
   maxBodyBytes: number;
+  /** Metrics, traces, access log, audit log. */
+  observability: ObservabilityConfig;
 }
 
 /** A configuration mistake, worded for the person who made it. */
@@ -62,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     security: perimeter(values),
     sessions: sessions.value,
     maxBodyBytes: values.MESHGATE_MAX_BODY_BYTES,
+    observability: resolveObservability(values),
     limits: {
       requestMs: values.MESHGATE_UPSTREAM_TIMEOUT_MS,
       maxRequestMs: values.MESHGATE_UPSTREAM_MAX_TIMEOUT_MS,

@@ -5,7 +5,10 @@ import type { GatewayIdentity, Role } from '../auth/tokens.js';
 import { credentialInput, toCredentialSpec } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import { SERVICE_NAME_PATTERN } from '../model/naming.js';
+import type { ServiceRecord } from '../model/service.js';
+import type { PendingAuditEntry } from '../observability/audit.js';
 import type { Registry } from '../registry/registry.js';
+import { redactCredential } from '../upstream/credentials.js';
 import { serviceView } from './views.js';
 
 type Env = { Variables: AuthVariables<GatewayIdentity> };
@@ -74,6 +77,13 @@ async function readJson(request: Request): Promise<unknown> {
 export interface AdminRouteOptions {
   /** Refuses a service URL the gateway must not call (throws `invalid_url`). */
   checkUrl?: (url: string) => Promise<void>;
+  /** Hears every change made through these routes, done or failed (the audit log). */
+  audit?: (entry: PendingAuditEntry) => void;
+}
+
+/** A service record as the audit log keeps it: no secrets. */
+function auditView(record: ServiceRecord | undefined) {
+  return record === undefined ? null : { name: record.name, url: record.url, source: record.source, credential: redactCredential(record.credential) };
 }
 
 /** `/register` and `/services`: the registry over HTTP. Auth runs before these routes. */
@@ -85,16 +95,49 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
     await options.checkUrl?.(endpoint);
     return endpoint;
   };
+  /** Runs one change and tells the audit log who made it, its outcome and the service before and after. */
+  const audited = async <T>(
+    kind: 'service.register' | 'service.update' | 'service.deregister',
+    identity: GatewayIdentity,
+    name: string,
+    change: () => Promise<T>,
+  ): Promise<T> => {
+    const before = auditView(registry.get(name)?.record);
+    const started = performance.now();
+    const record = (outcome: 'ok' | 'error', code: string | null) =>
+      options.audit?.({
+        at: new Date().toISOString(),
+        kind,
+        identity: identity.name,
+        service: name,
+        target: null,
+        outcome,
+        code,
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+        requestId: null,
+        detail: { before, after: auditView(registry.get(name)?.record) },
+      });
+    try {
+      const result = await change();
+      record('ok', null);
+      return result;
+    } catch (error) {
+      record('error', error instanceof GatewayError ? error.code : 'internal');
+      throw error;
+    }
+  };
 
   app.post('/register', requireRole('admin'), async (c) => {
     const parsed = registration.safeParse(await readJson(c.req.raw));
     if (!parsed.success) throw new GatewayError('invalid_body', `Invalid registration: ${describeIssues(parsed.error)}`);
     const { name, url, credential } = parsed.data;
-    const service = await registry.register({
-      name,
-      url: await target(url),
-      credential: credential === undefined ? { type: 'gateway' } : toCredentialSpec(credential),
-    });
+    const service = await audited('service.register', c.get('identity'), name, async () =>
+      registry.register({
+        name,
+        url: await target(url),
+        credential: credential === undefined ? { type: 'gateway' } : toCredentialSpec(credential),
+      }),
+    );
     return c.json(serviceView(service, registry.catalog), 201);
   });
 
@@ -112,15 +155,17 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
     const parsed = update.safeParse(await readJson(c.req.raw));
     if (!parsed.success) throw new GatewayError('invalid_body', `Invalid update: ${describeIssues(parsed.error)}`);
     const { url, credential } = parsed.data;
-    const service = await registry.update(c.req.param('name'), {
-      ...(url === undefined ? {} : { url: await target(url) }),
-      ...(credential === undefined ? {} : { credential: toCredentialSpec(credential) }),
-    });
+    const service = await audited('service.update', c.get('identity'), c.req.param('name'), async () =>
+      registry.update(c.req.param('name'), {
+        ...(url === undefined ? {} : { url: await target(url) }),
+        ...(credential === undefined ? {} : { credential: toCredentialSpec(credential) }),
+      }),
+    );
     return c.json(serviceView(service, registry.catalog));
   });
 
   app.delete('/services/:name', requireRole('admin'), async (c) => {
-    await registry.deregister(c.req.param('name'));
+    await audited('service.deregister', c.get('identity'), c.req.param('name'), () => registry.deregister(c.req.param('name')));
     return c.body(null, 204);
   });
 

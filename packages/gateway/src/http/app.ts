@@ -4,9 +4,11 @@ import type { Logger } from 'pino';
 import type { GatewayAuth } from '../auth/authenticator.js';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
+import type { AuditLog } from '../observability/audit.js';
 import type { Registry } from '../registry/registry.js';
 import type { Perimeter } from '../security/index.js';
 import { adminRoutes } from './admin.js';
+import { auditRoutes } from './audit.js';
 import { adminApiAuth, mountProtectedResourceMetadata } from './authorization.js';
 import { originGuard, rateLimitGuard, restRefusal } from './perimeter.js';
 import { healthView } from './views.js';
@@ -18,10 +20,12 @@ export interface HttpDeps {
   logger: Logger;
   /** Shared with the /mcp pipeline (mcp/pipeline.ts), so a token has one rate budget. */
   perimeter: Perimeter;
+  /** The audit log: admin changes are recorded, and `/audit` serves it. */
+  audit?: AuditLog | undefined;
 }
 
 /** The gateway's HTTP surface besides `/mcp`: `/health` (open), the well-known metadata, `/register` and `/services` (Bearer). */
-export function createHttpApp({ registry, sessions, auth, logger, perimeter }: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
+export function createHttpApp({ registry, sessions, auth, logger, perimeter, audit }: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
   const app = new Hono<{ Variables: AuthVariables<GatewayIdentity> }>();
 
   mountHealth(app, 'mcp-gateway', () => ({
@@ -34,8 +38,10 @@ export function createHttpApp({ registry, sessions, auth, logger, perimeter }: H
   // /mcp never reaches this app: the pipeline in front of it (mcp/pipeline.ts) serves it.
   // Perimeter order here too: Origin/Host (403) before authentication (401), rate limit (429) after it.
   const rest = adminApiAuth(auth);
-  for (const path of ['/register', '/services', '/services/*']) app.use(path, originGuard(perimeter), rest, rateLimitGuard(perimeter));
-  app.route('/', adminRoutes(registry, { checkUrl: perimeter.checkUrl }));
+  const paths = ['/register', '/services', '/services/*', ...(audit === undefined ? [] : ['/audit', '/audit/*'])];
+  for (const path of paths) app.use(path, originGuard(perimeter), rest, rateLimitGuard(perimeter));
+  app.route('/', adminRoutes(registry, { checkUrl: perimeter.checkUrl, ...(audit === undefined ? {} : { audit: (entry) => audit.record(entry) }) }));
+  if (audit !== undefined) app.route('/', auditRoutes(audit));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error) => {

@@ -26,6 +26,8 @@ export interface CallOptions {
   onprogress?: (progress: { progress: number; total?: number; message?: string }) => void;
   /** The client the request is made for: the service's requests and log messages during it go there. */
   downstream?: Downstream;
+  /** Headers for this request only, besides the session's (request id, W3C trace context). */
+  headers?: Record<string, string>;
 }
 
 /** What a transport reports that is not the answer to one of its requests. */

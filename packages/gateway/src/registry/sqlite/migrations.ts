@@ -45,6 +45,28 @@ export const MIGRATIONS: readonly Migration[] = [
     // version 1, which read back as empty lists.
     up: `ALTER TABLE catalogs ADD COLUMN other_listings TEXT;`,
   },
+  {
+    version: 5,
+    name: 'audit log',
+    // AUTOINCREMENT: a seq is never reused after pruning, so a paging cursor stays valid.
+    // `detail` is JSON (arguments or their digest, before/after of admin changes).
+    up: `
+      CREATE TABLE audit (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        identity    TEXT NOT NULL,
+        service     TEXT,
+        target      TEXT,
+        outcome     TEXT NOT NULL,
+        code        TEXT,
+        duration_ms REAL,
+        request_id  TEXT,
+        detail      TEXT
+      );
+      CREATE INDEX audit_at ON audit (at);
+    `,
+  },
 ];
 
 /** The schema version this build of Meshgate writes and understands. */
