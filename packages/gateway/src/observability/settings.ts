@@ -56,6 +56,11 @@ export const OBSERVABILITY_SETTINGS = {
     '(http/json)',
     'OpenTelemetry: the exporter of this build speaks `http/json` only; other values are refused at start-up',
   ),
+  OTEL_BSP_SCHEDULE_DELAY: optional(
+    z.coerce.number().int().min(0),
+    '(5000)',
+    'OpenTelemetry: milliseconds between span exports (spans are sent in batches; the rest on shutdown)',
+  ),
   OTEL_SERVICE_NAME: withDefault(z.string().min(1), 'mcp-gateway', "OpenTelemetry: `service.name` of the gateway's spans"),
 };
 
@@ -74,6 +79,7 @@ export interface ObservabilityEnv {
   OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string | undefined;
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?: string | undefined;
+  OTEL_BSP_SCHEDULE_DELAY?: number | undefined;
   OTEL_SERVICE_NAME: string;
 }
 
