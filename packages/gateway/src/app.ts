@@ -8,6 +8,7 @@ import { createHttpApp } from './http/app.js';
 import { ModernEndpoint } from './http/mcp/modern.js';
 import { McpPipeline } from './http/mcp/pipeline.js';
 import type { ServiceRecord } from './model/service.js';
+import type { AccessLogger } from './observability/access-log.js';
 import type { MetricsSources } from './observability/metrics.js';
 import { listenMetrics, metricsLane } from './observability/metrics-endpoint.js';
 import { Observer } from './observability/observer.js';
@@ -30,14 +31,19 @@ export interface Gateway {
 }
 
 /** Wires the gateway together and starts listening. Holds no logic of its own. */
-export async function startGateway(config: GatewayConfig, store: RegistryStore, logger: Logger): Promise<Gateway> {
+/** What a process gives the gateway besides its configuration: where access-log lines go (else `logger`). */
+export interface GatewayOptions {
+  accessLogger?: AccessLogger;
+}
+
+export async function startGateway(config: GatewayConfig, store: RegistryStore, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const now = new Date().toISOString();
   const configured: ServiceRecord[] = config.services.map((service) => ({ ...service, source: 'config', createdAt: now, updatedAt: now }));
   const registry = new Registry({ store, logger, configured, gatewayToken: config.upstreamToken, limits: config.limits });
   const subscriptions = new Subscriptions(registry, logger);
   const sessions = new SessionRegistry(config.sessions, logger);
   const observability = config.observability ?? OBSERVABILITY_OFF;
-  const observer = new Observer(observability, store, metricsSources(registry, sessions), logger);
+  const observer = new Observer(observability, store, metricsSources(registry, sessions), logger, options.accessLogger);
   const methods = new MethodTable(new Federation(registry, subscriptions, config.listPageSize, observer), logger, observer);
   const stopBroadcasts = wireBroadcasts(registry, sessions, subscriptions);
   const auth = createGatewayAuth(config.auth, logger);

@@ -1,6 +1,7 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry as PromRegistry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry as PromRegistry } from 'prom-client';
 import type { CircuitView } from '../upstream/breaker.js';
 import type { UpstreamStatus } from '../upstream/connection.js';
+import { HotCounter, HotHistogram } from './hot-metrics.js';
 
 /** What the metrics read when scraped, rather than being told on every change. */
 export interface MetricsSources {
@@ -19,48 +20,53 @@ const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 
 /**
  * The gateway's Prometheus metrics (prom-client, in a registry of their own). Every label
- * value is bounded: methods are the method table's (anything else is `other`), tools and
- * services come from the catalog, outcomes and refusal reasons from fixed lists. Children
- * are cached by their label values, so a hot call does one map lookup per metric.
+ * value is bounded: methods are the method table's, tools and services come from the
+ * catalog, outcomes and refusal reasons from fixed lists. What a call updates is kept as
+ * plain numbers (hot-metrics.ts: one map lookup per metric) and read at scrape time.
  */
 export class GatewayMetrics {
   readonly registry = new PromRegistry();
-  readonly #requests: Counter<'method' | 'tool' | 'service' | 'outcome'>;
-  readonly #duration: Histogram<'method' | 'service'>;
-  readonly #upstream: Histogram<'method' | 'service'>;
-  readonly #inFlight: Gauge<'method'>;
-  readonly #refusals: Counter<'reason'>;
-  readonly #children = new Map<string, { inc(): void }>();
-  readonly #timers = new Map<string, { observe(value: number): void }>();
+  readonly #requests: HotCounter;
+  readonly #duration: HotHistogram;
+  readonly #upstream: HotHistogram;
+  readonly #refusals: HotCounter;
+  /** Requests begun and ended, by method: the in-flight gauge is their difference, read at scrape time. */
+  readonly #begun = new Map<string, { begun: number; ended: number }>();
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
-    this.#requests = new Counter({
-      name: 'meshgate_requests_total',
-      help: 'MCP requests answered, by method, tool (as the catalog names it), service and outcome',
-      labelNames: ['method', 'tool', 'service', 'outcome'],
+    const { registry } = this;
+    this.#requests = new HotCounter(
+      'meshgate_requests_total',
+      'MCP requests answered, by method, tool (as the catalog names it), service and outcome',
+      registry,
+    );
+    this.#duration = new HotHistogram(
+      'meshgate_request_duration_seconds',
+      'Whole MCP requests, from arrival to answer, by method and service',
+      registry,
+      BUCKETS,
+    );
+    this.#upstream = new HotHistogram(
+      'meshgate_upstream_duration_seconds',
+      "The upstream part of forwarded requests (the service's answer time as the gateway sees it), by method and service",
+      registry,
+      BUCKETS,
+    );
+    this.#refusals = new HotCounter(
+      'meshgate_refusals_total',
+      "Requests to /mcp refused before any method ran, by the error catalogue's code (unauthorized, forbidden, rate_limited, ...)",
+      registry,
+    );
+    const begun = this.#begun;
+    new Gauge({
+      name: 'meshgate_requests_in_flight',
+      help: 'MCP requests being answered now',
+      labelNames: ['method'],
       registers,
-    });
-    this.#duration = new Histogram({
-      name: 'meshgate_request_duration_seconds',
-      help: 'Whole MCP requests, from arrival to answer, by method and service',
-      labelNames: ['method', 'service'],
-      buckets: BUCKETS,
-      registers,
-    });
-    this.#upstream = new Histogram({
-      name: 'meshgate_upstream_duration_seconds',
-      help: "The upstream part of forwarded requests (the service's answer time as the gateway sees it), by method and service",
-      labelNames: ['method', 'service'],
-      buckets: BUCKETS,
-      registers,
-    });
-    this.#inFlight = new Gauge({ name: 'meshgate_requests_in_flight', help: 'MCP requests being answered now', labelNames: ['method'], registers });
-    this.#refusals = new Counter({
-      name: 'meshgate_refusals_total',
-      help: "Requests to /mcp refused before any method ran, by the error catalogue's code (unauthorized, forbidden, rate_limited, ...)",
-      labelNames: ['reason'],
-      registers,
+      collect() {
+        for (const [method, counts] of begun) this.set({ method }, counts.begun - counts.ended);
+      },
     });
     new Gauge({
       name: 'meshgate_sessions_open',
@@ -114,43 +120,34 @@ export class GatewayMetrics {
 
   /** One request begins. */
   started(method: string): void {
-    this.#inFlight.inc({ method });
+    let counts = this.#begun.get(method);
+    if (counts === undefined) {
+      counts = { begun: 0, ended: 0 };
+      this.#begun.set(method, counts);
+    }
+    counts.begun += 1;
   }
 
-  /** One request ended after `seconds`; `upstreamSeconds` when part of it was a service's. */
+  /** One request ended after `seconds`. */
   ended(method: string, tool: string, service: string, outcome: Outcome, seconds: number): void {
-    this.#inFlight.dec({ method });
-    const key = `${method}\u0000${tool}\u0000${service}\u0000${outcome}`;
-    let child = this.#children.get(key);
-    if (child === undefined) {
-      child = this.#requests.labels(method, tool, service, outcome);
-      this.#children.set(key, child);
-    }
-    child.inc();
-    this.#timer(this.#duration, `${method}\u0000${service}`, method, service).observe(seconds);
+    const counts = this.#begun.get(method);
+    if (counts !== undefined) counts.ended += 1;
+    this.#requests.series(`${method}\u0000${tool}\u0000${service}\u0000${outcome}`, { method, tool, service, outcome }).value += 1;
+    this.#duration.observe(this.#duration.series(`${method}\u0000${service}`, { method, service }), seconds);
   }
 
   /** The upstream part of a request. */
   upstream(method: string, service: string, seconds: number): void {
-    this.#timer(this.#upstream, `u\u0000${method}\u0000${service}`, method, service).observe(seconds);
+    this.#upstream.observe(this.#upstream.series(`${method}\u0000${service}`, { method, service }), seconds);
   }
 
   /** A refusal before any method ran (`reason` is an error catalogue code). */
   refused(reason: string): void {
-    this.#refusals.inc({ reason });
+    this.#refusals.series(reason, { reason }).value += 1;
   }
 
   /** The text a scrape gets, and its content type. */
   async scrape(): Promise<{ body: string; contentType: string }> {
     return { body: await this.registry.metrics(), contentType: this.registry.contentType };
-  }
-
-  #timer(histogram: Histogram<'method' | 'service'>, key: string, method: string, service: string) {
-    let timer = this.#timers.get(key);
-    if (timer === undefined) {
-      timer = histogram.labels(method, service);
-      this.#timers.set(key, timer);
-    }
-    return timer;
   }
 }

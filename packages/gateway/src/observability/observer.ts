@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { GatewayError, toRpcError } from '../errors.js';
 import type { Params, RequestContext, Result } from '../federation/context.js';
 import type { RegistryStore } from '../registry/types.js';
+import type { AccessLogger } from './access-log.js';
 import { AuditLog } from './audit.js';
 import { GatewayMetrics, type MetricsSources, type Outcome } from './metrics.js';
 import { newRecord, type RequestRecord, UNKNOWN_ITEM } from './record.js';
@@ -40,17 +41,21 @@ export class Observer {
   readonly tracing: Tracing | undefined;
   readonly audit: AuditLog | undefined;
   readonly #accessLevel: 'trace' | 'debug' | 'info' | 'warn' | undefined;
+  readonly #access: Logger;
 
+  /** `access` is where access-log lines go (bufferedAccessLogger in a process); `logger` without it. */
   constructor(
     config: ObservabilityConfig,
     store: RegistryStore,
     sources: MetricsSources,
     private readonly logger: Logger,
+    private readonly access?: AccessLogger,
   ) {
+    this.#access = access?.logger ?? logger;
     this.metrics = config.metrics.enabled ? new GatewayMetrics(sources) : undefined;
     this.tracing = config.tracing === undefined ? undefined : new Tracing(config.tracing);
     this.audit = config.audit.enabled ? new AuditLog(store, config.audit, logger) : undefined;
-    this.#accessLevel = config.accessLog === 'off' || !logger.isLevelEnabled(config.accessLog) ? undefined : config.accessLog;
+    this.#accessLevel = config.accessLog === 'off' || !this.#access.isLevelEnabled(config.accessLog) ? undefined : config.accessLog;
   }
 
   start(): void {
@@ -66,7 +71,7 @@ export class Observer {
       const socket = request.socket;
       const written = socket.bytesWritten;
       response.once('close', () => {
-        this.logger[level](
+        this.#access[level](
           {
             requestId: record.id,
             http: request.method,
@@ -236,12 +241,16 @@ export class Observer {
     };
   }
 
-  /** Flushes the audit log and the span exporter; before the store closes. */
+  /** Flushes the audit log, the span exporter and the access log; before the store closes. */
   async close(): Promise<void> {
     try {
       await this.audit?.close();
     } finally {
-      await this.tracing?.close();
+      try {
+        await this.tracing?.close();
+      } finally {
+        this.access?.flush();
+      }
     }
   }
 }
