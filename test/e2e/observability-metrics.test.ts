@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, type Mesh, rpc, startGateway, startMesh, TOKEN, waitUntilUp } from '../helpers/mesh.js';
+import { eventually, type Mesh, rpc, startGateway, startMesh, TOKEN } from '../helpers/mesh.js';
 import { freePort } from '../helpers/process.js';
 
 /** One sample of the metrics text, by name and exact label set; undefined when absent. */
@@ -47,6 +47,40 @@ describe('observability: /metrics and the access log', () => {
     expect(text).toContain('process_cpu_user_seconds_total');
   });
 
+  it('counts a call of the stateless 2026-07-28 revision too (the SDK server runs the same method table)', async () => {
+    const response = await fetch(`${mesh.gateway.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        authorization: `Bearer ${TOKEN}`,
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'getUserById',
+        'x-request-id': 'modern-1',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 5,
+        method: 'tools/call',
+        params: {
+          name: 'getUserById',
+          arguments: { id: '456' },
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientCapabilities': {},
+            'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
+          },
+        },
+      }),
+    });
+    const text = await response.text();
+    expect(response.status, text).toBe(200);
+    expect(response.headers.get('x-request-id')).toBe('modern-1');
+    const metrics = await (await fetch(`${mesh.gateway.url}/metrics`)).text();
+    expect(sample(metrics, 'meshgate_requests_total{method="tools/call",tool="getUserById",service="user-service",outcome="ok"}')).toBe(1);
+  });
+
   it('writes one access-log line per request, with the request id it sent upstream', async () => {
     await rpc(mesh.gateway.url, 'tools/call', { name: 'getUserById', arguments: { id: '456' } }, { headers: { 'x-request-id': 'req-log-7' } });
     const line = await eventually('the access-log line', async () =>
@@ -68,14 +102,19 @@ describe('observability: /metrics and the access log', () => {
 });
 
 describe('observability: who may read /metrics', () => {
-  it('asks for the metrics token when one is set', async () => {
-    const gateway = await startGateway({ MESHGATE_METRICS_TOKEN: 'scraper-token-0123456789' });
+  it('asks for the metrics token when one is set; counts rate-limit refusals', async () => {
+    const gateway = await startGateway({ MESHGATE_METRICS_TOKEN: 'scraper-token-0123456789', MESHGATE_RATE_LIMIT_PER_MINUTE: '2' });
     try {
+      const statuses = [];
+      for (let i = 0; i < 3; i += 1) statuses.push((await rpc(gateway.url, 'ping')).status);
+      expect(statuses).toEqual([200, 200, 429]);
       expect((await fetch(`${gateway.url}/metrics`)).status).toBe(401);
       expect((await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(401);
       const ok = await fetch(`${gateway.url}/metrics`, { headers: { authorization: 'Bearer scraper-token-0123456789' } });
       expect(ok.status).toBe(200);
-      expect(await ok.text()).toContain('meshgate_requests_total');
+      const text = await ok.text();
+      expect(sample(text, 'meshgate_refusals_total{reason="rate_limited"}')).toBe(1);
+      expect(sample(text, 'meshgate_requests_total{method="ping",tool="",service="",outcome="ok"}')).toBe(2);
     } finally {
       await gateway.stop();
     }
@@ -99,7 +138,6 @@ describe('observability: who may read /metrics', () => {
     const gateway = await startGateway({ MESHGATE_METRICS: 'false' });
     try {
       expect((await fetch(`${gateway.url}/metrics`)).status).toBe(404);
-      await waitUntilUp(gateway.url, []);
     } finally {
       await gateway.stop();
     }
