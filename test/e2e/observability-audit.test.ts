@@ -92,6 +92,17 @@ describe('observability: the durable audit log', () => {
       .split('\n')
       .map((line) => JSON.parse(line));
     expect(lines.map((entry) => entry.target)).toEqual(['getProductById', 'nope']);
+
+    // The admin API has access-log lines too, with the caller once authenticated.
+    const line = await eventually('the access-log line of the registration', async () =>
+      mesh.gateway
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l))
+        .find((entry) => entry.msg === 'request' && entry.http === 'POST' && entry.path === '/register'),
+    );
+    expect(line).toMatchObject({ identity: 'root', status: 201, requestId: expect.any(String) });
   });
 
   it('is for admins only', async () => {

@@ -60,7 +60,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     maxBodyBytes: config.maxBodyBytes,
     observer,
   });
-  const app = createHttpApp({ registry, sessions, auth, logger, perimeter, audit: observer.audit });
+  const app = createHttpApp({ registry, sessions, auth, logger, perimeter, observer });
 
   await registry.start();
   observer.start();

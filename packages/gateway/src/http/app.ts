@@ -1,10 +1,11 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AuthVariables, mountHealth } from '@meshgate/service-kit';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { GatewayAuth } from '../auth/authenticator.js';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
-import type { AuditLog } from '../observability/audit.js';
+import type { Observer } from '../observability/observer.js';
 import type { Registry } from '../registry/registry.js';
 import type { Perimeter } from '../security/index.js';
 import { adminRoutes } from './admin.js';
@@ -20,12 +21,12 @@ export interface HttpDeps {
   logger: Logger;
   /** Shared with the /mcp pipeline (mcp/pipeline.ts), so a token has one rate budget. */
   perimeter: Perimeter;
-  /** The audit log: admin changes are recorded, and `/audit` serves it. */
-  audit?: AuditLog | undefined;
+  /** Access-log lines of the admin API; its audit log records admin changes, and `/audit` serves it. */
+  observer?: Observer | undefined;
 }
 
 /** The gateway's HTTP surface besides `/mcp`: `/health` (open), the well-known metadata, `/register` and `/services` (Bearer). */
-export function createHttpApp({ registry, sessions, auth, logger, perimeter, audit }: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
+export function createHttpApp({ registry, sessions, auth, logger, perimeter, observer }: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
   const app = new Hono<{ Variables: AuthVariables<GatewayIdentity> }>();
 
   mountHealth(app, 'mcp-gateway', () => ({
@@ -38,7 +39,10 @@ export function createHttpApp({ registry, sessions, auth, logger, perimeter, aud
   // /mcp never reaches this app: the pipeline in front of it (mcp/pipeline.ts) serves it.
   // Perimeter order here too: Origin/Host (403) before authentication (401), rate limit (429) after it.
   const rest = adminApiAuth(auth);
+  const audit = observer?.audit;
   const paths = ['/register', '/services', '/services/*', ...(audit === undefined ? [] : ['/audit', '/audit/*'])];
+  // The admin API's access-log lines (and X-Request-Id), like /mcp's; /health and the metadata stay out of the log.
+  if (observer !== undefined) for (const path of paths) app.use(path, accessLog(observer));
   for (const path of paths) app.use(path, originGuard(perimeter), rest, rateLimitGuard(perimeter));
   app.route('/', adminRoutes(registry, { checkUrl: perimeter.checkUrl, ...(audit === undefined ? {} : { audit: (entry) => audit.record(entry) }) }));
   if (audit !== undefined) app.route('/', auditRoutes(audit));
@@ -53,4 +57,18 @@ export function createHttpApp({ registry, sessions, auth, logger, perimeter, aud
     return restRefusal(new GatewayError('internal', 'Internal error'));
   });
   return app;
+}
+
+/** One access-log line per admin API request, with the caller's identity once authenticated. */
+function accessLog(observer: Observer): MiddlewareHandler<{ Variables: AuthVariables<GatewayIdentity> }> {
+  return async function accessLogMiddleware(c, next) {
+    const node = c.env as { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined;
+    if (node?.incoming === undefined || node.outgoing === undefined) return next();
+    const record = observer.begin(node.incoming, node.outgoing);
+    try {
+      await next();
+    } finally {
+      record.identity = c.get('identity')?.name;
+    }
+  };
 }

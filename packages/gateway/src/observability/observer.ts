@@ -75,6 +75,7 @@ export class Observer {
           {
             requestId: record.id,
             http: request.method,
+            path: pathOf(request.url),
             identity: record.identity,
             method: record.method,
             tool: record.tool,
@@ -259,4 +260,11 @@ function targetOf(method: string, params: Params): string | null {
   if (method === 'resources/read') return typeof params?.['uri'] === 'string' ? params['uri'].slice(0, 2048) : null;
   // A name the catalog does not have: the audit keeps what was asked for (bounded), the metrics do not.
   return typeof params?.['name'] === 'string' ? params['name'].slice(0, 256) : null;
+}
+
+/** The path of a request URL, without its query (which may carry anything), bounded. */
+function pathOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  const query = url.indexOf('?');
+  return (query === -1 ? url : url.slice(0, query)).slice(0, 256);
 }
