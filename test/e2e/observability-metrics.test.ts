@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, type Mesh, rpc, startGateway, startMesh, TOKEN } from '../helpers/mesh.js';
-import { freePort } from '../helpers/process.js';
+import { eventually, type Mesh, rpc, SHOPPING_ENTRY, startGateway, startMesh, TOKEN } from '../helpers/mesh.js';
+import { freePort, startProcess } from '../helpers/process.js';
 
 /** One sample of the metrics text, by name and exact label set; undefined when absent. */
 function sample(text: string, series: string): number | undefined {
@@ -140,6 +140,29 @@ describe('observability: who may read /metrics', () => {
       expect((await fetch(`${gateway.url}/metrics`)).status).toBe(404);
     } finally {
       await gateway.stop();
+    }
+  });
+});
+
+describe('observability: service status and reconnects', () => {
+  it('shows a service going down and counts its reconnect when it is back', async () => {
+    const mesh = await startMesh();
+    let shopping = mesh.shopping;
+    const scrape = async () => (await fetch(`${mesh.gateway.url}/metrics`)).text();
+    try {
+      expect(sample(await scrape(), 'meshgate_upstream_reconnects_total{service="shopping-service"}')).toBe(0);
+      await shopping.stop();
+      await eventually('shopping-service down', async () => sample(await scrape(), 'meshgate_service_status{service="shopping-service",status="down"}') === 1);
+      shopping = await startProcess({ entry: SHOPPING_ENTRY, name: 'shopping-service', env: { PORT: String(mesh.shopping.port) } });
+      await eventually(
+        'shopping-service up again',
+        async () => sample(await scrape(), 'meshgate_service_status{service="shopping-service",status="up"}') === 1,
+      );
+      expect(sample(await scrape(), 'meshgate_upstream_reconnects_total{service="shopping-service"}')).toBe(1);
+      expect(sample(await scrape(), 'meshgate_upstream_reconnects_total{service="user-service"}')).toBe(0);
+    } finally {
+      await mesh.gateway.stop();
+      await Promise.all([shopping.stop(), mesh.user.stop()]);
     }
   });
 });
