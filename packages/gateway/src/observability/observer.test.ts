@@ -105,6 +105,21 @@ describe('Observer on the method table', () => {
     expect(record).toMatchObject({ tool: 'find', service: 'shop', identity: 'alice', method: 'tools/call' });
   });
 
+  it('takes trace context from the header, else from _meta, and drops what is not W3C trace context', () => {
+    const { observer } = setup(ON);
+    const valid = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const identify = (headers: Record<string, string>, meta?: Record<string, unknown>) => {
+      const record = newRecord('r');
+      observer.identify(record, 'alice', { method: 'tools/call', params: meta === undefined ? {} : { _meta: meta } }, headers, '{}');
+      return [record.traceparent, record.tracestate];
+    };
+    expect(identify({ traceparent: valid, tracestate: 'a=1' }, { traceparent: 'ignored' })).toEqual([valid, 'a=1']);
+    expect(identify({}, { traceparent: valid, tracestate: 'b=2' })).toEqual([valid, 'b=2']);
+    expect(identify({}, { traceparent: `${valid}\r\nx-injected: 1` })).toEqual([undefined, undefined]);
+    expect(identify({}, { traceparent: valid, tracestate: 'bad\u0000state' })).toEqual([valid, undefined]);
+    expect(identify({ traceparent: 'garbage' })).toEqual([undefined, undefined]);
+  });
+
   it('audits calls with a digest of their arguments, who made them, and how they ended', async () => {
     const { methods, observer, store } = setup(ON);
     await call(methods, 'find', { record: newRecord('req-a') });

@@ -12,6 +12,10 @@ import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 import type { ObservabilityConfig } from './settings.js';
 import { carrierOf, endSpan, type TraceCarrier, Tracing } from './tracing.js';
 
+/** W3C trace context as the spec writes it; anything else is dropped, never passed upstream (it becomes a header there). */
+const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
+const TRACESTATE = /^[\x20-\x7e]{1,512}$/;
+
 /** Methods whose every call is audited, and what names their target. */
 const AUDITED = new Set(['tools/call', 'prompts/get', 'resources/read']);
 
@@ -101,17 +105,11 @@ export class Observer {
     const parsed = message as { method?: unknown; params?: { _meta?: { traceparent?: unknown; tracestate?: unknown } } };
     if (typeof parsed.method === 'string') record.method = parsed.method;
     const header = headers['traceparent'];
-    if (typeof header === 'string') {
-      record.traceparent = header;
-      const state = headers['tracestate'];
-      if (typeof state === 'string') record.tracestate = state;
-      return;
-    }
     const meta = parsed.params?._meta;
-    if (typeof meta?.traceparent === 'string') {
-      record.traceparent = meta.traceparent;
-      if (typeof meta.tracestate === 'string') record.tracestate = meta.tracestate;
-    }
+    const [traceparent, tracestate] = typeof header === 'string' ? [header, headers['tracestate']] : [meta?.traceparent, meta?.tracestate];
+    if (typeof traceparent !== 'string' || !TRACEPARENT.test(traceparent)) return;
+    record.traceparent = traceparent;
+    if (typeof tracestate === 'string' && TRACESTATE.test(tracestate)) record.tracestate = tracestate;
   }
 
   /** The pipeline refused the request before any method ran. */

@@ -56,6 +56,12 @@ export const OBSERVABILITY_SETTINGS = {
     '(http/json)',
     'OpenTelemetry: the exporter of this build speaks `http/json` only; other values are refused at start-up',
   ),
+  OTEL_EXPORTER_OTLP_HEADERS: optional(
+    z.string(),
+    '(none)',
+    'OpenTelemetry: headers of every export, `key=value` comma-separated (e.g. a collector API key; read by the exporter, never logged)',
+  ),
+  OTEL_EXPORTER_OTLP_TIMEOUT: optional(z.coerce.number().int().min(1), '(10000)', 'OpenTelemetry: milliseconds an export may take'),
   OTEL_BSP_SCHEDULE_DELAY: optional(
     z.coerce.number().int().min(0),
     '(5000)',
@@ -79,6 +85,8 @@ export interface ObservabilityEnv {
   OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string | undefined;
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?: string | undefined;
+  OTEL_EXPORTER_OTLP_HEADERS?: string | undefined;
+  OTEL_EXPORTER_OTLP_TIMEOUT?: number | undefined;
   OTEL_BSP_SCHEDULE_DELAY?: number | undefined;
   OTEL_SERVICE_NAME: string;
 }
