@@ -110,7 +110,7 @@ describe('Observer on the method table', () => {
     const valid = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const identify = (headers: Record<string, string>, meta?: Record<string, unknown>) => {
       const record = newRecord('r');
-      observer.identify(record, 'alice', { method: 'tools/call', params: meta === undefined ? {} : { _meta: meta } }, headers, '{}');
+      observer.identify(record, { method: 'tools/call', params: meta === undefined ? {} : { _meta: meta } }, headers, '{}');
       return [record.traceparent, record.tracestate];
     };
     expect(identify({ traceparent: valid, tracestate: 'a=1' }, { traceparent: 'ignored' })).toEqual([valid, 'a=1']);

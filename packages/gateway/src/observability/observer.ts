@@ -36,7 +36,7 @@ export interface UpstreamProbe {
 
 /**
  * Metrics, traces, the access log and the audit log, behind the three places that call
- * them: the pipeline (`begin`, `identify`, `refused`: one record per HTTP request), the
+ * them: the pipeline (`begin`, `identify`, `refused`: one record per HTTP request; it sets the identity), the
  * method table (`method`: one probe per MCP request) and the federation (`upstream`: one
  * probe per forwarded call). Each part is off unless configured, and costs nothing then.
  */
@@ -97,9 +97,8 @@ export class Observer {
     return record;
   }
 
-  /** The pipeline read the body: who asks, what, and the trace context the client sent. */
-  identify(record: RequestRecord, identity: string, message: unknown, headers: IncomingMessage['headers'], body: string): void {
-    record.identity = identity;
+  /** The pipeline read the body: what is asked, how big, and the trace context the client sent. */
+  identify(record: RequestRecord, message: unknown, headers: IncomingMessage['headers'], body: string): void {
     const declared = headers['content-length'];
     record.bytesIn = declared === undefined ? Buffer.byteLength(body) : Number(declared);
     const parsed = message as { method?: unknown; params?: { _meta?: { traceparent?: unknown; tracestate?: unknown } } };

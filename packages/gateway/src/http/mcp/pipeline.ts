@@ -98,13 +98,14 @@ export class McpPipeline {
     accept(perimeterStage(perimeter, headers));
     const authenticated = authenticateStage(auth, headers);
     const identity = accept(authenticated instanceof Promise ? await authenticated : authenticated);
+    if (record !== undefined) record.identity = identity.name;
     accept(authorizeStage(auth, identity, headers));
     const method = accept(methodStage(request.method, headers));
     if (method !== 'POST') return this.#withoutBody(method, request, response, identity);
 
     const body = await readBody(request, this.deps.maxBodyBytes);
     const message = accept(framingStage(body));
-    if (record !== undefined) this.deps.observer?.identify(record, identity.name, message, headers, body);
+    if (record !== undefined) this.deps.observer?.identify(record, message, headers, body);
     const era = accept(eraStage(method, headers, message));
     const sessionId = accept(sessionIdStage(headers));
     // A 2026 request names no session of the gateway's: the SDK's handler serves it whole.
