@@ -103,12 +103,20 @@ describe('observability: the durable audit log', () => {
         .find((entry) => entry.msg === 'request' && entry.http === 'POST' && entry.path === '/register'),
     );
     expect(line).toMatchObject({ identity: 'root', status: 201, requestId: expect.any(String) });
+    const lines_ = mesh.gateway
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"msg":"request"') && l.includes('"path":"/services/audited"'));
+    expect(lines_).toHaveLength(2); // the PUT and the DELETE, one line each
   });
 
-  it('is for admins only', async () => {
+  it('is for admins only; the refusals are counted', async () => {
     const refused = await audit('', ALICE);
     expect(refused.status).toBe(403);
     expect((await audit('', null as unknown as string)).status).toBe(401);
+    const metrics = await (await fetch(`${mesh.gateway.url}/metrics`)).text();
+    expect(metrics).toContain('meshgate_refusals_total{reason="forbidden"} 1');
+    expect(metrics).toContain('meshgate_refusals_total{reason="unauthorized"} 1');
   });
 
   it('survives a SIGKILL of the gateway: a new gateway on the same file reads it back', async () => {

@@ -42,7 +42,8 @@ export function createHttpApp({ registry, sessions, auth, logger, perimeter, obs
   const audit = observer?.audit;
   const paths = ['/register', '/services', '/services/*', ...(audit === undefined ? [] : ['/audit', '/audit/*'])];
   // The admin API's access-log lines (and X-Request-Id), like /mcp's; /health and the metadata stay out of the log.
-  if (observer !== undefined) for (const path of paths) app.use(path, accessLog(observer));
+  // One middleware for all of it: `/services/*` matches `/services` too, so per-path ones would log twice.
+  if (observer !== undefined) app.use('*', accessLog(observer));
   for (const path of paths) app.use(path, originGuard(perimeter), rest, rateLimitGuard(perimeter));
   app.route('/', adminRoutes(registry, { checkUrl: perimeter.checkUrl, ...(audit === undefined ? {} : { audit: (entry) => audit.record(entry) }) }));
   if (audit !== undefined) app.route('/', auditRoutes(audit));
@@ -59,16 +60,23 @@ export function createHttpApp({ registry, sessions, auth, logger, perimeter, obs
   return app;
 }
 
-/** One access-log line per admin API request, with the caller's identity once authenticated. */
+/** The admin API's paths: what gets access-log lines. */
+const ADMIN_PATH = /^\/(register|services|audit)(\/|$)/;
+/** The admin API's refusals that the metrics count, by status (the perimeter's and auth's). */
+const REFUSALS: Record<number, string> = { 401: 'unauthorized', 403: 'forbidden', 429: 'rate_limited' };
+
+/** One access-log line per admin API request, with the caller's identity once authenticated; auth and rate-limit refusals counted. */
 function accessLog(observer: Observer): MiddlewareHandler<{ Variables: AuthVariables<GatewayIdentity> }> {
   return async function accessLogMiddleware(c, next) {
     const node = c.env as { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined;
-    if (node?.incoming === undefined || node.outgoing === undefined) return next();
+    if (node?.incoming === undefined || node.outgoing === undefined || !ADMIN_PATH.test(c.req.path)) return next();
     const record = observer.begin(node.incoming, node.outgoing);
     try {
       await next();
     } finally {
       record.identity = c.get('identity')?.name;
+      const refusal = REFUSALS[c.res.status];
+      if (refusal !== undefined) observer.refused(record, refusal);
     }
   };
 }

@@ -55,7 +55,7 @@ export class GatewayMetrics {
     );
     this.#refusals = new HotCounter(
       'meshgate_refusals_total',
-      "Requests to /mcp refused before any method ran, by the error catalogue's code (unauthorized, forbidden, rate_limited, ...)",
+      "Requests refused before any method ran, by the error catalogue's code (unauthorized, forbidden, rate_limited, ...): every refusal on /mcp, auth and rate limits on the admin API",
       registry,
     );
     const begun = this.#begun;

@@ -111,9 +111,9 @@ export class Observer {
     if (typeof tracestate === 'string' && TRACESTATE.test(tracestate)) record.tracestate = tracestate;
   }
 
-  /** The pipeline refused the request before any method ran. */
+  /** The pipeline (or the admin API) refused the request before any method ran; `error` is the refusal or its catalogue code. */
   refused(record: RequestRecord, error: unknown): void {
-    const code = error instanceof GatewayError ? error.code : 'internal';
+    const code = typeof error === 'string' ? error : error instanceof GatewayError ? error.code : 'internal';
     record.code = code;
     this.metrics?.refused(code);
   }
