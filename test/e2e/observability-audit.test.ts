@@ -103,11 +103,14 @@ describe('observability: the durable audit log', () => {
         .find((entry) => entry.msg === 'request' && entry.http === 'POST' && entry.path === '/register'),
     );
     expect(line).toMatchObject({ identity: 'root', status: 201, requestId: expect.any(String) });
-    const lines_ = mesh.gateway
-      .output()
-      .split('\n')
-      .filter((l) => l.includes('"msg":"request"') && l.includes('"path":"/services/audited"'));
-    expect(lines_).toHaveLength(2); // the PUT and the DELETE, one line each
+    // The PUT and the DELETE, one line each (lines are buffered: wait for both).
+    const changes = () =>
+      mesh.gateway
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"request"') && l.includes('"path":"/services/audited"'));
+    await eventually('both access-log lines of the changes', async () => changes().length >= 2);
+    expect(changes()).toHaveLength(2);
   });
 
   it('is for admins only; the refusals are counted', async () => {

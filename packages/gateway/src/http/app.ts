@@ -40,7 +40,8 @@ export function createHttpApp({ registry, sessions, auth, logger, perimeter, obs
   // Perimeter order here too: Origin/Host (403) before authentication (401), rate limit (429) after it.
   const rest = adminApiAuth(auth);
   const audit = observer?.audit;
-  const paths = ['/register', '/services', '/services/*', ...(audit === undefined ? [] : ['/audit', '/audit/*'])];
+  // `/audit/*` matches `/audit` too (Hono), so one pattern guards both, once.
+  const paths = ['/register', '/services', '/services/*', ...(audit === undefined ? [] : ['/audit/*'])];
   // The admin API's access-log lines (and X-Request-Id), like /mcp's; /health and the metadata stay out of the log.
   // One middleware for all of it: `/services/*` matches `/services` too, so per-path ones would log twice.
   if (observer !== undefined) app.use('*', accessLog(observer));
