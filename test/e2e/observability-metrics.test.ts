@@ -134,6 +134,19 @@ describe('observability: who may read /metrics', () => {
     }
   });
 
+  it('an admin API request is guarded, logged and counted once: it takes one unit of the rate budget', async () => {
+    const gateway = await startGateway({ MESHGATE_RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 4; i += 1) statuses.push((await fetch(`${gateway.url}/services`, { headers: { authorization: `Bearer ${TOKEN}` } })).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const text = await (await fetch(`${gateway.url}/metrics`)).text();
+      expect(sample(text, 'meshgate_refusals_total{reason="rate_limited"}')).toBe(1);
+    } finally {
+      await gateway.stop();
+    }
+  });
+
   it('is off with MESHGATE_METRICS=false', async () => {
     const gateway = await startGateway({ MESHGATE_METRICS: 'false' });
     try {

@@ -40,8 +40,9 @@ export function createHttpApp({ registry, sessions, auth, logger, perimeter, obs
   // Perimeter order here too: Origin/Host (403) before authentication (401), rate limit (429) after it.
   const rest = adminApiAuth(auth);
   const audit = observer?.audit;
-  // `/audit/*` matches `/audit` too (Hono), so one pattern guards both, once.
-  const paths = ['/register', '/services', '/services/*', ...(audit === undefined ? [] : ['/audit/*'])];
+  // `/services/*` matches `/services` too (Hono), so one pattern guards both, once: with both
+  // listed, auth ran twice and a request took two units of its token's rate budget.
+  const paths = ['/register', '/services/*', ...(audit === undefined ? [] : ['/audit/*'])];
   // The admin API's access-log lines (and X-Request-Id), like /mcp's; /health and the metadata stay out of the log.
   // One middleware for all of it: `/services/*` matches `/services` too, so per-path ones would log twice.
   if (observer !== undefined) app.use('*', accessLog(observer));
