@@ -189,7 +189,8 @@ export class Observer {
     const record = ctx.record;
     if (record !== undefined) {
       record.service = service;
-      record.tool = item;
+      // A resource URI is the client's (a template's match): bounded for the log and the audit.
+      record.tool = item.length > 2048 ? item.slice(0, 2048) : item;
     }
     const headers: Record<string, string> = {};
     if (record !== undefined) headers[REQUEST_ID_HEADER] = record.id;
