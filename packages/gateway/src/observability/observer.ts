@@ -102,7 +102,8 @@ export class Observer {
     const declared = headers['content-length'];
     record.bytesIn = declared === undefined ? Buffer.byteLength(body) : Number(declared);
     const parsed = message as { method?: unknown; params?: { _meta?: { traceparent?: unknown; tracestate?: unknown } } };
-    if (typeof parsed.method === 'string') record.method = parsed.method;
+    // The client's method name, bounded: an unknown one is logged, never a metric label (the method table refuses it first).
+    if (typeof parsed.method === 'string') record.method = parsed.method.slice(0, 128);
     const header = headers['traceparent'];
     const meta = parsed.params?._meta;
     const [traceparent, tracestate] = typeof header === 'string' ? [header, headers['tracestate']] : [meta?.traceparent, meta?.tracestate];
