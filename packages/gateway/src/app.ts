@@ -26,16 +26,16 @@ export interface Gateway {
   readonly sessions: SessionRegistry;
   /** Metrics, traces, access and audit logs. */
   readonly observer: Observer;
-  /** Stops in order: HTTP, sessions, upstream connections, store; each step runs even if one before it failed. */
+  /** Stops in order: HTTP (and the metrics port), sessions, upstream connections, the audit log and span exporter, store; each step runs even if one before it failed. */
   close(): Promise<void>;
 }
 
-/** Wires the gateway together and starts listening. Holds no logic of its own. */
 /** What a process gives the gateway besides its configuration: where access-log lines go (else `logger`). */
 export interface GatewayOptions {
   accessLogger?: AccessLogger;
 }
 
+/** Wires the gateway together and starts listening. Holds no logic of its own. */
 export async function startGateway(config: GatewayConfig, store: RegistryStore, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const now = new Date().toISOString();
   const configured: ServiceRecord[] = config.services.map((service) => ({ ...service, source: 'config', createdAt: now, updatedAt: now }));
