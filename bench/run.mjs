@@ -11,6 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { closeSessions, isSuccess, postLoad, rpcBody, sdkLoop, serialLoad, sessionLoad } from './lib/load.mjs';
@@ -18,7 +19,15 @@ import { choosePinning, cpuMs, extraGateways, REPO_ROOT, rssMiB, sleep, startBen
 import { toMarkdown } from './lib/report.mjs';
 import { ratio, summarize } from './lib/stats.mjs';
 
-const ALL_WORKLOADS = ['call_c1', 'call_c32', 'list_1000', 'sdk_loop', 'sessions', 'memory'];
+const ALL_WORKLOADS = ['call_c1', 'call_c32', 'list_1000', 'sdk_loop', 'sessions', 'memory', 'call_obs'];
+/**
+ * The gateways of the observability workload (call_obs): the same build with everything
+ * off, with metrics and the access log on (the 10% target), plus the audit log, plus
+ * tracing (exported to a sink in this process that accepts and drops every batch).
+ */
+const OBS_OFF = { MESHGATE_METRICS: 'false', MESHGATE_ACCESS_LOG: 'off', MESHGATE_AUDIT: 'false' };
+const OBS_ON = { MESHGATE_METRICS: 'true', MESHGATE_ACCESS_LOG: 'info', MESHGATE_AUDIT: 'false' };
+const OBS_AUDIT = { ...OBS_ON, MESHGATE_AUDIT: 'true' };
 const USAGE = `Usage: npm run bench [-- options]   (or: node bench/run.mjs [options])
 
 Options:
@@ -27,6 +36,7 @@ Options:
   --rounds N         interleaved rounds per workload (default 5; smoke 1)
   --seconds S        seconds per configuration and round (default 3; smoke 0.5)
   --only LIST        comma-separated workloads: ${ALL_WORKLOADS.join(',')}
+                     (call_obs starts four more gateways: observability off, metrics+access log, +audit, +tracing)
   --help             print this and exit
 
 Environment:
@@ -85,6 +95,17 @@ const show = (s) => `${Math.round(s.rps)} req/s, p50 ${s.p50.toFixed(2)} ms, p99
 const pinning = choosePinning(!args.has('--no-pin'));
 log(`${smoke ? 'smoke run' : 'full run'}; ${pinning.note}`);
 const extras = extraGateways();
+const obsConfigs = [];
+let traceSink;
+if (wanted('call_obs')) {
+  traceSink = createServer((request, response) => request.resume().on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}')));
+  await new Promise((resolve) => traceSink.listen(0, '127.0.0.1', resolve));
+  const traced = { ...OBS_AUDIT, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${traceSink.address().port}` };
+  for (const [name, env] of Object.entries({ obs_off: OBS_OFF, obs_on: OBS_ON, obs_audit: OBS_AUDIT, obs_traced: traced })) {
+    extras.push({ name, env });
+    obsConfigs.push(name);
+  }
+}
 const mesh = await startBenchMesh({ backends: BACKENDS, tools: TOOLS_PER_BACKEND, pinning, extras, log });
 const { token, urls, procs } = mesh;
 log(`mesh up: gateway federates ${mesh.tools} tools from ${BACKENDS} backends`);
@@ -122,7 +143,7 @@ async function interleaved(title, configs, load) {
 
 const CALL_BODY = rpcBody('tools/call', { name: CALL_TOOL, arguments: { id: '42' } });
 const LIST_BODY = rpcBody('tools/list');
-const CALL_CONFIGS = ['direct', 'gateway', 'floor', ...mesh.extras];
+const CALL_CONFIGS = ['direct', 'gateway', 'floor', ...mesh.extras.filter((name) => !obsConfigs.includes(name))];
 const listedAll = (message) => isSuccess(message) && Array.isArray(message.result.tools) && message.result.tools.length === mesh.tools;
 const callLoad = (connections) => (config) => postLoad({ baseUrl: urls[config], token, body: CALL_BODY, connections, seconds: plan.seconds });
 
@@ -143,7 +164,8 @@ try {
     await closeSessions(urls.gateway, token, idle.ids);
   }
   log('warming up');
-  for (const config of CALL_CONFIGS) await postLoad({ baseUrl: urls[config], token, body: CALL_BODY, connections: 8, seconds: plan.warmup });
+  for (const config of [...CALL_CONFIGS, ...obsConfigs])
+    await postLoad({ baseUrl: urls[config], token, body: CALL_BODY, connections: 8, seconds: plan.warmup });
   await postLoad({ baseUrl: urls.gateway, token, body: LIST_BODY, connections: 1, seconds: plan.warmup, check: listedAll });
 
   if (wanted('call_c1')) workloads.call_c1 = await interleaved('tools/call, c=1', CALL_CONFIGS, callLoad(1));
@@ -167,6 +189,7 @@ try {
       return run;
     });
   }
+  if (wanted('call_obs')) workloads.call_obs = await interleaved('tools/call, c=32, observability', obsConfigs, callLoad(32));
   memory.afterLoadMiB = rssMiB(procs.gateway.pid);
 } catch (error) {
   log(`benchmark failed: ${error.stack ?? error}`);
@@ -174,6 +197,7 @@ try {
   exitCode = 2;
 } finally {
   await mesh.stop();
+  traceSink?.close();
 }
 
 const result = {
@@ -256,6 +280,27 @@ function targets(w, mem) {
       measured: `${mem.idleSessionsMiB.toFixed(1)} MiB with ${mem.idleSessions} sessions`,
       met: mem.idleSessionsMiB * 1.048576 < 150 && mem.idleSessions >= 1000,
     });
+  }
+  const obs = w.call_obs?.configs;
+  if (obs) {
+    const cost = (config) => ratio(obs[config][`${config}CpuUs`], obs.obs_off.obs_offCpuUs) - 1;
+    const shown = (value) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`;
+    list_.push({
+      id: 'obs_cost',
+      text: 'metrics + access log on, tracing off: gateway CPU per tools/call within 10% of all off',
+      value: cost('obs_on'),
+      measured: `${shown(cost('obs_on'))} (${obs.obs_on.obs_onCpuUs.toFixed(0)} vs ${obs.obs_off.obs_offCpuUs.toFixed(0)} µs/call)`,
+      met: cost('obs_on') <= 0.1,
+    });
+    for (const config of ['obs_audit', 'obs_traced']) {
+      list_.push({
+        id: `${config}_cost`,
+        text: `${config === 'obs_audit' ? 'plus the audit log' : 'plus tracing (every request sampled)'}: CPU per tools/call vs all off (reported; no target)`,
+        value: cost(config),
+        measured: `${shown(cost(config))} (${obs[config][`${config}CpuUs`].toFixed(0)} µs/call)`,
+        met: true,
+      });
+    }
   }
   return list_;
 }

@@ -38,7 +38,7 @@ describe('npm run bench -- --smoke', () => {
     expect(result.valid).toBe(true);
     expect(result.complete).toBe(true);
     expect(result.errors).toBe(0);
-    expect(Object.keys(result.workloads).sort()).toEqual(['call_c1', 'call_c32', 'list_1000', 'sdk_loop', 'sessions']);
+    expect(Object.keys(result.workloads).sort()).toEqual(['call_c1', 'call_c32', 'call_obs', 'list_1000', 'sdk_loop', 'sessions']);
     for (const workload of Object.values<any>(result.workloads)) {
       for (const [config, summary] of Object.entries<any>(workload.configs)) {
         expect(summary.errors, `${workload.title} / ${config}`).toBe(0);
@@ -48,6 +48,10 @@ describe('npm run bench -- --smoke', () => {
     }
     expect(Object.keys(result.workloads.call_c32.configs)).toEqual(['direct', 'gateway', 'floor']);
     expect(Number.isFinite(result.workloads.call_c32.configs.gateway.gatewayCpuUs)).toBe(true);
+    // The observability workload: the same build with observability off, on, with audit, with tracing.
+    expect(Object.keys(result.workloads.call_obs.configs)).toEqual(['obs_off', 'obs_on', 'obs_audit', 'obs_traced']);
+    for (const config of Object.keys(result.workloads.call_obs.configs))
+      expect(Number.isFinite(result.workloads.call_obs.configs[config][`${config}CpuUs`]), config).toBe(true);
     expect(result.memory.idleSessions).toBeGreaterThanOrEqual(100);
     expect(result.memory.idleSessionsMiB).toBeGreaterThan(0);
     expect(result.targets.map((target: { id: string }) => target.id)).toEqual([
@@ -57,11 +61,14 @@ describe('npm run bench -- --smoke', () => {
       'c32_absolute',
       'list_p50',
       'rss',
+      'obs_cost',
+      'obs_audit_cost',
+      'obs_traced_cost',
     ]);
     for (const target of result.targets) expect(typeof target.met).toBe('boolean');
 
     const markdown = readFileSync(join(outDir, 'latest.md'), 'utf8');
     expect(markdown).toContain('| Workload | Config | req/s |');
     expect(markdown).toContain('| Target (issue 6) | Measured | Met |');
-  }, 90_000);
+  }, 150_000);
 });

@@ -227,6 +227,6 @@ describe('a crashed stdio process', () => {
     const { pid } = JSON.parse(after.body.result.content[0].text) as { pid: number };
     expect(pid).not.toBe(before.pid);
     // The dead process's group is gone, guard included.
-    for (const group of groups) expect(groupAlive(group)).toBe(false);
+    await eventually('the dead process group to be gone', async () => groups.every((group) => !groupAlive(group)));
   });
 });

@@ -9,6 +9,11 @@ import { LegacySseEndpoint } from './http/legacy-sse/endpoint.js';
 import { ModernEndpoint } from './http/mcp/modern.js';
 import { McpPipeline } from './http/mcp/pipeline.js';
 import type { ServiceRecord } from './model/service.js';
+import type { AccessLogger } from './observability/access-log.js';
+import type { MetricsSources } from './observability/metrics.js';
+import { listenMetrics, metricsLane } from './observability/metrics-endpoint.js';
+import { Observer } from './observability/observer.js';
+import { OBSERVABILITY_OFF } from './observability/settings.js';
 import { Registry } from './registry/registry.js';
 import type { RegistryStore } from './registry/types.js';
 import { createPerimeter } from './security/index.js';
@@ -23,12 +28,19 @@ export interface Gateway {
   readonly server: RunningServer;
   readonly registry: Registry;
   readonly sessions: SessionRegistry;
-  /** Stops in order: HTTP, sessions, upstream connections (and the processes of command services), store; each step runs even if one before it failed. */
+  /** Metrics, traces, access and audit logs. */
+  readonly observer: Observer;
+  /** Stops in order: HTTP (and the metrics port), sessions, upstream connections (and the processes of command services), the audit log and span exporter, store; each step runs even if one before it failed. */
   close(): Promise<void>;
 }
 
+/** What a process gives the gateway besides its configuration: where access-log lines go (else `logger`). */
+export interface GatewayOptions {
+  accessLogger?: AccessLogger;
+}
+
 /** Wires the gateway together and starts listening. Holds no logic of its own. */
-export async function startGateway(config: GatewayConfig, store: RegistryStore, logger: Logger): Promise<Gateway> {
+export async function startGateway(config: GatewayConfig, store: RegistryStore, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const now = new Date().toISOString();
   const configured = config.services.map((service) => ({ ...service, source: 'config', createdAt: now, updatedAt: now }) as ServiceRecord);
   const stdio = new StdioHost({
@@ -39,9 +51,11 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   stdio.reapLeftovers();
   const registry = new Registry({ store, logger, configured, gatewayToken: config.upstreamToken, limits: config.limits, stdio });
   const subscriptions = new Subscriptions(registry, logger);
-  const federation = new Federation(registry, subscriptions, config.listPageSize);
-  const methods = new MethodTable(federation, logger);
   const sessions = new SessionRegistry(config.sessions, logger);
+  const observability = config.observability ?? OBSERVABILITY_OFF;
+  const observer = new Observer(observability, store, metricsSources(registry, sessions), logger, options.accessLogger);
+  const federation = new Federation(registry, subscriptions, config.listPageSize, observer);
+  const methods = new MethodTable(federation, logger, observer);
   sessions.onClose((session) => stdio.endSession(session.id));
   const stopBroadcasts = wireBroadcasts(registry, sessions, subscriptions, federation.tasks);
   const audience = new ServiceAudience(registry, sessions, logger);
@@ -50,13 +64,19 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const perimeter = createPerimeter(config.security);
   const modern = new ModernEndpoint(methods, registry, logger);
   const dispatcher = new Dispatcher(methods, () => registry.catalog, audience);
-  const pipeline = new McpPipeline({ auth, perimeter, registry, sessions, dispatcher, modern, logger, maxBodyBytes: config.maxBodyBytes });
+  const pipeline = new McpPipeline({ auth, perimeter, registry, sessions, dispatcher, modern, logger, maxBodyBytes: config.maxBodyBytes, observer });
   const legacySse = new LegacySseEndpoint({ auth, perimeter, registry, sessions, dispatcher, logger, maxBodyBytes: config.maxBodyBytes });
-  const app = createHttpApp({ registry, sessions, auth, logger, perimeter, allowStdioRegistration: config.allowStdioRegistration });
+  const app = createHttpApp({ registry, sessions, auth, logger, perimeter, observer, allowStdioRegistration: config.allowStdioRegistration });
 
   await registry.start();
-  // `/mcp` first (the hot path), then the legacy HTTP+SSE paths, then the Hono app.
-  const lane: Lane = (request, response, next) => pipeline.lane(request, response, () => legacySse.lane(request, response, next));
+  observer.start();
+  const { metrics } = observer;
+  const { port: metricsPort, token: metricsToken } = observability.metrics;
+  // `/mcp` first (the hot path), then the legacy HTTP+SSE paths, then the Hono app;
+  // /metrics in front of them all, unless it has a port of its own.
+  const mcpLanes: Lane = (request, response, next) => pipeline.lane(request, response, () => legacySse.lane(request, response, next));
+  const lane = metrics === undefined || metricsPort !== undefined ? mcpLanes : metricsLane(metrics, metricsToken, logger, mcpLanes);
+  const metricsServer = metrics !== undefined && metricsPort !== undefined ? await listenMetrics(metrics, metricsPort, config.host, logger) : undefined;
   const server = await listen(app, { port: config.port, host: config.host, ...config.security.server, lane });
   logger.info(
     { url: `${server.url}/mcp`, services: config.services.map((s) => s.name), auth: describeAuth(config.auth) },
@@ -67,11 +87,13 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     server,
     registry,
     sessions,
+    observer,
     close: async () => {
       pipeline.close();
       legacySse.close();
       try {
         await server.close();
+        await metricsServer?.close();
       } finally {
         try {
           stopBroadcasts();
@@ -83,10 +105,38 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
             await registry.close();
             await stdio.close(); // whatever a closed connection left draining
           } finally {
-            await store.close();
+            try {
+              // The last calls' audit entries are written before the store closes.
+              await observer.close();
+            } finally {
+              await store.close();
+            }
           }
         }
       }
+    },
+  };
+}
+
+/** What the metrics read at scrape time. */
+function metricsSources(registry: Registry, sessions: SessionRegistry): MetricsSources {
+  return {
+    sessions: () => sessions.size,
+    services: () =>
+      registry.list().map(({ record, connection }) => ({
+        name: record.name,
+        status: connection.status,
+        circuit: connection.circuit,
+        reconnects: Math.max(0, connection.sessionsOpened - 1),
+      })),
+    catalog: () => {
+      const { tools, prompts, resources, resourceTemplates } = registry.catalog;
+      return {
+        tools: tools.entries.length,
+        prompts: prompts.entries.length,
+        resources: resources.entries.length,
+        resourceTemplates: resourceTemplates.entries.length,
+      };
     },
   };
 }

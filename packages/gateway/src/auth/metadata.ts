@@ -67,6 +67,8 @@ export function bearerChallenge(params: Record<string, string | undefined>): str
  * `POST /services`) needs any role; registering, changing and removing need admin.
  */
 export function adminApiNeed(method: string, path: string): RoleNeed {
+  // The audit log names every caller and what they called: admins only, reading included.
+  if (path === '/audit' || path.startsWith('/audit/')) return 'admin';
   if (method === 'GET' || method === 'HEAD') return 'any';
   if (method === 'POST' && path.replace(/\/$/, '') === '/services') return 'any';
   return 'admin';

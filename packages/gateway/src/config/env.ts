@@ -11,6 +11,7 @@ import {
 } from '@meshgate/service-kit';
 import { z } from 'zod';
 import { DEFAULT_PAGE_SIZE } from '../federation/federation.js';
+import { OBSERVABILITY_SETTINGS } from '../observability/settings.js';
 import { DEFAULT_LIMITS } from '../upstream/limits.js';
 import { AUTH_SETTINGS } from './auth.js';
 import { SESSION_SETTINGS } from './sessions.js';
@@ -106,6 +107,7 @@ export const ENV_SETTINGS = {
     'Largest request body a client may send on `/mcp` and `/messages`; a larger one gets 413',
   ),
   ...SESSION_SETTINGS,
+  ...OBSERVABILITY_SETTINGS,
   LOG_LEVEL: withDefault(logLevelSchema, DEFAULT_LOG_LEVEL, `pino level: ${LOG_LEVELS.join(', ')}; the services read it too`),
   LOG_FORMAT: optional(
     logFormatSchema,

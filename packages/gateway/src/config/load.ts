@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Tool } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { AuthConfig } from '../auth/authenticator.js';
+import { type ObservabilityConfig, resolveObservability } from '../observability/settings.js';
 import { type SecurityConfig, securityConfig } from '../security/config.js';
 import type { UpstreamLimits } from '../upstream/connection.js';
 import { resolveAuth } from './auth.js';
@@ -31,6 +32,8 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   /** Whether `POST /register` may register a command (admin role only). */
   allowStdioRegistration: boolean;
+  /** Metrics, traces, access log, audit log. */
+  observability: ObservabilityConfig;
 }
 
 /** A configuration mistake, worded for the person who made it. */
@@ -65,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     sessions: sessions.value,
     maxBodyBytes: values.MESHGATE_MAX_BODY_BYTES,
     allowStdioRegistration: values.MESHGATE_ALLOW_STDIO_REGISTRATION,
+    observability: resolveObservability(values),
     limits: {
       requestMs: values.MESHGATE_UPSTREAM_TIMEOUT_MS,
       maxRequestMs: values.MESHGATE_UPSTREAM_MAX_TIMEOUT_MS,

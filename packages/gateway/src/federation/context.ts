@@ -2,6 +2,7 @@ import type { JsonRpcId } from '@meshgate/service-kit';
 import type { LoggingLevel, ServerCapabilities } from '@modelcontextprotocol/server';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import type { Catalog } from '../model/catalog.js';
+import type { RequestRecord } from '../observability/record.js';
 import type { Downstream } from '../upstream/relay.js';
 
 /** What a method may change of the session it runs in (absent for a sessionless request). */
@@ -38,6 +39,8 @@ export interface RequestContext {
   /** W3C trace context the client sent (`traceparent` header or `params._meta`), passed on upstream. */
   readonly traceparent: string | undefined;
   readonly session: SessionScope | undefined;
+  /** What metrics, traces and the access log know of the request (observability/record.ts); set by the pipeline, or by the method table's observer. */
+  record?: RequestRecord;
 }
 
 export type Params = Record<string, unknown> | undefined;

@@ -3,6 +3,7 @@ import { GatewayError } from '../errors.js';
 import type { Catalog } from '../model/catalog.js';
 import type { IndexEntry, ItemIndex } from '../model/item-index.js';
 import { paginate } from '../model/paging.js';
+import type { Observer } from '../observability/observer.js';
 import type { Registry } from '../registry/registry.js';
 import type { RequestOptions } from '../upstream/connection.js';
 import type { Params, RequestContext, Result } from './context.js';
@@ -42,6 +43,7 @@ export class Federation {
     private readonly registry: Registry,
     private readonly subscriptions: Subscriptions,
     private readonly pageSize = DEFAULT_PAGE_SIZE,
+    private readonly observer?: Observer,
     readonly tasks = new TaskRouter(),
   ) {}
 
@@ -69,14 +71,14 @@ export class Federation {
   async callTool(ctx: RequestContext, params: Params): Promise<Result> {
     const entry = this.#named(ctx, ctx.catalog.tools, 'tool', params);
     // Only the name changes on the way up; arguments and _meta pass through untouched.
-    const result = await this.#service(entry.service).connection.request('tools/call', { ...params, name: entry.upstreamName }, callOptions(ctx));
+    const result = await this.#forward(ctx, entry.service, entry.exposedName, 'tools/call', { ...params, name: entry.upstreamName });
     return params?.['task'] === undefined ? result : this.tasks.created(entry.service, ctx.identity, ctx.session?.id, result);
   }
 
   /** `tasks/get`, `tasks/result`, `tasks/cancel`: to the service that owns the task, under its own id. */
   async task(ctx: RequestContext, params: Params): Promise<Result> {
     const task = this.tasks.resolve(ctx.identity, params);
-    const result = await this.#service(task.service).connection.request(ctx.method, { ...params, taskId: task.upstreamId }, callOptions(ctx));
+    const result = await this.#forward(ctx, task.service, '', ctx.method, { ...params, taskId: task.upstreamId });
     return this.tasks.rewrite(task.service, result);
   }
 
@@ -97,13 +99,13 @@ export class Federation {
   /** `prompts/get`: routes by name to the owning service. */
   getPrompt(ctx: RequestContext, params: Params): Promise<Result> {
     const entry = this.#named(ctx, ctx.catalog.prompts, 'prompt', params);
-    return this.#service(entry.service).connection.request('prompts/get', { ...params, name: entry.upstreamName }, callOptions(ctx));
+    return this.#forward(ctx, entry.service, entry.exposedName, 'prompts/get', { ...params, name: entry.upstreamName });
   }
 
   /** `resources/read`: routes by URI; contents come back under the URI the client asked for. */
   async readResource(ctx: RequestContext, params: Params): Promise<Result> {
     const { uri, target } = this.#resource(ctx, params);
-    const result = await this.#service(target.service).connection.request('resources/read', { ...params, uri: target.upstreamName }, callOptions(ctx));
+    const result = await this.#forward(ctx, target.service, uri, 'resources/read', { ...params, uri: target.upstreamName });
     if (uri === target.upstreamName || !Array.isArray(result['contents'])) return result;
     const contents = (result['contents'] as Result[]).map((content) => (content['uri'] === target.upstreamName ? { ...content, uri } : content));
     return { ...result, contents };
@@ -124,7 +126,7 @@ export class Federation {
       throw new GatewayError('invalid_body', 'Invalid params: completion/complete needs "ref" of type ref/prompt (with "name") or ref/resource (with "uri")');
     }
     if (target === undefined) throw new GatewayError('invalid_body', 'Invalid params: "ref" names no prompt or resource template of this gateway');
-    return this.#service(target.service).connection.request('completion/complete', { ...params, ref: target.ref }, callOptions(ctx));
+    return this.#forward(ctx, target.service, '', 'completion/complete', { ...params, ref: target.ref });
   }
 
   /** `resources/subscribe` and `resources/unsubscribe`: shared upstream, delivered to the session under the URI it used. */
@@ -169,6 +171,21 @@ export class Federation {
     return entry;
   }
 
+  /**
+   * Sends a request to the service that owns its target. With an observer, the request id
+   * and trace context go with it (headers and `params._meta`) and its time is measured as
+   * the upstream part; `item` is the catalog name (or URI) it reached.
+   */
+  #forward(ctx: RequestContext, service: string, item: string, method: string, params: Result): Promise<Result> {
+    const connection = this.#service(service).connection;
+    const probe = this.observer?.upstream(ctx, service, item, method);
+    if (probe === undefined) return connection.request(method, params, callOptions(ctx));
+    const options = callOptions(ctx);
+    options.headers = probe.headers;
+    const sent = probe.meta === undefined ? params : { ...params, _meta: { ...(params['_meta'] as Result | undefined), ...probe.meta } };
+    return probe.settle(connection.request(method, sent, options));
+  }
+
   #service(name: string) {
     const service = this.registry.get(name);
     if (service === undefined) throw new GatewayError('unknown_service', `Service "${name}" was just removed`, { service: name });
@@ -183,6 +200,7 @@ function allows(identity: GatewayIdentity, entry: IndexEntry<unknown>): boolean 
 /** How a forwarded call reaches back to its client: cancellation, progress under the client's token, relays. */
 function callOptions(ctx: RequestContext): RequestOptions {
   const { signal, downstream, progressToken, session } = ctx;
+  // A new object even when empty: the observer may add headers.
   if (signal === undefined && downstream === undefined && session === undefined) return {};
   const options: RequestOptions = {};
   if (signal !== undefined) options.signal = signal;

@@ -2,6 +2,7 @@ import type { JsonRpcRequestMessage, JsonRpcResponseMessage } from '@meshgate/se
 import { type LoggingLevel, ProtocolError, ProtocolErrorCode, type ServerCapabilities } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import { GatewayError, toRpcError } from '../errors.js';
+import type { Observer } from '../observability/observer.js';
 import type { Params, RequestContext, Result } from './context.js';
 import { type Federation, LIST_METHODS } from './federation.js';
 
@@ -33,6 +34,7 @@ export class MethodTable {
   constructor(
     federation: Federation,
     private readonly logger: Logger,
+    private readonly observer?: Observer,
   ) {
     const add = (name: string, handle: Method['handle']) => {
       const capability = capabilityOf(name);
@@ -69,7 +71,30 @@ export class MethodTable {
     if (entry === undefined || (entry.capability !== undefined && offered !== undefined && offered[entry.capability] === undefined)) {
       throw new ProtocolError(ProtocolErrorCode.MethodNotFound, `Method not found: ${ctx.method}`);
     }
-    return entry.handle(ctx, params);
+    const probe = this.observer?.method(ctx, params);
+    if (probe === undefined) return entry.handle(ctx, params);
+    // Metrics, the request's span and its audit entry hang here: every path runs through `run`.
+    let answer: Result | Promise<Result>;
+    try {
+      answer = entry.handle(ctx, params);
+    } catch (error) {
+      probe.failed(error);
+      throw error;
+    }
+    if (!(answer instanceof Promise)) {
+      probe.done(answer);
+      return answer;
+    }
+    return answer.then(
+      (result) => {
+        probe.done(result);
+        return result;
+      },
+      (error: unknown) => {
+        probe.failed(error);
+        throw error;
+      },
+    );
   }
 
   /**

@@ -2,6 +2,7 @@ import { ProtocolError, Server, type ServerContext } from '@modelcontextprotocol
 import { z } from 'zod';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import type { Catalog } from '../model/catalog.js';
+import type { RequestRecord } from '../observability/record.js';
 import type { Registry } from '../registry/registry.js';
 import type { Downstream } from '../upstream/relay.js';
 import { gatewayCapabilities, gatewayInstructions, SERVER_INFO } from './capabilities.js';
@@ -17,13 +18,13 @@ const passthrough = z.looseObject({});
  * envelopes, `Mcp-Method` checks), through the SDK's `createMcpHandler`. The handlers map
  * the SDK's request context to the gateway's and failures to the SDK's ProtocolError.
  */
-export function buildSdkServer(methods: MethodTable, registry: Registry, identity: GatewayIdentity, catalog: () => Catalog): Server {
+export function buildSdkServer(methods: MethodTable, registry: Registry, identity: GatewayIdentity, catalog: () => Catalog, record?: RequestRecord): Server {
   const capabilities = gatewayCapabilities(registry);
   const server = new Server(SERVER_INFO, { capabilities, instructions: gatewayInstructions(registry, identity) });
   for (const method of methods.names) {
     if (!methods.knows(method, capabilities)) continue;
     server.setRequestHandler(method as 'tools/call', async (request, sdk) => {
-      const ctx = contextOf(sdk, identity, method, catalog());
+      const ctx = contextOf(sdk, identity, method, catalog(), record);
       try {
         return (await methods.run(ctx, request.params)) as never;
       } catch (error) {
@@ -36,7 +37,7 @@ export function buildSdkServer(methods: MethodTable, registry: Registry, identit
   return server;
 }
 
-function contextOf(sdk: ServerContext, identity: GatewayIdentity, method: string, catalog: Catalog): RequestContext {
+function contextOf(sdk: ServerContext, identity: GatewayIdentity, method: string, catalog: Catalog, record: RequestRecord | undefined): RequestContext {
   const token = sdk.mcpReq._meta?.progressToken;
   const downstream: Downstream = {
     request: (relayed, params) =>
@@ -53,7 +54,8 @@ function contextOf(sdk: ServerContext, identity: GatewayIdentity, method: string
     signal: sdk.mcpReq.signal,
     downstream,
     progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
-    traceparent: undefined,
+    traceparent: record?.traceparent,
     session: undefined,
+    record,
   };
 }

@@ -5,7 +5,10 @@ import type { GatewayIdentity, Role } from '../auth/tokens.js';
 import { commandFields, credentialInput, toCommandSpec, toCredentialSpec, transportInput } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import { SERVICE_NAME_PATTERN } from '../model/naming.js';
+import type { ServiceRecord } from '../model/service.js';
+import type { PendingAuditEntry } from '../observability/audit.js';
 import type { Registry } from '../registry/registry.js';
+import { redactCredential } from '../upstream/credentials.js';
 import { serviceView } from './views.js';
 
 type Env = { Variables: AuthVariables<GatewayIdentity> };
@@ -98,6 +101,18 @@ export interface AdminRouteOptions {
   checkUrl?: (url: string) => Promise<void>;
   /** Whether a registration may name a command (MESHGATE_ALLOW_STDIO_REGISTRATION); off unless set. */
   allowStdioRegistration?: boolean;
+  /** Hears every change made through these routes, done or failed (the audit log). */
+  audit?: (entry: PendingAuditEntry) => void;
+}
+
+/** A service record as the audit log keeps it: no secrets (a command's env values are never kept, only their names). */
+function auditView(record: ServiceRecord | undefined) {
+  if (record === undefined) return null;
+  const where =
+    record.command === undefined
+      ? { url: record.url, ...(record.transport === undefined ? {} : { transport: record.transport }) }
+      : { command: { command: record.command.command, args: record.command.args, envNames: Object.keys(record.command.env) } };
+  return { name: record.name, ...where, source: record.source, credential: redactCredential(record.credential) };
 }
 
 /** `/register` and `/services`: the registry over HTTP. Auth runs before these routes. */
@@ -108,6 +123,37 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
     const endpoint = endpointUrl(url);
     await options.checkUrl?.(endpoint);
     return endpoint;
+  };
+  /** Runs one change and tells the audit log who made it, its outcome and the service before and after. */
+  const audited = async <T>(
+    kind: 'service.register' | 'service.update' | 'service.deregister',
+    identity: GatewayIdentity,
+    name: string,
+    change: () => Promise<T>,
+  ): Promise<T> => {
+    const before = auditView(registry.get(name)?.record);
+    const started = performance.now();
+    const record = (outcome: 'ok' | 'error', code: string | null) =>
+      options.audit?.({
+        at: new Date().toISOString(),
+        kind,
+        identity: identity.name,
+        service: name,
+        target: null,
+        outcome,
+        code,
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+        requestId: null,
+        detail: { before, after: auditView(registry.get(name)?.record) },
+      });
+    try {
+      const result = await change();
+      record('ok', null);
+      return result;
+    } catch (error) {
+      record('error', error instanceof GatewayError ? error.code : 'internal');
+      throw error;
+    }
   };
 
   app.post('/register', requireRole('admin'), async (c) => {
@@ -123,15 +169,19 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
           { service: name },
         );
       }
-      const service = await registry.register({ name, command: toCommandSpec({ ...parsed.data, command }), credential: { type: 'none' } });
+      const service = await audited('service.register', c.get('identity'), name, async () =>
+        registry.register({ name, command: toCommandSpec({ ...parsed.data, command }), credential: { type: 'none' } }),
+      );
       return c.json(serviceView(service, registry.catalog), 201);
     }
-    const service = await registry.register({
-      name,
-      url: await target(url ?? ''),
-      credential: credential === undefined ? { type: 'gateway' } : toCredentialSpec(credential),
-      ...(transport === undefined ? {} : { transport }),
-    });
+    const service = await audited('service.register', c.get('identity'), name, async () =>
+      registry.register({
+        name,
+        url: await target(url ?? ''),
+        credential: credential === undefined ? { type: 'gateway' } : toCredentialSpec(credential),
+        ...(transport === undefined ? {} : { transport }),
+      }),
+    );
     return c.json(serviceView(service, registry.catalog), 201);
   });
 
@@ -149,16 +199,18 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
     const parsed = update.safeParse(await readJson(c.req.raw));
     if (!parsed.success) throw new GatewayError('invalid_body', `Invalid update: ${describeIssues(parsed.error)}`);
     const { url, credential, transport } = parsed.data;
-    const service = await registry.update(c.req.param('name'), {
-      ...(url === undefined ? {} : { url: await target(url) }),
-      ...(credential === undefined ? {} : { credential: toCredentialSpec(credential) }),
-      ...(transport === undefined ? {} : { transport }),
-    });
+    const service = await audited('service.update', c.get('identity'), c.req.param('name'), async () =>
+      registry.update(c.req.param('name'), {
+        ...(url === undefined ? {} : { url: await target(url) }),
+        ...(credential === undefined ? {} : { credential: toCredentialSpec(credential) }),
+        ...(transport === undefined ? {} : { transport }),
+      }),
+    );
     return c.json(serviceView(service, registry.catalog));
   });
 
   app.delete('/services/:name', requireRole('admin'), async (c) => {
-    await registry.deregister(c.req.param('name'));
+    await audited('service.deregister', c.get('identity'), c.req.param('name'), () => registry.deregister(c.req.param('name')));
     return c.body(null, 204);
   });
 

@@ -1,12 +1,15 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AuthVariables, mountHealth } from '@meshgate/service-kit';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { GatewayAuth } from '../auth/authenticator.js';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
+import type { Observer } from '../observability/observer.js';
 import type { Registry } from '../registry/registry.js';
 import type { Perimeter } from '../security/index.js';
 import { adminRoutes } from './admin.js';
+import { auditRoutes } from './audit.js';
 import { adminApiAuth, mountProtectedResourceMetadata } from './authorization.js';
 import { originGuard, rateLimitGuard, restRefusal } from './perimeter.js';
 import { healthView } from './views.js';
@@ -20,6 +23,8 @@ export interface HttpDeps {
   perimeter: Perimeter;
   /** Whether `POST /register` may name a command (MESHGATE_ALLOW_STDIO_REGISTRATION). */
   allowStdioRegistration?: boolean;
+  /** Access-log lines of the admin API; its audit log records admin changes, and `/audit` serves it. */
+  observer?: Observer | undefined;
 }
 
 /** The gateway's HTTP surface besides `/mcp`: `/health` (open), the well-known metadata, `/register` and `/services` (Bearer). */
@@ -29,6 +34,7 @@ export function createHttpApp({
   auth,
   logger,
   perimeter,
+  observer,
   allowStdioRegistration = false,
 }: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
   const app = new Hono<{ Variables: AuthVariables<GatewayIdentity> }>();
@@ -43,8 +49,23 @@ export function createHttpApp({
   // /mcp never reaches this app: the pipeline in front of it (mcp/pipeline.ts) serves it.
   // Perimeter order here too: Origin/Host (403) before authentication (401), rate limit (429) after it.
   const rest = adminApiAuth(auth);
-  for (const path of ['/register', '/services', '/services/*']) app.use(path, originGuard(perimeter), rest, rateLimitGuard(perimeter));
-  app.route('/', adminRoutes(registry, { checkUrl: perimeter.checkUrl, allowStdioRegistration }));
+  const audit = observer?.audit;
+  // `/services/*` matches `/services` too (Hono), so one pattern guards both, once: with both
+  // listed, auth ran twice and a request took two units of its token's rate budget.
+  const paths = ['/register', '/services/*', ...(audit === undefined ? [] : ['/audit/*'])];
+  // The admin API's access-log lines (and X-Request-Id), like /mcp's; /health and the metadata stay out of the log.
+  // One middleware for all of it: `/services/*` matches `/services` too, so per-path ones would log twice.
+  if (observer !== undefined) app.use('*', accessLog(observer));
+  for (const path of paths) app.use(path, originGuard(perimeter), rest, rateLimitGuard(perimeter));
+  app.route(
+    '/',
+    adminRoutes(registry, {
+      checkUrl: perimeter.checkUrl,
+      allowStdioRegistration,
+      ...(audit === undefined ? {} : { audit: (entry) => audit.record(entry) }),
+    }),
+  );
+  if (audit !== undefined) app.route('/', auditRoutes(audit));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error) => {
@@ -56,4 +77,25 @@ export function createHttpApp({
     return restRefusal(new GatewayError('internal', 'Internal error'));
   });
   return app;
+}
+
+/** The admin API's paths: what gets access-log lines. */
+const ADMIN_PATH = /^\/(register|services|audit)(\/|$)/;
+/** The admin API's refusals that the metrics count, by status (the perimeter's and auth's). */
+const REFUSALS: Record<number, string> = { 401: 'unauthorized', 403: 'forbidden', 429: 'rate_limited' };
+
+/** One access-log line per admin API request, with the caller's identity once authenticated; auth and rate-limit refusals counted. */
+function accessLog(observer: Observer): MiddlewareHandler<{ Variables: AuthVariables<GatewayIdentity> }> {
+  return async function accessLogMiddleware(c, next) {
+    const node = c.env as { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined;
+    if (node?.incoming === undefined || node.outgoing === undefined || !ADMIN_PATH.test(c.req.path)) return next();
+    const record = observer.begin(node.incoming, node.outgoing);
+    try {
+      await next();
+    } finally {
+      record.identity = c.get('identity')?.name;
+      const refusal = REFUSALS[c.res.status];
+      if (refusal !== undefined) observer.refused(record, refusal);
+    }
+  };
 }

@@ -1,8 +1,9 @@
 import type { CatalogSnapshot, ServiceRecord } from '../model/service.js';
 
 /**
- * Where registrations and last-seen catalogs live. Async so that a networked store
- * (Postgres, for several replicas) fits behind the same interface as SQLite and memory.
+ * Where registrations, last-seen catalogs and the audit log live. Async so that a
+ * networked store (Postgres, for several replicas) fits behind the same interface as
+ * SQLite and memory.
  */
 export interface RegistryStore {
   /** Registered services (configured ones live in configuration), oldest first. */
@@ -11,5 +12,73 @@ export interface RegistryStore {
   deleteService(name: string): Promise<void>;
   listCatalogs(): Promise<CatalogSnapshot[]>;
   putCatalog(snapshot: CatalogSnapshot): Promise<void>;
+  /** Appends audit entries durably, in order, all or none; the store numbers them (`seq`). */
+  appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  /** Audit entries matching `query`, oldest first, from after its cursor. */
+  queryAudit(query: AuditQuery): Promise<AuditPage>;
+  /** Deletes entries older than `olderThan` and all but the newest `keep`; returns how many went. */
+  pruneAudit(policy: { olderThan: string; keep: number }): Promise<number>;
   close(): Promise<void>;
+}
+
+/** What an audit entry records: a client's call, or a change of the registry through the admin API. */
+export type AuditKind = 'tools/call' | 'prompts/get' | 'resources/read' | 'service.register' | 'service.update' | 'service.deregister';
+export const AUDIT_KINDS: readonly AuditKind[] = ['tools/call', 'prompts/get', 'resources/read', 'service.register', 'service.update', 'service.deregister'];
+export type AuditOutcome = 'ok' | 'tool_error' | 'error' | 'cancelled';
+export const AUDIT_OUTCOMES: readonly AuditOutcome[] = ['ok', 'tool_error', 'error', 'cancelled'];
+
+/** One audit entry. Secrets never reach it: credentials are redacted, arguments are a digest unless configured. */
+export interface AuditEntry {
+  /** Assigned by the store, increasing; absent on entries not yet stored. */
+  seq?: number;
+  /** ISO-8601 UTC. */
+  at: string;
+  kind: AuditKind;
+  /** Who: the token's or JWT subject's identity name. */
+  identity: string;
+  service: string | null;
+  /** The tool or prompt as the client named it in the catalog, or the resource URI. */
+  target: string | null;
+  outcome: AuditOutcome;
+  /** The JSON-RPC error code, or the error catalogue's code, when it failed. */
+  code: string | null;
+  durationMs: number | null;
+  /** The request id (X-Request-Id) the access log and the service saw too. */
+  requestId: string | null;
+  /** Arguments (`argumentsDigest` or `arguments`), and for admin changes `before` and `after`. */
+  detail: Record<string, unknown> | null;
+}
+
+/** Filters of `GET /audit`; every one optional. `since`/`until` are ISO-8601 bounds on `at` (inclusive, exclusive). */
+export interface AuditQuery {
+  identity?: string;
+  service?: string;
+  target?: string;
+  kind?: AuditKind;
+  outcome?: AuditOutcome;
+  since?: string;
+  until?: string;
+  /** Only entries with a greater `seq` (the previous page's `nextCursor`). */
+  after?: number;
+  limit: number;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** Pass as `after` for the next page; absent on the last page. */
+  nextCursor?: number;
+}
+
+/** Whether `entry` passes `query`'s filters (cursor and limit aside): the memory store's query, and the reference for others. */
+export function matchesAudit(entry: AuditEntry, query: AuditQuery): boolean {
+  return (
+    (query.identity === undefined || entry.identity === query.identity) &&
+    (query.service === undefined || entry.service === query.service) &&
+    (query.target === undefined || entry.target === query.target) &&
+    (query.kind === undefined || entry.kind === query.kind) &&
+    (query.outcome === undefined || entry.outcome === query.outcome) &&
+    (query.since === undefined || entry.at >= query.since) &&
+    (query.until === undefined || entry.at < query.until) &&
+    (query.after === undefined || (entry.seq ?? 0) > query.after)
+  );
 }

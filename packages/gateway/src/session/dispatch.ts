@@ -5,6 +5,7 @@ import { GatewayError } from '../errors.js';
 import type { Params, RequestContext } from '../federation/context.js';
 import type { MethodTable } from '../federation/methods.js';
 import type { Catalog } from '../model/catalog.js';
+import type { RequestRecord } from '../observability/record.js';
 import type { Downstream } from '../upstream/relay.js';
 import { passesLevel } from './log-level.js';
 import type { Outbox, Session } from './session.js';
@@ -13,6 +14,8 @@ import type { Outbox, Session } from './session.js';
 export interface RequestMeta {
   identity: GatewayIdentity;
   traceparent: string | undefined;
+  /** The pipeline's record of the request, for metrics, traces and the access log. */
+  record?: RequestRecord;
 }
 
 /**
@@ -42,6 +45,7 @@ export class Dispatcher {
       progressToken: undefined,
       traceparent: meta.traceparent,
       session: undefined,
+      record: meta.record,
     };
     return this.methods.answer(ctx, message);
   }
@@ -75,6 +79,7 @@ export class Dispatcher {
       progressToken: progressTokenOf(params),
       traceparent: meta.traceparent,
       session,
+      record: meta.record,
     };
     try {
       return await this.methods.answer(ctx, message);

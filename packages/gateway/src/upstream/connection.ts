@@ -68,6 +68,8 @@ export class UpstreamConnection {
   #lastSeen: number | undefined;
   /** The live listings, once listed at least once by this connection. */
   listings: Listings | undefined;
+  /** Sessions this connection has opened: every one after the first is a reconnect (for the metrics). */
+  sessionsOpened = 0;
   /** What the service said it can do, while connected. */
   capabilities: ServerCapabilities | undefined;
   /** The service's instructions for its clients, if its handshake had any. */
@@ -275,6 +277,7 @@ export class UpstreamConnection {
     }
     const previous = this.#transport;
     this.#transport = transport;
+    this.sessionsOpened += 1;
     this.capabilities = handshake.capabilities;
     this.instructions = handshake.instructions;
     if (previous !== undefined && previous !== transport) void previous.close(true);

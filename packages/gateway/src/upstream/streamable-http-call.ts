@@ -222,7 +222,8 @@ export class StreamableHttpCaller {
       signal?.addEventListener('abort', onAbort, { once: true });
       arm();
       const body = JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) });
-      current = this.link.send('POST', sessionHeaders, body, answerReader());
+      const headers = options.headers === undefined ? sessionHeaders : { ...sessionHeaders, ...options.headers };
+      current = this.link.send('POST', headers, body, answerReader());
     });
   }
 

@@ -28,6 +28,8 @@ export interface CallOptions {
   downstream?: Downstream;
   /** The client's MCP session, if it has one: a per-session stdio service serves it from that session's own process. */
   sessionId?: string;
+  /** Headers for this request only, besides the session's (request id, W3C trace context). */
+  headers?: Record<string, string>;
 }
 
 /** What a transport reports that is not the answer to one of its requests. */

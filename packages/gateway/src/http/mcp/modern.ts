@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../../auth/tokens.js';
 import type { MethodTable } from '../../federation/methods.js';
 import { buildSdkServer } from '../../federation/sdk-server.js';
+import type { RequestRecord } from '../../observability/record.js';
 import type { Registry } from '../../registry/registry.js';
 
 /**
@@ -20,13 +21,21 @@ export class ModernEndpoint {
       (ctx) => {
         const identity = ctx.authInfo?.extra?.['identity'] as GatewayIdentity | undefined;
         if (identity === undefined) throw new Error('a 2026-07-28 request without an identity');
-        return buildSdkServer(methods, registry, identity, () => registry.catalog);
+        const record = ctx.authInfo?.extra?.['record'] as RequestRecord | undefined;
+        return buildSdkServer(methods, registry, identity, () => registry.catalog, record);
       },
       { legacy: 'reject', onerror: (error) => logger.debug({ reason: error.message }, 'stateless request rejected') },
     );
   }
 
-  async serve(request: IncomingMessage, response: ServerResponse, body: string, message: JsonRpcMessage, identity: GatewayIdentity): Promise<void> {
+  async serve(
+    request: IncomingMessage,
+    response: ServerResponse,
+    body: string,
+    message: JsonRpcMessage,
+    identity: GatewayIdentity,
+    record?: RequestRecord,
+  ): Promise<void> {
     const headers = new Headers();
     for (const [name, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
@@ -34,7 +43,7 @@ export class ModernEndpoint {
     const web = new Request(`http://${request.headers.host ?? 'localhost'}/mcp`, { method: 'POST', headers, body });
     const answer = await this.#handler.fetch(web, {
       parsedBody: message,
-      authInfo: { token: '', clientId: identity.name, scopes: [], extra: { identity } },
+      authInfo: { token: '', clientId: identity.name, scopes: [], extra: { identity, record } },
     });
     response.writeHead(answer.status, Object.fromEntries(answer.headers));
     if (answer.body === null) {

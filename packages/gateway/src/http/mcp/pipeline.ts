@@ -5,6 +5,8 @@ import type { GatewayAuth } from '../../auth/authenticator.js';
 import type { GatewayIdentity } from '../../auth/tokens.js';
 import { GatewayError } from '../../errors.js';
 import { gatewayCapabilities, gatewayInstructions, SERVER_INFO } from '../../federation/capabilities.js';
+import type { Observer } from '../../observability/observer.js';
+import type { RequestRecord } from '../../observability/record.js';
 import type { Registry } from '../../registry/registry.js';
 import type { Perimeter } from '../../security/index.js';
 import type { Dispatcher, RequestMeta } from '../../session/dispatch.js';
@@ -26,6 +28,8 @@ export interface McpPipelineDeps {
   modern: ModernEndpoint;
   logger: Logger;
   maxBodyBytes: number;
+  /** Metrics, traces, access and audit logs (observability/); absent, nothing is observed. */
+  observer?: Observer;
 }
 
 /** A stage's value; its refusal is thrown, rendered by the pipeline, and nothing after it runs. */
@@ -67,7 +71,8 @@ export class McpPipeline {
       next();
       return;
     }
-    this.#serve(request, response).catch((error: unknown) => this.#failed(response, error));
+    const record = this.deps.observer?.begin(request, response);
+    this.#serve(request, response, record).catch((error: unknown) => this.#failed(response, error, record));
   };
 
   /** Further requests get 503. */
@@ -75,7 +80,8 @@ export class McpPipeline {
     this.#closed = true;
   }
 
-  #failed(response: ServerResponse, error: unknown): void {
+  #failed(response: ServerResponse, error: unknown, record: RequestRecord | undefined): void {
+    if (record !== undefined) this.deps.observer?.refused(record, error);
     if (error instanceof GatewayError) {
       refuse(response, error);
       return;
@@ -85,19 +91,21 @@ export class McpPipeline {
     else refuse(response, new GatewayError('internal', 'Internal error'));
   }
 
-  async #serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async #serve(request: IncomingMessage, response: ServerResponse, record: RequestRecord | undefined): Promise<void> {
     const { auth, perimeter } = this.deps;
     const { headers } = request;
     if (this.#closed) throw new GatewayError('shutting_down', 'Server is shutting down');
     accept(perimeterStage(perimeter, headers));
     const authenticated = authenticateStage(auth, headers);
     const identity = accept(authenticated instanceof Promise ? await authenticated : authenticated);
+    if (record !== undefined) record.identity = identity.name;
     accept(authorizeStage(auth, identity, headers));
     const method = accept(methodStage(request.method, headers));
     if (method !== 'POST') return this.#withoutBody(method, request, response, identity);
 
     const body = await readBody(request, this.deps.maxBodyBytes);
     const message = accept(framingStage(body));
+    if (record !== undefined) this.deps.observer?.identify(record, message, headers, body);
     const era = accept(eraStage(method, headers, message));
     const sessionId = accept(sessionIdStage(headers));
     // A 2026 request names no session of the gateway's: the SDK's handler serves it whole.
@@ -105,8 +113,8 @@ export class McpPipeline {
     const limited = withinLimit(this.deps.perimeter, identity);
     if (limited !== undefined) await limited;
 
-    if (era === 'modern') return this.deps.modern.serve(request, response, body, message, identity);
-    const meta: RequestMeta = { identity, traceparent: traceparentOf(headers['traceparent'], message) };
+    if (era === 'modern') return this.deps.modern.serve(request, response, body, message, identity, record);
+    const meta: RequestMeta = { identity, traceparent: traceparentOf(headers['traceparent'], message), record };
     if (session !== undefined) return this.#inSession(session, message, headers.accept, response, meta);
     if (!('method' in message) || !('id' in message)) {
       // A notification or an answer without a session: nobody is waiting for it.

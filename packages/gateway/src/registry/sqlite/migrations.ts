@@ -75,6 +75,28 @@ export const MIGRATIONS: readonly Migration[] = [
     // 'auto', 'streamable-http' or 'sse'; NULL for rows written before and for command services, which read back as auto.
     up: `ALTER TABLE services ADD COLUMN transport TEXT CHECK (transport IN ('auto', 'streamable-http', 'sse'));`,
   },
+  {
+    version: 5,
+    name: 'audit log',
+    // AUTOINCREMENT: a seq is never reused after pruning, so a paging cursor stays valid.
+    // `detail` is JSON (arguments or their digest, before/after of admin changes).
+    up: `
+      CREATE TABLE audit (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        identity    TEXT NOT NULL,
+        service     TEXT,
+        target      TEXT,
+        outcome     TEXT NOT NULL,
+        code        TEXT,
+        duration_ms REAL,
+        request_id  TEXT,
+        detail      TEXT
+      );
+      CREATE INDEX audit_at ON audit (at);
+    `,
+  },
 ];
 
 /** The schema version this build of Meshgate writes and understands. */

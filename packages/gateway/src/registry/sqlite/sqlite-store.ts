@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { GatewayError } from '../../errors.js';
 import type { Listings } from '../../model/catalog.js';
 import type { CatalogSnapshot, CommandSpec, CredentialSpec, ServiceRecord } from '../../model/service.js';
-import type { RegistryStore } from '../types.js';
+import type { AuditEntry, AuditPage, AuditQuery, RegistryStore } from '../types.js';
 import { migrate } from './migrations.js';
 
 /** Short, so that a database held by another process fails start-up quickly. */
@@ -84,6 +84,48 @@ interface CatalogRow {
   seen_at: string;
 }
 
+interface AuditRow {
+  seq: number;
+  at: string;
+  kind: AuditEntry['kind'];
+  identity: string;
+  service: string | null;
+  target: string | null;
+  outcome: AuditEntry['outcome'];
+  code: string | null;
+  duration_ms: number | null;
+  request_id: string | null;
+  detail: string | null;
+}
+
+/** The filters of an audit query, as SQL over fixed column names with bound values. */
+const AUDIT_FILTERS: readonly [keyof AuditQuery, string][] = [
+  ['identity', 'identity = @identity'],
+  ['service', 'service = @service'],
+  ['target', 'target = @target'],
+  ['kind', 'kind = @kind'],
+  ['outcome', 'outcome = @outcome'],
+  ['since', 'at >= @since'],
+  ['until', 'at < @until'],
+  ['after', 'seq > @after'],
+];
+
+function toAuditEntry(row: AuditRow): AuditEntry {
+  return {
+    seq: row.seq,
+    at: row.at,
+    kind: row.kind,
+    identity: row.identity,
+    service: row.service,
+    target: row.target,
+    outcome: row.outcome,
+    code: row.code,
+    durationMs: row.duration_ms,
+    requestId: row.request_id,
+    detail: row.detail === null ? null : parseColumn<Record<string, unknown>>('audit', String(row.seq), 'detail', row.detail, isObject),
+  };
+}
+
 type OtherListings = Omit<Listings, 'tools'>;
 const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -136,6 +178,8 @@ export class SqliteStore implements RegistryStore {
   readonly #deleteService: (name: string) => void;
   readonly #listCatalogs: Database.Statement<[], CatalogRow>;
   readonly #putCatalog: Database.Statement<CatalogRow, unknown>;
+  readonly #appendAudit: (entries: readonly AuditEntry[]) => void;
+  readonly #pruneAudit: (olderThan: string, keep: number) => number;
 
   /**
    * Opens (creating if needed) the database at `path`, applies pending migrations and checks
@@ -208,6 +252,30 @@ export class SqliteStore implements RegistryStore {
       `INSERT INTO catalogs (service, tools, other_listings, seen_at) VALUES (@service, @tools, @other_listings, @seen_at)
        ON CONFLICT (service) DO UPDATE SET tools = excluded.tools, other_listings = excluded.other_listings, seen_at = excluded.seen_at`,
     );
+    const insertAudit = db.prepare<Omit<AuditRow, 'seq'>, unknown>(
+      `INSERT INTO audit (at, kind, identity, service, target, outcome, code, duration_ms, request_id, detail)
+       VALUES (@at, @kind, @identity, @service, @target, @outcome, @code, @duration_ms, @request_id, @detail)`,
+    );
+    // One transaction per batch: one commit (one WAL write) for many entries.
+    this.#appendAudit = db.transaction((entries: readonly AuditEntry[]) => {
+      for (const entry of entries) {
+        insertAudit.run({
+          at: entry.at,
+          kind: entry.kind,
+          identity: entry.identity,
+          service: entry.service,
+          target: entry.target,
+          outcome: entry.outcome,
+          code: entry.code,
+          duration_ms: entry.durationMs,
+          request_id: entry.requestId,
+          detail: entry.detail === null ? null : JSON.stringify(entry.detail),
+        });
+      }
+    });
+    const pruneOld = db.prepare<[string], unknown>('DELETE FROM audit WHERE at < ?');
+    const pruneExtra = db.prepare<[number], unknown>('DELETE FROM audit WHERE seq <= (SELECT seq FROM audit ORDER BY seq DESC LIMIT 1 OFFSET ?)');
+    this.#pruneAudit = db.transaction((olderThan: string, keep: number) => Number(pruneOld.run(olderThan).changes) + Number(pruneExtra.run(keep).changes));
   }
 
   async listServices(): Promise<ServiceRecord[]> {
@@ -255,6 +323,25 @@ export class SqliteStore implements RegistryStore {
       other_listings: JSON.stringify({ prompts, resources, resourceTemplates } satisfies OtherListings),
       seen_at: snapshot.seenAt,
     });
+  }
+
+  async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length > 0) this.#appendAudit(entries);
+  }
+
+  async queryAudit(query: AuditQuery): Promise<AuditPage> {
+    const where = AUDIT_FILTERS.filter(([key]) => query[key] !== undefined).map(([, clause]) => clause);
+    const params = Object.fromEntries(AUDIT_FILTERS.filter(([key]) => query[key] !== undefined).map(([key]) => [key, query[key]]));
+    // One row more than the page, to know whether there is a next one. The SQL text is made
+    // of the fixed clauses above only; values are bound.
+    const sql = `SELECT * FROM audit${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT @limit`;
+    const rows = this.#db.prepare<Record<string, unknown>, AuditRow>(sql).all({ ...params, limit: query.limit + 1 });
+    const entries = rows.slice(0, query.limit).map(toAuditEntry);
+    return rows.length > query.limit ? { entries, nextCursor: entries.at(-1)?.seq ?? 0 } : { entries };
+  }
+
+  async pruneAudit(policy: { olderThan: string; keep: number }): Promise<number> {
+    return this.#pruneAudit(policy.olderThan, policy.keep);
   }
 
   /** Closes the database (checkpointing the WAL into the file). Safe to call twice. */
