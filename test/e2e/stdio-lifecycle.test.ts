@@ -58,8 +58,8 @@ describe('a crash loop', () => {
     expect(textOf(await rpc(gateway.url, 'tools/call', { name: 'pid', arguments: {} }))).toContain('pid');
     expect(await gateway.stop()).toBe(0);
     // SIGKILL reached every group before the gateway exited; the kernel takes a moment to end them.
-    const groups = [...startedGroups(gateway.output(), 'crasher'), ...startedGroups(gateway.output(), 'steady')];
-    await eventually('every process group to be gone', async () => groups.every((group) => !groupAlive(group)), 5_000);
+    const everyGroup = [...startedGroups(gateway.output(), 'crasher'), ...startedGroups(gateway.output(), 'steady')];
+    await eventually('every process group to be gone', async () => everyGroup.every((group) => !groupAlive(group)), 5_000);
     expect(existsSync(`${dbPath}.stdio-pids`)).toBe(false); // nothing left to record
   }, 90_000);
 });
