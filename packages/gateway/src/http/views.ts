@@ -23,6 +23,7 @@ export function serviceView(service: ManagedService, catalog: Catalog) {
     prompts: names(entries.prompts),
     resources: names(entries.resources),
     resourceTemplates: names(entries.resourceTemplates),
+    rejected: Registry.listingsOf(service).listings.rejected ?? [],
     clashes: catalog.clashes.filter((clash) => clash.service === record.name || clash.owner === record.name),
     credential: redactCredential(record.credential),
     createdAt: record.createdAt,

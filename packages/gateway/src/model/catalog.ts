@@ -1,4 +1,5 @@
 import { type Prompt, type Resource, type ResourceTemplateType as ResourceTemplate, type Tool, UriTemplate } from '@modelcontextprotocol/server';
+import type { RejectedItem } from './intake.js';
 import { type IndexEntry, ItemIndex, type NameClash, type Origin } from './item-index.js';
 import { byName, byUri, byUriTemplate, type Qualified, unqualifyUri } from './naming.js';
 
@@ -8,6 +9,8 @@ export interface Listings {
   prompts: Prompt[];
   resources: Resource[];
   resourceTemplates: ResourceTemplate[];
+  /** Items the service listed that failed the MCP schema and were dropped (model/intake.ts). */
+  rejected?: readonly RejectedItem[];
 }
 
 export const EMPTY_LISTINGS: Listings = Object.freeze({ tools: [], prompts: [], resources: [], resourceTemplates: [] }) as unknown as Listings;

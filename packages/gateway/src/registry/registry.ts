@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { Catalog, EMPTY_LISTINGS, type Listings, type ServiceListings } from '../model/catalog.js';
+import { checkListings, logRejected, MAX_REJECTED_KEPT } from '../model/intake.js';
 import type { CatalogSnapshot, CredentialSpec, ServiceRecord } from '../model/service.js';
 import { UpstreamConnection, type UpstreamLimits, type UpstreamStatus } from '../upstream/connection.js';
 import type { TransportFactory } from '../upstream/transport.js';
@@ -66,7 +67,7 @@ export class Registry {
   async start(): Promise<void> {
     const { store, configured } = this.#options;
     const [registered, snapshots] = await Promise.all([store.listServices(), store.listCatalogs()]);
-    const byService = new Map(snapshots.map((snapshot) => [snapshot.service, snapshot]));
+    const byService = new Map(snapshots.map((snapshot) => [snapshot.service, this.#checkStored(snapshot)]));
     const configuredNames = new Set(configured.map((record) => record.name));
     for (const record of [...configured, ...registered.filter((r) => !configuredNames.has(r.name))]) {
       this.#add(record, byService.get(record.name)).connection.start();
@@ -188,6 +189,17 @@ export class Registry {
     this.#rebuild();
     await service.connection.close();
     this.#options.logger.info({ service: name }, `deregistered service "${name}"`);
+  }
+
+  /**
+   * A stored catalog passes the same checks as a live listing: one saved by an older
+   * gateway (or edited by hand) may hold items that would break every client's list.
+   */
+  #checkStored(snapshot: CatalogSnapshot): CatalogSnapshot {
+    const { listings, rejected } = checkListings(snapshot);
+    if (rejected.length === 0) return snapshot;
+    logRejected(snapshot.service, rejected, this.#options.logger, 'its stored catalog');
+    return { ...snapshot, ...listings, rejected: rejected.slice(0, MAX_REJECTED_KEPT) };
   }
 
   #add(record: ServiceRecord, snapshot: CatalogSnapshot | undefined): ManagedService {
