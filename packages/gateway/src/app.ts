@@ -27,7 +27,18 @@ export interface Gateway {
 export async function startGateway(config: GatewayConfig, store: RegistryStore, logger: Logger): Promise<Gateway> {
   const now = new Date().toISOString();
   const configured: ServiceRecord[] = config.services.map((service) => ({ ...service, source: 'config', createdAt: now, updatedAt: now }));
-  const registry = new Registry({ store, logger, configured, gatewayToken: config.upstreamToken, limits: config.limits });
+  const { credentials } = config;
+  for (const warning of credentials.warnings) logger.warn(warning);
+  const registry = new Registry({
+    store,
+    logger,
+    configured,
+    gatewayToken: config.upstreamToken,
+    gatewayTokenForRegistered: credentials.gatewayTokenForRegistered,
+    credentialEnv: (source) => credentials.policy.envFor(source),
+    maxServices: credentials.maxServices,
+    limits: config.limits,
+  });
   const subscriptions = new Subscriptions(registry, logger);
   const methods = new MethodTable(new Federation(registry, subscriptions, config.listPageSize), logger);
   const sessions = new SessionRegistry(config.sessions, logger);
@@ -45,7 +56,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     logger,
     maxBodyBytes: config.maxBodyBytes,
   });
-  const app = createHttpApp({ registry, sessions, auth, logger, perimeter });
+  const app = createHttpApp({ registry, sessions, auth, logger, perimeter, credentials: credentials.policy });
 
   await registry.start();
   const server = await listen(app, { port: config.port, host: config.host, ...config.security.server, lane: pipeline.lane });

@@ -5,7 +5,8 @@ import type { AuthConfig } from '../auth/authenticator.js';
 import { type SecurityConfig, securityConfig } from '../security/config.js';
 import type { UpstreamLimits } from '../upstream/connection.js';
 import { resolveAuth } from './auth.js';
-import { type ConfigFile, type ConfiguredService, configFileSchema, type EnvConfig, envSchema, toCredentialSpec } from './schema.js';
+import { type CredentialConfig, resolveCredentials } from './credentials.js';
+import { type ConfigFile, type ConfiguredService, configFileSchema, ENV_SETTINGS, type EnvConfig, envSchema, toCredentialSpec } from './schema.js';
 import { SEED_FALLBACK_TOOLS } from './seed-fallbacks.js';
 import { resolveSessions, type SessionLimits } from './sessions.js';
 
@@ -29,6 +30,8 @@ export interface GatewayConfig {
   sessions: SessionLimits;
   /** Largest request body a client may send. */
   maxBodyBytes: number;
+  /** What credentials may be and read, the secret key, the registry's size, start-up warnings. */
+  credentials: CredentialConfig;
 }
 
 /** A configuration mistake, worded for the person who made it. */
@@ -51,11 +54,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   if (!auth.ok) throw new ConfigError(`invalid configuration: ${auth.message}`);
   const sessions = resolveSessions(values);
   if (!sessions.ok) throw new ConfigError(`invalid configuration: ${sessions.message}`);
+  const upstreamToken = values.MESHGATE_UPSTREAM_TOKEN ?? values.MCP_BEARER_TOKEN;
+  const services = file === undefined ? defaultServices(values, present) : servicesFromFile(file.data, file.path);
+  const credentials = resolveCredentials(values, {
+    ownSettings: new Set(Object.keys(ENV_SETTINGS)),
+    upstreamToken,
+    clientTokens: auth.value.tokens.map((entry) => entry.token),
+    services,
+    fromFile: file !== undefined,
+    env: present,
+  });
+  if (!credentials.ok) throw new ConfigError(`invalid configuration: ${credentials.message}`);
   return {
     port: values.PORT,
     host: values.HOST,
-    upstreamToken: values.MESHGATE_UPSTREAM_TOKEN ?? values.MCP_BEARER_TOKEN,
-    services: file === undefined ? defaultServices(values, present) : servicesFromFile(file.data, file.path),
+    upstreamToken,
+    services,
+    credentials: credentials.value,
     auth: auth.value,
     dbPath: values.MESHGATE_DB_PATH,
     listPageSize: values.MESHGATE_LIST_PAGE_SIZE,

@@ -1,11 +1,14 @@
 import { type AuthVariables, DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth, readBodyLimited } from '@meshgate/service-kit';
 import { Hono, type MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { GatewayIdentity, Role } from '../auth/tokens.js';
-import { credentialInput, toCredentialSpec } from '../config/schema.js';
+import { type CredentialInput, credentialInput, toCredentialSpec } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import { SERVICE_NAME_PATTERN } from '../model/naming.js';
+import type { CredentialSpec } from '../model/service.js';
 import type { Registry } from '../registry/registry.js';
+import type { CredentialPolicy } from '../upstream/credential-policy.js';
 import { serviceView } from './views.js';
 
 type Env = { Variables: AuthVariables<GatewayIdentity> };
@@ -74,6 +77,10 @@ async function readJson(request: Request): Promise<unknown> {
 export interface AdminRouteOptions {
   /** Refuses a service URL the gateway must not call (throws `invalid_url`). */
   checkUrl?: (url: string) => Promise<void>;
+  /** What a registration's credential may be (upstream/credential-policy.ts); anything goes without it. */
+  credentials?: CredentialPolicy;
+  /** Where a registration's credential warnings go. */
+  logger?: Logger;
 }
 
 /** `/register` and `/services`: the registry over HTTP. Auth runs before these routes. */
@@ -85,6 +92,14 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
     await options.checkUrl?.(endpoint);
     return endpoint;
   };
+  // A credential is checked before anything connects: a refused one never leaves the gateway.
+  const credentialOf = (service: string, input: CredentialInput): CredentialSpec => {
+    const spec = toCredentialSpec(input);
+    const check = options.credentials?.checkRegistration(spec) ?? { ok: true, warnings: [] };
+    if (!check.ok) throw new GatewayError('invalid_credential', `Invalid credential for service "${service}": ${check.message}`, { service });
+    for (const warning of check.warnings) options.logger?.warn({ service }, `service "${service}": ${warning}`);
+    return spec;
+  };
 
   app.post('/register', requireRole('admin'), async (c) => {
     const parsed = registration.safeParse(await readJson(c.req.raw));
@@ -93,7 +108,8 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
     const service = await registry.register({
       name,
       url: await target(url),
-      credential: credential === undefined ? { type: 'gateway' } : toCredentialSpec(credential),
+      // No credential unless one is given: the gateway's own token is never lent by default (docs/security.md, finding 3).
+      credential: credential === undefined ? { type: 'none' } : credentialOf(name, credential),
     });
     return c.json(serviceView(service, registry.catalog), 201);
   });
@@ -114,7 +130,7 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
     const { url, credential } = parsed.data;
     const service = await registry.update(c.req.param('name'), {
       ...(url === undefined ? {} : { url: await target(url) }),
-      ...(credential === undefined ? {} : { credential: toCredentialSpec(credential) }),
+      ...(credential === undefined ? {} : { credential: credentialOf(c.req.param('name'), credential) }),
     });
     return c.json(serviceView(service, registry.catalog));
   });

@@ -6,6 +6,7 @@ import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { Perimeter } from '../security/index.js';
+import type { CredentialPolicy } from '../upstream/credential-policy.js';
 import { adminRoutes } from './admin.js';
 import { adminApiAuth, mountProtectedResourceMetadata } from './authorization.js';
 import { originGuard, rateLimitGuard, restRefusal } from './perimeter.js';
@@ -18,10 +19,12 @@ export interface HttpDeps {
   logger: Logger;
   /** Shared with the /mcp pipeline (mcp/pipeline.ts), so a token has one rate budget. */
   perimeter: Perimeter;
+  /** What a registration's credential may be. */
+  credentials?: CredentialPolicy;
 }
 
 /** The gateway's HTTP surface besides `/mcp`: `/health` (open), the well-known metadata, `/register` and `/services` (Bearer). */
-export function createHttpApp({ registry, sessions, auth, logger, perimeter }: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
+export function createHttpApp({ registry, sessions, auth, logger, perimeter, credentials }: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
   const app = new Hono<{ Variables: AuthVariables<GatewayIdentity> }>();
 
   mountHealth(app, 'mcp-gateway', () => ({
@@ -35,7 +38,7 @@ export function createHttpApp({ registry, sessions, auth, logger, perimeter }: H
   // Perimeter order here too: Origin/Host (403) before authentication (401), rate limit (429) after it.
   const rest = adminApiAuth(auth);
   for (const path of ['/register', '/services', '/services/*']) app.use(path, originGuard(perimeter), rest, rateLimitGuard(perimeter));
-  app.route('/', adminRoutes(registry, { checkUrl: perimeter.checkUrl }));
+  app.route('/', adminRoutes(registry, { checkUrl: perimeter.checkUrl, logger, ...(credentials === undefined ? {} : { credentials }) }));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error) => {

@@ -4,6 +4,7 @@ import { Catalog, EMPTY_LISTINGS, type Listings, type ServiceListings } from '..
 import { checkListings, logRejected, MAX_REJECTED_KEPT } from '../model/intake.js';
 import type { CatalogSnapshot, CredentialSpec, ServiceRecord } from '../model/service.js';
 import { UpstreamConnection, type UpstreamLimits, type UpstreamStatus } from '../upstream/connection.js';
+import type { EnvAccess } from '../upstream/credential-policy.js';
 import type { TransportFactory } from '../upstream/transport.js';
 import type { RegistryStore } from './types.js';
 
@@ -22,6 +23,15 @@ export interface RegistryOptions {
   configured: ServiceRecord[];
   /** The token sent to services whose credential is `gateway`. */
   gatewayToken: string;
+  /**
+   * Whether registered services may be sent `gatewayToken` too; false while it is also a
+   * token clients present (docs/security.md, finding 3). Configured services always may.
+   */
+  gatewayTokenForRegistered?: boolean;
+  /** How a service's credential reads the environment, by where the service came from (credential-policy.ts). */
+  credentialEnv?: (source: ServiceRecord['source']) => EnvAccess;
+  /** Most registered services at once (MESHGATE_MAX_SERVICES); configured ones do not count. */
+  maxServices?: number;
   limits?: Partial<UpstreamLimits>;
   /** How connections speak to services (streamable HTTP unless given); tests pass a fake. */
   transportFactory?: TransportFactory;
@@ -109,6 +119,12 @@ export class Registry {
   async register(input: RegistrationInput): Promise<ManagedService> {
     if (this.#services.has(input.name)) {
       throw new GatewayError('service_exists', `A service named "${input.name}" is already registered; choose another name or deregister it first`, {
+        service: input.name,
+      });
+    }
+    const { maxServices } = this.#options;
+    if (maxServices !== undefined && this.list().filter((service) => service.record.source === 'registered').length >= maxServices) {
+      throw new GatewayError('too_many_services', `The gateway already has ${maxServices} registered services (MESHGATE_MAX_SERVICES); deregister one first`, {
         service: input.name,
       });
     }
@@ -213,7 +229,8 @@ export class Registry {
       service: record.name,
       url: record.url,
       credential: record.credential,
-      gatewayToken: this.#options.gatewayToken,
+      gatewayToken: record.source === 'config' || this.#options.gatewayTokenForRegistered === true ? this.#options.gatewayToken : undefined,
+      ...(this.#options.credentialEnv === undefined ? {} : { env: this.#options.credentialEnv(record.source) }),
       logger: this.#options.logger,
       ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
       ...(this.#options.transportFactory === undefined ? {} : { transportFactory: this.#options.transportFactory }),

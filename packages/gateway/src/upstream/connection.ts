@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Listings } from '../model/catalog.js';
 import type { CredentialSpec } from '../model/service.js';
 import { CircuitOpenError, type CircuitView, ServiceBreaker } from './breaker.js';
+import type { EnvAccess } from './credential-policy.js';
 import { classifyUpstreamError, connectFailure, describeCause, isServiceFault, requestFailure, unavailable } from './errors.js';
 import { DEFAULT_LIMITS, PROBE_FAILURES_FOR_DOWN, type UpstreamLimits } from './limits.js';
 import { checkHealthUrl, Prober } from './probe.js';
@@ -26,8 +27,10 @@ export interface UpstreamOptions {
   service: string;
   url: string;
   credential: CredentialSpec;
-  /** The token a `gateway` credential stands for. */
-  gatewayToken: string;
+  /** The token a `gateway` credential stands for; undefined when this service may not be sent it. */
+  gatewayToken: string | undefined;
+  /** How the credential's `*Env` references are read (credential-policy.ts). */
+  env?: EnvAccess;
   logger: Logger;
   limits?: Partial<UpstreamLimits>;
   /** Called with the live listings after every (re)connect and every refresh. */

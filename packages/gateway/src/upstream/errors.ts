@@ -83,6 +83,10 @@ const NETWORK_FAILURES: Record<string, string> = {
   ETIMEDOUT: 'connection timed out',
   // undici's, when the gateway itself closes the service's connections (exchange.ts close()).
   UND_ERR_DESTROYED: 'connection closed by the gateway: the service was removed or the gateway is stopping',
+  // The HTTP client refused the request itself; its message can quote the header value, which may be a credential.
+  UND_ERR_INVALID_ARG: 'the request could not be sent: a header (the service credential?) is not valid',
+  ERR_INVALID_CHAR: 'the request could not be sent: a header (the service credential?) holds an invalid character',
+  ERR_HTTP_INVALID_HEADER_VALUE: 'the request could not be sent: a header (the service credential?) is not valid',
 };
 
 /**

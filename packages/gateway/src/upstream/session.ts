@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Listings } from '../model/catalog.js';
 import type { CredentialSpec } from '../model/service.js';
+import type { EnvAccess } from './credential-policy.js';
 import { resolveCredential } from './credentials.js';
 import type { UpstreamLimits } from './limits.js';
 import { listAll } from './listings.js';
@@ -13,8 +14,10 @@ export interface SessionSpec {
   service: string;
   url: string;
   credential: CredentialSpec;
-  /** The token a `gateway` credential stands for. */
-  gatewayToken: string;
+  /** The token a `gateway` credential stands for; undefined when this service may not be sent it. */
+  gatewayToken: string | undefined;
+  /** How `*Env` references are read (credential-policy.ts); the whole environment unless given. */
+  env?: EnvAccess | undefined;
   limits: UpstreamLimits;
   logger: Logger;
   /** Streamable HTTP unless given: where another kind of upstream plugs in. */
@@ -37,7 +40,7 @@ export interface OpenedSession {
  */
 export async function openSession(spec: SessionSpec, events: TransportEvents): Promise<OpenedSession> {
   const { service, url, limits, logger } = spec;
-  const credential = resolveCredential(spec.credential, spec.gatewayToken);
+  const credential = resolveCredential(spec.credential, spec.gatewayToken, spec.env);
   if (!credential.ok) throw new Error(credential.message);
   const create = spec.transportFactory ?? createStreamableHttpTransport;
   const transport = create({ service, url, headers: credential.headers, limits, log: (message, details) => logger.debug(details, message) }, events);

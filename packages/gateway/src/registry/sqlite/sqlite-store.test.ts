@@ -63,8 +63,8 @@ const snap = (name: string, tools: CatalogSnapshot['tools'], seenAt: string, oth
 });
 
 describe('SqliteStore data', () => {
-  it('round-trips services and catalogs, including credentials and JSON fields', async () => {
-    const store = SqliteStore.open(path);
+  it('round-trips services and catalogs, including credentials (literal secrets sealed with the key) and JSON fields', async () => {
+    const store = SqliteStore.open(path, undefined, { secretKey: Buffer.alloc(32, 1) });
     const records = [
       service('plain', 1),
       service('bearer', 2, { source: 'config', credential: { type: 'bearer', tokenEnv: 'TOKEN' }, fallbackTools: [tool] }),
@@ -270,7 +270,7 @@ describe('SqliteStore in a child process', () => {
       const store = SqliteStore.open(process.argv[2]);
       for (let i = 0; i < 200; i++) {
         const name = 'svc' + String(i).padStart(3, '0');
-        await store.putService({ name, url: 'http://x/' + i, source: 'registered', credential: { type: 'bearer', token: name },
+        await store.putService({ name, url: 'http://x/' + i, source: 'registered', credential: { type: 'bearer', tokenEnv: name },
           fallbackTools: [{ name: 't', description: 'd'.repeat(32768), inputSchema: { type: 'object' } }], createdAt: String(i).padStart(3, '0'), updatedAt: 'u' });
         process.stdout.write(i + '\\n');
         await new Promise((resolve) => setTimeout(resolve, 2)); // leave the parent time to kill before the end

@@ -1,10 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Tool } from '@modelcontextprotocol/server';
 import Database from 'better-sqlite3';
 import { GatewayError } from '../../errors.js';
 import type { Listings } from '../../model/catalog.js';
-import type { CatalogSnapshot, CredentialSpec, ServiceRecord } from '../../model/service.js';
+import type { CatalogSnapshot, ServiceRecord } from '../../model/service.js';
+import { type StoredCredential, sealCredential, unsealCredential } from '../secrets.js';
 import type { RegistryStore } from '../types.js';
 import { migrate } from './migrations.js';
 
@@ -98,12 +99,15 @@ function parseColumn<T>(table: string, key: string, column: string, text: string
 
 const isCredential = (value: unknown): boolean => typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
 
-function toServiceRecord(row: ServiceRow): ServiceRecord {
+function toServiceRecord(row: ServiceRow, key: Buffer | undefined, warn: (message: string) => void): ServiceRecord {
+  const stored = parseColumn<StoredCredential>('services', row.name, 'credential', row.credential, isCredential);
+  const { spec, problem } = unsealCredential(stored, key, row.name);
+  if (problem !== undefined) warn(problem);
   const record: ServiceRecord = {
     name: row.name,
     url: row.url,
     source: row.source,
-    credential: parseColumn<CredentialSpec>('services', row.name, 'credential', row.credential, isCredential),
+    credential: spec,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -111,6 +115,39 @@ function toServiceRecord(row: ServiceRow): ServiceRecord {
     record.fallbackTools = parseColumn<Tool[]>('services', row.name, 'fallback_tools', row.fallback_tools, Array.isArray);
   }
   return record;
+}
+
+export interface StoreLogger {
+  info(obj: object, msg: string): void;
+  warn?(obj: object, msg: string): void;
+}
+
+export interface SqliteStoreOptions {
+  /** Seals literal secrets of registrations (AES-256-GCM, registry/secrets.ts); without it they cannot be stored. */
+  secretKey?: Buffer | undefined;
+}
+
+/** Files only the gateway's user may read: the registry holds URLs, credential references and sealed secrets. */
+const OWNER_ONLY_FILE = 0o600;
+const OWNER_ONLY_DIR = 0o700;
+
+/**
+ * Creates the database's folder (0700) and the file itself (0600) before SQLite opens it:
+ * SQLite gives the -wal and -shm files the mode of the database file, so all three stay
+ * the owner's. An existing file keeps its mode (it is the operator's), with a warning when
+ * others may read it.
+ */
+function createOwnerOnly(path: string, logger: StoreLogger | undefined): void {
+  const folder = dirname(path);
+  if (!existsSync(folder)) mkdirSync(folder, { recursive: true, mode: OWNER_ONLY_DIR });
+  if (!existsSync(path)) {
+    closeSync(openSync(path, 'a', OWNER_ONLY_FILE));
+    return;
+  }
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    logger?.warn?.({ path, mode: mode.toString(8) }, `the registry database ${path} can be read by other users (mode ${mode.toString(8)}); chmod 600 it`);
+  }
 }
 
 /**
@@ -131,10 +168,10 @@ export class SqliteStore implements RegistryStore {
    * directory, a lock held by another process and a schema newer than this build each throw
    * a `StoreOpenError`. `':memory:'` gives a private in-memory database.
    */
-  static open(path: string, logger?: { info(obj: object, msg: string): void }): SqliteStore {
+  static open(path: string, logger?: StoreLogger, options: SqliteStoreOptions = {}): SqliteStore {
     let db: Database.Database | undefined;
     try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      if (path !== ':memory:') createOwnerOnly(path, logger);
       db = new Database(path, { timeout: OPEN_BUSY_TIMEOUT_MS });
       // The first statement reads the header, so a file that is not a database fails here.
       // WAL lets readers go on during a write; NORMAL skips the per-commit fsync, which in
@@ -158,7 +195,7 @@ export class SqliteStore implements RegistryStore {
         );
       }
       db.pragma(`busy_timeout = ${RUN_BUSY_TIMEOUT_MS}`);
-      const store = new SqliteStore(db);
+      const store = new SqliteStore(db, options.secretKey, (message) => logger?.warn?.({ path }, message));
       logger?.info({ path, schemaVersion: migrated.to, migratedFrom: migrated.from }, 'registry store opened');
       return store;
     } catch (error) {
@@ -171,8 +208,13 @@ export class SqliteStore implements RegistryStore {
     }
   }
 
-  private constructor(db: Database.Database) {
+  readonly #secretKey: Buffer | undefined;
+  readonly #warn: (message: string) => void;
+
+  private constructor(db: Database.Database, secretKey: Buffer | undefined, warn: (message: string) => void) {
     this.#db = db;
+    this.#secretKey = secretKey;
+    this.#warn = warn;
     // Prepared once: the tables exist now that migrations have run.
     this.#listServices = db.prepare<[], ServiceRow>(
       'SELECT name, url, source, credential, fallback_tools, created_at, updated_at FROM services ORDER BY created_at, rowid',
@@ -198,7 +240,7 @@ export class SqliteStore implements RegistryStore {
   }
 
   async listServices(): Promise<ServiceRecord[]> {
-    return this.#listServices.all().map(toServiceRecord);
+    return this.#listServices.all().map((row) => toServiceRecord(row, this.#secretKey, this.#warn));
   }
 
   async putService(record: ServiceRecord): Promise<void> {
@@ -206,7 +248,7 @@ export class SqliteStore implements RegistryStore {
       name: record.name,
       url: record.url,
       source: record.source,
-      credential: JSON.stringify(record.credential),
+      credential: JSON.stringify(sealCredential(record.credential, this.#secretKey, record.name)),
       fallback_tools: record.fallbackTools === undefined ? null : JSON.stringify(record.fallbackTools),
       created_at: record.createdAt,
       updated_at: record.updatedAt,
