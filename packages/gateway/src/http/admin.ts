@@ -1,5 +1,5 @@
 import { type AuthVariables, DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth, readBodyLimited } from '@meshgate/service-kit';
-import { Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { GatewayIdentity, Role } from '../auth/tokens.js';
@@ -7,9 +7,9 @@ import { type CredentialInput, credentialInput, toCredentialSpec } from '../conf
 import { GatewayError } from '../errors.js';
 import { SERVICE_NAME_PATTERN } from '../model/naming.js';
 import type { CredentialSpec } from '../model/service.js';
-import type { Registry } from '../registry/registry.js';
+import type { ManagedService, Registry } from '../registry/registry.js';
 import type { CredentialPolicy } from '../upstream/credential-policy.js';
-import { serviceView } from './views.js';
+import { clientServiceView, seesEverything, serviceView } from './views.js';
 
 type Env = { Variables: AuthVariables<GatewayIdentity> };
 
@@ -114,14 +114,18 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
     return c.json(serviceView(service, registry.catalog), 201);
   });
 
-  const list = (c: { json: (body: unknown) => Response }) => c.json({ services: registry.list().map((service) => serviceView(service, registry.catalog)) });
+  // An admin sees everything; any other token only what it may use, as tools/list shows it (docs/security.md, finding 4).
+  const view = (service: ManagedService, identity: GatewayIdentity) =>
+    seesEverything(identity) ? serviceView(service, registry.catalog) : clientServiceView(service, registry.catalog, identity);
+  const list = (c: Context<Env>) => c.json({ services: registry.list().flatMap((service) => view(service, c.get('identity')) ?? []) });
   app.post('/services', list);
   app.get('/services', list);
 
   app.get('/services/:name', (c) => {
     const service = registry.get(c.req.param('name'));
-    if (service === undefined) throw new GatewayError('unknown_service', `No service named "${c.req.param('name')}"`);
-    return c.json(serviceView(service, registry.catalog));
+    const shown = service === undefined ? undefined : view(service, c.get('identity'));
+    if (shown === undefined) throw new GatewayError('unknown_service', `No service named "${c.req.param('name')}"`);
+    return c.json(shown);
   });
 
   app.put('/services/:name', requireRole('admin'), async (c) => {

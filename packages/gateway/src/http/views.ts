@@ -1,8 +1,15 @@
+import type { GatewayIdentity } from '../auth/tokens.js';
 import type { Catalog } from '../model/catalog.js';
+import type { IndexEntry } from '../model/item-index.js';
+import { redactUrl } from '../model/service.js';
 import { type ManagedService, Registry } from '../registry/registry.js';
 import { redactCredential } from '../upstream/credentials.js';
 
-/** How `/services` shows one service: state, tools (prompts, resources) as exposed and as named upstream, no secrets. */
+/**
+ * How `/services` shows one service to an admin: state, tools (prompts, resources) as
+ * exposed and as named upstream, rejected items, clashes; no secrets (literal secrets
+ * redacted, and secrets in the URL's query too).
+ */
 export function serviceView(service: ManagedService, catalog: Catalog) {
   const { record, connection } = service;
   const origin = Registry.listingsOf(service).origin;
@@ -11,7 +18,7 @@ export function serviceView(service: ManagedService, catalog: Catalog) {
     list.map((entry) => ({ name: entry.exposedName, upstreamName: entry.upstreamName }));
   return {
     name: record.name,
-    url: record.url,
+    url: redactUrl(record.url),
     source: record.source,
     status: connection.status,
     circuit: connection.circuit,
@@ -29,6 +36,30 @@ export function serviceView(service: ManagedService, catalog: Catalog) {
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
+}
+
+/**
+ * What a token without the admin role may see of one service: only what its allow-list
+ * lets it use, and nothing of how the gateway reaches the service (URL, credential, last
+ * error, clashes). Undefined when it may use nothing of the service: a service is as
+ * hidden from it as its tools are in `tools/list`.
+ */
+export function clientServiceView(service: ManagedService, catalog: Catalog, identity: GatewayIdentity) {
+  const entries = catalog.forService(service.record.name);
+  const allowList = identity.allowList;
+  const visible = (list: readonly IndexEntry<unknown>[]) =>
+    (allowList === undefined ? list : list.filter((entry) => allowList.allows(entry))).map((entry) => ({ name: entry.exposedName }));
+  const tools = visible(entries.tools);
+  const prompts = visible(entries.prompts);
+  const resources = visible(entries.resources);
+  const resourceTemplates = visible(entries.resourceTemplates);
+  if (allowList !== undefined && tools.length + prompts.length + resources.length + resourceTemplates.length === 0) return undefined;
+  return { name: service.record.name, status: service.connection.status, tools, prompts, resources, resourceTemplates };
+}
+
+/** Whether the caller sees the admin's view of `/services`. */
+export function seesEverything(identity: GatewayIdentity): boolean {
+  return identity.roles.has('admin');
 }
 
 /** The short per-service status `/health` reports. */

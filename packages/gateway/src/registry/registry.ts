@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { Catalog, EMPTY_LISTINGS, type Listings, type ServiceListings } from '../model/catalog.js';
 import { checkListings, logRejected, MAX_REJECTED_KEPT } from '../model/intake.js';
-import type { CatalogSnapshot, CredentialSpec, ServiceRecord } from '../model/service.js';
+import { type CatalogSnapshot, type CredentialSpec, redactUrl, type ServiceRecord } from '../model/service.js';
 import { UpstreamConnection, type UpstreamLimits, type UpstreamStatus } from '../upstream/connection.js';
 import type { EnvAccess } from '../upstream/credential-policy.js';
 import type { TransportFactory } from '../upstream/transport.js';
@@ -152,7 +152,10 @@ export class Registry {
     this.#services.set(record.name, service);
     this.#onListings(service, connection.listings ?? EMPTY_LISTINGS);
     connection.start(); // keeps it connected from now on
-    this.#options.logger.info({ service: record.name, url: record.url, tools: connection.listings?.tools.length ?? 0 }, `registered service "${record.name}"`);
+    this.#options.logger.info(
+      { service: record.name, url: redactUrl(record.url), tools: connection.listings?.tools.length ?? 0 },
+      `registered service "${record.name}"`,
+    );
     return service;
   }
 
@@ -185,7 +188,7 @@ export class Registry {
     this.#onListings(service, connection.listings ?? EMPTY_LISTINGS);
     connection.start();
     await current.connection.close();
-    this.#options.logger.info({ service: name, url: record.url }, `updated service "${name}"`);
+    this.#options.logger.info({ service: name, url: redactUrl(record.url) }, `updated service "${name}"`);
     return service;
   }
 

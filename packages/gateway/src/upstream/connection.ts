@@ -2,7 +2,7 @@ import type { ServerCapabilities } from '@modelcontextprotocol/client';
 import { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import type { Listings } from '../model/catalog.js';
-import type { CredentialSpec } from '../model/service.js';
+import { type CredentialSpec, redactUrl } from '../model/service.js';
 import { CircuitOpenError, type CircuitView, ServiceBreaker } from './breaker.js';
 import type { EnvAccess } from './credential-policy.js';
 import { classifyUpstreamError, connectFailure, describeCause, isServiceFault, requestFailure, unavailable } from './errors.js';
@@ -57,6 +57,7 @@ const LIST_CHANGED = new Set(['notifications/tools/list_changed', 'notifications
  */
 export class UpstreamConnection {
   readonly service: string;
+  /** The service's URL as logs and errors show it: secret-looking query values redacted. */
   readonly url: string;
   status: UpstreamStatus = 'connecting';
   statusChangedAt = new Date().toISOString();
@@ -90,7 +91,7 @@ export class UpstreamConnection {
   constructor(options: UpstreamOptions) {
     this.#options = options;
     this.service = options.service;
-    this.url = options.url;
+    this.url = redactUrl(options.url);
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#sessionSpec = { ...options, limits: this.#limits };
     this.#breaker = new ServiceBreaker({
