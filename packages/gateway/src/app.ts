@@ -14,6 +14,7 @@ import { createPerimeter } from './security/index.js';
 import { wireBroadcasts } from './session/broadcast.js';
 import { Dispatcher } from './session/dispatch.js';
 import { SessionRegistry } from './session/registry.js';
+import { newInstanceId } from './upstream/loop.js';
 
 export interface Gateway {
   readonly server: RunningServer;
@@ -37,6 +38,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     gatewayTokenForRegistered: credentials.gatewayTokenForRegistered,
     credentialEnv: (source) => credentials.policy.envFor(source),
     maxServices: credentials.maxServices,
+    instanceId: newInstanceId(),
     limits: config.limits,
   });
   const subscriptions = new Subscriptions(registry, logger);

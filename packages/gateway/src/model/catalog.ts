@@ -41,23 +41,27 @@ export class Catalog {
   /** Compiled templates, in federation order, for routing URIs that no listing names. */
   readonly #templates: { entry: IndexEntry<ResourceTemplate>; template: UriTemplate | undefined }[];
 
-  private constructor(services: readonly ServiceListings[]) {
+  private constructor(services: readonly ServiceListings[], previous: Catalog | undefined) {
     const of = <T>(pick: (listings: Listings) => readonly T[]) => services.map(({ service, listings, origin }) => ({ service, origin, items: pick(listings) }));
     this.tools = ItemIndex.build(
       of((l) => l.tools),
       byName<Tool>(),
+      previous?.tools.claims,
     );
     this.prompts = ItemIndex.build(
       of((l) => l.prompts),
       byName<Prompt>(),
+      previous?.prompts.claims,
     );
     this.resources = ItemIndex.build(
       of((l) => l.resources),
       byUri<Resource>(),
+      previous?.resources.claims,
     );
     this.resourceTemplates = ItemIndex.build(
       of((l) => l.resourceTemplates),
       byUriTemplate<ResourceTemplate>(),
+      previous?.resourceTemplates.claims,
     );
     this.clashes = [
       ...this.tools.clashes.map((clash) => ({ ...clash, kind: 'tool' as const })),
@@ -68,10 +72,11 @@ export class Catalog {
     this.#templates = this.resourceTemplates.entries.map((entry) => ({ entry, template: compile(entry.upstreamName) }));
   }
 
-  static readonly empty = new Catalog([]);
+  static readonly empty = new Catalog([], undefined);
 
-  static build(services: readonly ServiceListings[]): Catalog {
-    return new Catalog(services);
+  /** Builds the catalog; with `previous`, bare names stay with the services holding them there (ItemIndex.build). */
+  static build(services: readonly ServiceListings[], previous?: Catalog): Catalog {
+    return new Catalog(services, previous);
   }
 
   /**

@@ -5,6 +5,7 @@ import { checkListings, logRejected, MAX_REJECTED_KEPT } from '../model/intake.j
 import { type CatalogSnapshot, type CredentialSpec, redactUrl, type ServiceRecord } from '../model/service.js';
 import { UpstreamConnection, type UpstreamLimits, type UpstreamStatus } from '../upstream/connection.js';
 import type { EnvAccess } from '../upstream/credential-policy.js';
+import { instancesMeta } from '../upstream/loop.js';
 import type { TransportFactory } from '../upstream/transport.js';
 import type { RegistryStore } from './types.js';
 
@@ -32,6 +33,8 @@ export interface RegistryOptions {
   credentialEnv?: (source: ServiceRecord['source']) => EnvAccess;
   /** Most registered services at once (MESHGATE_MAX_SERVICES); configured ones do not count. */
   maxServices?: number;
+  /** This gateway process's instance id (upstream/loop.ts); connections refuse a service that names it. */
+  instanceId?: string;
   limits?: Partial<UpstreamLimits>;
   /** How connections speak to services (streamable HTTP unless given); tests pass a fake. */
   transportFactory?: TransportFactory;
@@ -83,6 +86,19 @@ export class Registry {
       this.#add(record, byService.get(record.name)).connection.start();
     }
     this.#rebuild();
+  }
+
+  /**
+   * The `_meta` of this gateway's `initialize` result: its own instance and every one behind
+   * its services, so that a gateway that would federate this one sees itself in the list.
+   */
+  federationMeta(): Record<string, unknown> | undefined {
+    const { instanceId } = this.#options;
+    if (instanceId === undefined) return undefined;
+    return instancesMeta(
+      instanceId,
+      this.list().flatMap((service) => service.connection.instances),
+    );
   }
 
   /** Services in federation order: configured first, then by registration time. */
@@ -234,6 +250,7 @@ export class Registry {
       credential: record.credential,
       gatewayToken: record.source === 'config' || this.#options.gatewayTokenForRegistered === true ? this.#options.gatewayToken : undefined,
       ...(this.#options.credentialEnv === undefined ? {} : { env: this.#options.credentialEnv(record.source) }),
+      ...(this.#options.instanceId === undefined ? {} : { instanceId: this.#options.instanceId }),
       logger: this.#options.logger,
       ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
       ...(this.#options.transportFactory === undefined ? {} : { transportFactory: this.#options.transportFactory }),
@@ -274,7 +291,10 @@ export class Registry {
   }
 
   #rebuild(): void {
-    const catalog = Catalog.build(this.list().map((service) => Registry.listingsOf(service)));
+    const catalog = Catalog.build(
+      this.list().map((service) => Registry.listingsOf(service)),
+      this.#catalog,
+    );
     const signatures = {
       tools: JSON.stringify(catalog.tools.items),
       prompts: JSON.stringify(catalog.prompts.items),
@@ -287,7 +307,9 @@ export class Registry {
     for (const clash of catalog.clashes) {
       this.#options.logger.warn(
         clash,
-        `${clash.kind} name clash: "${clash.name}" stays with "${clash.owner}"; "${clash.service}" exposes it as "${clash.exposedAs}"`,
+        clash.exposedAs === null
+          ? `${clash.kind} name clash: "${clash.name}" stays with "${clash.owner}"; "${clash.service}"'s is dropped, as its name is already qualified`
+          : `${clash.kind} name clash: "${clash.name}" stays with "${clash.owner}"; "${clash.service}" exposes it as "${clash.exposedAs}"`,
       );
     }
     for (const listener of this.#listeners) listener(catalog, new Set(changed));

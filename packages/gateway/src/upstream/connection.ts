@@ -1,12 +1,14 @@
 import type { ServerCapabilities } from '@modelcontextprotocol/client';
 import { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
+import { GatewayError } from '../errors.js';
 import type { Listings } from '../model/catalog.js';
 import { type CredentialSpec, redactUrl } from '../model/service.js';
 import { CircuitOpenError, type CircuitView, ServiceBreaker } from './breaker.js';
 import type { EnvAccess } from './credential-policy.js';
 import { classifyUpstreamError, connectFailure, describeCause, isServiceFault, requestFailure, unavailable } from './errors.js';
 import { DEFAULT_LIMITS, PROBE_FAILURES_FOR_DOWN, type UpstreamLimits } from './limits.js';
+import { FederationLoopError } from './loop.js';
 import { checkHealthUrl, Prober } from './probe.js';
 import { retryForever } from './reconnect.js';
 import { answerServiceRequest, type Downstream } from './relay.js';
@@ -31,6 +33,8 @@ export interface UpstreamOptions {
   gatewayToken: string | undefined;
   /** How the credential's `*Env` references are read (credential-policy.ts). */
   env?: EnvAccess;
+  /** This gateway's instance id, to refuse a service that leads back to it (loop.ts). */
+  instanceId?: string;
   logger: Logger;
   limits?: Partial<UpstreamLimits>;
   /** Called with the live listings after every (re)connect and every refresh. */
@@ -42,6 +46,9 @@ export interface UpstreamOptions {
   /** Makes the transport of each session; streamable HTTP unless given (the seam for other kinds of upstream). */
   transportFactory?: TransportFactory;
 }
+
+/** The shortest time between two refreshes of one service's listings. */
+const REFRESH_MIN_INTERVAL_MS = 1_000;
 
 /** Notifications from a service that the gateway passes on to its own clients. */
 const FORWARDED_NOTIFICATIONS = new Set(['notifications/resources/updated', 'notifications/message']);
@@ -70,6 +77,8 @@ export class UpstreamConnection {
   capabilities: ServerCapabilities | undefined;
   /** The service's instructions for its clients, if its handshake had any. */
   instructions: string | undefined;
+  /** Meshgate instances the service is or federates, as its last handshake said (loop.ts). */
+  instances: readonly string[] = [];
 
   readonly #options: UpstreamOptions;
   readonly #limits: UpstreamLimits;
@@ -84,6 +93,9 @@ export class UpstreamConnection {
   readonly #prober = new Prober();
   #probeFailures = 0;
   #refreshTimer: NodeJS.Timeout | undefined;
+  #refreshing = false;
+  #refreshAgain = false;
+  #lastRefreshAt = 0;
   readonly #breaker: ServiceBreaker;
   /** Clients of the calls in flight that can take relayed requests. */
   readonly #callers = new Set<Downstream>();
@@ -132,6 +144,8 @@ export class UpstreamConnection {
     } catch (error) {
       const reason = describeCause(error);
       this.#setStatus('down', reason);
+      if (error instanceof FederationLoopError)
+        throw new GatewayError('federation_loop', `Refused service "${this.service}" at ${this.url}: ${reason}`, { service: this.service });
       throw connectFailure(this.service, this.url, reason);
     }
   }
@@ -201,19 +215,39 @@ export class UpstreamConnection {
     }
   }
 
-  /** Re-lists everything (after any `list_changed` notification), debounced. */
+  /**
+   * Re-lists everything after a `list_changed`, debounced per service: notifications that
+   * arrive while a refresh is waiting or running fold into one more refresh after it, and
+   * refreshes start at most once per REFRESH_MIN_INTERVAL_MS, so a service (or a loop of
+   * gateways) announcing changes in a burst costs a bounded number of listings.
+   */
   scheduleRefresh(delayMs = 100): void {
-    if (this.#refreshTimer !== undefined || this.closed) return;
+    if (this.closed) return;
+    if (this.#refreshTimer !== undefined || this.#refreshing) {
+      this.#refreshAgain = true;
+      return;
+    }
+    const wait = Math.max(delayMs, this.#lastRefreshAt + REFRESH_MIN_INTERVAL_MS - Date.now());
     this.#refreshTimer = setTimeout(() => {
       this.#refreshTimer = undefined;
       const transport = this.#transport;
       const capabilities = this.capabilities;
       if (transport === undefined || capabilities === undefined || this.closed) return;
-      listSession(transport, { capabilities }, this.#sessionSpec).then(
-        (listings) => this.#publish(listings),
-        (error: unknown) => this.#options.logger.warn({ service: this.service, reason: describeCause(error) }, 'catalog refresh failed'),
-      );
-    }, delayMs);
+      this.#refreshing = true;
+      this.#refreshAgain = false;
+      this.#lastRefreshAt = Date.now();
+      listSession(transport, { capabilities }, this.#sessionSpec)
+        .then(
+          (listings) => {
+            if (!this.closed && this.#transport === transport) this.#publish(listings);
+          },
+          (error: unknown) => this.#options.logger.warn({ service: this.service, reason: describeCause(error) }, 'catalog refresh failed'),
+        )
+        .finally(() => {
+          this.#refreshing = false;
+          if (this.#refreshAgain) this.scheduleRefresh();
+        });
+    }, wait);
   }
 
   #attempt(): Promise<void> {
@@ -253,6 +287,7 @@ export class UpstreamConnection {
     this.#transport = transport;
     this.capabilities = handshake.capabilities;
     this.instructions = handshake.instructions;
+    this.instances = handshake.instances ?? [];
     if (previous !== undefined && previous !== transport) void previous.close(true);
     this.#probeFailures = 0;
     this.lastError = undefined;

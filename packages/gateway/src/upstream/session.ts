@@ -5,6 +5,7 @@ import type { EnvAccess } from './credential-policy.js';
 import { resolveCredential } from './credentials.js';
 import type { UpstreamLimits } from './limits.js';
 import { listAll } from './listings.js';
+import { FederationLoopError } from './loop.js';
 import { discoverHealthUrl } from './probe.js';
 import { createStreamableHttpTransport } from './streamable-http.js';
 import type { TransportEvents, TransportFactory, UpstreamHandshake, UpstreamTransport } from './transport.js';
@@ -16,6 +17,8 @@ export interface SessionSpec {
   credential: CredentialSpec;
   /** The token a `gateway` credential stands for; undefined when this service may not be sent it. */
   gatewayToken: string | undefined;
+  /** This gateway's instance id: a service that names it leads back here (loop.ts). */
+  instanceId?: string | undefined;
   /** How `*Env` references are read (credential-policy.ts); the whole environment unless given. */
   env?: EnvAccess | undefined;
   limits: UpstreamLimits;
@@ -46,6 +49,11 @@ export async function openSession(spec: SessionSpec, events: TransportEvents): P
   const transport = create({ service, url, headers: credential.headers, limits, log: (message, details) => logger.debug(details, message) }, events);
   try {
     const handshake = await transport.start();
+    if (spec.instanceId !== undefined && handshake.instances?.includes(spec.instanceId)) {
+      throw new FederationLoopError(
+        `service "${service}" is this gateway, or federates it (its initialize names this gateway's instance): registering it would make a loop`,
+      );
+    }
     const [listings, healthUrl] = await Promise.all([listSession(transport, handshake, spec), discoverHealthUrl(url, limits.connectMs)]);
     return { transport, handshake, listings, healthUrl };
   } catch (error) {

@@ -1,6 +1,7 @@
 import { LATEST_PROTOCOL_VERSION, type ServerCapabilities, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/client';
 import { InvalidAnswerError, SessionLostError, UpstreamHttpError, UpstreamTimeoutError } from './errors.js';
 import { type Exchange, type ExchangeEvents, type HttpLink, ServiceLink } from './exchange.js';
+import { instancesOf } from './loop.js';
 import { UPSTREAM_CLIENT_CAPABILITIES } from './relay.js';
 import { answerOf, type Message, StreamableHttpCaller } from './streamable-http-call.js';
 import { NotificationStream } from './streamable-http-stream.js';
@@ -165,7 +166,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
 
 /** The handshake in `initialize`'s result, or why the gateway cannot take it. */
 export function handshakeOf(service: string, result: Record<string, unknown>): UpstreamHandshake {
-  const { protocolVersion, capabilities, serverInfo, instructions } = result;
+  const { protocolVersion, capabilities, serverInfo, instructions, _meta } = result;
   if (typeof protocolVersion !== 'string' || !SUPPORTED_PROTOCOL_VERSIONS.includes(protocolVersion)) {
     throw new InvalidAnswerError(
       `service "${service}" answered initialize with protocol version ${JSON.stringify(protocolVersion ?? null)}, which the gateway does not speak (it speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
@@ -180,6 +181,7 @@ export function handshakeOf(service: string, result: Record<string, unknown>): U
     capabilities: capabilities as ServerCapabilities,
     serverInfo: { name: info['name'], version: typeof info['version'] === 'string' ? info['version'] : '' },
     ...(typeof instructions === 'string' ? { instructions } : {}),
+    instances: instancesOf(_meta),
   };
 }
 

@@ -146,7 +146,7 @@ export class McpPipeline {
     writeJson(
       response,
       200,
-      { jsonrpc: '2.0', id: message.id, result: initializeResult(handshake, SERVER_INFO, INSTRUCTIONS) },
+      { jsonrpc: '2.0', id: message.id, result: initializeResult(handshake, SERVER_INFO, INSTRUCTIONS, this.deps.registry.federationMeta()) },
       { 'mcp-session-id': session.id },
     );
   }
