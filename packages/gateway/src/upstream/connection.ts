@@ -6,7 +6,7 @@ import type { Listings } from '../model/catalog.js';
 import { type CredentialSpec, redactUrl } from '../model/service.js';
 import { CircuitOpenError, type CircuitView, ServiceBreaker } from './breaker.js';
 import type { EnvAccess } from './credential-policy.js';
-import { classifyUpstreamError, connectFailure, describeCause, isServiceFault, requestFailure, unavailable } from './errors.js';
+import { backendDetail, classifyUpstreamError, connectFailure, describeCause, isServiceFault, requestFailure, unavailable } from './errors.js';
 import { DEFAULT_LIMITS, PROBE_FAILURES_FOR_DOWN, type UpstreamLimits } from './limits.js';
 import { FederationLoopError } from './loop.js';
 import { checkHealthUrl, Prober } from './probe.js';
@@ -144,6 +144,8 @@ export class UpstreamConnection {
     } catch (error) {
       const reason = describeCause(error);
       this.#setStatus('down', reason);
+      const detail = backendDetail(error);
+      if (detail !== undefined) this.#options.logger.warn({ service: this.service, reason, detail }, `could not connect to service "${this.service}"`);
       if (error instanceof FederationLoopError)
         throw new GatewayError('federation_loop', `Refused service "${this.service}" at ${this.url}: ${reason}`, { service: this.service });
       throw connectFailure(this.service, this.url, reason);
@@ -188,7 +190,7 @@ export class UpstreamConnection {
           if (this.#transport === transport) this.#lost(failure.reason);
           throw requestFailure(this.service, method, failure);
         case 'bad-response':
-          this.#options.logger.warn({ service: this.service, method, reason: failure.reason }, 'service gave an invalid answer');
+          this.#options.logger.warn({ service: this.service, method, reason: failure.reason, detail: backendDetail(error) }, 'service gave an invalid answer');
           throw requestFailure(this.service, method, failure);
         case 'timeout':
           throw requestFailure(this.service, method, failure);

@@ -1,14 +1,18 @@
 import { ProtocolError } from '@modelcontextprotocol/client';
 import { GatewayError } from '../errors.js';
 
-/** The service answered with an HTTP status other than 200 (the body is never kept). */
+/**
+ * The service answered with an HTTP status other than 200 (the body is never kept). The
+ * reason phrase is the service's own text: it goes to the log (`backendDetail`), never
+ * into what a client is told.
+ */
 export class UpstreamHttpError extends Error {
   override readonly name = 'UpstreamHttpError';
   constructor(
     readonly status: number,
     readonly statusText: string,
   ) {
-    super(`HTTP ${status}${statusText === '' ? '' : ` ${statusText}`}`);
+    super(`HTTP ${status}`);
   }
 }
 
@@ -22,9 +26,26 @@ export class UpstreamTimeoutError extends Error {
   override readonly name = 'UpstreamTimeoutError';
 }
 
-/** The service's answer is not a valid answer to the request (id, framing, size, version). */
+/**
+ * The service's answer is not a valid answer to the request (id, framing, size, version).
+ * The message is the gateway's own words; `detail` is text the service controls (an excerpt
+ * of the body, a content type), for the log only.
+ */
 export class InvalidAnswerError extends Error {
   override readonly name = 'InvalidAnswerError';
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What the service itself said in a failed answer (reason phrase, body excerpt), for the log; never for a client. */
+export function backendDetail(error: unknown): string | undefined {
+  if (error instanceof UpstreamHttpError) return error.statusText === '' ? undefined : `reason phrase: ${error.statusText.slice(0, 200)}`;
+  if (error instanceof InvalidAnswerError) return error.detail?.slice(0, 300);
+  return undefined;
 }
 
 /** What went wrong with an upstream request, decided once so callers only branch on `kind`. */
@@ -97,7 +118,7 @@ const NETWORK_FAILURES: Record<string, string> = {
  */
 export function describeCause(error: unknown): string {
   if (error instanceof UpstreamHttpError) {
-    const status = `HTTP ${error.status}${error.statusText ? ` ${error.statusText}` : ''}`;
+    const status = `HTTP ${error.status}`;
     return error.status === 401 || error.status === 403 ? `${status}: the service refused the gateway's credential for it` : status;
   }
   let current: unknown = error;

@@ -168,8 +168,11 @@ export class StreamableHttpTransport implements UpstreamTransport {
 export function handshakeOf(service: string, result: Record<string, unknown>): UpstreamHandshake {
   const { protocolVersion, capabilities, serverInfo, instructions, _meta } = result;
   if (typeof protocolVersion !== 'string' || !SUPPORTED_PROTOCOL_VERSIONS.includes(protocolVersion)) {
+    // Only a version-shaped value is repeated: anything else is the service's own text.
+    const shown = typeof protocolVersion === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(protocolVersion) ? protocolVersion : 'an unknown one';
     throw new InvalidAnswerError(
-      `service "${service}" answered initialize with protocol version ${JSON.stringify(protocolVersion ?? null)}, which the gateway does not speak (it speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+      `service "${service}" answered initialize with protocol version ${shown}, which the gateway does not speak (it speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+      `protocol version ${JSON.stringify(protocolVersion ?? null).slice(0, 60)}`,
     );
   }
   if (typeof capabilities !== 'object' || capabilities === null || Array.isArray(capabilities))
