@@ -179,13 +179,14 @@ export function handshakeOf(service: string, result: Record<string, unknown>): U
     throw new InvalidAnswerError(`service "${service}" answered initialize without its capabilities`);
   const info = (typeof serverInfo === 'object' && serverInfo !== null ? serverInfo : {}) as Record<string, unknown>;
   if (typeof info['name'] !== 'string') throw new InvalidAnswerError(`service "${service}" answered initialize without its name (serverInfo)`);
-  return {
+  const handshake: UpstreamHandshake = {
     protocolVersion,
     capabilities: capabilities as ServerCapabilities,
     serverInfo: { name: info['name'], version: typeof info['version'] === 'string' ? info['version'] : '' },
     ...(typeof instructions === 'string' ? { instructions } : {}),
-    instances: instancesOf(_meta),
   };
+  const instances = instancesOf(_meta);
+  return instances.length === 0 ? handshake : { ...handshake, instances };
 }
 
 /** The factory of streamable HTTP transports (the only kind so far). */
