@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { Tool } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { AuthConfig } from '../auth/authenticator.js';
+import { EMPTY_LISTINGS } from '../model/catalog.js';
+import { checkListings } from '../model/intake.js';
 import { type SecurityConfig, securityConfig } from '../security/config.js';
 import type { UpstreamLimits } from '../upstream/connection.js';
 import { resolveAuth } from './auth.js';
@@ -145,6 +147,16 @@ function servicesFromFile(file: ConfigFile, path: string): ConfiguredService[] {
   for (const service of services) {
     if (names.has(service.name)) throw new ConfigError(`invalid config file ${path}: service "${service.name}" is listed twice`);
     names.add(service.name);
+  }
+  for (const service of services) {
+    // Fallback tools are listed to clients like live ones: the same MCP schema check applies.
+    const { rejected } = checkListings({ ...EMPTY_LISTINGS, tools: (service.fallbackTools ?? []) as Tool[] });
+    const first = rejected[0];
+    if (first !== undefined) {
+      throw new ConfigError(
+        `invalid config file ${path}: service "${service.name}": fallback tool ${first.name === undefined ? '(unnamed)' : `"${first.name}"`}: ${first.reason}`,
+      );
+    }
   }
   return services.map((service) => ({
     name: service.name,
