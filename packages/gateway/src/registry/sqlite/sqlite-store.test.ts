@@ -134,6 +134,22 @@ describe('SqliteStore data', () => {
     ]);
   });
 
+  it('seals literal secrets an older gateway stored in plain text once a key is set, and warns while none is', async () => {
+    createDatabase();
+    const raw = new Database(path);
+    raw.prepare("INSERT INTO services VALUES ('old', 'http://x', 'registered', '{\"type\":\"bearer\",\"token\":\"plain-old-secret\"}', NULL, 'a', 'a')").run();
+    raw.close();
+    const warnings: string[] = [];
+    const logger = { info: () => undefined, warn: (_: object, message: string) => void warnings.push(message) };
+    await SqliteStore.open(path, logger).close();
+    expect(warnings).toEqual([expect.stringMatching(/1 registered services have a literal secret stored in plain text/)]);
+    const key = Buffer.alloc(32, 9);
+    const store = SqliteStore.open(path, logger, { secretKey: key });
+    expect((await store.listServices())[0]?.credential).toEqual({ type: 'bearer', token: 'plain-old-secret' });
+    await store.close();
+    expect(readFileSync(path).toString('latin1')).not.toContain('plain-old-secret');
+  });
+
   it('works in memory for :memory:', async () => {
     const store = SqliteStore.open(':memory:');
     await store.putService(service('a', 1));

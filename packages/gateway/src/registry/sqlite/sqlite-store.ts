@@ -4,7 +4,7 @@ import type { Tool } from '@modelcontextprotocol/server';
 import Database from 'better-sqlite3';
 import { GatewayError } from '../../errors.js';
 import type { Listings } from '../../model/catalog.js';
-import type { CatalogSnapshot, ServiceRecord } from '../../model/service.js';
+import type { CatalogSnapshot, CredentialSpec, ServiceRecord } from '../../model/service.js';
 import { type StoredCredential, sealCredential, unsealCredential } from '../secrets.js';
 import type { RegistryStore } from '../types.js';
 import { migrate } from './migrations.js';
@@ -179,6 +179,9 @@ export class SqliteStore implements RegistryStore {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
+      // Overwrite what an update or delete frees, so a replaced secret or credential does not
+      // linger in free pages of the file. The registry is small: the cost is nothing.
+      db.pragma('secure_delete = ON');
       // A valid header does not mean valid pages (or rows that pass their CHECKs); the registry
       // is small, so check it all.
       const problems = (db.pragma('quick_check') as { quick_check: string }[]).map((row) => row.quick_check);
@@ -196,6 +199,7 @@ export class SqliteStore implements RegistryStore {
       }
       db.pragma(`busy_timeout = ${RUN_BUSY_TIMEOUT_MS}`);
       const store = new SqliteStore(db, options.secretKey, (message) => logger?.warn?.({ path }, message));
+      store.#sealPlaintext();
       logger?.info({ path, schemaVersion: migrated.to, migratedFrom: migrated.from }, 'registry store opened');
       return store;
     } catch (error) {
@@ -237,6 +241,31 @@ export class SqliteStore implements RegistryStore {
       `INSERT INTO catalogs (service, tools, other_listings, seen_at) VALUES (@service, @tools, @other_listings, @seen_at)
        ON CONFLICT (service) DO UPDATE SET tools = excluded.tools, other_listings = excluded.other_listings, seen_at = excluded.seen_at`,
     );
+  }
+
+  /**
+   * Rows written before secrets were sealed hold them in plain text: with a key they are
+   * sealed now, in one transaction; without one the operator is told how many there are.
+   */
+  #sealPlaintext(): void {
+    const plain = this.#listServices.all().filter((row) => {
+      try {
+        const stored = JSON.parse(row.credential) as Record<string, unknown>;
+        return typeof stored['token'] === 'string' || typeof stored['value'] === 'string';
+      } catch {
+        return false; // a torn row: listServices reports it, naming it
+      }
+    });
+    if (plain.length === 0) return;
+    const key = this.#secretKey;
+    if (key === undefined) {
+      this.#warn(`${plain.length} registered services have a literal secret stored in plain text; set MESHGATE_SECRET_KEY to seal them`);
+      return;
+    }
+    const reseal = this.#db.prepare<[string, string], unknown>('UPDATE services SET credential = ? WHERE name = ?');
+    this.#db.transaction(() => {
+      for (const row of plain) reseal.run(JSON.stringify(sealCredential(JSON.parse(row.credential) as CredentialSpec, key, row.name)), row.name);
+    })();
   }
 
   async listServices(): Promise<ServiceRecord[]> {
