@@ -79,6 +79,7 @@ export function isOwnSetting(name: string, declared: ReadonlySet<string>): boole
   return declared.has(name) || name.startsWith('MESHGATE_') || name === 'MCP_BEARER_TOKEN';
 }
 
+/** The rules above, for one gateway's settings: checks at registration and start-up, and environment access at connect time. */
 export class CredentialPolicy {
   readonly #options: CredentialPolicyOptions;
   readonly #env: NodeJS.ProcessEnv;
