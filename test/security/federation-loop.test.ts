@@ -71,14 +71,17 @@ describe('finding 8: federation loops', () => {
   it('a stream of list_changed costs at most one re-listing a second', async () => {
     const listed = () => mirror.methods.filter((method) => method === 'tools/list').length;
     const before = listed();
+    const started = Date.now();
     // 20 announcements 150 ms apart: each one past the 100 ms debounce, about 3 s in all.
     for (let i = 0; i < 20; i += 1) {
       mirror.setListings({ tools: [tool('x'), tool(`burst-${i}`)] });
       await new Promise((wake) => setTimeout(wake, 150));
     }
     await eventually('the last listing is federated', async () => (await toolNames(a)).includes('burst-19'));
+    // At most one re-listing per started second (plus the first and a trailing one), far fewer than the announcements.
+    const seconds = Math.ceil((Date.now() - started) / 1000);
     expect(listed() - before).toBeGreaterThanOrEqual(1);
-    expect(listed() - before).toBeLessThanOrEqual(6);
+    expect(listed() - before).toBeLessThanOrEqual(Math.min(seconds + 2, 10));
     await expectAlive(a);
   });
 });
