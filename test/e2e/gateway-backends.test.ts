@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Backend, startV1Stateless, startV2Handler } from '../fixtures/sdk-backends.js';
-import { api, rpc, startFixtureService, startGateway } from '../helpers/mesh.js';
+import { api, FIXTURE_CREDENTIAL, rpc, startFixtureService, startGateway } from '../helpers/mesh.js';
 import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 let gateway: StartedProcess;
@@ -28,7 +28,7 @@ beforeAll(async () => {
   for (const [name, backend, credential] of [
     ['v1-stateless', v1, { none: true }],
     ['v2-handler', v2, { none: true }],
-    ['v2-sessions', backends[2]!, undefined],
+    ['v2-sessions', backends[2]!, FIXTURE_CREDENTIAL],
   ] as const) {
     const registered = await api(gateway.url, 'POST', '/register', { name, url: backend.url, credential });
     expect(registered.status, JSON.stringify(registered.body)).toBe(201);

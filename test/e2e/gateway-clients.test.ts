@@ -9,7 +9,7 @@ import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, eventually, type Mesh, startFixtureService, startMesh, TOKEN } from '../helpers/mesh.js';
+import { api, eventually, FIXTURE_CREDENTIAL, type Mesh, startFixtureService, startMesh, TOKEN } from '../helpers/mesh.js';
 import { stopAll } from '../helpers/process.js';
 
 let mesh: Mesh;
@@ -66,7 +66,9 @@ describe('SDK v1 client through the gateway', () => {
       await client.listTools(); // the GET notification stream is open once the session is in use
       await new Promise((wake) => setTimeout(wake, 200));
       fixture = await startFixtureService('inventory-service', ['getStockLevel']);
-      expect((await api(mesh.gateway.url, 'POST', '/register', { name: 'inventory-service', url: fixture.url })).status).toBe(201);
+      expect((await api(mesh.gateway.url, 'POST', '/register', { name: 'inventory-service', url: fixture.url, credential: FIXTURE_CREDENTIAL })).status).toBe(
+        201,
+      );
       await eventually('list_changed notification', async () => changes > 0);
       const { tools } = await client.listTools();
       expect(tools.map((tool) => tool.name)).toContain('getStockLevel');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamicService, startDynamicService } from '../fixtures/dynamic-service.js';
 import { connectClient, DYNAMIC, DYNAMIC_TOOLS, emptyConfig, SERVICE_FAILURE_CODES, sleep, toolNames, within } from '../helpers/faults.js';
-import { api, eventually, rpc, startGateway, waitUntilUp } from '../helpers/mesh.js';
+import { api, eventually, FIXTURE_CREDENTIAL, rpc, startGateway, waitUntilUp } from '../helpers/mesh.js';
 import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 afterAll(stopAll);
@@ -13,7 +13,7 @@ describe('a dynamic backend behind the gateway', () => {
   beforeAll(async () => {
     dynamic = await startDynamicService({ name: DYNAMIC });
     gateway = await startGateway({ MESHGATE_CONFIG: emptyConfig() });
-    const registered = await api(gateway.url, 'POST', '/register', { name: DYNAMIC, url: dynamic.url });
+    const registered = await api(gateway.url, 'POST', '/register', { name: DYNAMIC, url: dynamic.url, credential: FIXTURE_CREDENTIAL });
     expect(registered.status).toBe(201);
   });
   afterAll(async () => {
@@ -92,7 +92,7 @@ describe('a dynamic backend behind the gateway', () => {
       expect(gone.body.error).toMatchObject({ code: -32602 });
 
       // Re-registering works and serves calls again.
-      expect((await api(gateway.url, 'POST', '/register', { name: DYNAMIC, url: dynamic.url })).status).toBe(201);
+      expect((await api(gateway.url, 'POST', '/register', { name: DYNAMIC, url: dynamic.url, credential: FIXTURE_CREDENTIAL })).status).toBe(201);
       expect(await toolNames(gateway.url)).toEqual([...DYNAMIC_TOOLS, 'fresh']);
       const echo = await rpc(gateway.url, 'tools/call', { name: 'echo', arguments: { text: 'again' } });
       expect(echo.body.result.structuredContent).toEqual({ text: 'again' });
@@ -139,7 +139,7 @@ describe('deadlines (case 24)', () => {
   beforeAll(async () => {
     dynamic = await startDynamicService({ name: DYNAMIC });
     gateway = await startGateway({ MESHGATE_CONFIG: emptyConfig(), MESHGATE_UPSTREAM_TIMEOUT_MS: '1000' });
-    expect((await api(gateway.url, 'POST', '/register', { name: DYNAMIC, url: dynamic.url })).status).toBe(201);
+    expect((await api(gateway.url, 'POST', '/register', { name: DYNAMIC, url: dynamic.url, credential: FIXTURE_CREDENTIAL })).status).toBe(201);
   });
   afterAll(async () => {
     await gateway?.kill();

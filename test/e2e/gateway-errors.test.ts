@@ -4,7 +4,7 @@
  */
 import type { RunningService } from '@meshgate/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Mesh, rpc, startFixtureService, startMesh, TOKEN } from '../helpers/mesh.js';
+import { api, FIXTURE_CREDENTIAL, type Mesh, rpc, startFixtureService, startMesh, TOKEN } from '../helpers/mesh.js';
 import { freePort, stopAll } from '../helpers/process.js';
 
 let mesh: Mesh;
@@ -115,9 +115,9 @@ describe('registration errors', () => {
   });
 
   it('a name already taken is 409, for configured and registered services alike', async () => {
-    expect((await api(mesh.gateway.url, 'POST', '/register', { name: 'spare-service', url: spare.url })).status).toBe(201);
+    expect((await api(mesh.gateway.url, 'POST', '/register', { name: 'spare-service', url: spare.url, credential: FIXTURE_CREDENTIAL })).status).toBe(201);
     for (const name of ['spare-service', 'shopping-service']) {
-      const response = await api(mesh.gateway.url, 'POST', '/register', { name, url: spare.url });
+      const response = await api(mesh.gateway.url, 'POST', '/register', { name, url: spare.url, credential: FIXTURE_CREDENTIAL });
       expect(response.status).toBe(409);
       expect(response.body.error).toBe('service_exists');
     }

@@ -6,7 +6,7 @@
 import type { RunningService } from '@meshgate/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startV1Stateless } from '../fixtures/sdk-backends.js';
-import { api, eventually, rpc, startFixtureService, startGateway } from '../helpers/mesh.js';
+import { api, eventually, FIXTURE_CREDENTIAL, rpc, startFixtureService, startGateway } from '../helpers/mesh.js';
 import { type StartedProcess, stopAll } from '../helpers/process.js';
 import { startRecordingProxy } from '../security/harness.js';
 
@@ -21,7 +21,7 @@ beforeAll(async () => {
     SHOPPING_SERVICE_URL: 'http://127.0.0.1:9/mcp',
     MESHGATE_PROBE_INTERVAL_MS: '300',
   });
-  expect((await api(gateway.url, 'POST', '/register', { name: 'probed', url: fixture.url })).status).toBe(201);
+  expect((await api(gateway.url, 'POST', '/register', { name: 'probed', url: fixture.url, credential: FIXTURE_CREDENTIAL })).status).toBe(201);
 });
 afterAll(async () => {
   await fixture?.close();
@@ -72,7 +72,7 @@ describe('a service without /health', () => {
         SHOPPING_SERVICE_URL: 'http://127.0.0.1:9/mcp',
         MESHGATE_PROBE_INTERVAL_MS: '5',
       });
-      expect((await api(probing.url, 'POST', '/register', { name: 'pinged', url: `${recorder.url}/mcp` })).status).toBe(201);
+      expect((await api(probing.url, 'POST', '/register', { name: 'pinged', url: `${recorder.url}/mcp`, credential: FIXTURE_CREDENTIAL })).status).toBe(201);
       const pings = () => recorder.methods().filter((method) => method === 'ping').length;
       await eventually('200 pings', async () => pings() >= 200);
       expect(recorder.seen.filter((entry) => entry.path === '/health').length, 'looked for /health once, at connect').toBe(1);
@@ -97,7 +97,7 @@ describe('a restarted service that is not ready yet when a call finds its sessio
       MESHGATE_PROBE_INTERVAL_MS: '0',
     });
     try {
-      expect((await api(quiet.url, 'POST', '/register', { name: 'restarting', url: service.url })).status).toBe(201);
+      expect((await api(quiet.url, 'POST', '/register', { name: 'restarting', url: service.url, credential: FIXTURE_CREDENTIAL })).status).toBe(201);
       await service.close();
       ready = false;
       service = await startFixtureService('restarting', ['whoami'], undefined, health, port);

@@ -10,7 +10,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProtocolService, startProtocolService } from '../fixtures/protocol-service.js';
-import { api, type Mesh, startMesh } from '../helpers/mesh.js';
+import { api, FIXTURE_CREDENTIAL, type Mesh, startMesh } from '../helpers/mesh.js';
 import { stopAll } from '../helpers/process.js';
 
 const ALICE = 'alice-token';
@@ -27,7 +27,7 @@ const clients: Client[] = [];
 beforeAll(async () => {
   alpha = await startProtocolService({ name: 'alpha', scheme: 'alpha' });
   mesh = await startMesh({ MESHGATE_TOKENS: JSON.stringify(TOKENS) });
-  const registered = await api(mesh.gateway.url, 'POST', '/register', { name: 'alpha', url: alpha.url }, ALICE);
+  const registered = await api(mesh.gateway.url, 'POST', '/register', { name: 'alpha', url: alpha.url, credential: FIXTURE_CREDENTIAL }, ALICE);
   expect(registered.status, JSON.stringify(registered.body)).toBe(201);
 });
 afterAll(async () => {

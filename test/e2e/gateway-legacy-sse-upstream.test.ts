@@ -10,7 +10,7 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LegacySseService, startLegacySseService } from '../fixtures/legacy-sse-service.js';
-import { api, eventually, startGateway, TOKEN } from '../helpers/mesh.js';
+import { api, eventually, FIXTURE_CREDENTIAL, startGateway, TOKEN } from '../helpers/mesh.js';
 import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 let gateway: StartedProcess;
@@ -28,10 +28,10 @@ beforeAll(async () => {
     SHOPPING_SERVICE_URL: 'http://127.0.0.1:9/mcp',
     MESHGATE_MAX_RESPONSE_BYTES: String(1024 * 1024),
   });
-  const auto = await api(gateway.url, 'POST', '/register', { name: 'detected', url: detected.url });
+  const auto = await api(gateway.url, 'POST', '/register', { name: 'detected', url: detected.url, credential: FIXTURE_CREDENTIAL });
   expect(auto.status, JSON.stringify(auto.body)).toBe(201);
   expect(auto.body).toMatchObject({ transport: 'auto', status: 'up', tools: expect.arrayContaining([{ name: 'echo', upstreamName: 'echo' }]) });
-  const sse = await api(gateway.url, 'POST', '/register', { name: 'explicit', url: explicit.url, transport: 'sse' });
+  const sse = await api(gateway.url, 'POST', '/register', { name: 'explicit', url: explicit.url, transport: 'sse', credential: FIXTURE_CREDENTIAL });
   expect(sse.status, JSON.stringify(sse.body)).toBe(201);
   expect(sse.body).toMatchObject({ transport: 'sse', status: 'up' });
 });
@@ -114,16 +114,25 @@ describe('an HTTP+SSE service behind the gateway', () => {
 
 describe('choosing the transport', () => {
   it('with "streamable-http", an HTTP+SSE server is not tried the old way: 502 naming the refusal', async () => {
-    const { status, body } = await api(gateway.url, 'POST', '/register', { name: 'strict', url: detected.url, transport: 'streamable-http' });
+    const { status, body } = await api(gateway.url, 'POST', '/register', {
+      name: 'strict',
+      url: detected.url,
+      transport: 'streamable-http',
+      credential: FIXTURE_CREDENTIAL,
+    });
     expect(status).toBe(502);
     expect(body.message).toMatch(/^Could not connect to service "strict" at .*: HTTP 405/);
   });
 
   it('a URL that answers neither transport fails with both answers named', async () => {
-    const { status, body } = await api(gateway.url, 'POST', '/register', { name: 'nowhere', url: `http://127.0.0.1:${detected.port}/nothing` });
+    const { status, body } = await api(gateway.url, 'POST', '/register', {
+      name: 'nowhere',
+      url: `http://127.0.0.1:${detected.port}/nothing`,
+      credential: FIXTURE_CREDENTIAL,
+    });
     expect(status).toBe(502);
     expect(body.message).toMatch(
-      /^Could not connect to service "nowhere" at .*: neither transport answered: streamable HTTP \(POST initialize\): HTTP 404 Not Found; HTTP\+SSE \(GET\): HTTP 404 Not Found$/,
+      /^Could not connect to service "nowhere" at .*: neither transport answered: streamable HTTP \(POST initialize\): HTTP 404; HTTP\+SSE \(GET\): HTTP 404$/,
     );
   });
 
@@ -146,7 +155,12 @@ describe('hostile HTTP+SSE services', () => {
   it('an endpoint event on another origin is refused, naming the service', async () => {
     const hostile = await startLegacySseService({ token: TOKEN, hostile: 'foreign-endpoint' });
     try {
-      const { status, body } = await api(gateway.url, 'POST', '/register', { name: 'elsewhere', url: hostile.url, transport: 'sse' });
+      const { status, body } = await api(gateway.url, 'POST', '/register', {
+        name: 'elsewhere',
+        url: hostile.url,
+        transport: 'sse',
+        credential: FIXTURE_CREDENTIAL,
+      });
       expect(status).toBe(502);
       expect(body.message).toMatch(/service "elsewhere" named a message endpoint on another origin/);
       expect(body.message).not.toMatch(/169\.254/);
@@ -158,7 +172,7 @@ describe('hostile HTTP+SSE services', () => {
   it('an event that never ends is cut off at the size limit', async () => {
     const hostile = await startLegacySseService({ token: TOKEN, hostile: 'huge-event' });
     try {
-      const { status, body } = await api(gateway.url, 'POST', '/register', { name: 'endless', url: hostile.url });
+      const { status, body } = await api(gateway.url, 'POST', '/register', { name: 'endless', url: hostile.url, credential: FIXTURE_CREDENTIAL });
       expect(status).toBe(502);
       expect(body.message).toMatch(/exceeds \d+ bytes/);
       expect((await fetch(`${gateway.url}/health`)).status).toBe(200);

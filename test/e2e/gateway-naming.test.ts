@@ -5,7 +5,7 @@
  */
 import type { RunningService } from '@meshgate/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Mesh, rpc, startFixtureService, startMesh } from '../helpers/mesh.js';
+import { api, FIXTURE_CREDENTIAL, type Mesh, rpc, startFixtureService, startMesh } from '../helpers/mesh.js';
 import { stopAll } from '../helpers/process.js';
 
 let mesh: Mesh;
@@ -14,7 +14,7 @@ let rival: RunningService;
 beforeAll(async () => {
   mesh = await startMesh();
   rival = await startFixtureService('rival-shop', ['getProductById', 'getCoupon']);
-  const registered = await api(mesh.gateway.url, 'POST', '/register', { name: 'rival-shop', url: `${rival.url}/mcp` });
+  const registered = await api(mesh.gateway.url, 'POST', '/register', { name: 'rival-shop', url: `${rival.url}/mcp`, credential: FIXTURE_CREDENTIAL });
   expect(registered.status).toBe(201);
 });
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, GATEWAY_ENTRY, rpc, SHOPPING_ENTRY, startGateway, tempDbPath, waitUntilUp } from '../helpers/mesh.js';
+import { api, FIXTURE_CREDENTIAL, GATEWAY_ENTRY, rpc, SHOPPING_ENTRY, startGateway, tempDbPath, waitUntilUp } from '../helpers/mesh.js';
 import { REPO_ROOT, type StartedProcess, startProcess, stopAll } from '../helpers/process.js';
 
 let shopping: StartedProcess;
@@ -32,7 +32,7 @@ describe('registrations and catalogs across gateway restarts', () => {
   it('a registration is stored', async () => {
     const gateway = await startGateway(gatewayEnv());
     await waitUntilUp(gateway.url, ['shopping-service']);
-    expect((await api(gateway.url, 'POST', '/register', { name: 'extra-shop', url: extra.url })).status).toBe(201);
+    expect((await api(gateway.url, 'POST', '/register', { name: 'extra-shop', url: extra.url, credential: FIXTURE_CREDENTIAL })).status).toBe(201);
     before = await toolNames(gateway);
     expect(before).toEqual(['getProductById', 'getUserById', 'extra-shop__getProductById']);
     expect(await gateway.stop('SIGTERM')).toBe(0);

@@ -15,7 +15,7 @@ import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProtocolService, startProtocolService } from '../fixtures/protocol-service.js';
-import { api, eventually, rpc, startGateway, TOKEN } from '../helpers/mesh.js';
+import { api, eventually, FIXTURE_CREDENTIAL, rpc, startGateway, TOKEN } from '../helpers/mesh.js';
 import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 let alpha: ProtocolService;
@@ -36,8 +36,8 @@ beforeAll(async () => {
   // A small page size, so the gateway's own lists page too.
   gateway = await startGateway({ MESHGATE_CONFIG: config, MESHGATE_LIST_PAGE_SIZE: '4' });
   for (const service of [
-    { name: 'alpha', url: alpha.url },
-    { name: 'beta', url: beta.url },
+    { name: 'alpha', url: alpha.url, credential: FIXTURE_CREDENTIAL },
+    { name: 'beta', url: beta.url, credential: FIXTURE_CREDENTIAL },
   ]) {
     expect((await api(gateway.url, 'POST', '/register', service)).status).toBe(201);
   }
@@ -260,7 +260,7 @@ describe('sessions and list changes', () => {
     await new Promise((wake) => setTimeout(wake, 300)); // the client's GET stream opens
     const gamma = await startProtocolService({ name: 'gamma', scheme: 'gamma', prefix: 'g-', resources: 1 });
     try {
-      expect((await api(gateway.url, 'POST', '/register', { name: 'gamma', url: gamma.url })).status).toBe(201);
+      expect((await api(gateway.url, 'POST', '/register', { name: 'gamma', url: gamma.url, credential: FIXTURE_CREDENTIAL })).status).toBe(201);
       await eventually('all three list_changed', async () => ['tools', 'prompts', 'resources'].every((kind) => changed.includes(kind)), 5_000);
       expect((await client.listPrompts()).prompts.map((prompt) => prompt.name)).toContain('g-greet');
     } finally {

@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamicService, startDynamicService } from '../fixtures/dynamic-service.js';
 import { type ProtocolService, startProtocolService } from '../fixtures/protocol-service.js';
-import { api, eventually, startGateway, TOKEN } from '../helpers/mesh.js';
+import { api, eventually, FIXTURE_CREDENTIAL, startGateway, TOKEN } from '../helpers/mesh.js';
 import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 let gateway: StartedProcess;
@@ -23,7 +23,7 @@ beforeAll(async () => {
     ['alpha', alpha.url],
     ['dynamic', dynamic.url],
   ]) {
-    expect((await api(gateway.url, 'POST', '/register', { name, url })).status).toBe(201);
+    expect((await api(gateway.url, 'POST', '/register', { name, url, credential: FIXTURE_CREDENTIAL })).status).toBe(201);
   }
 });
 afterAll(async () => {

@@ -4,7 +4,7 @@
  */
 import type { RunningService } from '@meshgate/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, rpc, startFixtureService, startGateway } from '../helpers/mesh.js';
+import { api, FIXTURE_CREDENTIAL, rpc, startFixtureService, startGateway } from '../helpers/mesh.js';
 import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 let gateway: StartedProcess;
@@ -29,7 +29,7 @@ const lookup = async () => (await rpc(gateway.url, 'tools/call', { name: 'lookup
 
 describe('PUT /services/{name}', () => {
   it('switches a service to a new url at once', async () => {
-    expect((await api(gateway.url, 'POST', '/register', { name: 'movable', url: first.url })).status).toBe(201);
+    expect((await api(gateway.url, 'POST', '/register', { name: 'movable', url: first.url, credential: FIXTURE_CREDENTIAL })).status).toBe(201);
     expect((await lookup()).result.structuredContent.from).toBe('first');
     const updated = await api(gateway.url, 'PUT', '/services/movable', { url: second.url });
     expect(updated.status).toBe(200);

@@ -7,7 +7,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamicService, startDynamicService } from '../fixtures/dynamic-service.js';
 import { connectClient, DYNAMIC, emptyConfig } from '../helpers/faults.js';
-import { api, eventually, startGateway, TOKEN } from '../helpers/mesh.js';
+import { api, eventually, FIXTURE_CREDENTIAL, startGateway, TOKEN } from '../helpers/mesh.js';
 import { type StartedProcess, stopAll } from '../helpers/process.js';
 import { type RecordingBackend, startRecordingProxy } from '../security/harness.js';
 
@@ -19,7 +19,7 @@ beforeAll(async () => {
   dynamic = await startDynamicService({ name: DYNAMIC, sideLogs: true });
   backend = await startRecordingProxy(`${dynamic.url.replace(/\/mcp$/, '')}/mcp`);
   gateway = await startGateway({ MESHGATE_CONFIG: emptyConfig() });
-  const registered = await api(gateway.url, 'POST', '/register', { name: DYNAMIC, url: backend.url });
+  const registered = await api(gateway.url, 'POST', '/register', { name: DYNAMIC, url: backend.url, credential: FIXTURE_CREDENTIAL });
   expect(registered.status, JSON.stringify(registered.body)).toBe(201);
 });
 afterAll(async () => {

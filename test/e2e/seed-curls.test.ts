@@ -4,7 +4,7 @@
  */
 import type { RunningService } from '@meshgate/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Mesh, rpc, startFixtureService, startMesh } from '../helpers/mesh.js';
+import { api, FIXTURE_CREDENTIAL, type Mesh, rpc, startFixtureService, startMesh } from '../helpers/mesh.js';
 import { stopAll } from '../helpers/process.js';
 
 let mesh: Mesh;
@@ -91,7 +91,7 @@ describe('seed: federation tool calls', () => {
 
 describe('seed: service registration', () => {
   it("POST /register {name,url} connects to the base URL's /mcp, discovers its tools and answers 201", async () => {
-    const { status, body } = await api(mesh.gateway.url, 'POST', '/register', { name: 'custom-service', url: custom.url });
+    const { status, body } = await api(mesh.gateway.url, 'POST', '/register', { name: 'custom-service', url: custom.url, credential: FIXTURE_CREDENTIAL });
     expect(status).toBe(201);
     expect(body).toMatchObject({
       name: 'custom-service',

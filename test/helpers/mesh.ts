@@ -12,6 +12,13 @@ import { z } from 'zod';
 import { freePort, type StartedProcess, startProcess } from './process.js';
 
 export const TOKEN = 'mcp-token-123';
+/**
+ * How tests register a fixture service: fixtures check the seed's token, and a registered
+ * service gets no credential unless one is given (docs/security.md, finding 3).
+ */
+export const FIXTURE_CREDENTIAL = { bearer: TOKEN } as const;
+/** The key test gateways seal literal secrets with (MESHGATE_SECRET_KEY; docs/security.md, finding 10). */
+export const TEST_SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
 export const SHOPPING_ENTRY = 'packages/shopping-service/dist/main.js';
 export const USER_ENTRY = 'packages/user-service/dist/main.js';
 export const GATEWAY_ENTRY = 'packages/gateway/dist/main.js';
@@ -103,14 +110,14 @@ export function tempDbPath(): string {
 }
 
 /**
- * Starts a gateway process with its own database (unless `MESHGATE_DB_PATH` is given) and
- * fast probes and retries, so tests see recovery quickly.
+ * Starts a gateway process with its own database (unless `MESHGATE_DB_PATH` is given), a
+ * secret key, and fast probes and retries, so tests see recovery quickly.
  */
 export function startGateway(env: Record<string, string>): Promise<StartedProcess> {
   return startProcess({
     entry: GATEWAY_ENTRY,
     name: 'mcp-gateway',
-    env: { MESHGATE_PROBE_INTERVAL_MS: '500', MESHGATE_RETRY_MAX_MS: '500', MESHGATE_DB_PATH: tempDbPath(), ...env },
+    env: { MESHGATE_PROBE_INTERVAL_MS: '500', MESHGATE_RETRY_MAX_MS: '500', MESHGATE_DB_PATH: tempDbPath(), MESHGATE_SECRET_KEY: TEST_SECRET_KEY, ...env },
   });
 }
 

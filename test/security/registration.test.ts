@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api } from '../helpers/mesh.js';
+import { api, FIXTURE_CREDENTIAL } from '../helpers/mesh.js';
 import { type StartedProcess, stopAll } from '../helpers/process.js';
 import { callBody, expectAlive, postMcp, type RecordingBackend, startGatewayFor, startRecordingBackend } from './harness.js';
 
@@ -83,7 +83,7 @@ describe('registration', () => {
     expect(redirectorHits).toBe(hits + 1); // asked once, never followed
     expect(await names(gateway.url)).not.toContain('bouncer');
 
-    expect((await api(gateway.url, 'POST', '/register', { name: 'movable', url: other.url })).status).toBe(201);
+    expect((await api(gateway.url, 'POST', '/register', { name: 'movable', url: other.url, credential: FIXTURE_CREDENTIAL })).status).toBe(201);
     const moved = await api(gateway.url, 'PUT', '/services/movable', { url: 'http://169.254.169.254/' });
     expect(moved.status).toBe(400);
     expect(moved.body.error).toBe('invalid_url');
@@ -112,7 +112,7 @@ describe('registration', () => {
   });
 
   it('case 22: a newcomer with a taken tool name is listed as <service>__<tool>; the owner keeps the bare name', async () => {
-    const registered = await api(gateway.url, 'POST', '/register', { name: 'other', url: other.url });
+    const registered = await api(gateway.url, 'POST', '/register', { name: 'other', url: other.url, credential: FIXTURE_CREDENTIAL });
     expect(registered.status).toBe(201);
     expect(registered.body.tools).toEqual([{ name: 'other__lookup', upstreamName: 'lookup' }]);
     const [mine, theirs] = [backend.toolCalls(), other.toolCalls()];

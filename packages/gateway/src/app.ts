@@ -22,6 +22,7 @@ import { wireBroadcasts } from './session/broadcast.js';
 import { Dispatcher } from './session/dispatch.js';
 import { SessionRegistry } from './session/registry.js';
 import { DEFAULT_LIMITS } from './upstream/limits.js';
+import { newInstanceId } from './upstream/loop.js';
 import { StdioHost } from './upstream/stdio/index.js';
 
 export interface Gateway {
@@ -43,13 +44,26 @@ export interface GatewayOptions {
 export async function startGateway(config: GatewayConfig, store: RegistryStore, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const now = new Date().toISOString();
   const configured = config.services.map((service) => ({ ...service, source: 'config', createdAt: now, updatedAt: now }) as ServiceRecord);
+  const { credentials } = config;
+  for (const warning of credentials.warnings) logger.warn(warning);
   const stdio = new StdioHost({
     logger,
     pidFilePath: config.dbPath === ':memory:' ? undefined : `${config.dbPath}.stdio-pids`,
     backoff: { minMs: config.limits.retryMinMs ?? DEFAULT_LIMITS.retryMinMs, maxMs: config.limits.retryMaxMs ?? DEFAULT_LIMITS.retryMaxMs },
   });
   stdio.reapLeftovers();
-  const registry = new Registry({ store, logger, configured, gatewayToken: config.upstreamToken, limits: config.limits, stdio });
+  const registry = new Registry({
+    store,
+    logger,
+    configured,
+    gatewayToken: config.upstreamToken,
+    gatewayTokenForRegistered: credentials.gatewayTokenForRegistered,
+    credentialEnv: (source) => credentials.policy.envFor(source),
+    maxServices: credentials.maxServices,
+    instanceId: newInstanceId(),
+    limits: config.limits,
+    stdio,
+  });
   const subscriptions = new Subscriptions(registry, logger);
   const sessions = new SessionRegistry(config.sessions, logger);
   const observability = config.observability ?? OBSERVABILITY_OFF;
@@ -66,7 +80,16 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const dispatcher = new Dispatcher(methods, () => registry.catalog, audience);
   const pipeline = new McpPipeline({ auth, perimeter, registry, sessions, dispatcher, modern, logger, maxBodyBytes: config.maxBodyBytes, observer });
   const legacySse = new LegacySseEndpoint({ auth, perimeter, registry, sessions, dispatcher, logger, maxBodyBytes: config.maxBodyBytes });
-  const app = createHttpApp({ registry, sessions, auth, logger, perimeter, observer, allowStdioRegistration: config.allowStdioRegistration });
+  const app = createHttpApp({
+    registry,
+    sessions,
+    auth,
+    logger,
+    perimeter,
+    observer,
+    allowStdioRegistration: config.allowStdioRegistration,
+    credentials: credentials.policy,
+  });
 
   await registry.start();
   observer.start();

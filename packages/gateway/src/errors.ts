@@ -30,6 +30,13 @@ export const GATEWAY_ERRORS = {
   unknown_resource: { status: 404, rpc: -32002, summary: 'No federated resource or resource template matches this URI' },
   unknown_service: { status: 404, rpc: -32602, summary: 'No service has this name' },
   service_exists: { status: 409, rpc: -32602, summary: 'A service with this name already exists' },
+  too_many_services: { status: 409, rpc: -32602, summary: 'The gateway already has MESHGATE_MAX_SERVICES registered services' },
+  invalid_credential: {
+    status: 400,
+    rpc: -32602,
+    summary: 'The credential is not one the gateway may send: a reserved header, an invalid value, a variable it may not read, or a secret it cannot store',
+  },
+  federation_loop: { status: 400, rpc: -32602, summary: 'The URL leads back to this gateway (directly or through another gateway)' },
   forbidden: { status: 403, rpc: -32001, summary: 'The token lacks the role this needs, or the Origin or Host is not allowed' },
   stdio_registration_disabled: {
     status: 403,

@@ -7,7 +7,7 @@ import { SqliteStore } from './registry/sqlite/index.js';
 const logger = processLogger('mcp-gateway');
 try {
   const config = loadConfig();
-  const store = SqliteStore.open(config.dbPath, logger);
+  const store = SqliteStore.open(config.dbPath, logger, { secretKey: config.credentials.secretKey });
   const gateway = await startGateway(config, store, logger, { accessLogger: bufferedAccessLogger('mcp-gateway') });
   stopOnSignals(gateway, logger);
 } catch (error) {

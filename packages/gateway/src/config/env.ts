@@ -14,6 +14,7 @@ import { DEFAULT_PAGE_SIZE } from '../federation/federation.js';
 import { OBSERVABILITY_SETTINGS } from '../observability/settings.js';
 import { DEFAULT_LIMITS } from '../upstream/limits.js';
 import { AUTH_SETTINGS } from './auth.js';
+import { CREDENTIAL_SETTINGS } from './credentials.js';
 import { SESSION_SETTINGS } from './sessions.js';
 import { docsOf, optional, shapeOf, withDefault } from './setting.js';
 import { httpUrl } from './values.js';
@@ -37,7 +38,11 @@ export const ENV_SETTINGS = {
     DEFAULT_BEARER_TOKEN,
     'Token clients present (admin and client roles) while no other tokens or JWTs are configured; the services check the same variable',
   ),
-  MESHGATE_UPSTREAM_TOKEN: optional(text, '(MCP_BEARER_TOKEN)', 'Token the gateway sends to services registered without a credential'),
+  MESHGATE_UPSTREAM_TOKEN: optional(
+    text,
+    '(MCP_BEARER_TOKEN)',
+    'Token the gateway sends to configured services without a credential (and to registrations asking for `{"gateway": true}`, only when it is no client token)',
+  ),
   SHOPPING_SERVICE_URL: withDefault(httpUrl, 'http://localhost:3002/mcp', 'MCP endpoint of the default shopping-service'),
   USER_SERVICE_URL: withDefault(httpUrl, 'http://localhost:3003/mcp', 'MCP endpoint of the default user-service'),
   SHOPPING_SERVICE_TOKEN: optional(text, '(MESHGATE_UPSTREAM_TOKEN)', 'Token the gateway sends to shopping-service'),
@@ -45,6 +50,7 @@ export const ENV_SETTINGS = {
   MESHGATE_DB_PATH: withDefault(text, './data/meshgate.db', 'SQLite file holding registrations and last-seen catalogs'),
   MESHGATE_CONFIG: optional(text, '(none)', 'Path of a JSON config file listing services (replaces the two defaults) and client tokens'),
   ...AUTH_SETTINGS,
+  ...CREDENTIAL_SETTINGS,
   MESHGATE_UPSTREAM_TIMEOUT_MS: withDefault(millis, DEFAULT_LIMITS.requestMs, 'Deadline of one upstream call; progress notifications extend it'),
   MESHGATE_UPSTREAM_MAX_TIMEOUT_MS: withDefault(millis, DEFAULT_LIMITS.maxRequestMs, 'Absolute deadline of one upstream call'),
   MESHGATE_CONNECT_TIMEOUT_MS: withDefault(millis, DEFAULT_LIMITS.connectMs, 'Deadline to connect to a service and list its tools'),

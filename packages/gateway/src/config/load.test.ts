@@ -124,4 +124,23 @@ describe('loadConfig', () => {
     ).toThrow(/listed twice/);
     expect(() => loadConfig({ MESHGATE_CONFIG: configFile({ servics: [] }) })).toThrow(/servics/);
   });
+
+  it('holds config-file services to the MCP schema and the credential rules', () => {
+    const badFallback = { name: 'a', url: 'http://x', fallbackTools: [{ name: 't', inputSchema: { type: 'object', properties: 5 } }] };
+    expect(() => loadConfig({ MESHGATE_CONFIG: configFile({ services: [badFallback] }) })).toThrow(/service "a": fallback tool "t": inputSchema\.properties/);
+    const own = { name: 'a', url: 'http://x', credential: { bearerEnv: 'MCP_BEARER_TOKEN' } };
+    expect(() => loadConfig({ MESHGATE_CONFIG: configFile({ services: [own] }) })).toThrow(/MCP_BEARER_TOKEN is one of the gateway's own settings/);
+    const host = { name: 'a', url: 'http://x', credential: { header: 'Host', value: 'evil' } };
+    expect(() => loadConfig({ MESHGATE_CONFIG: configFile({ services: [host] }) })).toThrow(/header Host cannot carry a credential/);
+    expect(() => loadConfig({ MESHGATE_SECRET_KEY: 'short' })).toThrow(/MESHGATE_SECRET_KEY: must be 32 bytes/);
+    expect(() => loadConfig({ MESHGATE_CREDENTIAL_ENV: 'MCP_BEARER_TOKEN' })).toThrow(/cannot be lent to registrations/);
+  });
+
+  it('warns when a configured service is sent a token clients also present, and not otherwise', () => {
+    expect(loadConfig({}).credentials.warnings).toHaveLength(2);
+    expect(loadConfig({}).credentials.gatewayTokenForRegistered).toBe(false);
+    const separate = loadConfig({ MESHGATE_UPSTREAM_TOKEN: 'upstream-only' });
+    expect(separate.credentials.warnings).toEqual([]);
+    expect(separate.credentials.gatewayTokenForRegistered).toBe(true);
+  });
 });

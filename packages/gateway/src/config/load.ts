@@ -2,11 +2,23 @@ import { readFileSync } from 'node:fs';
 import type { Tool } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { AuthConfig } from '../auth/authenticator.js';
+import { EMPTY_LISTINGS } from '../model/catalog.js';
+import { checkListings } from '../model/intake.js';
 import { type ObservabilityConfig, resolveObservability } from '../observability/settings.js';
 import { type SecurityConfig, securityConfig } from '../security/config.js';
 import type { UpstreamLimits } from '../upstream/connection.js';
 import { resolveAuth } from './auth.js';
-import { type ConfigFile, type ConfiguredService, configFileSchema, type EnvConfig, envSchema, toCommandSpec, toCredentialSpec } from './schema.js';
+import { type CredentialConfig, resolveCredentials } from './credentials.js';
+import {
+  type ConfigFile,
+  type ConfiguredService,
+  configFileSchema,
+  ENV_SETTINGS,
+  type EnvConfig,
+  envSchema,
+  toCommandSpec,
+  toCredentialSpec,
+} from './schema.js';
 import { SEED_FALLBACK_TOOLS } from './seed-fallbacks.js';
 import { resolveSessions, type SessionLimits } from './sessions.js';
 
@@ -34,6 +46,8 @@ export interface GatewayConfig {
   allowStdioRegistration: boolean;
   /** Metrics, traces, access log, audit log. */
   observability: ObservabilityConfig;
+  /** What credentials may be and read, the secret key, the registry's size, start-up warnings. */
+  credentials: CredentialConfig;
 }
 
 /** A configuration mistake, worded for the person who made it. */
@@ -56,11 +70,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   if (!auth.ok) throw new ConfigError(`invalid configuration: ${auth.message}`);
   const sessions = resolveSessions(values);
   if (!sessions.ok) throw new ConfigError(`invalid configuration: ${sessions.message}`);
+  const upstreamToken = values.MESHGATE_UPSTREAM_TOKEN ?? values.MCP_BEARER_TOKEN;
+  const services = file === undefined ? defaultServices(values, present) : servicesFromFile(file.data, file.path);
+  const credentials = resolveCredentials(values, {
+    ownSettings: new Set(Object.keys(ENV_SETTINGS)),
+    upstreamToken,
+    clientTokens: auth.value.tokens.map((entry) => entry.token),
+    services,
+    fromFile: file !== undefined,
+    env: present,
+  });
+  if (!credentials.ok) throw new ConfigError(`invalid configuration: ${credentials.message}`);
   return {
     port: values.PORT,
     host: values.HOST,
-    upstreamToken: values.MESHGATE_UPSTREAM_TOKEN ?? values.MCP_BEARER_TOKEN,
-    services: file === undefined ? defaultServices(values, present) : servicesFromFile(file.data, file.path),
+    upstreamToken,
+    services,
+    credentials: credentials.value,
     auth: auth.value,
     dbPath: values.MESHGATE_DB_PATH,
     listPageSize: values.MESHGATE_LIST_PAGE_SIZE,
@@ -137,6 +163,16 @@ function servicesFromFile(file: ConfigFile, path: string): ConfiguredService[] {
   for (const service of services) {
     if (names.has(service.name)) throw new ConfigError(`invalid config file ${path}: service "${service.name}" is listed twice`);
     names.add(service.name);
+  }
+  for (const service of services) {
+    // Fallback tools are listed to clients like live ones: the same MCP schema check applies.
+    const { rejected } = checkListings({ ...EMPTY_LISTINGS, tools: (service.fallbackTools ?? []) as Tool[] });
+    const first = rejected[0];
+    if (first !== undefined) {
+      throw new ConfigError(
+        `invalid config file ${path}: service "${service.name}": fallback tool ${first.name === undefined ? '(unnamed)' : `"${first.name}"`}: ${first.reason}`,
+      );
+    }
   }
   return services.map((service): ConfiguredService => {
     const fallback = service.fallbackTools === undefined ? {} : { fallbackTools: service.fallbackTools as Tool[] };

@@ -1,15 +1,17 @@
 import { type AuthVariables, DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth, readBodyLimited } from '@meshgate/service-kit';
-import { Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { GatewayIdentity, Role } from '../auth/tokens.js';
-import { commandFields, credentialInput, toCommandSpec, toCredentialSpec, transportInput } from '../config/schema.js';
+import { type CredentialInput, commandFields, credentialInput, toCommandSpec, toCredentialSpec, transportInput } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import { SERVICE_NAME_PATTERN } from '../model/naming.js';
-import type { ServiceRecord } from '../model/service.js';
+import { type CredentialSpec, redactUrl, type ServiceRecord } from '../model/service.js';
 import type { PendingAuditEntry } from '../observability/audit.js';
-import type { Registry } from '../registry/registry.js';
+import type { ManagedService, Registry } from '../registry/registry.js';
+import type { CredentialPolicy } from '../upstream/credential-policy.js';
 import { redactCredential } from '../upstream/credentials.js';
-import { serviceView } from './views.js';
+import { clientServiceView, seesEverything, serviceView } from './views.js';
 
 type Env = { Variables: AuthVariables<GatewayIdentity> };
 
@@ -103,6 +105,10 @@ export interface AdminRouteOptions {
   allowStdioRegistration?: boolean;
   /** Hears every change made through these routes, done or failed (the audit log). */
   audit?: (entry: PendingAuditEntry) => void;
+  /** What a registration's credential may be (upstream/credential-policy.ts); anything goes without it. */
+  credentials?: CredentialPolicy;
+  /** Where a registration's credential warnings go. */
+  logger?: Logger;
 }
 
 /** A service record as the audit log keeps it: no secrets (a command's env values are never kept, only their names). */
@@ -110,7 +116,7 @@ function auditView(record: ServiceRecord | undefined) {
   if (record === undefined) return null;
   const where =
     record.command === undefined
-      ? { url: record.url, ...(record.transport === undefined ? {} : { transport: record.transport }) }
+      ? { url: redactUrl(record.url), ...(record.transport === undefined ? {} : { transport: record.transport }) }
       : { command: { command: record.command.command, args: record.command.args, envNames: Object.keys(record.command.env) } };
   return { name: record.name, ...where, source: record.source, credential: redactCredential(record.credential) };
 }
@@ -156,6 +162,15 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
     }
   };
 
+  // A credential is checked before anything connects: a refused one never leaves the gateway.
+  const credentialOf = (service: string, input: CredentialInput): CredentialSpec => {
+    const spec = toCredentialSpec(input);
+    const check = options.credentials?.checkRegistration(spec) ?? { ok: true, warnings: [] };
+    if (!check.ok) throw new GatewayError('invalid_credential', `Invalid credential for service "${service}": ${check.message}`, { service });
+    for (const warning of check.warnings) options.logger?.warn({ service }, `service "${service}": ${warning}`);
+    return spec;
+  };
+
   app.post('/register', requireRole('admin'), async (c) => {
     const parsed = registration.safeParse(await readJson(c.req.raw));
     if (!parsed.success) throw new GatewayError('invalid_body', `Invalid registration: ${describeIssues(parsed.error)}`);
@@ -178,21 +193,26 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
       registry.register({
         name,
         url: await target(url ?? ''),
-        credential: credential === undefined ? { type: 'gateway' } : toCredentialSpec(credential),
+        // No credential unless one is given: the gateway's own token is never lent by default (docs/security.md, finding 3).
+        credential: credential === undefined ? { type: 'none' } : credentialOf(name, credential),
         ...(transport === undefined ? {} : { transport }),
       }),
     );
     return c.json(serviceView(service, registry.catalog), 201);
   });
 
-  const list = (c: { json: (body: unknown) => Response }) => c.json({ services: registry.list().map((service) => serviceView(service, registry.catalog)) });
+  // An admin sees everything; any other token only what it may use, as tools/list shows it (docs/security.md, finding 4).
+  const view = (service: ManagedService, identity: GatewayIdentity) =>
+    seesEverything(identity) ? serviceView(service, registry.catalog) : clientServiceView(service, registry.catalog, identity);
+  const list = (c: Context<Env>) => c.json({ services: registry.list().flatMap((service) => view(service, c.get('identity')) ?? []) });
   app.post('/services', list);
   app.get('/services', list);
 
   app.get('/services/:name', (c) => {
     const service = registry.get(c.req.param('name'));
-    if (service === undefined) throw new GatewayError('unknown_service', `No service named "${c.req.param('name')}"`);
-    return c.json(serviceView(service, registry.catalog));
+    const shown = service === undefined ? undefined : view(service, c.get('identity'));
+    if (shown === undefined) throw new GatewayError('unknown_service', `No service named "${c.req.param('name')}"`);
+    return c.json(shown);
   });
 
   app.put('/services/:name', requireRole('admin'), async (c) => {
@@ -202,7 +222,7 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
     const service = await audited('service.update', c.get('identity'), c.req.param('name'), async () =>
       registry.update(c.req.param('name'), {
         ...(url === undefined ? {} : { url: await target(url) }),
-        ...(credential === undefined ? {} : { credential: toCredentialSpec(credential) }),
+        ...(credential === undefined ? {} : { credential: credentialOf(c.req.param('name'), credential) }),
         ...(transport === undefined ? {} : { transport }),
       }),
     );

@@ -8,6 +8,7 @@ import { GatewayError } from '../errors.js';
 import type { Observer } from '../observability/observer.js';
 import type { Registry } from '../registry/registry.js';
 import type { Perimeter } from '../security/index.js';
+import type { CredentialPolicy } from '../upstream/credential-policy.js';
 import { adminRoutes } from './admin.js';
 import { auditRoutes } from './audit.js';
 import { adminApiAuth, mountProtectedResourceMetadata } from './authorization.js';
@@ -25,6 +26,8 @@ export interface HttpDeps {
   allowStdioRegistration?: boolean;
   /** Access-log lines of the admin API; its audit log records admin changes, and `/audit` serves it. */
   observer?: Observer | undefined;
+  /** What a registration's credential may be. */
+  credentials?: CredentialPolicy;
 }
 
 /** The gateway's HTTP surface besides `/mcp`: `/health` (open), the well-known metadata, `/register` and `/services` (Bearer). */
@@ -35,6 +38,7 @@ export function createHttpApp({
   logger,
   perimeter,
   observer,
+  credentials,
   allowStdioRegistration = false,
 }: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
   const app = new Hono<{ Variables: AuthVariables<GatewayIdentity> }>();
@@ -62,6 +66,8 @@ export function createHttpApp({
     adminRoutes(registry, {
       checkUrl: perimeter.checkUrl,
       allowStdioRegistration,
+      logger,
+      ...(credentials === undefined ? {} : { credentials }),
       ...(audit === undefined ? {} : { audit: (entry) => audit.record(entry) }),
     }),
   );

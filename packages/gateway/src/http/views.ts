@@ -1,9 +1,15 @@
+import type { GatewayIdentity } from '../auth/tokens.js';
 import type { Catalog } from '../model/catalog.js';
-import type { ServiceRecord } from '../model/service.js';
+import type { IndexEntry } from '../model/item-index.js';
+import { redactUrl, type ServiceRecord } from '../model/service.js';
 import { type ManagedService, Registry } from '../registry/registry.js';
 import { redactCredential } from '../upstream/credentials.js';
 
-/** How `/services` shows one service: state, tools (prompts, resources) as exposed and as named upstream, no secrets. */
+/**
+ * How `/services` shows one service to an admin: state, tools (prompts, resources) as
+ * exposed and as named upstream, rejected items, clashes; no secrets (literal secrets
+ * redacted, and secrets in the URL's query too).
+ */
 export function serviceView(service: ManagedService, catalog: Catalog) {
   const { record, connection } = service;
   const origin = Registry.listingsOf(service).origin;
@@ -24,6 +30,7 @@ export function serviceView(service: ManagedService, catalog: Catalog) {
     prompts: names(entries.prompts),
     resources: names(entries.resources),
     resourceTemplates: names(entries.resourceTemplates),
+    rejected: Registry.listingsOf(service).listings.rejected ?? [],
     clashes: catalog.clashes.filter((clash) => clash.service === record.name || clash.owner === record.name),
     credential: redactCredential(record.credential),
     createdAt: record.createdAt,
@@ -32,13 +39,37 @@ export function serviceView(service: ManagedService, catalog: Catalog) {
 }
 
 /**
- * Where the service is: its URL, or the command it runs. A command's environment values may
- * be secrets, so only the variables' names are shown.
+ * Where the service is: its URL (secrets in its query redacted), or the command it runs. A
+ * command's environment values may be secrets, so only the variables' names are shown.
  */
 function where(record: ServiceRecord) {
-  if (record.command === undefined) return { url: record.url, transport: record.transport ?? 'auto' };
+  if (record.command === undefined) return { url: redactUrl(record.url), transport: record.transport ?? 'auto' };
   const { command, args, env, cwd, stdio } = record.command;
   return { command: { command, args, envNames: Object.keys(env), ...(cwd === undefined ? {} : { cwd }), stdio } };
+}
+
+/**
+ * What a token without the admin role may see of one service: only what its allow-list
+ * lets it use, and nothing of how the gateway reaches the service (URL, credential, last
+ * error, clashes). Undefined when it may use nothing of the service: a service is as
+ * hidden from it as its tools are in `tools/list`.
+ */
+export function clientServiceView(service: ManagedService, catalog: Catalog, identity: GatewayIdentity) {
+  const entries = catalog.forService(service.record.name);
+  const allowList = identity.allowList;
+  const visible = (list: readonly IndexEntry<unknown>[]) =>
+    (allowList === undefined ? list : list.filter((entry) => allowList.allows(entry))).map((entry) => ({ name: entry.exposedName }));
+  const tools = visible(entries.tools);
+  const prompts = visible(entries.prompts);
+  const resources = visible(entries.resources);
+  const resourceTemplates = visible(entries.resourceTemplates);
+  if (allowList !== undefined && tools.length + prompts.length + resources.length + resourceTemplates.length === 0) return undefined;
+  return { name: service.record.name, status: service.connection.status, tools, prompts, resources, resourceTemplates };
+}
+
+/** Whether the caller sees the admin's view of `/services`. */
+export function seesEverything(identity: GatewayIdentity): boolean {
+  return identity.roles.has('admin');
 }
 
 /** The short per-service status `/health` reports. */

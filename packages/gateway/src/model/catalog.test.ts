@@ -53,12 +53,32 @@ describe('Catalog.build', () => {
     expect(catalog.tools.resolve('c__get')).toBeUndefined();
   });
 
-  it("never lets a bare name shadow another service's qualified name", () => {
-    // Service x has a tool literally named "y__z"; service y has "z". "y__z" must mean y's z.
+  it("never lets a bare name shadow another service's qualified name, and never qualifies a qualified name again", () => {
+    // Service x has a tool literally named "y__z"; service y has "z". "y__z" must mean y's z;
+    // x's "y__z" is dropped rather than renamed "x__y__z" (how loops grow names).
     const catalog = Catalog.build([svc('x', 'y__z'), svc('y', 'z')]);
     expect(catalog.tools.resolve('y__z')).toMatchObject({ service: 'y', upstreamName: 'z' });
-    expect(catalog.tools.resolve('x__y__z')).toMatchObject({ service: 'x', upstreamName: 'y__z' });
-    expect(catalog.tools.items.map((t) => t.name)).toEqual(['x__y__z', 'z']);
+    expect(catalog.tools.resolve('x__y__z')).toBeUndefined();
+    expect(catalog.tools.items.map((t) => t.name)).toEqual(['z']);
+    expect(catalog.clashes).toEqual([{ kind: 'tool', name: 'y__z', owner: 'y', service: 'x', exposedAs: null }]);
+  });
+
+  it('keeps a bare name with its holder while the holder is in the federation, even when it stops listing it', () => {
+    const first = Catalog.build([svc('a', 'get', 'put'), svc('b', 'get')]);
+    expect(first.tools.resolve('get')?.service).toBe('a');
+    // a restarts with fewer tools: b does not take "get" over.
+    const shrunk = Catalog.build([svc('a', 'put'), svc('b', 'get')], first);
+    expect(shrunk.tools.items.map((t) => t.name)).toEqual(['put', 'b__get']);
+    expect(shrunk.tools.resolve('get')).toBeUndefined();
+    // a comes back with it: it is a's again, not b's.
+    const back = Catalog.build([svc('a', 'get', 'put'), svc('b', 'get')], shrunk);
+    expect(back.tools.resolve('get')?.service).toBe('a');
+    // Even in another federation order (a re-registered behind b), a keeps it while it stays.
+    const reordered = Catalog.build([svc('b', 'get'), svc('a', 'get')], back);
+    expect(reordered.tools.resolve('get')?.service).toBe('a');
+    expect(reordered.tools.resolve('b__get')?.service).toBe('b');
+    // a leaves the federation: the name goes to the next service that lists it.
+    expect(Catalog.build([svc('b', 'get')], reordered).tools.resolve('get')?.service).toBe('b');
   });
 
   it('passes definitions through untouched except the exposed name', () => {

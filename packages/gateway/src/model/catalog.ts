@@ -1,4 +1,5 @@
 import { type Prompt, type Resource, type ResourceTemplateType as ResourceTemplate, type Tool, UriTemplate } from '@modelcontextprotocol/server';
+import type { RejectedItem } from './intake.js';
 import { type IndexEntry, ItemIndex, type NameClash, type Origin } from './item-index.js';
 import { byName, byUri, byUriTemplate, type Qualified, unqualifyUri } from './naming.js';
 
@@ -8,6 +9,8 @@ export interface Listings {
   prompts: Prompt[];
   resources: Resource[];
   resourceTemplates: ResourceTemplate[];
+  /** Items the service listed that failed the MCP schema and were dropped (model/intake.ts). */
+  rejected?: readonly RejectedItem[];
 }
 
 export const EMPTY_LISTINGS: Listings = Object.freeze({ tools: [], prompts: [], resources: [], resourceTemplates: [] }) as unknown as Listings;
@@ -40,23 +43,27 @@ export class Catalog {
   /** Compiled templates, in federation order, for routing URIs that no listing names. */
   readonly #templates: { entry: IndexEntry<ResourceTemplate>; template: UriTemplate | undefined }[];
 
-  private constructor(services: readonly ServiceListings[]) {
+  private constructor(services: readonly ServiceListings[], previous: Catalog | undefined) {
     const of = <T>(pick: (listings: Listings) => readonly T[]) => services.map(({ service, listings, origin }) => ({ service, origin, items: pick(listings) }));
     this.tools = ItemIndex.build(
       of((l) => l.tools),
       byName<Tool>(),
+      previous?.tools.claims,
     );
     this.prompts = ItemIndex.build(
       of((l) => l.prompts),
       byName<Prompt>(),
+      previous?.prompts.claims,
     );
     this.resources = ItemIndex.build(
       of((l) => l.resources),
       byUri<Resource>(),
+      previous?.resources.claims,
     );
     this.resourceTemplates = ItemIndex.build(
       of((l) => l.resourceTemplates),
       byUriTemplate<ResourceTemplate>(),
+      previous?.resourceTemplates.claims,
     );
     this.clashes = [
       ...this.tools.clashes.map((clash) => ({ ...clash, kind: 'tool' as const })),
@@ -68,10 +75,11 @@ export class Catalog {
     this.hasTaskOnlyTools = this.tools.items.some((tool) => (tool as { execution?: { taskSupport?: unknown } }).execution?.taskSupport === 'required');
   }
 
-  static readonly empty = new Catalog([]);
+  static readonly empty = new Catalog([], undefined);
 
-  static build(services: readonly ServiceListings[]): Catalog {
-    return new Catalog(services);
+  /** Builds the catalog; with `previous`, bare names stay with the services holding them there (ItemIndex.build). */
+  static build(services: readonly ServiceListings[], previous?: Catalog): Catalog {
+    return new Catalog(services, previous);
   }
 
   /**

@@ -20,12 +20,16 @@ export interface IndexEntry<T> {
   item: T;
 }
 
-/** A name (or URI) two services both brought: who kept it, and what the newcomer got instead. */
+/**
+ * A name (or URI) two services both brought: who kept it, and what the newcomer got
+ * instead; `null` when the newcomer's item was dropped because its name is already a
+ * qualified one (qualifying it again is how federation loops grow `a__a__a__...`).
+ */
 export interface NameClash {
   name: string;
   owner: string;
   service: string;
-  exposedAs: string;
+  exposedAs: string | null;
 }
 
 /**
@@ -42,6 +46,8 @@ export class ItemIndex<T> {
     readonly entries: readonly IndexEntry<T>[],
     readonly clashes: readonly NameClash[],
     scheme: NamingScheme<T>,
+    /** Who holds each bare name: kept across rebuilds so that a bare name does not move (see build). */
+    readonly claims: ReadonlyMap<string, string> = new Map(),
   ) {
     this.items = entries.map((entry) => entry.item);
     this.#byExposed = new Map(entries.map((entry) => [entry.exposedName, entry]));
@@ -57,8 +63,17 @@ export class ItemIndex<T> {
    * registration order): the first service to bring a name keeps it bare. A bare name
    * that spells another service's qualified name is qualified too, so that the
    * qualified form always means that service's item.
+   *
+   * A bare name is stable: `claims` (the previous index's) says who holds each one, and
+   * the holder keeps it for as long as it is in the federation, also while it is away or
+   * does not list the item for a while; no other service takes it meanwhile (its item
+   * stays qualified). Only a holder that left the federation (deregistered) lets a name go.
+   * A name that is already qualified is never qualified again: such an item that cannot
+   * keep its name is dropped and reported as a clash.
    */
-  static build<T>(services: readonly ServiceItems<T>[], scheme: NamingScheme<T>): ItemIndex<T> {
+  static build<T>(services: readonly ServiceItems<T>[], scheme: NamingScheme<T>, claims: ReadonlyMap<string, string> = new Map()): ItemIndex<T> {
+    const present = new Set(services.map(({ service }) => service));
+    const held = new Map([...claims].filter(([, holder]) => present.has(holder)));
     const qualifiedNames = new Set<string>();
     for (const { service, items } of services) for (const item of items) qualifiedNames.add(scheme.qualify(service, scheme.key(item)));
 
@@ -73,10 +88,15 @@ export class ItemIndex<T> {
         if (seen.has(ownName)) continue; // a service listing one name twice: keep the first
         seen.add(ownName);
         const shadowed = qualifiedNames.has(upstreamName) && upstreamName !== ownName ? scheme.unqualify(upstreamName)?.service : undefined;
-        const owner = owners.get(upstreamName) ?? shadowed;
+        const holder = held.get(upstreamName);
+        const owner = (holder === service ? undefined : holder) ?? owners.get(upstreamName) ?? shadowed;
         let exposedName = upstreamName;
         if (owner === undefined) {
           owners.set(upstreamName, service);
+          held.set(upstreamName, service);
+        } else if (scheme.unqualify(upstreamName) !== undefined) {
+          clashes.push({ name: upstreamName, owner, service, exposedAs: null });
+          continue;
         } else {
           exposedName = ownName;
           clashes.push({ name: upstreamName, owner, service, exposedAs: exposedName });
@@ -84,7 +104,7 @@ export class ItemIndex<T> {
         entries.push({ exposedName, service, upstreamName, origin, item: exposedName === upstreamName ? item : scheme.rename(item, exposedName) });
       }
     }
-    return new ItemIndex(entries, clashes, scheme);
+    return new ItemIndex(entries, clashes, scheme, held);
   }
 
   /** Finds the item a client means by `name`: exposed first, then the qualified form. */

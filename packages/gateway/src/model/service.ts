@@ -79,3 +79,19 @@ export interface CatalogSnapshot extends Listings {
   service: string;
   seenAt: string;
 }
+
+/** Query parameters whose values look like secrets; their values are shown as `[redacted]`. */
+const SECRET_PARAM = /(key|token|secret|password|passwd|pwd|auth|credential|signature|sig|session|code)/i;
+
+/** A registered URL safe to show and log: the values of secret-looking query parameters replaced. */
+export function redactUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return raw;
+  }
+  if (url.search === '') return raw;
+  for (const name of [...url.searchParams.keys()]) if (SECRET_PARAM.test(name)) url.searchParams.set(name, '[redacted]');
+  return url.toString().replace(/%5Bredacted%5D/g, '[redacted]');
+}

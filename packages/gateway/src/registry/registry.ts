@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { Catalog, EMPTY_LISTINGS, type Listings, type ServiceListings } from '../model/catalog.js';
-import { type CatalogSnapshot, type CommandSpec, type CredentialSpec, type ServiceRecord, serviceTarget } from '../model/service.js';
+import { checkListings, logRejected, MAX_REJECTED_KEPT } from '../model/intake.js';
+import { type CatalogSnapshot, type CommandSpec, type CredentialSpec, redactUrl, type ServiceRecord, serviceTarget } from '../model/service.js';
 import { UpstreamConnection, type UpstreamLimits, type UpstreamStatus } from '../upstream/connection.js';
+import type { EnvAccess } from '../upstream/credential-policy.js';
 import { transportFactoryFor } from '../upstream/detect.js';
+import { instancesMeta } from '../upstream/loop.js';
 import { answerServiceRequest, type Downstream } from '../upstream/relay.js';
 import type { CommandTransports } from '../upstream/stdio/index.js';
 import type { TransportFactory } from '../upstream/transport.js';
@@ -24,6 +27,17 @@ export interface RegistryOptions {
   configured: ServiceRecord[];
   /** The token sent to services whose credential is `gateway`. */
   gatewayToken: string;
+  /**
+   * Whether registered services may be sent `gatewayToken` too; false while it is also a
+   * token clients present (docs/security.md, finding 3). Configured services always may.
+   */
+  gatewayTokenForRegistered?: boolean;
+  /** How a service's credential reads the environment, by where the service came from (credential-policy.ts). */
+  credentialEnv?: (source: ServiceRecord['source']) => EnvAccess;
+  /** Most registered services at once (MESHGATE_MAX_SERVICES); configured ones do not count. */
+  maxServices?: number;
+  /** This gateway process's instance id (upstream/loop.ts); connections refuse a service that names it. */
+  instanceId?: string;
   limits?: Partial<UpstreamLimits>;
   /** How connections speak to URL services (each service's own `transport` setting unless given); tests pass a fake. */
   transportFactory?: TransportFactory;
@@ -63,6 +77,8 @@ export class Registry {
   readonly #statusListeners = new Set<StatusListener>();
   #requestHandler: ServiceRequestHandler | undefined;
   #catalog = Catalog.empty;
+  /** Whether start-up has settled and bare names now stay with their holders (see #rebuild). */
+  #namesHeld = false;
   #signatures: Record<ListKind, string> = { tools: '', prompts: '', resources: '' };
 
   constructor(options: RegistryOptions) {
@@ -77,12 +93,25 @@ export class Registry {
   async start(): Promise<void> {
     const { store, configured } = this.#options;
     const [registered, snapshots] = await Promise.all([store.listServices(), store.listCatalogs()]);
-    const byService = new Map(snapshots.map((snapshot) => [snapshot.service, snapshot]));
+    const byService = new Map(snapshots.map((snapshot) => [snapshot.service, this.#checkStored(snapshot)]));
     const configuredNames = new Set(configured.map((record) => record.name));
     for (const record of [...configured, ...registered.filter((r) => !configuredNames.has(r.name))]) {
       this.#add(record, byService.get(record.name)).connection.start();
     }
     this.#rebuild();
+  }
+
+  /**
+   * The `_meta` of this gateway's `initialize` result: its own instance and every one behind
+   * its services, so that a gateway that would federate this one sees itself in the list.
+   */
+  federationMeta(): Record<string, unknown> | undefined {
+    const { instanceId } = this.#options;
+    if (instanceId === undefined) return undefined;
+    return instancesMeta(
+      instanceId,
+      this.list().flatMap((service) => service.connection.instances),
+    );
   }
 
   /** Services in federation order: configured first, then by registration time. */
@@ -130,6 +159,12 @@ export class Registry {
         service: input.name,
       });
     }
+    const { maxServices } = this.#options;
+    if (maxServices !== undefined && this.list().filter((service) => service.record.source === 'registered').length >= maxServices) {
+      throw new GatewayError('too_many_services', `The gateway already has ${maxServices} registered services (MESHGATE_MAX_SERVICES); deregister one first`, {
+        service: input.name,
+      });
+    }
     const now = new Date().toISOString();
     const record = { ...input, source: 'registered', createdAt: now, updatedAt: now } as ServiceRecord;
     const connection = this.#connect(record);
@@ -155,7 +190,7 @@ export class Registry {
     this.#onListings(service, connection.listings ?? EMPTY_LISTINGS);
     connection.start(); // keeps it connected from now on
     this.#options.logger.info(
-      { service: record.name, url: serviceTarget(record), tools: connection.listings?.tools.length ?? 0 },
+      { service: record.name, url: redactUrl(serviceTarget(record)), tools: connection.listings?.tools.length ?? 0 },
       `registered service "${record.name}"`,
     );
     return service;
@@ -193,7 +228,7 @@ export class Registry {
     this.#onListings(service, connection.listings ?? EMPTY_LISTINGS);
     connection.start();
     await current.connection.close();
-    this.#options.logger.info({ service: name, url: serviceTarget(record) }, `updated service "${name}"`);
+    this.#options.logger.info({ service: name, url: redactUrl(serviceTarget(record)) }, `updated service "${name}"`);
     return service;
   }
 
@@ -213,6 +248,17 @@ export class Registry {
     this.#rebuild();
     await service.connection.close();
     this.#options.logger.info({ service: name }, `deregistered service "${name}"`);
+  }
+
+  /**
+   * A stored catalog passes the same checks as a live listing: one saved by an older
+   * gateway (or edited by hand) may hold items that would break every client's list.
+   */
+  #checkStored(snapshot: CatalogSnapshot): CatalogSnapshot {
+    const { listings, rejected } = checkListings(snapshot);
+    if (rejected.length === 0) return snapshot;
+    logRejected(snapshot.service, rejected, this.#options.logger, 'its stored catalog');
+    return { ...snapshot, ...listings, rejected: rejected.slice(0, MAX_REJECTED_KEPT) };
   }
 
   #add(record: ServiceRecord, snapshot: CatalogSnapshot | undefined): ManagedService {
@@ -237,7 +283,9 @@ export class Registry {
       service: record.name,
       url: serviceTarget(record),
       credential: record.credential,
-      gatewayToken: this.#options.gatewayToken,
+      gatewayToken: record.source === 'config' || this.#options.gatewayTokenForRegistered === true ? this.#options.gatewayToken : undefined,
+      ...(this.#options.credentialEnv === undefined ? {} : { env: this.#options.credentialEnv(record.source) }),
+      ...(this.#options.instanceId === undefined ? {} : { instanceId: this.#options.instanceId }),
       logger: this.#options.logger,
       ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
       transportFactory,
@@ -284,7 +332,15 @@ export class Registry {
   }
 
   #rebuild(): void {
-    const catalog = Catalog.build(this.list().map((service) => Registry.listingsOf(service)));
+    // Bare names stick to their holder only once every service has had its first connection
+    // attempt: until then federation order alone decides, so start-up gives the same names
+    // whichever service happens to answer first.
+    const catalog = Catalog.build(
+      this.list().map((service) => Registry.listingsOf(service)),
+      this.#namesHeld ? this.#catalog : undefined,
+    );
+    // From the first catalog built with every service tried, its names are held.
+    if (!this.#namesHeld) this.#namesHeld = this.list().every((service) => service.connection.status !== 'connecting');
     const signatures = {
       tools: JSON.stringify(catalog.tools.items),
       prompts: JSON.stringify(catalog.prompts.items),
@@ -297,7 +353,9 @@ export class Registry {
     for (const clash of catalog.clashes) {
       this.#options.logger.warn(
         clash,
-        `${clash.kind} name clash: "${clash.name}" stays with "${clash.owner}"; "${clash.service}" exposes it as "${clash.exposedAs}"`,
+        clash.exposedAs === null
+          ? `${clash.kind} name clash: "${clash.name}" stays with "${clash.owner}"; "${clash.service}"'s is dropped, as its name is already qualified`
+          : `${clash.kind} name clash: "${clash.name}" stays with "${clash.owner}"; "${clash.service}" exposes it as "${clash.exposedAs}"`,
       );
     }
     for (const listener of this.#listeners) listener(catalog, new Set(changed));

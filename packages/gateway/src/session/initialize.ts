@@ -23,7 +23,18 @@ export function negotiate(params: Params, offered: ServerCapabilities): Handshak
   };
 }
 
-/** The `initialize` result for a negotiated handshake. */
-export function initializeResult(handshake: Handshake, serverInfo: { name: string; version: string }, instructions: string): Result {
-  return { protocolVersion: handshake.protocolVersion, capabilities: handshake.offered, serverInfo, instructions };
+/** The `initialize` result for a negotiated handshake; `meta` says which gateway instances answer (upstream/loop.ts). */
+export function initializeResult(
+  handshake: Handshake,
+  serverInfo: { name: string; version: string },
+  instructions: string,
+  meta?: Record<string, unknown>,
+): Result {
+  return {
+    protocolVersion: handshake.protocolVersion,
+    capabilities: handshake.offered,
+    serverInfo,
+    instructions,
+    ...(meta === undefined ? {} : { _meta: meta }),
+  };
 }

@@ -1,11 +1,14 @@
 import type { ServerCapabilities } from '@modelcontextprotocol/client';
 import { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
+import { GatewayError } from '../errors.js';
 import type { Listings } from '../model/catalog.js';
-import type { CredentialSpec } from '../model/service.js';
+import { type CredentialSpec, redactUrl } from '../model/service.js';
 import { CircuitOpenError, type CircuitView, ServiceBreaker } from './breaker.js';
-import { classifyUpstreamError, connectFailure, describeCause, isServiceFault, requestFailure, unavailable } from './errors.js';
+import type { EnvAccess } from './credential-policy.js';
+import { backendDetail, classifyUpstreamError, connectFailure, describeCause, isServiceFault, requestFailure, unavailable } from './errors.js';
 import { DEFAULT_LIMITS, PROBE_FAILURES_FOR_DOWN, type UpstreamLimits } from './limits.js';
+import { FederationLoopError } from './loop.js';
 import { checkHealthUrl, Prober } from './probe.js';
 import { retryForever } from './reconnect.js';
 import { answerServiceRequest, type Downstream } from './relay.js';
@@ -26,8 +29,12 @@ export interface UpstreamOptions {
   service: string;
   url: string;
   credential: CredentialSpec;
-  /** The token a `gateway` credential stands for. */
-  gatewayToken: string;
+  /** The token a `gateway` credential stands for; undefined when this service may not be sent it. */
+  gatewayToken: string | undefined;
+  /** How the credential's `*Env` references are read (credential-policy.ts). */
+  env?: EnvAccess;
+  /** This gateway's instance id, to refuse a service that leads back to it (loop.ts). */
+  instanceId?: string;
   logger: Logger;
   limits?: Partial<UpstreamLimits>;
   /** Called with the live listings after every (re)connect and every refresh. */
@@ -46,6 +53,9 @@ export interface UpstreamOptions {
   transportFactory?: TransportFactory;
 }
 
+/** The shortest time between two refreshes of one service's listings. */
+const REFRESH_MIN_INTERVAL_MS = 1_000;
+
 /** Notifications from a service that the gateway passes on to its own clients. */
 const FORWARDED_NOTIFICATIONS = new Set(['notifications/resources/updated', 'notifications/message', 'notifications/tasks/status']);
 const LIST_CHANGED = new Set(['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed']);
@@ -60,6 +70,7 @@ const LIST_CHANGED = new Set(['notifications/tools/list_changed', 'notifications
  */
 export class UpstreamConnection {
   readonly service: string;
+  /** The service's URL as logs and errors show it: secret-looking query values redacted. */
   readonly url: string;
   status: UpstreamStatus = 'connecting';
   statusChangedAt = new Date().toISOString();
@@ -74,6 +85,8 @@ export class UpstreamConnection {
   capabilities: ServerCapabilities | undefined;
   /** The service's instructions for its clients, if its handshake had any. */
   instructions: string | undefined;
+  /** Meshgate instances the service is or federates, as its last handshake said (loop.ts). */
+  instances: readonly string[] = [];
 
   readonly #options: UpstreamOptions;
   readonly #limits: UpstreamLimits;
@@ -88,6 +101,9 @@ export class UpstreamConnection {
   readonly #prober = new Prober();
   #probeFailures = 0;
   #refreshTimer: NodeJS.Timeout | undefined;
+  #refreshing = false;
+  #refreshAgain = false;
+  #lastRefreshAt = 0;
   readonly #breaker: ServiceBreaker;
   /** Clients of the calls in flight that can take relayed requests. */
   readonly #callers = new Set<Downstream>();
@@ -99,7 +115,7 @@ export class UpstreamConnection {
   constructor(options: UpstreamOptions) {
     this.#options = options;
     this.service = options.service;
-    this.url = options.url;
+    this.url = redactUrl(options.url);
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#sessionSpec = { ...options, limits: this.#limits };
     this.#breaker = new ServiceBreaker({
@@ -140,6 +156,10 @@ export class UpstreamConnection {
     } catch (error) {
       const reason = describeCause(error);
       this.#setStatus('down', reason);
+      const detail = backendDetail(error);
+      if (detail !== undefined) this.#options.logger.warn({ service: this.service, reason, detail }, `could not connect to service "${this.service}"`);
+      if (error instanceof FederationLoopError)
+        throw new GatewayError('federation_loop', `Refused service "${this.service}" at ${this.url}: ${reason}`, { service: this.service });
       throw connectFailure(this.service, this.url, reason);
     }
   }
@@ -182,7 +202,7 @@ export class UpstreamConnection {
           if (this.#transport === transport) this.#lost(failure.reason);
           throw requestFailure(this.service, method, failure);
         case 'bad-response':
-          this.#options.logger.warn({ service: this.service, method, reason: failure.reason }, 'service gave an invalid answer');
+          this.#options.logger.warn({ service: this.service, method, reason: failure.reason, detail: backendDetail(error) }, 'service gave an invalid answer');
           throw requestFailure(this.service, method, failure);
         case 'timeout':
           throw requestFailure(this.service, method, failure);
@@ -227,19 +247,39 @@ export class UpstreamConnection {
     return { ...params, _meta: { ...rest, progressToken: `meshgate-progress-${this.#progressTokens}` } };
   }
 
-  /** Re-lists everything (after any `list_changed` notification), debounced. */
+  /**
+   * Re-lists everything after a `list_changed`, debounced per service: notifications that
+   * arrive while a refresh is waiting or running fold into one more refresh after it, and
+   * refreshes start at most once per REFRESH_MIN_INTERVAL_MS, so a service (or a loop of
+   * gateways) announcing changes in a burst costs a bounded number of listings.
+   */
   scheduleRefresh(delayMs = 100): void {
-    if (this.#refreshTimer !== undefined || this.closed) return;
+    if (this.closed) return;
+    if (this.#refreshTimer !== undefined || this.#refreshing) {
+      this.#refreshAgain = true;
+      return;
+    }
+    const wait = Math.max(delayMs, this.#lastRefreshAt + REFRESH_MIN_INTERVAL_MS - Date.now());
     this.#refreshTimer = setTimeout(() => {
       this.#refreshTimer = undefined;
       const transport = this.#transport;
       const capabilities = this.capabilities;
       if (transport === undefined || capabilities === undefined || this.closed) return;
-      listSession(transport, { capabilities }, this.#sessionSpec).then(
-        (listings) => this.#publish(listings),
-        (error: unknown) => this.#options.logger.warn({ service: this.service, reason: describeCause(error) }, 'catalog refresh failed'),
-      );
-    }, delayMs);
+      this.#refreshing = true;
+      this.#refreshAgain = false;
+      this.#lastRefreshAt = Date.now();
+      listSession(transport, { capabilities }, this.#sessionSpec)
+        .then(
+          (listings) => {
+            if (!this.closed && this.#transport === transport) this.#publish(listings);
+          },
+          (error: unknown) => this.#options.logger.warn({ service: this.service, reason: describeCause(error) }, 'catalog refresh failed'),
+        )
+        .finally(() => {
+          this.#refreshing = false;
+          if (this.#refreshAgain) this.scheduleRefresh();
+        });
+    }, wait);
   }
 
   #attempt(): Promise<void> {
@@ -280,6 +320,7 @@ export class UpstreamConnection {
     this.sessionsOpened += 1;
     this.capabilities = handshake.capabilities;
     this.instructions = handshake.instructions;
+    this.instances = handshake.instances ?? [];
     if (previous !== undefined && previous !== transport) void previous.close(true);
     this.#probeFailures = 0;
     this.lastError = undefined;

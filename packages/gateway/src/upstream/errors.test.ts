@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { classifyUpstreamError, describeCause, InvalidAnswerError, SessionLostError, UpstreamHttpError, UpstreamTimeoutError } from './errors.js';
+import {
+  backendDetail,
+  classifyUpstreamError,
+  describeCause,
+  InvalidAnswerError,
+  SessionLostError,
+  UpstreamHttpError,
+  UpstreamTimeoutError,
+} from './errors.js';
 
 const coded = (message: string, code: string): Error => Object.assign(new Error(message), { code });
 
@@ -24,8 +32,9 @@ describe('classifyUpstreamError', () => {
 });
 
 describe('describeCause', () => {
-  it('describes an HTTP error by its status only, and names a refused credential', () => {
-    expect(describeCause(new UpstreamHttpError(502, 'Bad Gateway'))).toBe('HTTP 502 Bad Gateway');
+  it("describes an HTTP error by its status only (the reason phrase is the service's text, for the log), and names a refused credential", () => {
+    expect(describeCause(new UpstreamHttpError(502, 'Bad Gateway'))).toBe('HTTP 502');
+    expect(backendDetail(new UpstreamHttpError(502, 'Bad Gateway'))).toBe('reason phrase: Bad Gateway');
     expect(describeCause(new UpstreamHttpError(401, ''))).toBe("HTTP 401: the service refused the gateway's credential for it");
   });
 

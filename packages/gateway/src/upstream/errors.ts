@@ -1,14 +1,18 @@
 import { ProtocolError } from '@modelcontextprotocol/client';
 import { GatewayError } from '../errors.js';
 
-/** The service answered with an HTTP status other than 200 (the body is never kept). */
+/**
+ * The service answered with an HTTP status other than 200 (the body is never kept). The
+ * reason phrase is the service's own text: it goes to the log (`backendDetail`), never
+ * into what a client is told.
+ */
 export class UpstreamHttpError extends Error {
   override readonly name = 'UpstreamHttpError';
   constructor(
     readonly status: number,
     readonly statusText: string,
   ) {
-    super(`HTTP ${status}${statusText === '' ? '' : ` ${statusText}`}`);
+    super(`HTTP ${status}`);
   }
 }
 
@@ -22,9 +26,26 @@ export class UpstreamTimeoutError extends Error {
   override readonly name = 'UpstreamTimeoutError';
 }
 
-/** The service's answer is not a valid answer to the request (id, framing, size, version). */
+/**
+ * The service's answer is not a valid answer to the request (id, framing, size, version).
+ * The message is the gateway's own words; `detail` is text the service controls (an excerpt
+ * of the body, a content type), for the log only.
+ */
 export class InvalidAnswerError extends Error {
   override readonly name = 'InvalidAnswerError';
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What the service itself said in a failed answer (reason phrase, body excerpt), for the log; never for a client. */
+export function backendDetail(error: unknown): string | undefined {
+  if (error instanceof UpstreamHttpError) return error.statusText === '' ? undefined : `reason phrase: ${error.statusText.slice(0, 200)}`;
+  if (error instanceof InvalidAnswerError) return error.detail?.slice(0, 300);
+  return undefined;
 }
 
 /** The connection to the service is gone (for stdio, its process exited): what a request in flight on it ends with. */
@@ -89,6 +110,10 @@ const NETWORK_FAILURES: Record<string, string> = {
   ETIMEDOUT: 'connection timed out',
   // undici's, when the gateway itself closes the service's connections (exchange.ts close()).
   UND_ERR_DESTROYED: 'connection closed by the gateway: the service was removed or the gateway is stopping',
+  // The HTTP client refused the request itself; its message can quote the header value, which may be a credential.
+  UND_ERR_INVALID_ARG: 'the request could not be sent: a header (the service credential?) is not valid',
+  ERR_INVALID_CHAR: 'the request could not be sent: a header (the service credential?) holds an invalid character',
+  ERR_HTTP_INVALID_HEADER_VALUE: 'the request could not be sent: a header (the service credential?) is not valid',
 };
 
 /**
@@ -99,7 +124,7 @@ const NETWORK_FAILURES: Record<string, string> = {
  */
 export function describeCause(error: unknown): string {
   if (error instanceof UpstreamHttpError) {
-    const status = `HTTP ${error.status}${error.statusText ? ` ${error.statusText}` : ''}`;
+    const status = `HTTP ${error.status}`;
     return error.status === 401 || error.status === 403 ? `${status}: the service refused the gateway's credential for it` : status;
   }
   let current: unknown = error;

@@ -2,6 +2,7 @@ import type { ServerCapabilities } from '@modelcontextprotocol/client';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { EMPTY_LISTINGS, type Listings } from '../model/catalog.js';
+import { checkListings, type ListKey, logRejected, MAX_REJECTED_KEPT } from '../model/intake.js';
 import { InvalidAnswerError } from './errors.js';
 
 export interface ListingLimits {
@@ -18,7 +19,6 @@ const MAX_PAGES = 100;
 /** Sends one list request on the service's session and resolves with its result. */
 export type ListRequest = (method: string, params: Record<string, unknown> | undefined, timeoutMs: number) => Promise<Record<string, unknown>>;
 
-type ListKey = keyof Listings;
 const METHODS: Record<ListKey, string> = {
   tools: 'tools/list',
   prompts: 'prompts/list',
@@ -33,7 +33,9 @@ const pageSchemas = Object.fromEntries(
 /**
  * Lists everything a service offers, as its capabilities say: tools, prompts, resources
  * and resource templates, every page of each. Keeps a hostile or broken service from
- * flooding the catalog every client lists: item counts and descriptions are capped.
+ * flooding the catalog every client lists: item counts and descriptions are capped, and
+ * every item is checked against the MCP schema; invalid ones are dropped with a warning
+ * and listed in `rejected`, the rest kept.
  */
 export async function listAll(
   request: ListRequest,
@@ -48,11 +50,14 @@ export async function listAll(
     ...(capabilities.resources === undefined ? [] : (['resources', 'resourceTemplates'] as const)),
   ];
   const lists = await Promise.all(wanted.map((key) => listPaged(request, service, key, limits, logger)));
-  const listings: Listings = { ...EMPTY_LISTINGS };
+  const listed: Listings = { ...EMPTY_LISTINGS };
   wanted.forEach((key, index) => {
-    (listings as unknown as Record<ListKey, unknown[]>)[key] = lists[index] ?? [];
+    (listed as unknown as Record<ListKey, unknown[]>)[key] = lists[index] ?? [];
   });
-  return listings;
+  const { listings, rejected } = checkListings(listed);
+  if (rejected.length === 0) return listings;
+  logRejected(service, rejected, logger);
+  return { ...listings, rejected: rejected.slice(0, MAX_REJECTED_KEPT) };
 }
 
 async function listPaged(request: ListRequest, service: string, key: ListKey, limits: ListingLimits, logger: Logger): Promise<unknown[]> {

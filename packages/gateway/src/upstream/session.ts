@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import type { Listings } from '../model/catalog.js';
 import type { CredentialSpec } from '../model/service.js';
+import type { EnvAccess } from './credential-policy.js';
 import { resolveCredential } from './credentials.js';
 import type { UpstreamLimits } from './limits.js';
 import { listAll } from './listings.js';
+import { FederationLoopError } from './loop.js';
 import { discoverHealthUrl } from './probe.js';
 import { createStreamableHttpTransport } from './streamable-http.js';
 import type { TransportEvents, TransportFactory, UpstreamHandshake, UpstreamTransport } from './transport.js';
@@ -13,8 +15,12 @@ export interface SessionSpec {
   service: string;
   url: string;
   credential: CredentialSpec;
-  /** The token a `gateway` credential stands for. */
-  gatewayToken: string;
+  /** The token a `gateway` credential stands for; undefined when this service may not be sent it. */
+  gatewayToken: string | undefined;
+  /** This gateway's instance id: a service that names it leads back here (loop.ts). */
+  instanceId?: string | undefined;
+  /** How `*Env` references are read (credential-policy.ts); the whole environment unless given. */
+  env?: EnvAccess | undefined;
   limits: UpstreamLimits;
   logger: Logger;
   /** Streamable HTTP unless given: where another kind of upstream plugs in. */
@@ -37,12 +43,17 @@ export interface OpenedSession {
  */
 export async function openSession(spec: SessionSpec, events: TransportEvents): Promise<OpenedSession> {
   const { service, url, limits, logger } = spec;
-  const credential = resolveCredential(spec.credential, spec.gatewayToken);
+  const credential = resolveCredential(spec.credential, spec.gatewayToken, spec.env);
   if (!credential.ok) throw new Error(credential.message);
   const create = spec.transportFactory ?? createStreamableHttpTransport;
   const transport = create({ service, url, headers: credential.headers, limits, log: (message, details) => logger.debug(details, message) }, events);
   try {
     const handshake = await transport.start();
+    if (spec.instanceId !== undefined && handshake.instances?.includes(spec.instanceId)) {
+      throw new FederationLoopError(
+        `service "${service}" is this gateway, or federates it (its initialize names this gateway's instance): registering it would make a loop`,
+      );
+    }
     // Only an HTTP service can have a /health beside its endpoint; a command service is probed with ping.
     const health = /^https?:/.test(url) ? discoverHealthUrl(url, limits.connectMs) : Promise.resolve(undefined);
     const [listings, healthUrl] = await Promise.all([listSession(transport, handshake, spec), health]);

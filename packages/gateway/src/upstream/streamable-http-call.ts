@@ -179,7 +179,13 @@ export class StreamableHttpCaller {
             const contentType = headers['content-type'];
             const type = typeof contentType === 'string' ? contentType.toLowerCase() : '';
             if (type.startsWith('text/event-stream')) stream = { parser: newParser(), decoder: new StringDecoder('utf8') };
-            else if (!type.startsWith('application/json')) finish(new InvalidAnswerError(`unexpected content type ${JSON.stringify(type.slice(0, 60))}`));
+            else if (!type.startsWith('application/json'))
+              finish(
+                new InvalidAnswerError(
+                  'unexpected content type (neither application/json nor text/event-stream)',
+                  `content type ${JSON.stringify(type.slice(0, 60))}`,
+                ),
+              );
           },
           data: (chunk) => {
             bytes += chunk.length;
@@ -204,7 +210,7 @@ export class StreamableHttpCaller {
             try {
               message = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Message;
             } catch (error) {
-              return finish(new InvalidAnswerError(`invalid JSON: ${(error as Error).message}`));
+              return finish(new InvalidAnswerError('the answer is not valid JSON', (error as Error).message));
             }
             if (typeof message !== 'object' || message === null || Array.isArray(message))
               return finish(new InvalidAnswerError('the answer is not a JSON-RPC message'));

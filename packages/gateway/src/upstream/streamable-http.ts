@@ -1,6 +1,7 @@
 import { LATEST_PROTOCOL_VERSION, type ServerCapabilities, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/client';
 import { InvalidAnswerError, UpstreamTimeoutError } from './errors.js';
 import { type Exchange, type ExchangeEvents, type HttpLink, ServiceLink } from './exchange.js';
+import { instancesOf } from './loop.js';
 import { withRefusals } from './lost-session.js';
 import { UPSTREAM_CLIENT_CAPABILITIES } from './relay.js';
 import { answerOf, type Message, refusalError, StreamableHttpCaller } from './streamable-http-call.js';
@@ -159,22 +160,27 @@ export class StreamableHttpTransport implements UpstreamTransport {
 
 /** The handshake in `initialize`'s result, or why the gateway cannot take it. */
 export function handshakeOf(service: string, result: Record<string, unknown>): UpstreamHandshake {
-  const { protocolVersion, capabilities, serverInfo, instructions } = result;
+  const { protocolVersion, capabilities, serverInfo, instructions, _meta } = result;
   if (typeof protocolVersion !== 'string' || !SUPPORTED_PROTOCOL_VERSIONS.includes(protocolVersion)) {
+    // Only a version-shaped value is repeated: anything else is the service's own text.
+    const shown = typeof protocolVersion === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(protocolVersion) ? protocolVersion : 'an unknown one';
     throw new InvalidAnswerError(
-      `service "${service}" answered initialize with protocol version ${JSON.stringify(protocolVersion ?? null)}, which the gateway does not speak (it speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+      `service "${service}" answered initialize with protocol version ${shown}, which the gateway does not speak (it speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+      `protocol version ${JSON.stringify(protocolVersion ?? null).slice(0, 60)}`,
     );
   }
   if (typeof capabilities !== 'object' || capabilities === null || Array.isArray(capabilities))
     throw new InvalidAnswerError(`service "${service}" answered initialize without its capabilities`);
   const info = (typeof serverInfo === 'object' && serverInfo !== null ? serverInfo : {}) as Record<string, unknown>;
   if (typeof info['name'] !== 'string') throw new InvalidAnswerError(`service "${service}" answered initialize without its name (serverInfo)`);
-  return {
+  const handshake: UpstreamHandshake = {
     protocolVersion,
     capabilities: capabilities as ServerCapabilities,
     serverInfo: { name: info['name'], version: typeof info['version'] === 'string' ? info['version'] : '' },
     ...(typeof instructions === 'string' ? { instructions } : {}),
   };
+  const instances = instancesOf(_meta);
+  return instances.length === 0 ? handshake : { ...handshake, instances };
 }
 
 /** The factory of streamable HTTP transports (the only kind so far). */

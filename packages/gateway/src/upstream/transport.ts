@@ -16,6 +16,8 @@ export interface UpstreamHandshake {
   capabilities: ServerCapabilities;
   serverInfo: { name: string; version: string };
   instructions?: string;
+  /** Meshgate instances the service says it is or federates (loop.ts); empty for anything else. */
+  instances?: readonly string[];
 }
 
 /** Options of one request. */

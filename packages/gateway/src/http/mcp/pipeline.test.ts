@@ -15,7 +15,7 @@ const logger = pino({ level: 'silent' });
 const scopes = ScopeMap.parse('mcp:tools=client,mcp:admin=admin');
 if (!scopes.ok) throw new Error('scope map');
 const auth = createGatewayAuth({ tokens: [{ name: 'client', token: 'tok', roles: ['client'] }], scopes: scopes.value }, logger);
-const registry = { catalog: Catalog.empty, list: () => [] } as unknown as Registry;
+const registry = { catalog: Catalog.empty, list: () => [], federationMeta: () => undefined } as unknown as Registry;
 
 let server: RunningServer | undefined;
 afterEach(async () => {

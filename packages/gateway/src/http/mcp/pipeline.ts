@@ -145,7 +145,11 @@ export class McpPipeline {
     writeJson(
       response,
       200,
-      { jsonrpc: '2.0', id: message.id, result: initializeResult(handshake, SERVER_INFO, gatewayInstructions(this.deps.registry, identity)) },
+      {
+        jsonrpc: '2.0',
+        id: message.id,
+        result: initializeResult(handshake, SERVER_INFO, gatewayInstructions(this.deps.registry, identity), this.deps.registry.federationMeta()),
+      },
       { 'mcp-session-id': session.id },
     );
   }

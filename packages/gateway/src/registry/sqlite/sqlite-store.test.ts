@@ -63,8 +63,8 @@ const snap = (name: string, tools: CatalogSnapshot['tools'], seenAt: string, oth
 });
 
 describe('SqliteStore data', () => {
-  it('round-trips services and catalogs, including credentials and JSON fields', async () => {
-    const store = SqliteStore.open(path);
+  it('round-trips services and catalogs, including credentials (literal secrets sealed with the key) and JSON fields', async () => {
+    const store = SqliteStore.open(path, undefined, { secretKey: Buffer.alloc(32, 1) });
     const records = [
       service('plain', 1),
       service('bearer', 2, { source: 'config', credential: { type: 'bearer', tokenEnv: 'TOKEN' }, fallbackTools: [tool] }),
@@ -132,6 +132,26 @@ describe('SqliteStore data', () => {
       { migratedFrom: 0, schemaVersion: SCHEMA_VERSION },
       { migratedFrom: SCHEMA_VERSION, schemaVersion: SCHEMA_VERSION },
     ]);
+  });
+
+  it('seals literal secrets an older gateway stored in plain text once a key is set, and warns while none is', async () => {
+    createDatabase();
+    const raw = new Database(path);
+    raw
+      .prepare(
+        "INSERT INTO services (name, url, source, credential, fallback_tools, created_at, updated_at) VALUES ('old', 'http://x', 'registered', '{\"type\":\"bearer\",\"token\":\"plain-old-secret\"}', NULL, 'a', 'a')",
+      )
+      .run();
+    raw.close();
+    const warnings: string[] = [];
+    const logger = { info: () => undefined, warn: (_: object, message: string) => void warnings.push(message) };
+    await SqliteStore.open(path, logger).close();
+    expect(warnings).toEqual([expect.stringMatching(/1 registered services have a literal secret stored in plain text/)]);
+    const key = Buffer.alloc(32, 9);
+    const store = SqliteStore.open(path, logger, { secretKey: key });
+    expect((await store.listServices())[0]?.credential).toEqual({ type: 'bearer', token: 'plain-old-secret' });
+    await store.close();
+    expect(readFileSync(path).toString('latin1')).not.toContain('plain-old-secret');
   });
 
   it('works in memory for :memory:', async () => {
@@ -318,7 +338,7 @@ describe('SqliteStore in a child process', () => {
       const store = SqliteStore.open(process.argv[2]);
       for (let i = 0; i < 200; i++) {
         const name = 'svc' + String(i).padStart(3, '0');
-        await store.putService({ name, url: 'http://x/' + i, source: 'registered', credential: { type: 'bearer', token: name },
+        await store.putService({ name, url: 'http://x/' + i, source: 'registered', credential: { type: 'bearer', tokenEnv: name },
           fallbackTools: [{ name: 't', description: 'd'.repeat(32768), inputSchema: { type: 'object' } }], createdAt: String(i).padStart(3, '0'), updatedAt: 'u' });
         process.stdout.write(i + '\\n');
         await new Promise((resolve) => setTimeout(resolve, 2)); // leave the parent time to kill before the end

@@ -1,10 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Tool } from '@modelcontextprotocol/server';
 import Database from 'better-sqlite3';
 import { GatewayError } from '../../errors.js';
 import type { Listings } from '../../model/catalog.js';
 import type { CatalogSnapshot, CommandSpec, CredentialSpec, ServiceRecord } from '../../model/service.js';
+import { type StoredCredential, sealCredential, unsealCredential } from '../secrets.js';
 import type { AuditEntry, AuditPage, AuditQuery, RegistryStore } from '../types.js';
 import { migrate } from './migrations.js';
 
@@ -151,11 +152,14 @@ const isCommand = (value: unknown): boolean => {
 const isTransport = (value: string | null): value is NonNullable<ServiceRecord['transport']> =>
   value === 'auto' || value === 'streamable-http' || value === 'sse';
 
-function toServiceRecord(row: ServiceRow): ServiceRecord {
+function toServiceRecord(row: ServiceRow, key: Buffer | undefined, warn: (message: string) => void): ServiceRecord {
+  const stored = parseColumn<StoredCredential>('services', row.name, 'credential', row.credential, isCredential);
+  const { spec, problem } = unsealCredential(stored, key, row.name);
+  if (problem !== undefined) warn(problem);
   const common = {
     name: row.name,
     source: row.source,
-    credential: parseColumn<CredentialSpec>('services', row.name, 'credential', row.credential, isCredential),
+    credential: spec,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     ...(row.fallback_tools === null ? {} : { fallbackTools: parseColumn<Tool[]>('services', row.name, 'fallback_tools', row.fallback_tools, Array.isArray) }),
@@ -165,6 +169,39 @@ function toServiceRecord(row: ServiceRow): ServiceRecord {
     throw new GatewayError('store_error', `services row '${row.name}': neither url nor command is set`, { table: 'services', key: row.name });
   const transport = isTransport(row.transport) ? { transport: row.transport } : {};
   return { ...common, url: row.url, ...transport };
+}
+
+export interface StoreLogger {
+  info(obj: object, msg: string): void;
+  warn?(obj: object, msg: string): void;
+}
+
+export interface SqliteStoreOptions {
+  /** Seals literal secrets of registrations (AES-256-GCM, registry/secrets.ts); without it they cannot be stored. */
+  secretKey?: Buffer | undefined;
+}
+
+/** Files only the gateway's user may read: the registry holds URLs, credential references and sealed secrets. */
+const OWNER_ONLY_FILE = 0o600;
+const OWNER_ONLY_DIR = 0o700;
+
+/**
+ * Creates the database's folder (0700) and the file itself (0600) before SQLite opens it:
+ * SQLite gives the -wal and -shm files the mode of the database file, so all three stay
+ * the owner's. An existing file keeps its mode (it is the operator's), with a warning when
+ * others may read it.
+ */
+function createOwnerOnly(path: string, logger: StoreLogger | undefined): void {
+  const folder = dirname(path);
+  if (!existsSync(folder)) mkdirSync(folder, { recursive: true, mode: OWNER_ONLY_DIR });
+  if (!existsSync(path)) {
+    closeSync(openSync(path, 'a', OWNER_ONLY_FILE));
+    return;
+  }
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    logger?.warn?.({ path, mode: mode.toString(8) }, `the registry database ${path} can be read by other users (mode ${mode.toString(8)}); chmod 600 it`);
+  }
 }
 
 /**
@@ -187,10 +224,10 @@ export class SqliteStore implements RegistryStore {
    * directory, a lock held by another process and a schema newer than this build each throw
    * a `StoreOpenError`. `':memory:'` gives a private in-memory database.
    */
-  static open(path: string, logger?: { info(obj: object, msg: string): void }): SqliteStore {
+  static open(path: string, logger?: StoreLogger, options: SqliteStoreOptions = {}): SqliteStore {
     let db: Database.Database | undefined;
     try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      if (path !== ':memory:') createOwnerOnly(path, logger);
       db = new Database(path, { timeout: OPEN_BUSY_TIMEOUT_MS });
       // The first statement reads the header, so a file that is not a database fails here.
       // WAL lets readers go on during a write; NORMAL skips the per-commit fsync, which in
@@ -198,6 +235,9 @@ export class SqliteStore implements RegistryStore {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
+      // Overwrite what an update or delete frees, so a replaced secret or credential does not
+      // linger in free pages of the file. The registry is small: the cost is nothing.
+      db.pragma('secure_delete = ON');
       // A valid header does not mean valid pages (or rows that pass their CHECKs); the registry
       // is small, so check it all.
       const problems = (db.pragma('quick_check') as { quick_check: string }[]).map((row) => row.quick_check);
@@ -214,7 +254,8 @@ export class SqliteStore implements RegistryStore {
         );
       }
       db.pragma(`busy_timeout = ${RUN_BUSY_TIMEOUT_MS}`);
-      const store = new SqliteStore(db);
+      const store = new SqliteStore(db, options.secretKey, (message) => logger?.warn?.({ path }, message));
+      store.#sealPlaintext();
       logger?.info({ path, schemaVersion: migrated.to, migratedFrom: migrated.from }, 'registry store opened');
       return store;
     } catch (error) {
@@ -227,8 +268,13 @@ export class SqliteStore implements RegistryStore {
     }
   }
 
-  private constructor(db: Database.Database) {
+  readonly #secretKey: Buffer | undefined;
+  readonly #warn: (message: string) => void;
+
+  private constructor(db: Database.Database, secretKey: Buffer | undefined, warn: (message: string) => void) {
     this.#db = db;
+    this.#secretKey = secretKey;
+    this.#warn = warn;
     // Prepared once: the tables exist now that migrations have run.
     this.#listServices = db.prepare<[], ServiceRow>(
       'SELECT name, url, command, source, credential, transport, fallback_tools, created_at, updated_at FROM services ORDER BY created_at, rowid',
@@ -278,8 +324,33 @@ export class SqliteStore implements RegistryStore {
     this.#pruneAudit = db.transaction((olderThan: string, keep: number) => Number(pruneOld.run(olderThan).changes) + Number(pruneExtra.run(keep).changes));
   }
 
+  /**
+   * Rows written before secrets were sealed hold them in plain text: with a key they are
+   * sealed now, in one transaction; without one the operator is told how many there are.
+   */
+  #sealPlaintext(): void {
+    const plain = this.#listServices.all().filter((row) => {
+      try {
+        const stored = JSON.parse(row.credential) as Record<string, unknown>;
+        return typeof stored['token'] === 'string' || typeof stored['value'] === 'string';
+      } catch {
+        return false; // a torn row: listServices reports it, naming it
+      }
+    });
+    if (plain.length === 0) return;
+    const key = this.#secretKey;
+    if (key === undefined) {
+      this.#warn(`${plain.length} registered services have a literal secret stored in plain text; set MESHGATE_SECRET_KEY to seal them`);
+      return;
+    }
+    const reseal = this.#db.prepare<[string, string], unknown>('UPDATE services SET credential = ? WHERE name = ?');
+    this.#db.transaction(() => {
+      for (const row of plain) reseal.run(JSON.stringify(sealCredential(JSON.parse(row.credential) as CredentialSpec, key, row.name)), row.name);
+    })();
+  }
+
   async listServices(): Promise<ServiceRecord[]> {
-    return this.#listServices.all().map(toServiceRecord);
+    return this.#listServices.all().map((row) => toServiceRecord(row, this.#secretKey, this.#warn));
   }
 
   async putService(record: ServiceRecord): Promise<void> {
@@ -288,7 +359,7 @@ export class SqliteStore implements RegistryStore {
       url: record.url ?? null,
       command: record.command === undefined ? null : JSON.stringify(record.command),
       source: record.source,
-      credential: JSON.stringify(record.credential),
+      credential: JSON.stringify(sealCredential(record.credential, this.#secretKey, record.name)),
       transport: record.transport ?? null,
       fallback_tools: record.fallbackTools === undefined ? null : JSON.stringify(record.fallbackTools),
       created_at: record.createdAt,
