@@ -1,5 +1,6 @@
 import type { JsonRpcNotificationMessage, JsonRpcRequestMessage, JsonRpcResponseMessage } from '@meshgate/service-kit';
 import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
 import type { Params, RequestContext } from '../federation/context.js';
@@ -7,7 +8,7 @@ import type { MethodTable } from '../federation/methods.js';
 import type { Catalog } from '../model/catalog.js';
 import type { Downstream } from '../upstream/relay.js';
 import { passesLevel } from './log-level.js';
-import type { Outbox, Session } from './session.js';
+import { MAX_PENDING_RELAYS, type Outbox, type Session } from './session.js';
 
 /** Which client capability a relayed request needs. */
 const NEEDS: Record<string, 'sampling' | 'elicitation' | 'roots'> = {
@@ -33,6 +34,7 @@ export class Dispatcher {
   constructor(
     private readonly methods: MethodTable,
     private readonly catalog: () => Catalog,
+    private readonly logger?: Logger,
   ) {}
 
   /** Answers a request made without a session: nothing can be relayed to its client, and it cannot be cancelled. */
@@ -135,11 +137,26 @@ export class Dispatcher {
           if (method === 'roots/list') return { roots: [] };
           throw new ProtocolError(ProtocolErrorCode.InvalidRequest, `The client of this call does not support ${method}`);
         }
+        if (session.relays.size >= MAX_PENDING_RELAYS) {
+          if (session.firstTime('relays')) {
+            this.logger?.warn(
+              { session: session.id, pending: session.relays.size },
+              `refusing requests of services to a client that leaves ${MAX_PENDING_RELAYS} of them unanswered`,
+            );
+          }
+          throw new ProtocolError(
+            ProtocolErrorCode.InternalError,
+            `The client has ${MAX_PENDING_RELAYS} requests unanswered; it is asked nothing more until it answers`,
+          );
+        }
         return new Promise((resolve, reject) => {
           const relayId = session.nextRelayId();
+          if (!outbox.request(relayId, method, params)) {
+            reject(new ProtocolError(ProtocolErrorCode.InternalError, `The client is not reading the event stream of this call; ${method} could not be sent`));
+            return;
+          }
           session.relays.set(relayId, { resolve, reject });
           relayed.push(relayId);
-          outbox.request(relayId, method, params);
         });
       },
       notify: async (method, params) => {

@@ -9,11 +9,20 @@ import type { Params, SessionScope } from '../federation/context.js';
  * whose answer the client POSTs back.
  */
 export interface Outbox {
+  /** Sends a notification; dropped if the stream is over or its client does not read it. */
   notify(method: string, params: Params): void;
-  request(id: string, method: string, params: Params): void;
+  /** Sends a request; false if it could not be sent (the stream is over, or its client does not read it). */
+  request(id: string, method: string, params: Params): boolean;
   /** Ends the stream (the session closed). */
   close(): void;
 }
+
+/**
+ * Requests relayed to one session's client and not yet answered, at most: each holds a
+ * service's call open, and a client that never answers must not make a service grow the
+ * gateway by asking again and again.
+ */
+export const MAX_PENDING_RELAYS = 64;
 
 /** A request the gateway sent the client on behalf of a service, waiting for the client's answer. */
 export interface PendingRelay {
@@ -46,6 +55,8 @@ export class Session implements SessionScope {
   lastSeen = Date.now();
   #relayCount = 0;
   #closed = false;
+  /** Said once per session in the log: past this, more of the same is noise. */
+  readonly #warned = new Set<string>();
 
   constructor(
     readonly id: string,
@@ -65,6 +76,13 @@ export class Session implements SessionScope {
   nextRelayId(): string {
     this.#relayCount += 1;
     return `meshgate-relay-${this.#relayCount}`;
+  }
+
+  /** True the first time `what` is asked about in this session: for log lines said once, not per message. */
+  firstTime(what: string): boolean {
+    if (this.#warned.has(what)) return false;
+    this.#warned.add(what);
+    return true;
   }
 
   /** A notification outside any request (list changes, resource updates, log messages): on the GET stream, if one is open. */

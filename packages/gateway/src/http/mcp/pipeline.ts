@@ -165,7 +165,13 @@ export class McpPipeline {
       writeJson(response, 400, error.toRpc(message.id));
       return;
     }
-    const reply = new PostReply(response, session.id);
+    const reply = new PostReply(response, session.id, () => {
+      if (!session.firstTime('post-backlog')) return;
+      this.deps.logger.warn(
+        { session: session.id, method: message.method },
+        'dropping notifications of a call whose client does not read its event stream (backlog over the limit); said once per session',
+      );
+    });
     // A client that takes only JSON gets the answer alone: nothing can be streamed before it.
     const outbox = acceptsStream(acceptHeader ?? null) ? reply : undefined;
     reply.end(await this.deps.dispatcher.inSession(session, message, outbox, meta));
@@ -189,7 +195,7 @@ export class McpPipeline {
     }
     if (session.stream !== undefined) throw new GatewayError('stream_conflict', 'Conflict: this session already has a GET stream open');
     const stream = new SessionStream(response, session.id, () => {
-      this.deps.logger.warn({ session: session.id }, 'closing a GET stream whose client does not read it (backlog over the limit)');
+      this.deps.logger.warn({ session: session.id }, 'closing a GET stream whose client does not read it (backlog over the limit); its messages are dropped');
     });
     session.stream = stream;
     response.once('close', () => {
