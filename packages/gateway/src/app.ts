@@ -27,13 +27,20 @@ export interface Gateway {
 export async function startGateway(config: GatewayConfig, store: RegistryStore, logger: Logger): Promise<Gateway> {
   const now = new Date().toISOString();
   const configured: ServiceRecord[] = config.services.map((service) => ({ ...service, source: 'config', createdAt: now, updatedAt: now }));
-  const registry = new Registry({ store, logger, configured, gatewayToken: config.upstreamToken, limits: config.limits });
+  const perimeter = createPerimeter(config.security);
+  const registry = new Registry({
+    store,
+    logger,
+    configured,
+    gatewayToken: config.upstreamToken,
+    limits: config.limits,
+    registeredDial: perimeter.dial,
+  });
   const subscriptions = new Subscriptions(registry, logger);
   const methods = new MethodTable(new Federation(registry, subscriptions, config.listPageSize), logger);
   const sessions = new SessionRegistry(config.sessions, logger);
   const stopBroadcasts = wireBroadcasts(registry, sessions, subscriptions);
   const auth = createGatewayAuth(config.auth, logger);
-  const perimeter = createPerimeter(config.security);
   const modern = new ModernEndpoint(methods, registry, logger);
   const pipeline = new McpPipeline({
     auth,

@@ -3,7 +3,7 @@ import { GatewayError } from '../errors.js';
 import { Catalog, EMPTY_LISTINGS, type Listings, type ServiceListings } from '../model/catalog.js';
 import type { CatalogSnapshot, CredentialSpec, ServiceRecord } from '../model/service.js';
 import { UpstreamConnection, type UpstreamLimits, type UpstreamStatus } from '../upstream/connection.js';
-import type { TransportFactory } from '../upstream/transport.js';
+import type { Dial, TransportFactory } from '../upstream/transport.js';
 import type { RegistryStore } from './types.js';
 
 /** A federated service: its record, its live connection, and its last known tools. */
@@ -24,6 +24,11 @@ export interface RegistryOptions {
   limits?: Partial<UpstreamLimits>;
   /** How connections speak to services (streamable HTTP unless given); tests pass a fake. */
   transportFactory?: TransportFactory;
+  /**
+   * How connections to registered services are made: every connect checks the addresses
+   * dialled (the SSRF guard). Configured services are the operator's choice and are not checked.
+   */
+  registeredDial?: Dial;
 }
 
 export interface RegistrationInput {
@@ -205,6 +210,7 @@ export class Registry {
       logger: this.#options.logger,
       ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
       ...(this.#options.transportFactory === undefined ? {} : { transportFactory: this.#options.transportFactory }),
+      ...(record.source === 'registered' && this.#options.registeredDial !== undefined ? { dial: this.#options.registeredDial } : {}),
       onListings: (listings) => {
         const service = this.#services.get(record.name);
         if (service?.connection === connection) this.#onListings(service, listings);

@@ -4,15 +4,20 @@
  * as plain functions. The HTTP layer applies them: the /mcp pipeline's stages and the
  * admin API's middleware (http/perimeter.ts) call the same ones.
  */
+
+import { Agent } from 'undici';
 import type { GatewayError } from '../errors.js';
+import type { Dial } from '../upstream/transport.js';
 import type { SecurityConfig } from './config.js';
 import { checkHost, checkOrigin } from './origin.js';
 import { rateLimitedError, TokenRateLimiter } from './rate-limit.js';
-import { serviceUrlGuard } from './ssrf.js';
+import { guardedLookup, serviceUrlGuard } from './ssrf.js';
 
 export interface Perimeter {
   /** The SSRF check for registered service URLs; throws `invalid_url`. */
   checkUrl(url: string): Promise<void>;
+  /** The SSRF check at every connect to a registered service: the addresses dialled are the ones checked. */
+  readonly dial: Dial;
   /** The Origin and Host check (DNS rebinding): why these headers are refused, or undefined. Runs before authentication. */
   refusal(host: string | undefined, origin: string | undefined): string | undefined;
   /**
@@ -25,8 +30,11 @@ export interface Perimeter {
 /** Builds the perimeter. One rate limiter is shared by every route, so a token has one budget. */
 export function createPerimeter(config: SecurityConfig): Perimeter {
   const limiter = config.rateLimitPerMinute > 0 ? new TokenRateLimiter(config.rateLimitPerMinute) : undefined;
+  const policy = { allowPrivateNetworks: config.allowPrivateNetworks };
+  const lookup = guardedLookup(policy);
   return {
-    checkUrl: serviceUrlGuard({ allowPrivateNetworks: config.allowPrivateNetworks }),
+    checkUrl: serviceUrlGuard(policy),
+    dial: { lookup, dispatcher: new Agent({ connect: { lookup } }) },
     refusal: (host, origin) => {
       const verdict = checkHost(host, config.origin.hosts);
       const both = verdict.ok ? checkOrigin(origin, config.origin.origins) : verdict;
@@ -44,4 +52,4 @@ export function createPerimeter(config: SecurityConfig): Perimeter {
 
 export type { SecurityConfig } from './config.js';
 export { checkHost, checkOrigin, type OriginPolicy } from './origin.js';
-export { checkServiceUrl, classifyAddress } from './ssrf.js';
+export { AddressRefusedError, checkServiceUrl, classifyAddress, guardedLookup } from './ssrf.js';

@@ -10,7 +10,7 @@ import { checkHealthUrl, Prober } from './probe.js';
 import { retryForever } from './reconnect.js';
 import { answerServiceRequest, type Downstream } from './relay.js';
 import { listSession, openSession, type SessionSpec } from './session.js';
-import type { CallOptions, TransportFactory, UpstreamTransport } from './transport.js';
+import type { CallOptions, Dial, TransportFactory, UpstreamTransport } from './transport.js';
 
 /** The options of one request (transport.ts's CallOptions, under the name federation uses). */
 export type RequestOptions = CallOptions;
@@ -38,6 +38,8 @@ export interface UpstreamOptions {
   onNotification?: (method: string, params: Record<string, unknown>) => void;
   /** Makes the transport of each session; streamable HTTP unless given (the seam for other kinds of upstream). */
   transportFactory?: TransportFactory;
+  /** Checked connections: the SSRF guard at every connect (registered services). */
+  dial?: Dial;
 }
 
 /** Notifications from a service that the gateway passes on to its own clients. */
@@ -317,7 +319,7 @@ export class UpstreamConnection {
   #startProbe(transport: UpstreamTransport, healthUrl: string | undefined): void {
     const timeoutMs = this.#limits.connectMs;
     const ping = () => transport.request('ping', undefined, { timeoutMs }).then(() => undefined);
-    const check = healthUrl === undefined ? ping : () => checkHealthUrl(healthUrl, timeoutMs);
+    const check = healthUrl === undefined ? ping : () => checkHealthUrl(healthUrl, timeoutMs, this.#options.dial?.dispatcher);
     this.#prober.start(this.#limits.probeIntervalMs, check, (error) => {
       if (this.#transport !== transport) return;
       if (error === undefined) {

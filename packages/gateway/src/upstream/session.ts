@@ -6,7 +6,7 @@ import type { UpstreamLimits } from './limits.js';
 import { listAll } from './listings.js';
 import { discoverHealthUrl } from './probe.js';
 import { createStreamableHttpTransport } from './streamable-http.js';
-import type { TransportEvents, TransportFactory, UpstreamHandshake, UpstreamTransport } from './transport.js';
+import type { Dial, TransportEvents, TransportFactory, UpstreamHandshake, UpstreamTransport } from './transport.js';
 
 /** What opening a session with one service needs. */
 export interface SessionSpec {
@@ -19,6 +19,8 @@ export interface SessionSpec {
   logger: Logger;
   /** Streamable HTTP unless given: where another kind of upstream plugs in. */
   transportFactory?: TransportFactory | undefined;
+  /** Checked connections (registered services: the SSRF guard at every connect). */
+  dial?: Dial | undefined;
 }
 
 /** A session ready to serve: its transport, what the service said, and what it offers. */
@@ -40,10 +42,13 @@ export async function openSession(spec: SessionSpec, events: TransportEvents): P
   const credential = resolveCredential(spec.credential, spec.gatewayToken);
   if (!credential.ok) throw new Error(credential.message);
   const create = spec.transportFactory ?? createStreamableHttpTransport;
-  const transport = create({ service, url, headers: credential.headers, limits, log: (message, details) => logger.debug(details, message) }, events);
+  const transport = create(
+    { service, url, headers: credential.headers, limits, dial: spec.dial, log: (message, details) => logger.debug(details, message) },
+    events,
+  );
   try {
     const handshake = await transport.start();
-    const [listings, healthUrl] = await Promise.all([listSession(transport, handshake, spec), discoverHealthUrl(url, limits.connectMs)]);
+    const [listings, healthUrl] = await Promise.all([listSession(transport, handshake, spec), discoverHealthUrl(url, limits.connectMs, spec.dial?.dispatcher)]);
     return { transport, handshake, listings, healthUrl };
   } catch (error) {
     await transport.close();

@@ -45,7 +45,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
   constructor(options: StreamableHttpOptions, events: TransportEvents) {
     this.#options = options;
     this.#events = events;
-    this.#link = options.link ?? new ServiceLink(new URL(options.url));
+    this.#link = options.link ?? new ServiceLink(new URL(options.url), options.dial?.lookup);
     this.#sessionHeaders = { ...options.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
     // Acknowledged messages say nothing back but for a lost session; one reader for all of them.
     const ack: ExchangeEvents = {
