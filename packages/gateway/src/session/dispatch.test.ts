@@ -114,7 +114,8 @@ describe('Dispatcher in a session', () => {
     );
     const answer = await dispatcher.inSession(session, call(1), outbox, meta);
     expect(sent.filter((message) => (message as { id?: string }).id !== undefined)).toHaveLength(MAX_PENDING_RELAYS);
-    const refused = JSON.parse((answer?.result as { content: Array<{ text: string }> }).content[0]?.text ?? '[]') as string[];
+    const content = (answer?.result as { content?: Array<{ text: string }> } | undefined)?.content ?? [];
+    const refused = JSON.parse(content[0]?.text ?? '[]') as string[];
     expect(refused).toHaveLength(5);
     for (const reason of refused) expect(reason).toMatch(/requests unanswered/);
     expect(session.relays.size).toBe(0);
