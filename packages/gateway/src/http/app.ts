@@ -30,10 +30,10 @@ export function createHttpApp({ registry, sessions, auth, logger, perimeter }: H
     services: Object.fromEntries(registry.list().map((service) => [service.record.name, healthView(service)])),
   }));
 
-  mountProtectedResourceMetadata(app, auth);
+  mountProtectedResourceMetadata(app, auth, perimeter);
   // /mcp never reaches this app: the pipeline in front of it (mcp/pipeline.ts) serves it.
   // Perimeter order here too: Origin/Host (403) before authentication (401), rate limit (429) after it.
-  const rest = adminApiAuth(auth);
+  const rest = adminApiAuth(auth, perimeter);
   for (const path of ['/register', '/services', '/services/*']) app.use(path, originGuard(perimeter), rest, rateLimitGuard(perimeter));
   app.route('/', adminRoutes(registry, { checkUrl: perimeter.checkUrl }));
 

@@ -8,6 +8,7 @@
 import { Agent } from 'undici';
 import type { GatewayError } from '../errors.js';
 import type { Dial } from '../upstream/transport.js';
+import { AuthFailureThrottle } from './auth-throttle.js';
 import type { SecurityConfig } from './config.js';
 import { checkHost, checkOrigin } from './origin.js';
 import { rateLimitedError, TokenRateLimiter } from './rate-limit.js';
@@ -25,11 +26,20 @@ export interface Perimeter {
    * or the `rate_limited` refusal. Runs after authentication; settled at once when limits are off.
    */
   overLimit(name: string): GatewayError | undefined | Promise<GatewayError | undefined>;
+  /**
+   * The failed-authentication throttle of a client address: the `too_many_auth_failures`
+   * refusal when it is past its budget, checked before its token; settled at once for an
+   * address that has not failed lately, or when the throttle is off.
+   */
+  authRefusal(address: string | undefined): GatewayError | undefined | Promise<GatewayError | undefined>;
+  /** Counts a failed authentication (a token was given and refused) from `address`. */
+  authFailed(address: string | undefined): void;
 }
 
 /** Builds the perimeter. One rate limiter is shared by every route, so a token has one budget. */
 export function createPerimeter(config: SecurityConfig): Perimeter {
   const limiter = config.rateLimitPerMinute > 0 ? new TokenRateLimiter(config.rateLimitPerMinute) : undefined;
+  const throttle = config.authFailuresPerMinute > 0 ? new AuthFailureThrottle(config.authFailuresPerMinute) : undefined;
   const policy = { allowPrivateNetworks: config.allowPrivateNetworks };
   const lookup = guardedLookup(policy);
   return {
@@ -39,6 +49,10 @@ export function createPerimeter(config: SecurityConfig): Perimeter {
       const verdict = checkHost(host, config.origin.hosts);
       const both = verdict.ok ? checkOrigin(origin, config.origin.origins) : verdict;
       return both.ok ? undefined : both.message;
+    },
+    authRefusal: (address) => (throttle === undefined || address === undefined ? undefined : throttle.refusal(address)),
+    authFailed: (address) => {
+      if (address !== undefined) throttle?.failed(address);
     },
     overLimit:
       limiter === undefined
@@ -51,5 +65,5 @@ export function createPerimeter(config: SecurityConfig): Perimeter {
 }
 
 export type { SecurityConfig } from './config.js';
-export { checkHost, checkOrigin, type OriginPolicy } from './origin.js';
+export { checkHost, checkOrigin, hasRepeatedHost, type OriginPolicy } from './origin.js';
 export { AddressRefusedError, checkServiceUrl, classifyAddress, guardedLookup } from './ssrf.js';

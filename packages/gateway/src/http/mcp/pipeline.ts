@@ -89,9 +89,16 @@ export class McpPipeline {
     const { auth, perimeter } = this.deps;
     const { headers } = request;
     if (this.#closed) throw new GatewayError('shutting_down', 'Server is shutting down');
-    accept(perimeterStage(perimeter, headers));
+    accept(perimeterStage(perimeter, headers, request.rawHeaders));
+    const address = request.socket.remoteAddress;
+    const throttled = perimeter.authRefusal(address);
+    const refusal = throttled instanceof Promise ? await throttled : throttled;
+    if (refusal !== undefined) throw refusal;
     const authenticated = authenticateStage(auth, headers);
-    const identity = accept(authenticated instanceof Promise ? await authenticated : authenticated);
+    const stage = authenticated instanceof Promise ? await authenticated : authenticated;
+    // A token given and refused is a guess: counted against the address (none given is not).
+    if (!stage.ok && headers.authorization !== undefined) perimeter.authFailed(address);
+    const identity = accept(stage);
     accept(authorizeStage(auth, identity, headers));
     const method = accept(methodStage(request.method, headers));
     if (method !== 'POST') return this.#withoutBody(method, request, response, identity);
