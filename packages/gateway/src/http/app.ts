@@ -8,7 +8,7 @@ import type { Registry } from '../registry/registry.js';
 import type { Perimeter } from '../security/index.js';
 import { adminRoutes } from './admin.js';
 import { adminApiAuth, mountProtectedResourceMetadata } from './authorization.js';
-import { originGuard, rateLimitGuard, restRefusal } from './perimeter.js';
+import { callerHasToken, originGuard, rateLimitGuard, restRefusal } from './perimeter.js';
 import { healthView } from './views.js';
 
 export interface HttpDeps {
@@ -24,11 +24,17 @@ export interface HttpDeps {
 export function createHttpApp({ registry, sessions, auth, logger, perimeter }: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
   const app = new Hono<{ Variables: AuthVariables<GatewayIdentity> }>();
 
-  mountHealth(app, 'mcp-gateway', () => ({
-    ok: true,
-    sessions: sessions.size,
-    services: Object.fromEntries(registry.list().map((service) => [service.record.name, healthView(service)])),
-  }));
+  // Open, as the seed's `curl …/health` is: names, statuses and tool counts for anyone;
+  // the reasons of failures only for a caller with a valid token (docs/security.md).
+  const tokenHolder = callerHasToken(auth, perimeter);
+  mountHealth(app, 'mcp-gateway', async (c) => {
+    const withReason = await tokenHolder(c);
+    return {
+      ok: true,
+      sessions: sessions.size,
+      services: Object.fromEntries(registry.list().map((service) => [service.record.name, healthView(service, withReason)])),
+    };
+  });
 
   mountProtectedResourceMetadata(app, auth, perimeter);
   // /mcp never reaches this app: the pipeline in front of it (mcp/pipeline.ts) serves it.

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import type { AuthVariables, Identity } from '@meshgate/service-kit';
+import { type AuthVariables, type Identity, parseBearer } from '@meshgate/service-kit';
 import type { Context, MiddlewareHandler } from 'hono';
+import type { GatewayAuth } from '../auth/authenticator.js';
 import { GatewayError } from '../errors.js';
 import { hasRepeatedHost, type Perimeter } from '../security/index.js';
 
@@ -50,5 +51,22 @@ export function rateLimitGuard<I extends Identity>(perimeter: Perimeter): Middle
     const over = await perimeter.overLimit(c.get('identity').name);
     if (over !== undefined) return restRefusal(over);
     await next();
+  };
+}
+
+/**
+ * Whether an open route's caller holds a valid token (any role), for what such a route
+ * tells only them. A refused token counts against the address like anywhere else, and an
+ * address past its budget is treated as holding none.
+ */
+export function callerHasToken(auth: GatewayAuth, perimeter: Perimeter): (c: Context) => Promise<boolean> {
+  return async function callerHasValidToken(c) {
+    const bearer = parseBearer(c.req.header('authorization'));
+    if (!bearer.ok) return false;
+    const address = incomingOf(c)?.socket.remoteAddress;
+    if ((await perimeter.authRefusal(address)) !== undefined) return false;
+    const identity = await auth.authenticate(bearer.token);
+    if (identity === undefined) perimeter.authFailed(address);
+    return identity !== undefined;
   };
 }
