@@ -6,7 +6,7 @@ import { paginate } from '../model/paging.js';
 import type { Registry } from '../registry/registry.js';
 import type { RequestOptions } from '../upstream/connection.js';
 import type { Params, RequestContext, Result } from './context.js';
-import type { Subscriptions } from './subscriptions.js';
+import { MAX_SUBSCRIPTIONS_PER_SESSION, type Subscriptions } from './subscriptions.js';
 
 /** The lists the federation serves, keyed by method. */
 const LISTS = {
@@ -94,6 +94,12 @@ export class Federation {
     const { uri, target } = this.#resource(ctx, params);
     const entry = { service: target.service, upstreamUri: target.upstreamName };
     if (on) {
+      if (!session.subscribed.has(uri) && session.subscribed.size >= MAX_SUBSCRIPTIONS_PER_SESSION) {
+        throw new GatewayError(
+          'invalid_request',
+          `This session already holds ${MAX_SUBSCRIPTIONS_PER_SESSION} resource subscriptions, the most one session may; unsubscribe from some first`,
+        );
+      }
       await this.subscriptions.subscribe(entry.service, entry.upstreamUri, session, uri);
       session.subscribed.set(uri, entry);
     } else {
