@@ -77,6 +77,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
         } finally {
           try {
             await registry.close();
+            await perimeter.close();
           } finally {
             await store.close();
           }

@@ -34,6 +34,8 @@ export interface Perimeter {
   authRefusal(address: string | undefined): GatewayError | undefined | Promise<GatewayError | undefined>;
   /** Counts a failed authentication (a token was given and refused) from `address`. */
   authFailed(address: string | undefined): void;
+  /** Closes the connections `dial`'s dispatcher holds (health probes); after the upstream connections. */
+  close(): Promise<void>;
 }
 
 /** Builds the perimeter. One rate limiter is shared by every route, so a token has one budget. */
@@ -42,9 +44,11 @@ export function createPerimeter(config: SecurityConfig): Perimeter {
   const throttle = config.authFailuresPerMinute > 0 ? new AuthFailureThrottle(config.authFailuresPerMinute) : undefined;
   const policy = { allowPrivateNetworks: config.allowPrivateNetworks };
   const lookup = guardedLookup(policy);
+  const dispatcher = new Agent({ connect: { lookup } });
   return {
     checkUrl: serviceUrlGuard(policy),
-    dial: { lookup, dispatcher: new Agent({ connect: { lookup } }) },
+    dial: { lookup, dispatcher },
+    close: () => dispatcher.destroy().catch(() => undefined),
     refusal: (host, origin) => {
       const verdict = checkHost(host, config.origin.hosts);
       const both = verdict.ok ? checkOrigin(origin, config.origin.origins) : verdict;
