@@ -127,4 +127,35 @@ describe('per-session buffers under a log flood', () => {
     expect(occurrences(gateway.output(), 'closing a GET stream whose client does not read it')).toBe(1);
     await expectAlive(gateway);
   }, 90_000);
+
+  it('a 2026-07-28 call whose client never reads its response stream: the stream is closed past the bound, said once', async () => {
+    const before = rssMiB(gateway.child.pid ?? 0);
+    const floods = backend.flooded().done;
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientInfo': { name: 'flood', version: '1' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+    const call = JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'flood', arguments: { count: FLOOD }, _meta: meta } });
+    await sendAndNeverRead(
+      'POST',
+      {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'flood',
+      },
+      call,
+    );
+    await eventually(
+      'the 2026 stream is closed',
+      async () => gateway.output().includes('closing a 2026-07-28 response stream whose client does not read it'),
+      60_000,
+    );
+    await eventually('the backend is done with its flood', async () => backend.flooded().done > floods, 60_000);
+    expect(rssMiB(gateway.child.pid ?? 0) - before).toBeLessThan(BOUND_MIB);
+    expect(occurrences(gateway.output(), 'closing a 2026-07-28 response stream whose client does not read it')).toBe(1);
+    await expectAlive(gateway);
+  }, 90_000);
 });
