@@ -46,6 +46,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const configured = config.services.map((service) => ({ ...service, source: 'config', createdAt: now, updatedAt: now }) as ServiceRecord);
   const { credentials } = config;
   for (const warning of credentials.warnings) logger.warn(warning);
+  const perimeter = createPerimeter(config.security);
   const stdio = new StdioHost({
     logger,
     pidFilePath: config.dbPath === ':memory:' ? undefined : `${config.dbPath}.stdio-pids`,
@@ -63,6 +64,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     instanceId: newInstanceId(),
     limits: config.limits,
     stdio,
+    registeredDial: perimeter.dial,
   });
   const subscriptions = new Subscriptions(registry, logger);
   const sessions = new SessionRegistry(config.sessions, logger);
@@ -75,9 +77,8 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const audience = new ServiceAudience(registry, sessions, logger);
   const stopAudience = audience.start();
   const auth = createGatewayAuth(config.auth, logger);
-  const perimeter = createPerimeter(config.security);
   const modern = new ModernEndpoint(methods, registry, logger);
-  const dispatcher = new Dispatcher(methods, () => registry.catalog, audience);
+  const dispatcher = new Dispatcher(methods, () => registry.catalog, audience, logger);
   const pipeline = new McpPipeline({ auth, perimeter, registry, sessions, dispatcher, modern, logger, maxBodyBytes: config.maxBodyBytes, observer });
   const legacySse = new LegacySseEndpoint({ auth, perimeter, registry, sessions, dispatcher, logger, maxBodyBytes: config.maxBodyBytes });
   const app = createHttpApp({
@@ -127,6 +128,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
           try {
             await registry.close();
             await stdio.close(); // whatever a closed connection left draining
+            await perimeter.close();
           } finally {
             try {
               // The last calls' audit entries are written before the store closes.

@@ -9,6 +9,7 @@ export const GATEWAY_ERRORS = {
   // What a request to /mcp can be refused for before any MCP method runs (the pipeline's stages).
   parse_error: { status: 400, rpc: -32700, summary: 'The body is not JSON, or nests deeper than the gateway reads' },
   invalid_request: { status: 400, rpc: -32600, summary: 'The body is not one JSON-RPC 2.0 message (batches are refused), or it does not fit the session' },
+  duplicate_host: { status: 400, rpc: -32600, summary: 'The request has more than one Host header (RFC 9112 §3.2: a server must refuse it)' },
   unsupported_version: { status: 400, rpc: -32600, summary: 'The MCP-Protocol-Version header names a revision the gateway does not speak' },
   session_required: { status: 400, rpc: -32600, summary: 'The request needs an Mcp-Session-Id header: send initialize first' },
   unauthorized: { status: 401, rpc: -32001, summary: 'No valid Bearer token; the WWW-Authenticate header names the protected resource metadata' },
@@ -47,6 +48,11 @@ export const GATEWAY_ERRORS = {
     status: 429,
     rpc: -32014,
     summary: 'The token sent more requests than its per-minute limit allows; `Retry-After` says when to retry',
+  },
+  too_many_auth_failures: {
+    status: 429,
+    rpc: -32001,
+    summary: 'This address failed to authenticate more often than MESHGATE_AUTH_FAILURES_PER_MINUTE allows; `Retry-After` says when to retry',
   },
   service_unavailable: { status: 503, rpc: -32010, summary: 'The owning service is down or still connecting' },
   upstream_unreachable: { status: 502, rpc: -32011, summary: 'The service could not be reached or did not speak MCP' },

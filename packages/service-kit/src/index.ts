@@ -21,6 +21,7 @@ export {
   jsonRpcError,
   parseJsonRpcMessage,
 } from './jsonrpc.js';
+export { asWritable, type LogDestination, type LogSink, MAX_LOG_BACKLOG_BYTES, stdoutDestination } from './log-destination.js';
 export {
   createLogger,
   DEFAULT_LOG_LEVEL,

@@ -1,6 +1,7 @@
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 import pretty from 'pino-pretty';
 import { z } from 'zod';
+import { asWritable, stdoutDestination } from './log-destination.js';
 
 export type { Logger } from 'pino';
 
@@ -72,7 +73,10 @@ export interface LoggerConfig {
   level?: string;
   /** Without it, LOG_FORMAT, else pretty on a TTY. */
   format?: LogFormat;
-  /** Where JSON lines go (tests); stdout by default. Ignored for pretty output. */
+  /**
+   * Where JSON lines go (tests); by default stdout through `stdoutDestination`, which
+   * never makes the process wait for its reader. Ignored for pretty output.
+   */
   destination?: DestinationStream;
 }
 
@@ -142,9 +146,10 @@ export function createLogger(config: LoggerConfig): Logger {
     hooks,
   };
   if (format === 'pretty') {
-    // Synchronous pretty printing: no worker thread, and nothing lost on a fast exit.
+    // Pretty printing in this thread (no worker), onto the same never-waiting stdout.
     const stream = pretty({
       sync: true,
+      destination: asWritable(stdoutDestination()),
       colorize: process.stdout.isTTY || process.env['FORCE_COLOR'] === '1',
       // The process is already named by `npm start`'s prefix; `service` stays: it is the service a line is about.
       ignore: 'pid,hostname,name',
@@ -153,7 +158,7 @@ export function createLogger(config: LoggerConfig): Logger {
     });
     return pino(options, stream);
   }
-  return config.destination === undefined ? pino(options) : pino(options, config.destination);
+  return pino(options, config.destination ?? stdoutDestination());
 }
 
 /**

@@ -99,30 +99,27 @@ export interface Stoppable {
 
 /**
  * Runs a service until SIGINT or SIGTERM, then stops it cleanly and exits 0. A second
- * signal, or a shutdown that hangs past `graceMs`, exits at once with code 1.
+ * signal, or a shutdown that hangs past `graceMs`, exits at once with code 1. The exit
+ * timer is armed before anything is logged, and no log call stands between a decision
+ * to exit and the exit: stopping never waits on the log (see log-destination.ts).
  */
 export function stopOnSignals(service: Stoppable, logger: Logger, graceMs = 10_000): void {
   let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
+  const exit = (code: number, log: () => void): never => {
+    try {
+      log();
+    } finally {
+      process.exit(code);
     }
+  };
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) exit(1, () => logger.warn({ signal }, 'second signal: exiting now'));
     stopping = true;
+    setTimeout(() => exit(1, () => logger.error('shutdown took too long: exiting')), graceMs).unref();
     logger.info({ signal }, 'shutting down');
-    setTimeout(() => {
-      logger.error('shutdown took too long: exiting');
-      process.exit(1);
-    }, graceMs).unref();
     service.close().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
+      () => exit(0, () => logger.info('stopped')),
+      (error: unknown) => exit(1, () => logger.error({ err: error }, 'shutdown failed')),
     );
   };
   process.on('SIGINT', stop);

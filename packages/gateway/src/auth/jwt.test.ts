@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ISSUER, startTestIssuer, type TestIssuer } from '../../../../test/helpers/jwks.js';
-import { JwtVerifier, looksLikeJwt } from './jwt.js';
+import { identityOf, JwtVerifier, looksLikeJwt } from './jwt.js';
 import { DEFAULT_SCOPE_MAP, ScopeMap } from './scopes.js';
 
 const AUDIENCE = 'https://gw.example/mcp';
@@ -72,5 +72,13 @@ describe('JwtVerifier', () => {
     expect(looksLikeJwt('mcp-token-123')).toBe(false);
     expect(looksLikeJwt('a.b.c')).toBe(true);
     expect(looksLikeJwt('a.b.')).toBe(false);
+  });
+
+  it('keeps subjects apart from the fingerprint: a subject holding "#" is percent-encoded', () => {
+    const withTools = identityOf('alice', new Set(['client']), ['lookup']);
+    const [, fingerprint] = withTools.name.split('#');
+    const imitation = identityOf(`alice#${fingerprint}`, new Set(['client']), undefined);
+    expect(imitation.name).toBe(`jwt:alice%23${fingerprint}`);
+    expect(imitation.name).not.toBe(withTools.name);
   });
 });

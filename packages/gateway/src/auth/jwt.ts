@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { createRemoteJWKSet, customFetch, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { AllowList } from './allow-list.js';
+import { boundedJwksFetch, JWKS_TIMEOUT_MS } from './jwks-fetch.js';
 import { type ScopeMap, scopesOfClaims } from './scopes.js';
 import type { GatewayIdentity } from './tokens.js';
 
@@ -44,7 +45,8 @@ export class JwtVerifier {
     private readonly options: JwtOptions,
     keys?: JWTVerifyGetKey,
   ) {
-    this.#keys = keys ?? createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
+    this.#keys =
+      keys ?? createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: JWKS_TIMEOUT_MS, cooldownDuration: 30_000, [customFetch]: boundedJwksFetch() });
   }
 
   async verify(token: string): Promise<JwtResult> {
@@ -80,15 +82,18 @@ export class JwtVerifier {
 /**
  * A JWT caller's identity. Sessions are bound to the identity name, so the name carries a
  * fingerprint of the allow-list: a token of the same subject with other tools cannot use
- * a session whose server was built for the first token's tools.
+ * a session whose server was built for the first token's tools. The subject is
+ * percent-encoded, so it never holds the `#` that separates the fingerprint: a subject
+ * `alice#<fingerprint>` without tools is not the same identity as `alice` with them.
  */
-function identityOf(subject: string, roles: GatewayIdentity['roles'], tools: string[] | undefined): GatewayIdentity {
-  if (tools === undefined) return { name: `jwt:${subject}`, roles };
+export function identityOf(subject: string, roles: GatewayIdentity['roles'], tools: string[] | undefined): GatewayIdentity {
+  const name = `jwt:${encodeURIComponent(subject)}`;
+  if (tools === undefined) return { name, roles };
   const fingerprint = createHash('sha256')
     .update(JSON.stringify([...tools].sort()))
     .digest('hex')
     .slice(0, 12);
-  return { name: `jwt:${subject}#${fingerprint}`, roles, allowList: new AllowList(tools) };
+  return { name: `${name}#${fingerprint}`, roles, allowList: new AllowList(tools) };
 }
 
 function isServerFault(error: unknown): boolean {

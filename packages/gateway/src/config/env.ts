@@ -12,6 +12,7 @@ import {
 import { z } from 'zod';
 import { DEFAULT_PAGE_SIZE } from '../federation/federation.js';
 import { OBSERVABILITY_SETTINGS } from '../observability/settings.js';
+import { DEFAULT_AUTH_FAILURES_PER_MINUTE } from '../security/config.js';
 import { DEFAULT_LIMITS } from '../upstream/limits.js';
 import { AUTH_SETTINGS } from './auth.js';
 import { CREDENTIAL_SETTINGS } from './credentials.js';
@@ -103,6 +104,11 @@ export const ENV_SETTINGS = {
     0,
     'Requests per minute per token on `/mcp`, `/sse`, `/messages` and the admin API; over it, 429 with `Retry-After`',
     'off',
+  ),
+  MESHGATE_AUTH_FAILURES_PER_MINUTE: withDefault(
+    count(0),
+    DEFAULT_AUTH_FAILURES_PER_MINUTE,
+    'Failed authentications (a wrong token or JWT) per minute per client address; past it that address gets 429 with `Retry-After`; 0 turns it off',
   ),
   MESHGATE_MAX_CONNECTIONS: withDefault(count(1), DEFAULT_MAX_CONNECTIONS, 'Open client connections; more are closed as soon as they are accepted'),
   MESHGATE_HEADERS_TIMEOUT_MS: withDefault(count(100), DEFAULT_HEADERS_TIMEOUT_MS, 'Deadline for a client to send its request headers (slowloris)'),

@@ -7,7 +7,7 @@ import type { Observer } from '../observability/observer.js';
 import type { Registry } from '../registry/registry.js';
 import type { RequestOptions } from '../upstream/connection.js';
 import type { Params, RequestContext, Result } from './context.js';
-import type { Subscriptions } from './subscriptions.js';
+import { MAX_SUBSCRIPTIONS_PER_SESSION, type Subscriptions } from './subscriptions.js';
 import { TaskRouter } from './tasks.js';
 
 /** The lists the federation serves, keyed by method. */
@@ -138,6 +138,12 @@ export class Federation {
     const { uri, target } = this.#resource(ctx, params);
     const entry = { service: target.service, upstreamUri: target.upstreamName };
     if (on) {
+      if (!session.subscribed.has(uri) && session.subscribed.size >= MAX_SUBSCRIPTIONS_PER_SESSION) {
+        throw new GatewayError(
+          'invalid_request',
+          `This session already holds ${MAX_SUBSCRIPTIONS_PER_SESSION} resource subscriptions, the most one session may; unsubscribe from some first`,
+        );
+      }
       await this.subscriptions.subscribe(entry.service, entry.upstreamUri, session, uri);
       session.subscribed.set(uri, entry);
     } else {

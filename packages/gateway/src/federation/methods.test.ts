@@ -9,7 +9,7 @@ import type { RequestOptions } from '../upstream/connection.js';
 import type { RequestContext, SessionScope } from './context.js';
 import { Federation } from './federation.js';
 import { MethodTable } from './methods.js';
-import { Subscriptions } from './subscriptions.js';
+import { MAX_SUBSCRIPTIONS_PER_SESSION, Subscriptions } from './subscriptions.js';
 
 const tool = (name: string) => ({ name, inputSchema: { type: 'object' as const } });
 const catalog = Catalog.build([
@@ -140,5 +140,19 @@ describe('the method table', () => {
     expect(answer).toBeUndefined();
     expect(notified).toEqual([['notifications/progress', { progressToken: 'p', progress: 1, total: 2 }]]);
     expect(sent[0]?.options.signal).toBe(cancel.signal);
+  });
+
+  it('a session holds at most MAX_SUBSCRIPTIONS_PER_SESSION resource subscriptions; past it, -32600 and nothing is sent upstream', async () => {
+    const { methods, sent } = table(async () => ({}));
+    const withTemplate = Catalog.build([
+      { service: 'shop', listings: { ...EMPTY_LISTINGS, resourceTemplates: [{ uriTemplate: 'items://{id}', name: 'items' }] }, origin: 'live' },
+    ]);
+    const session = { subscribed: new Map(), resourceUpdated: () => undefined } as unknown as SessionScope;
+    const subscribe = (id: number) => ask(methods, 'resources/subscribe', { uri: `items://${id}` }, { session, catalog: withTemplate });
+    for (let id = 0; id < MAX_SUBSCRIPTIONS_PER_SESSION; id += 1) expect((await subscribe(id))?.error).toBeUndefined();
+    const upstream = sent.length;
+    expect((await subscribe(-1))?.error).toMatchObject({ code: -32600, message: expect.stringContaining('resource subscriptions') });
+    expect(sent.length).toBe(upstream);
+    expect((await subscribe(0))?.error).toBeUndefined(); // one it holds already: no new state
   });
 });

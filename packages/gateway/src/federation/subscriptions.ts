@@ -1,6 +1,12 @@
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.js';
 
+/**
+ * Resource subscriptions one session may hold: each is state the gateway keeps (and a
+ * subscription upstream), so a client subscribing in a loop must not grow it without bound.
+ */
+export const MAX_SUBSCRIPTIONS_PER_SESSION = 1_000;
+
 /** A client that subscribes to resources: told of updates under the URI it used. */
 export interface Subscriber {
   resourceUpdated(uri: string): void;

@@ -12,7 +12,7 @@ import type { CredentialPolicy } from '../upstream/credential-policy.js';
 import { adminRoutes } from './admin.js';
 import { auditRoutes } from './audit.js';
 import { adminApiAuth, mountProtectedResourceMetadata } from './authorization.js';
-import { originGuard, rateLimitGuard, restRefusal } from './perimeter.js';
+import { callerHasToken, originGuard, rateLimitGuard, restRefusal } from './perimeter.js';
 import { healthView } from './views.js';
 
 export interface HttpDeps {
@@ -43,16 +43,22 @@ export function createHttpApp({
 }: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
   const app = new Hono<{ Variables: AuthVariables<GatewayIdentity> }>();
 
-  mountHealth(app, 'mcp-gateway', () => ({
-    ok: true,
-    sessions: sessions.size,
-    services: Object.fromEntries(registry.list().map((service) => [service.record.name, healthView(service)])),
-  }));
+  // Open, as the seed's `curl …/health` is: names, statuses and tool counts for anyone;
+  // the reasons of failures only for a caller with a valid token (docs/security.md).
+  const tokenHolder = callerHasToken(auth, perimeter);
+  mountHealth(app, 'mcp-gateway', async (c) => {
+    const withReason = await tokenHolder(c);
+    return {
+      ok: true,
+      sessions: sessions.size,
+      services: Object.fromEntries(registry.list().map((service) => [service.record.name, healthView(service, withReason)])),
+    };
+  });
 
-  mountProtectedResourceMetadata(app, auth);
+  mountProtectedResourceMetadata(app, auth, perimeter);
   // /mcp never reaches this app: the pipeline in front of it (mcp/pipeline.ts) serves it.
   // Perimeter order here too: Origin/Host (403) before authentication (401), rate limit (429) after it.
-  const rest = adminApiAuth(auth);
+  const rest = adminApiAuth(auth, perimeter);
   const audit = observer?.audit;
   // `/services/*` matches `/services` too (Hono), so one pattern guards both, once: with both
   // listed, auth ran twice and a request took two units of its token's rate budget.

@@ -1,12 +1,22 @@
 import { type AuthVariables, bearerAuth } from '@meshgate/service-kit';
-import type { Hono, MiddlewareHandler } from 'hono';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type { GatewayAuth } from '../auth/authenticator.js';
 import { adminApiNeed, authorize, bearerChallenge, METADATA_PATH, metadataUrlFor, protectedResourceMetadata, resourceUrlFor } from '../auth/metadata.js';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
-import { restRefusal } from './perimeter.js';
+import type { Perimeter } from '../security/index.js';
+import { hostRefusal, incomingOf, requestHost, restRefusal } from './perimeter.js';
 
 type Env = { Variables: AuthVariables<GatewayIdentity> };
+
+/**
+ * The resource URL (RFC 8707) of the MCP endpoint a request reached: the configured one,
+ * else built from the checked Host header, never from the request target, which an
+ * absolute-form request (`GET http://evil.example/…`) fills with any host it likes.
+ */
+export function resourceUrlOf(auth: GatewayAuth, host: string): string {
+  return resourceUrlFor(`http://${host}/mcp`, auth.resource);
+}
 /**
  * Bearer authentication and role checks for the admin API (MCP authorization spec): 401
  * names the protected resource metadata in `WWW-Authenticate`; a valid token without the
@@ -14,23 +24,31 @@ type Env = { Variables: AuthVariables<GatewayIdentity> };
  * needs any role, changing needs admin (see adminApiNeed). (/mcp makes the same checks in
  * its pipeline's stages, http/mcp/stages.ts.)
  */
-export function adminApiAuth(auth: GatewayAuth): MiddlewareHandler<Env> {
-  const metadataUrl = (request: Request) => metadataUrlFor(resourceUrlFor(request.url, auth.resource));
+export function adminApiAuth(auth: GatewayAuth, perimeter: Perimeter): MiddlewareHandler<Env> {
   const authenticate = bearerAuth<GatewayIdentity>({
     authenticate: (token) => auth.authenticate(token),
     format: 'rest',
-    challengeParams: (request) => ({ resource_metadata: metadataUrl(request) }),
+    // The Host was checked by originGuard before this runs.
+    challengeParams: (request) => ({ resource_metadata: metadataUrlFor(resourceUrlOf(auth, request.headers.get('host') ?? new URL(request.url).host)) }),
   });
+  const metadataUrl = (c: Context) => metadataUrlFor(resourceUrlOf(auth, requestHost(c)));
   return async function adminApiAuthMiddleware(c, next) {
+    const address = incomingOf(c)?.socket.remoteAddress;
+    const throttled = await perimeter.authRefusal(address);
+    if (throttled !== undefined) return restRefusal(throttled);
     // Authentication answers 401 on its own; authorization runs only once it has passed.
     let authenticated = false;
     const denied = await authenticate(c, async () => {
       authenticated = true;
     });
-    if (!authenticated) return denied as Response;
+    if (!authenticated) {
+      // A token given and refused is a guess: counted against the address (none given is not).
+      if (c.req.header('authorization') !== undefined) perimeter.authFailed(address);
+      return denied as Response;
+    }
     const verdict = authorize(c.get('identity'), adminApiNeed(c.req.method, c.req.path), auth.resource.scopes);
     if (!verdict.ok) {
-      const challenge = bearerChallenge({ realm: 'meshgate', error: 'insufficient_scope', scope: verdict.scope, resource_metadata: metadataUrl(c.req.raw) });
+      const challenge = bearerChallenge({ realm: 'meshgate', error: 'insufficient_scope', scope: verdict.scope, resource_metadata: metadataUrl(c) });
       return restRefusal(new GatewayError('forbidden', verdict.message, undefined, { 'www-authenticate': challenge }));
     }
     await next();
@@ -41,9 +59,11 @@ export function adminApiAuth(auth: GatewayAuth): MiddlewareHandler<Env> {
  * OAuth 2.0 Protected Resource Metadata (RFC 9728), at the root well-known URL and at the
  * `/mcp` path-suffixed one that MCP clients try first. Public, so any origin may read it.
  */
-export function mountProtectedResourceMetadata(app: Hono<Env>, auth: GatewayAuth): void {
+export function mountProtectedResourceMetadata(app: Hono<Env>, auth: GatewayAuth, perimeter: Perimeter): void {
   const serve: MiddlewareHandler<Env> = async (c) => {
-    const resource = resourceUrlFor(c.req.url, auth.resource);
+    const refused = hostRefusal(perimeter, c);
+    if (refused !== undefined) return restRefusal(refused);
+    const resource = resourceUrlOf(auth, requestHost(c));
     return c.json(protectedResourceMetadata(resource, auth.resource), 200, { 'access-control-allow-origin': '*' });
   };
   app.get(METADATA_PATH, serve);

@@ -72,13 +72,17 @@ export function seesEverything(identity: GatewayIdentity): boolean {
   return identity.roles.has('admin');
 }
 
-/** The short per-service status `/health` reports. */
-export function healthView(service: ManagedService) {
+/**
+ * The short per-service status `/health` reports. The reason of a failure (an error
+ * message, which can name hosts and ports of the gateway's network) only with
+ * `withReason`: to a caller with a valid token.
+ */
+export function healthView(service: ManagedService, withReason: boolean) {
   const { status, statusChangedAt, lastError } = service.connection;
   return {
     status,
     since: statusChangedAt,
-    ...(lastError === undefined ? {} : { reason: lastError }),
+    ...(lastError === undefined || !withReason ? {} : { reason: lastError }),
     tools: Registry.listingsOf(service).listings.tools.length,
   };
 }

@@ -1,4 +1,4 @@
-import { createLogger, loggingFromEnv } from '@meshgate/service-kit';
+import { createLogger, type LogDestination, loggingFromEnv, stdoutDestination } from '@meshgate/service-kit';
 import pino, { type Logger } from 'pino';
 
 /** A logger for the access log, and how to push out what it holds. */
@@ -10,6 +10,8 @@ export interface AccessLogger {
 
 /** How long a buffered line may wait at low traffic. */
 const FLUSH_EVERY_MS = 500;
+/** Lines are written in batches of about this many bytes. */
+const BATCH_BYTES = 4_096;
 
 /**
  * The access log's own logger, for JSON output: the process's level, the same `name`,
@@ -21,22 +23,33 @@ const FLUSH_EVERY_MS = 500;
  * them; the audit log, not this, is the record). Pretty output (a terminal) uses the
  * process's ordinary logger.
  */
-export function bufferedAccessLogger(name: string, env: NodeJS.ProcessEnv = process.env): AccessLogger {
+export function bufferedAccessLogger(name: string, env: NodeJS.ProcessEnv = process.env, out: LogDestination = stdoutDestination()): AccessLogger {
   const logging = loggingFromEnv(env);
   if (!logging.ok || logging.value.format === 'pretty') return { logger: createLogger({ name }), flush: () => undefined };
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
-  const logger = pino({ name, level: logging.value.level }, destination);
-  const timer = setInterval(() => destination.flush(), FLUSH_EVERY_MS);
+  // Batches go through the process's non-blocking stdout destination: a reader that stopped
+  // reading costs dropped lines, never a process that cannot stop (service-kit log-destination.ts).
+  let pending = '';
+  const drain = () => {
+    if (pending === '') return;
+    out.write(pending);
+    pending = '';
+  };
+  const logger = pino(
+    { name, level: logging.value.level },
+    {
+      write(line: string) {
+        pending += line;
+        if (pending.length >= BATCH_BYTES) drain();
+      },
+    },
+  );
+  const timer = setInterval(drain, FLUSH_EVERY_MS);
   timer.unref();
   return {
     logger,
     flush: () => {
       clearInterval(timer);
-      try {
-        destination.flushSync();
-      } catch {
-        // Nothing was written yet, or stdout is gone: nothing to save.
-      }
+      drain();
     },
   };
 }

@@ -9,7 +9,7 @@ import { transportFactoryFor } from '../upstream/detect.js';
 import { instancesMeta } from '../upstream/loop.js';
 import { answerServiceRequest, type Downstream } from '../upstream/relay.js';
 import type { CommandTransports } from '../upstream/stdio/index.js';
-import type { TransportFactory } from '../upstream/transport.js';
+import type { Dial, TransportFactory } from '../upstream/transport.js';
 import type { RegistryStore } from './types.js';
 
 /** A federated service: its record, its live connection, and its last known tools. */
@@ -43,6 +43,11 @@ export interface RegistryOptions {
   transportFactory?: TransportFactory;
   /** Runs command services (upstream/stdio/); without it a command service stays down, saying why. */
   stdio?: CommandTransports;
+  /**
+   * How connections to registered services are made: every connect checks the addresses
+   * dialled (the SSRF guard). Configured services are the operator's choice and are not checked.
+   */
+  registeredDial?: Dial;
 }
 
 /** A registration: an MCP URL with the credential for it (and how to speak to it), or a command to run. */
@@ -289,6 +294,7 @@ export class Registry {
       logger: this.#options.logger,
       ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
       transportFactory,
+      ...(record.source === 'registered' && this.#options.registeredDial !== undefined ? { dial: this.#options.registeredDial } : {}),
       onListings: (listings) => {
         const service = this.#services.get(record.name);
         if (service?.connection === connection) this.#onListings(service, listings);
@@ -339,8 +345,8 @@ export class Registry {
       this.list().map((service) => Registry.listingsOf(service)),
       this.#namesHeld ? this.#catalog : undefined,
     );
-    // From the first catalog built with every service tried, its names are held.
-    if (!this.#namesHeld) this.#namesHeld = this.list().every((service) => service.connection.status !== 'connecting');
+    // From the first catalog built with every service tried (listed, or down), its names are held.
+    if (!this.#namesHeld) this.#namesHeld = this.list().every(({ connection }) => connection.listings !== undefined || connection.status === 'down');
     const signatures = {
       tools: JSON.stringify(catalog.tools.items),
       prompts: JSON.stringify(catalog.prompts.items),

@@ -5,12 +5,17 @@
  */
 import { LOOPBACK_HOSTS, type OriginPolicy, splitHost } from './origin.js';
 
+/** Failed authentications a client address may make per minute (MESHGATE_AUTH_FAILURES_PER_MINUTE). */
+export const DEFAULT_AUTH_FAILURES_PER_MINUTE = 60;
+
 export interface SecurityConfig {
   origin: OriginPolicy;
   /** Registrations may point at loopback and private networks (link-local and metadata never). */
   allowPrivateNetworks: boolean;
   /** Requests per minute per token; 0 turns rate limiting off. */
   rateLimitPerMinute: number;
+  /** Failed authentications per minute per client address; 0 turns the throttle off. */
+  authFailuresPerMinute: number;
   /** Socket limits for the HTTP server. */
   server: { maxConnections: number; headersTimeoutMs: number; requestTimeoutMs: number };
 }
@@ -22,6 +27,7 @@ export interface SecurityEnv {
   MESHGATE_ALLOWED_HOSTS?: string | undefined;
   MESHGATE_ALLOW_PRIVATE_NETWORKS: boolean;
   MESHGATE_RATE_LIMIT_PER_MINUTE: number;
+  MESHGATE_AUTH_FAILURES_PER_MINUTE: number;
   MESHGATE_MAX_CONNECTIONS: number;
   MESHGATE_HEADERS_TIMEOUT_MS: number;
   MESHGATE_REQUEST_TIMEOUT_MS: number;
@@ -88,6 +94,7 @@ export function securityConfig(env: SecurityEnv): SecurityConfig {
     origin: { origins: parseAllowedOrigins(env.MESHGATE_ALLOWED_ORIGINS), hosts: parseAllowedHosts(env.MESHGATE_ALLOWED_HOSTS, env.HOST) },
     allowPrivateNetworks: env.MESHGATE_ALLOW_PRIVATE_NETWORKS,
     rateLimitPerMinute: env.MESHGATE_RATE_LIMIT_PER_MINUTE,
+    authFailuresPerMinute: env.MESHGATE_AUTH_FAILURES_PER_MINUTE,
     server: {
       maxConnections: env.MESHGATE_MAX_CONNECTIONS,
       headersTimeoutMs: env.MESHGATE_HEADERS_TIMEOUT_MS,

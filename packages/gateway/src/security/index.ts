@@ -4,15 +4,21 @@
  * as plain functions. The HTTP layer applies them: the /mcp pipeline's stages and the
  * admin API's middleware (http/perimeter.ts) call the same ones.
  */
+
+import { Agent } from 'undici';
 import type { GatewayError } from '../errors.js';
+import type { Dial } from '../upstream/transport.js';
+import { AuthFailureThrottle } from './auth-throttle.js';
 import type { SecurityConfig } from './config.js';
 import { checkHost, checkOrigin } from './origin.js';
 import { rateLimitedError, TokenRateLimiter } from './rate-limit.js';
-import { serviceUrlGuard } from './ssrf.js';
+import { guardedLookup, serviceUrlGuard } from './ssrf.js';
 
 export interface Perimeter {
   /** The SSRF check for registered service URLs; throws `invalid_url`. */
   checkUrl(url: string): Promise<void>;
+  /** The SSRF check at every connect to a registered service: the addresses dialled are the ones checked. */
+  readonly dial: Dial;
   /** The Origin and Host check (DNS rebinding): why these headers are refused, or undefined. Runs before authentication. */
   refusal(host: string | undefined, origin: string | undefined): string | undefined;
   /**
@@ -20,17 +26,37 @@ export interface Perimeter {
    * or the `rate_limited` refusal. Runs after authentication; settled at once when limits are off.
    */
   overLimit(name: string): GatewayError | undefined | Promise<GatewayError | undefined>;
+  /**
+   * The failed-authentication throttle of a client address: the `too_many_auth_failures`
+   * refusal when it is past its budget, checked before its token; settled at once for an
+   * address that has not failed lately, or when the throttle is off.
+   */
+  authRefusal(address: string | undefined): GatewayError | undefined | Promise<GatewayError | undefined>;
+  /** Counts a failed authentication (a token was given and refused) from `address`. */
+  authFailed(address: string | undefined): void;
+  /** Closes the connections `dial`'s dispatcher holds (health probes); after the upstream connections. */
+  close(): Promise<void>;
 }
 
 /** Builds the perimeter. One rate limiter is shared by every route, so a token has one budget. */
 export function createPerimeter(config: SecurityConfig): Perimeter {
   const limiter = config.rateLimitPerMinute > 0 ? new TokenRateLimiter(config.rateLimitPerMinute) : undefined;
+  const throttle = config.authFailuresPerMinute > 0 ? new AuthFailureThrottle(config.authFailuresPerMinute) : undefined;
+  const policy = { allowPrivateNetworks: config.allowPrivateNetworks };
+  const lookup = guardedLookup(policy);
+  const dispatcher = new Agent({ connect: { lookup } });
   return {
-    checkUrl: serviceUrlGuard({ allowPrivateNetworks: config.allowPrivateNetworks }),
+    checkUrl: serviceUrlGuard(policy),
+    dial: { lookup, dispatcher },
+    close: () => dispatcher.destroy().catch(() => undefined),
     refusal: (host, origin) => {
       const verdict = checkHost(host, config.origin.hosts);
       const both = verdict.ok ? checkOrigin(origin, config.origin.origins) : verdict;
       return both.ok ? undefined : both.message;
+    },
+    authRefusal: (address) => (throttle === undefined || address === undefined ? undefined : throttle.refusal(address)),
+    authFailed: (address) => {
+      if (address !== undefined) throttle?.failed(address);
     },
     overLimit:
       limiter === undefined
@@ -43,5 +69,5 @@ export function createPerimeter(config: SecurityConfig): Perimeter {
 }
 
 export type { SecurityConfig } from './config.js';
-export { checkHost, checkOrigin, type OriginPolicy } from './origin.js';
-export { checkServiceUrl, classifyAddress } from './ssrf.js';
+export { checkHost, checkOrigin, hasRepeatedHost, type OriginPolicy } from './origin.js';
+export { AddressRefusedError, checkServiceUrl, classifyAddress, guardedLookup } from './ssrf.js';

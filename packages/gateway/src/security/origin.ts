@@ -55,6 +55,20 @@ function splitAllowed(allowed: readonly string[]): Array<ReturnType<typeof split
   return split;
 }
 
+/**
+ * True when a request carries more than one Host header (node keeps the first and drops
+ * the rest). RFC 9112 §3.2: a server must answer 400; two hosts mean two readings of
+ * which site is asked, which is what request smuggling and cache poisoning play on.
+ */
+export function hasRepeatedHost(rawHeaders: readonly string[]): boolean {
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name !== undefined && name.length === 4 && name.toLowerCase() === 'host') seen += 1;
+  }
+  return seen > 1;
+}
+
 /** Checks a Host header against the allowed host names. */
 export function checkHost(host: string | undefined, allowed: OriginPolicy['hosts']): GuardResult {
   if (allowed === '*') return OK;

@@ -1,5 +1,6 @@
+import type { LookupAddress } from 'node:dns';
 import { describe, expect, it } from 'vitest';
-import { checkServiceUrl, classifyAddress } from './ssrf.js';
+import { checkServiceUrl, classifyAddress, guardedLookup } from './ssrf.js';
 
 describe('classifyAddress', () => {
   it.each([
@@ -27,6 +28,18 @@ describe('classifyAddress', () => {
     ['64:ff9b::a9fe:a9fe', 'blocked'], // NAT64
     ['2002:a9fe:a9fe::1', 'blocked'], // 6to4
     ['::ffff:127.0.0.1', 'private'],
+    ['::ffff:0:a9fe:a9fe', 'blocked'], // SIIT (IPv4-translated)
+    ['::ffff:0:a00:1', 'private'], // SIIT of 10.0.0.1
+    ['64:ff9b:1::a9fe:a9fe', 'blocked'], // NAT64, local-use prefix (RFC 8215), /96 place
+    ['64:ff9b:1:a9fe:a9:fe00::', 'blocked'], // the same prefix, /48 place
+    ['64:ff9b:1::808:808', 'public'], // 8.8.8.8 through local-use NAT64
+    ['64:ff9b::a83f:8110', 'blocked'], // Azure wireserver through NAT64
+    ['2001:0:a9fe:a9fe::1', 'blocked'], // Teredo, server part
+    ['2001:0:4136:e378:8000:63bf:5601:5601', 'blocked'], // Teredo, client part (inverted)
+    ['2001:0:808:808:8000:63bf:f7f7:f7f7', 'private'], // Teredo between public hosts: a tunnel, not a public address
+    ['2001:db8::5efe:a9fe:a9fe', 'blocked'], // ISATAP
+    ['2001:db8::200:5efe:a9fe:a9fe', 'blocked'], // ISATAP, universal/local bit set
+    ['2002:808:808::1', 'public'], // 6to4 of 8.8.8.8
     ['[::1]', 'private'],
   ])('%s is %s', (address, kind) => {
     expect(classifyAddress(address).kind).toBe(kind);
@@ -71,7 +84,7 @@ describe('checkServiceUrl', () => {
   });
 
   it('lets loopback and private networks through by default, and refuses them when private networks are off', async () => {
-    for (const url of ['http://localhost:3004', 'http://127.0.0.1:3004/mcp', 'http://0x7f.1:3004/', 'http://2130706433/', 'http://[::1]:3004/']) {
+    for (const url of ['http://127.0.0.1:3004/mcp', 'http://0x7f.1:3004/', 'http://2130706433/', 'http://[::1]:3004/']) {
       expect(await checkServiceUrl(url, allow)).toEqual({ ok: true });
       const verdict = await checkServiceUrl(url, deny);
       expect(verdict.ok || verdict.reason).toMatch(/MESHGATE_ALLOW_PRIVATE_NETWORKS is false/);
@@ -79,6 +92,16 @@ describe('checkServiceUrl', () => {
     const compose = { ...deny, resolve: async () => ['172.18.0.3'] };
     expect((await checkServiceUrl('http://user-service:3003/mcp', compose)).ok).toBe(false);
     expect(await checkServiceUrl('http://user-service:3003/mcp', { ...compose, allowPrivateNetworks: true })).toEqual({ ok: true });
+  });
+
+  it('resolves localhost and names under .localhost like any other name: what they resolve to decides', async () => {
+    const loopback = { ...deny, resolve: async () => ['127.0.0.1'] };
+    expect(await checkServiceUrl('http://localhost:3004', loopback)).toMatchObject({ ok: false, reason: expect.stringMatching(/loopback/) });
+    const metadata = { ...allow, resolve: async () => ['169.254.169.254'] };
+    expect(await checkServiceUrl('http://evil.localhost:3004', metadata)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/"url" host "evil.localhost" resolves to a cloud metadata service/),
+    });
   });
 
   it('lets public hosts through', async () => {
@@ -90,5 +113,26 @@ describe('checkServiceUrl', () => {
       throw Object.assign(new Error('getaddrinfo ENOTFOUND custom-service'), { code: 'ENOTFOUND' });
     };
     expect(await checkServiceUrl('http://custom-service:3000', { ...deny, resolve })).toEqual({ ok: true });
+  });
+});
+
+describe('guardedLookup', () => {
+  const lookup = (policy: { allowPrivateNetworks: boolean }, name: string, all: boolean) =>
+    new Promise<{ error: NodeJS.ErrnoException | null; address: string | LookupAddress[] }>((resolve) =>
+      guardedLookup(policy)(name, { all }, (error, address) => resolve({ error, address })),
+    );
+
+  it('hands the connection the addresses it checked', async () => {
+    const single = await lookup({ allowPrivateNetworks: true }, 'localhost', false);
+    expect(single.error).toBeNull();
+    expect(['127.0.0.1', '::1']).toContain(single.address);
+    const all = await lookup({ allowPrivateNetworks: true }, 'localhost', true);
+    expect((all.address as LookupAddress[]).length).toBeGreaterThan(0);
+  });
+
+  it('fails the connection, naming what the address is, when one is refused', async () => {
+    const { error } = await lookup({ allowPrivateNetworks: false }, 'localhost', false);
+    expect(error?.code).toBe('ERR_ADDRESS_REFUSED');
+    expect(error?.message).toMatch(/host "localhost" resolves to a loopback address, and MESHGATE_ALLOW_PRIVATE_NETWORKS is false/);
   });
 });

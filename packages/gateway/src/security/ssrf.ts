@@ -7,9 +7,13 @@
  *
  * Numeric tricks (`0x7f.1`, `2130706433`, `0177.0.0.1`) are decoded by the WHATWG URL
  * parser, the same one fetch uses, so what is checked is what would be dialled; ipaddr.js
- * classifies the result, unwrapping IPv4 inside IPv6 (mapped, compatible, NAT64, 6to4).
+ * classifies the result, unwrapping IPv4 inside IPv6 (mapped, SIIT, compatible, NAT64 with
+ * both prefixes, 6to4, Teredo, ISATAP). The check runs twice: when a URL is registered
+ * (`checkServiceUrl`, a clear 400), and on every connection, as its host-name lookup
+ * (`guardedLookup`), which pins the connection to the addresses checked.
  */
-import { lookup } from 'node:dns/promises';
+import dns, { type LookupAddress } from 'node:dns';
+import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { GatewayError } from '../errors.js';
 
@@ -43,16 +47,47 @@ const BLOCKED_RANGES: Record<string, string> = {
   multicast: 'a multicast address',
 };
 
-/** The IPv4 address carried inside an IPv6 one (compatible `::a.b.c.d`, NAT64, 6to4), if any. */
-function embeddedIpv4(address: ipaddr.IPv6): ipaddr.IPv4 | undefined {
-  const parts = address.parts;
-  const v4 = (high: number, low: number) => new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
-  const range = address.range();
-  if (range === 'rfc6052') return v4(parts[6] ?? 0, parts[7] ?? 0);
-  if (range === '6to4') return v4(parts[1] ?? 0, parts[2] ?? 0);
-  if (parts.slice(0, 6).every((part) => part === 0) && range !== 'unspecified' && range !== 'loopback') return v4(parts[6] ?? 0, parts[7] ?? 0);
+const v4 = (high: number | undefined, low: number | undefined) => {
+  const [h, l] = [high ?? 0, low ?? 0];
+  return new ipaddr.IPv4([h >> 8, h & 0xff, l >> 8, l & 0xff]);
+};
+/** RFC 8215's local-use NAT64 prefix (ipaddr.js counts it as `rfc6052`, but its IPv4 may sit at the /48 place too). */
+const LOCAL_NAT64: [ipaddr.IPv6, number] = [ipaddr.IPv6.parse('64:ff9b:1::'), 48];
+
+/**
+ * The IPv4 addresses an IPv6 address carries, each a host it may reach, and whether the
+ * IPv6 address is only a translation of them (then they alone decide) or a tunnel through
+ * another host (then the outer address counts too). ipaddr.js names the ranges; where the
+ * IPv4 sits in each is the RFC's.
+ */
+function embeddedIpv4(address: ipaddr.IPv6): { inner: ipaddr.IPv4[]; translation: boolean } | undefined {
+  const p = address.parts;
+  if (address.match(LOCAL_NAT64)) {
+    // RFC 8215 leaves the prefix length to the operator: both the /48 place (RFC 6052 2.2)
+    // and the /96 one count. The place left all zeros is the unused one, unless both are.
+    const [p3, p4, p5] = [p[3] ?? 0, p[4] ?? 0, p[5] ?? 0];
+    const places = [new ipaddr.IPv4([p3 >> 8, p3 & 0xff, p4 & 0xff, p5 >> 8]), v4(p[6], p[7])];
+    const used = places.filter((place) => place.toString() !== '0.0.0.0');
+    return { inner: used.length === 0 ? places : used, translation: true };
+  }
+  switch (address.range()) {
+    case 'rfc6145': // SIIT, IPv4-translated ::ffff:0:a.b.c.d (RFC 6145)
+    case 'rfc6052': // NAT64 well-known prefix 64:ff9b::/96
+      return { inner: [v4(p[6], p[7])], translation: true };
+    case '6to4': // 2002:AABB:CCDD::/48 (RFC 3056)
+      return { inner: [v4(p[1], p[2])], translation: true };
+    case 'teredo': // 2001:0::/32: the server's IPv4, then the client's, inverted (RFC 4380)
+      return { inner: [v4(p[2], p[3]), v4(~(p[6] ?? 0) & 0xffff, ~(p[7] ?? 0) & 0xffff)], translation: false };
+  }
+  if (p.slice(0, 6).every((part) => part === 0) && address.range() !== 'unspecified' && address.range() !== 'loopback') {
+    return { inner: [v4(p[6], p[7])], translation: true }; // IPv4-compatible ::a.b.c.d (deprecated)
+  }
+  if (p[5] === 0x5efe && ((p[4] ?? 0) & 0xfcff) === 0) return { inner: [v4(p[6], p[7])], translation: false }; // ISATAP (RFC 5214)
   return undefined;
 }
+
+const SEVERITY: Record<AddressClass['kind'], number> = { public: 0, private: 1, blocked: 2 };
+const worst = (verdicts: AddressClass[]): AddressClass => verdicts.reduce((a, b) => (SEVERITY[b.kind] > SEVERITY[a.kind] ? b : a));
 
 /** Classifies one IP address literal (IPv6 with or without brackets). */
 export function classifyAddress(literal: string): AddressClass {
@@ -60,18 +95,70 @@ export function classifyAddress(literal: string): AddressClass {
   if (!ipaddr.isValid(bare)) return { kind: 'blocked', what: 'an address that is not a valid IP address' };
   const address = ipaddr.process(bare); // IPv4-mapped IPv6 becomes IPv4 here
   if (METADATA_ADDRESSES.has(address.toString())) return { kind: 'blocked', what: METADATA };
-  if (address.kind() === 'ipv6') {
-    const inner = embeddedIpv4(address as ipaddr.IPv6);
-    if (inner !== undefined) return classifyAddress(inner.toString());
-  }
   const range = address.range();
-  const blocked = BLOCKED_RANGES[range];
-  if (blocked !== undefined) return { kind: 'blocked', what: blocked };
-  if (range === 'unicast') return { kind: 'public' };
-  return { kind: 'private', what: range === 'loopback' ? 'a loopback address' : 'a private-network or reserved address' };
+  const outer: AddressClass =
+    BLOCKED_RANGES[range] !== undefined
+      ? { kind: 'blocked', what: BLOCKED_RANGES[range] }
+      : range === 'unicast'
+        ? { kind: 'public' }
+        : { kind: 'private', what: range === 'loopback' ? 'a loopback address' : 'a private-network or reserved address' };
+  if (address.kind() === 'ipv6') {
+    const embedded = embeddedIpv4(address as ipaddr.IPv6);
+    if (embedded !== undefined) {
+      const inner = embedded.inner.map((ipv4) => classifyAddress(ipv4.toString()));
+      return worst(embedded.translation ? inner : [outer, ...inner]);
+    }
+  }
+  return outer;
 }
 
-const defaultResolve: Resolve = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
+// Read from the module at each call, not bound at import: a resolver installed at start-up (a preload) is the one used.
+const defaultResolve: Resolve = async (hostname) => (await dns.promises.lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
+
+/** Every address must pass, or one answer of a round-robin could still reach a blocked host. */
+function checkAddresses(subject: string, addresses: string[], policy: Pick<UrlPolicy, 'allowPrivateNetworks'>): UrlVerdict {
+  for (const address of addresses) {
+    const verdict = classifyAddress(address);
+    if (verdict.kind === 'blocked') return { ok: false, reason: `${subject} ${verdict.what}; the gateway never calls those` };
+    if (verdict.kind === 'private' && !policy.allowPrivateNetworks) {
+      return { ok: false, reason: `${subject} ${verdict.what}, and MESHGATE_ALLOW_PRIVATE_NETWORKS is false` };
+    }
+  }
+  return { ok: true };
+}
+
+/** The error a connection to a refused address fails with (its code names it for error classification). */
+export class AddressRefusedError extends Error {
+  override readonly name = 'AddressRefusedError';
+  readonly code = 'ERR_ADDRESS_REFUSED';
+}
+
+/**
+ * The host-name lookup of every connection to a registered service (net.connect's
+ * `lookup`, given to undici's `connect`): it resolves once, checks every address with the
+ * same guard as the registration, and hands the connection exactly the addresses it
+ * checked. What is dialled is what was checked, so a name whose DNS answer changes after
+ * the registration (rebinding), or a name the registration check could not see through,
+ * cannot lead the gateway to a refused address. IP literals are never looked up: the
+ * registration check saw them as they are.
+ */
+export function guardedLookup(policy: Pick<UrlPolicy, 'allowPrivateNetworks'>): LookupFunction {
+  return function lookupAndCheck(hostname, options, callback) {
+    dns.lookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+      if (error !== null) return callback(error, '', 0);
+      const verdict = checkAddresses(
+        `host ${JSON.stringify(hostname)} resolves to`,
+        addresses.map((entry) => entry.address),
+        policy,
+      );
+      if (!verdict.ok) return callback(new AddressRefusedError(verdict.reason), '', 0);
+      const [first] = addresses;
+      if (options.all === true) callback(null, addresses);
+      else if (first === undefined) callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+      else callback(null, first.address, first.family);
+    });
+  };
+}
 
 /**
  * Checks where a service URL would connect. Every address the name resolves to must pass,
@@ -93,8 +180,9 @@ export async function checkServiceUrl(raw: string, policy: UrlPolicy): Promise<U
 
   const literal = ipaddr.isValid(hostname.replace(/^\[|\]$/g, ''));
   let addresses: string[];
+  // Every name is resolved, `localhost` and `*.localhost` too: whatever the resolver
+  // answers for them is what a connection would dial.
   if (literal) addresses = [hostname];
-  else if (hostname === 'localhost' || hostname.endsWith('.localhost')) addresses = ['127.0.0.1'];
   else {
     try {
       addresses = await (policy.resolve ?? defaultResolve)(hostname);
@@ -105,15 +193,7 @@ export async function checkServiceUrl(raw: string, policy: UrlPolicy): Promise<U
       return { ok: false, reason: `"url" host ${JSON.stringify(hostname)} could not be resolved to check it; try again` };
     }
   }
-  const subject = literal ? '"url" points to' : `"url" host ${JSON.stringify(hostname)} resolves to`;
-  for (const address of addresses) {
-    const verdict = classifyAddress(address);
-    if (verdict.kind === 'blocked') return { ok: false, reason: `${subject} ${verdict.what}; the gateway never calls those` };
-    if (verdict.kind === 'private' && !policy.allowPrivateNetworks) {
-      return { ok: false, reason: `${subject} ${verdict.what}, and MESHGATE_ALLOW_PRIVATE_NETWORKS is false` };
-    }
-  }
-  return { ok: true };
+  return checkAddresses(literal ? '"url" points to' : `"url" host ${JSON.stringify(hostname)} resolves to`, addresses, policy);
 }
 
 /** `checkServiceUrl` as a step of a route: throws `invalid_url` with the reason. */

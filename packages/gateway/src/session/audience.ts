@@ -57,9 +57,15 @@ export class ServiceAudience {
         resolve({ roots: [] });
       }, OUTSIDE_CALL_RELAY_MS).unref();
       only
-        .ask(stream, method, params, (id) => {
-          relayId = id;
-        })
+        .ask(
+          stream,
+          method,
+          params,
+          (id) => {
+            relayId = id;
+          },
+          this.logger,
+        )
         .then(resolve, () => resolve({ roots: [] }))
         .finally(() => clearTimeout(timer));
     });

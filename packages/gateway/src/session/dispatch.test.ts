@@ -9,7 +9,7 @@ import type { Registry } from '../registry/registry.js';
 import type { RequestOptions } from '../upstream/connection.js';
 import { Dispatcher } from './dispatch.js';
 import { SessionRegistry } from './registry.js';
-import type { Outbox } from './session.js';
+import { MAX_PENDING_RELAYS, type Outbox } from './session.js';
 
 const logger = pino({ level: 'silent' });
 const catalog = Catalog.build([{ service: 'svc', listings: { ...EMPTY_LISTINGS, tools: [{ name: 'ask', inputSchema: { type: 'object' } }] }, origin: 'live' }]);
@@ -28,7 +28,7 @@ function setup(call: (options: RequestOptions) => Promise<Record<string, unknown
   const sent: unknown[] = [];
   const outbox: Outbox = {
     notify: (method, params) => void sent.push({ method, params }),
-    request: (id, method, params) => void sent.push({ id, method, params }),
+    request: (id, method, params) => sent.push({ id, method, params }) > 0,
     close: () => undefined,
   };
   return { dispatcher: new Dispatcher(methods, () => catalog), session, sessions, sent, outbox };
@@ -96,5 +96,28 @@ describe('Dispatcher in a session', () => {
     session.logLevel = 'warning';
     await dispatcher.inSession(session, call(1), outbox, meta);
     expect(sent).toEqual([{ method: 'notifications/message', params: { level: 'error', data: 'loud' } }]);
+  });
+
+  it('relayed requests a client leaves unanswered are capped per session: past the cap a service is refused at once', async () => {
+    const { dispatcher, session, sent, outbox } = setup(
+      async (options) => {
+        const asks = Array.from({ length: MAX_PENDING_RELAYS + 5 }, () =>
+          options.downstream?.request('sampling/createMessage', {}).then(
+            () => 'answered',
+            (error: Error) => error.message,
+          ),
+        );
+        const refused = await Promise.race([Promise.all(asks.slice(MAX_PENDING_RELAYS)), new Promise((resolve) => setTimeout(resolve, 5_000, 'waited'))]);
+        return { content: [{ type: 'text', text: JSON.stringify(refused) }] };
+      },
+      { sampling: {} },
+    );
+    const answer = await dispatcher.inSession(session, call(1), outbox, meta);
+    expect(sent.filter((message) => (message as { id?: string }).id !== undefined)).toHaveLength(MAX_PENDING_RELAYS);
+    const content = (answer?.result as { content?: Array<{ text: string }> } | undefined)?.content ?? [];
+    const refused = JSON.parse(content[0]?.text ?? '[]') as string[];
+    expect(refused).toHaveLength(5);
+    for (const reason of refused) expect(reason).toMatch(/requests unanswered/);
+    expect(session.relays.size).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import type { JsonRpcNotificationMessage, JsonRpcRequestMessage, JsonRpcResponseMessage } from '@meshgate/service-kit';
 import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
 import type { Params, RequestContext } from '../federation/context.js';
@@ -31,6 +32,7 @@ export class Dispatcher {
     private readonly catalog: () => Catalog,
     /** Told when a client's roots change, so the services it uses hear of it. */
     private readonly audience?: { rootsChanged(session: Session): void },
+    private readonly logger?: Logger,
   ) {}
 
   /** Answers a request made without a session: nothing can be relayed to its client, and it cannot be cancelled. */
@@ -131,7 +133,7 @@ export class Dispatcher {
    */
   #downstream(session: Session, outbox: Outbox, relayed: string[]): Downstream {
     return {
-      request: (method, params) => session.ask(outbox, method, params, (relayId) => relayed.push(relayId)),
+      request: (method, params) => session.ask(outbox, method, params, (relayId) => relayed.push(relayId), this.logger),
       notify: async (method, params) => {
         if (method === 'notifications/message' && !passesLevel(params?.['level'], session.logLevel)) return;
         outbox.notify(method, params);

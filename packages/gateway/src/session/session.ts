@@ -1,19 +1,8 @@
 import type { JsonRpcId } from '@meshgate/service-kit';
 import { type ClientCapabilities, type LoggingLevel, ProtocolError, ProtocolErrorCode, type ServerCapabilities } from '@modelcontextprotocol/server';
+import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import type { Params, SessionScope } from '../federation/context.js';
-
-/**
- * Where messages for a client go outside the answer to its request: an event stream,
- * either the one answering a POST or the session's GET stream. `request` sends a request
- * whose answer the client POSTs back.
- */
-export interface Outbox {
-  notify(method: string, params: Params): void;
-  request(id: string, method: string, params: Params): void;
-  /** Ends the stream (the session closed). */
-  close(): void;
-}
 
 /** Which client capability a relayed request needs. */
 const NEEDS: Record<string, 'sampling' | 'elicitation' | 'roots'> = {
@@ -21,6 +10,27 @@ const NEEDS: Record<string, 'sampling' | 'elicitation' | 'roots'> = {
   'elicitation/create': 'elicitation',
   'roots/list': 'roots',
 };
+
+/**
+ * Requests relayed to one session's client and not yet answered, at most: each holds a
+ * service's call open, and a client that never answers must not make a service grow the
+ * gateway by asking again and again.
+ */
+export const MAX_PENDING_RELAYS = 64;
+
+/**
+ * Where messages for a client go outside the answer to its request: an event stream,
+ * either the one answering a POST or the session's GET stream. `request` sends a request
+ * whose answer the client POSTs back.
+ */
+export interface Outbox {
+  /** Sends a notification; dropped if the stream is over or its client does not read it. */
+  notify(method: string, params: Params): void;
+  /** Sends a request; false if it could not be sent (the stream is over, or its client does not read it). */
+  request(id: string, method: string, params: Params): boolean;
+  /** Ends the stream (the session closed). */
+  close(): void;
+}
 
 /** A request the gateway sent the client on behalf of a service, waiting for the client's answer. */
 export interface PendingRelay {
@@ -53,6 +63,8 @@ export class Session implements SessionScope {
   lastSeen = Date.now();
   #relayCount = 0;
   #closed = false;
+  /** Said once per session in the log: past this, more of the same is noise. */
+  readonly #warned = new Set<string>();
 
   constructor(
     readonly id: string,
@@ -87,20 +99,46 @@ export class Session implements SessionScope {
   /**
    * Relays a service's request to this client on `outbox` and resolves with the client's
    * answer (POSTed back, see Dispatcher.take). A request the client did not declare it takes
-   * is refused here, but for `roots/list`, which answers no roots. `onId` hears the relay's
-   * id, for a caller that cancels what is left unanswered.
+   * is refused here, but for `roots/list`, which answers no roots; so is one past
+   * MAX_PENDING_RELAYS unanswered (said once to `logger`), and one the outbox cannot send
+   * (its client is not reading). `onId` hears the relay's id, for a caller that cancels
+   * what is left unanswered.
    */
-  ask(outbox: Outbox, method: string, params: Params, onId?: (relayId: string) => void): Promise<Record<string, unknown>> {
+  ask(outbox: Outbox, method: string, params: Params, onId?: (relayId: string) => void, logger?: Pick<Logger, 'warn'>): Promise<Record<string, unknown>> {
     if (!this.takes(method)) {
       if (method === 'roots/list') return Promise.resolve({ roots: [] });
       return Promise.reject(new ProtocolError(ProtocolErrorCode.InvalidRequest, `The client of this call does not support ${method}`));
     }
+    if (this.relays.size >= MAX_PENDING_RELAYS) {
+      if (this.firstTime('relays')) {
+        logger?.warn(
+          { session: this.id, pending: this.relays.size },
+          `refusing requests of services to a client that leaves ${MAX_PENDING_RELAYS} of them unanswered`,
+        );
+      }
+      return Promise.reject(
+        new ProtocolError(
+          ProtocolErrorCode.InternalError,
+          `The client has ${MAX_PENDING_RELAYS} requests unanswered; it is asked nothing more until it answers`,
+        ),
+      );
+    }
     return new Promise((resolve, reject) => {
       const relayId = this.nextRelayId();
+      if (!outbox.request(relayId, method, params)) {
+        reject(new ProtocolError(ProtocolErrorCode.InternalError, `The client is not reading its event stream; ${method} could not be sent`));
+        return;
+      }
       this.relays.set(relayId, { resolve, reject });
       onId?.(relayId);
-      outbox.request(relayId, method, params);
     });
+  }
+
+  /** True the first time `what` is asked about in this session: for log lines said once, not per message. */
+  firstTime(what: string): boolean {
+    if (this.#warned.has(what)) return false;
+    this.#warned.add(what);
+    return true;
   }
 
   /** A notification outside any request (list changes, resource updates, log messages): on the GET stream, if one is open. */

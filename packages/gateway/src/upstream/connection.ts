@@ -13,7 +13,7 @@ import { checkHealthUrl, Prober } from './probe.js';
 import { retryForever } from './reconnect.js';
 import { answerServiceRequest, type Downstream } from './relay.js';
 import { listSession, openSession, type SessionSpec } from './session.js';
-import type { CallOptions, TransportFactory, UpstreamTransport } from './transport.js';
+import type { CallOptions, Dial, TransportFactory, UpstreamTransport } from './transport.js';
 
 /** The options of one request (transport.ts's CallOptions, under the name federation uses). */
 export type RequestOptions = CallOptions;
@@ -51,6 +51,8 @@ export interface UpstreamOptions {
   onRequest?: (method: string, params: Record<string, unknown> | undefined) => Promise<Record<string, unknown>>;
   /** Makes the transport of each session; streamable HTTP unless given (the seam for other kinds of upstream). */
   transportFactory?: TransportFactory;
+  /** Checked connections: the SSRF guard at every connect (registered services). */
+  dial?: Dial;
 }
 
 /** The shortest time between two refreshes of one service's listings. */
@@ -399,7 +401,7 @@ export class UpstreamConnection {
   #startProbe(transport: UpstreamTransport, healthUrl: string | undefined): void {
     const timeoutMs = this.#limits.connectMs;
     const ping = () => transport.request('ping', undefined, { timeoutMs }).then(() => undefined);
-    const check = healthUrl === undefined ? ping : () => checkHealthUrl(healthUrl, timeoutMs);
+    const check = healthUrl === undefined ? ping : () => checkHealthUrl(healthUrl, timeoutMs, this.#options.dial?.dispatcher);
     this.#prober.start(this.#limits.probeIntervalMs, check, (error) => {
       if (this.#transport !== transport) return;
       if (error === undefined) {

@@ -74,6 +74,8 @@ const CONNECTION_CODES = new Set([
   'UND_ERR_SOCKET',
   'UND_ERR_CLOSED',
   'UND_ERR_DESTROYED',
+  // The SSRF guard refused every address the service's name resolved to (security/ssrf.ts).
+  'ERR_ADDRESS_REFUSED',
 ]);
 
 /** Sorts an error a transport's request rejected with into one of the failure kinds. */
@@ -176,6 +178,10 @@ export function connectFailure(service: string, url: string, reason: string): Ga
       `Service "${service}" at ${url} answered with a redirect; the gateway does not follow redirects, so give the URL it redirects to`,
       { service },
     );
+  }
+  if (reason.endsWith('(ERR_ADDRESS_REFUSED)')) {
+    // The name resolved, at connect time, to an address registrations may not point at.
+    return new GatewayError('invalid_url', `Service "${service}" at ${url}: ${reason.replace(/ \(ERR_ADDRESS_REFUSED\)$/, '')}`, { service });
   }
   return new GatewayError('upstream_unreachable', `Could not connect to service "${service}" at ${url}: ${reason}`, { service });
 }

@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import { type Dispatcher, Pool } from 'undici';
 
 /** A response's headers as undici hands them over: names in lower case. */
@@ -63,8 +64,9 @@ export class ServiceLink implements HttpLink {
   readonly #lingering = new Set<Lingering>();
   #sweeper: NodeJS.Timeout | undefined;
 
-  constructor(url: URL) {
-    this.#pool = new Pool(url.origin, { connections: 256, headersTimeout: 0, bodyTimeout: 0 });
+  /** `lookup` resolves the service's host name for every new connection (the SSRF guard's, for registered services). */
+  constructor(url: URL, lookup?: LookupFunction) {
+    this.#pool = new Pool(url.origin, { connections: 256, headersTimeout: 0, bodyTimeout: 0, ...(lookup === undefined ? {} : { connect: { lookup } }) });
     this.#path = `${url.pathname}${url.search}`;
   }
 

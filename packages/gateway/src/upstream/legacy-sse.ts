@@ -85,7 +85,8 @@ export class LegacySseTransport implements UpstreamTransport {
   constructor(options: LegacySseOptions, events: TransportEvents) {
     this.#options = options;
     this.#events = events;
-    this.#makeLink = options.link ?? ((url) => new ServiceLink(url));
+    // Registered services dial only addresses the SSRF guard checked (options.dial), the message endpoint included.
+    this.#makeLink = options.link ?? ((url) => new ServiceLink(url, options.dial?.lookup));
     this.#sseUrl = new URL(options.url);
     this.#streamLink = this.#makeLink(this.#sseUrl);
     this.#headers = { ...options.headers, 'content-type': 'application/json' };

@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_JSON_DEPTH } from '@meshgate/service-kit';
+
 /** How long, how often and how much, for one service's connection. */
 export interface UpstreamLimits {
   /** Connecting and listing tools, per attempt. */
@@ -35,6 +37,13 @@ export const DEFAULT_LIMITS: UpstreamLimits = {
   maxListItems: 5_000,
   maxDescriptionChars: 16 * 1024,
 };
+
+/**
+ * Deepest nesting of arrays and objects taken in a service's message: the same bound as
+ * for client input (service-kit's `DEFAULT_MAX_JSON_DEPTH`), so nothing the gateway handles
+ * is deeper than what it would accept from a client.
+ */
+export const MAX_ANSWER_DEPTH = DEFAULT_MAX_JSON_DEPTH;
 
 /** Probes missed in a row before a connected service counts as down. */
 export const PROBE_FAILURES_FOR_DOWN = 3;

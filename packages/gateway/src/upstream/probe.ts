@@ -1,3 +1,5 @@
+import { type Dispatcher, fetch as undiciFetch } from 'undici';
+
 /**
  * Health probes of one service. A service that answers `GET /health` next to its MCP
  * endpoint (same origin) is probed there; any other is probed with an MCP `ping`.
@@ -8,11 +10,11 @@
  * `/health` answers 503 says it is unavailable: that throws, so the connection attempt
  * fails and the service stays down until it reports healthy again.
  */
-export async function discoverHealthUrl(mcpUrl: string, timeoutMs: number): Promise<string | undefined> {
+export async function discoverHealthUrl(mcpUrl: string, timeoutMs: number, dispatcher?: Dispatcher): Promise<string | undefined> {
   const url = new URL('/health', mcpUrl).toString();
   let status: number;
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+    const response = await get(url, timeoutMs, dispatcher);
     await response.body?.cancel();
     status = response.status;
   } catch {
@@ -23,10 +25,16 @@ export async function discoverHealthUrl(mcpUrl: string, timeoutMs: number): Prom
 }
 
 /** A check over HTTP: resolves on 200, rejects with the status otherwise. */
-export async function checkHealthUrl(url: string, timeoutMs: number): Promise<void> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+export async function checkHealthUrl(url: string, timeoutMs: number, dispatcher?: Dispatcher): Promise<void> {
+  const response = await get(url, timeoutMs, dispatcher);
   await response.body?.cancel();
   if (response.status !== 200) throw new Error(`GET /health answered ${response.status}`);
+}
+
+/** A GET that follows no redirect; through `dispatcher` (checked connections) when given. */
+function get(url: string, timeoutMs: number, dispatcher: Dispatcher | undefined): Promise<{ status: number; body: { cancel(): Promise<void> } | null }> {
+  const init = { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' } as const;
+  return dispatcher === undefined ? fetch(url, init) : undiciFetch(url, { ...init, dispatcher });
 }
 
 /** Runs `check` every `intervalMs` (plus up to 20% jitter, so probes of many services spread out). */

@@ -8,7 +8,7 @@ import { listAll } from './listings.js';
 import { FederationLoopError } from './loop.js';
 import { discoverHealthUrl } from './probe.js';
 import { createStreamableHttpTransport } from './streamable-http.js';
-import type { TransportEvents, TransportFactory, UpstreamHandshake, UpstreamTransport } from './transport.js';
+import type { Dial, TransportEvents, TransportFactory, UpstreamHandshake, UpstreamTransport } from './transport.js';
 
 /** What opening a session with one service needs. */
 export interface SessionSpec {
@@ -25,6 +25,8 @@ export interface SessionSpec {
   logger: Logger;
   /** Streamable HTTP unless given: where another kind of upstream plugs in. */
   transportFactory?: TransportFactory | undefined;
+  /** Checked connections (registered services: the SSRF guard at every connect). */
+  dial?: Dial | undefined;
 }
 
 /** A session ready to serve: its transport, what the service said, and what it offers. */
@@ -46,7 +48,10 @@ export async function openSession(spec: SessionSpec, events: TransportEvents): P
   const credential = resolveCredential(spec.credential, spec.gatewayToken, spec.env);
   if (!credential.ok) throw new Error(credential.message);
   const create = spec.transportFactory ?? createStreamableHttpTransport;
-  const transport = create({ service, url, headers: credential.headers, limits, log: (message, details) => logger.debug(details, message) }, events);
+  const transport = create(
+    { service, url, headers: credential.headers, limits, dial: spec.dial, log: (message, details) => logger.debug(details, message) },
+    events,
+  );
   try {
     const handshake = await transport.start();
     if (spec.instanceId !== undefined && handshake.instances?.includes(spec.instanceId)) {
@@ -55,7 +60,7 @@ export async function openSession(spec: SessionSpec, events: TransportEvents): P
       );
     }
     // Only an HTTP service can have a /health beside its endpoint; a command service is probed with ping.
-    const health = /^https?:/.test(url) ? discoverHealthUrl(url, limits.connectMs) : Promise.resolve(undefined);
+    const health = /^https?:/.test(url) ? discoverHealthUrl(url, limits.connectMs, spec.dial?.dispatcher) : Promise.resolve(undefined);
     const [listings, healthUrl] = await Promise.all([listSession(transport, handshake, spec), health]);
     return { transport, handshake, listings, healthUrl };
   } catch (error) {

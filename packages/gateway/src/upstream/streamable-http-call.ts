@@ -1,8 +1,10 @@
 import { StringDecoder } from 'node:string_decoder';
+import { exceedsJsonDepth } from '@meshgate/service-kit';
 import { ProtocolError } from '@modelcontextprotocol/client';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { InvalidAnswerError, SessionLostError, UpstreamHttpError, UpstreamTimeoutError } from './errors.js';
 import type { Exchange, ExchangeEvents, HttpLink, ResponseHeaders } from './exchange.js';
+import { MAX_ANSWER_DEPTH } from './limits.js';
 import { withRefusals } from './lost-session.js';
 import { type Downstream, relayRefusal } from './relay.js';
 import type { CallOptions, TransportLimits } from './transport.js';
@@ -33,6 +35,21 @@ export type Message = {
   result?: unknown;
   error?: { code: number; message: string; data?: unknown };
 };
+
+/**
+ * Parses one message a service sent, refusing JSON nested deeper than the gateway takes
+ * from its clients: an answer thousands of levels deep parses, but overflows the stack
+ * wherever it is walked later (serialised for the client, validated by the SDK).
+ */
+export function parseServiceJson(text: string): unknown {
+  if (exceedsJsonDepth(text, MAX_ANSWER_DEPTH)) throw new InvalidAnswerError(`the answer nests JSON deeper than ${MAX_ANSWER_DEPTH} levels`);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    // The parser's message quotes the body: the service's text, for the log only.
+    throw new InvalidAnswerError('the answer is not valid JSON', (error as Error).message);
+  }
+}
 
 const MAX_RESUMES = 3;
 /** How long a service may keep a call's event stream open after its answer. */
@@ -162,9 +179,9 @@ export class StreamableHttpCaller {
               if (settled || event.data === '') return;
               let message: Message;
               try {
-                message = JSON.parse(event.data) as Message;
-              } catch {
-                return finish(new InvalidAnswerError('an event carried invalid JSON'));
+                message = parseServiceJson(event.data) as Message;
+              } catch (error) {
+                return finish(error as InvalidAnswerError);
               }
               if (typeof message === 'object' && message !== null) onMessage(message, true);
               // Answered: the service should end the stream now. One that keeps it open would
@@ -208,9 +225,9 @@ export class StreamableHttpCaller {
             }
             let message: Message;
             try {
-              message = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Message;
+              message = parseServiceJson(Buffer.concat(chunks).toString('utf8')) as Message;
             } catch (error) {
-              return finish(new InvalidAnswerError('the answer is not valid JSON', (error as Error).message));
+              return finish(error as InvalidAnswerError);
             }
             if (typeof message !== 'object' || message === null || Array.isArray(message))
               return finish(new InvalidAnswerError('the answer is not a JSON-RPC message'));

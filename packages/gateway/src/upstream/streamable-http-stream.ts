@@ -2,7 +2,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { createParser } from 'eventsource-parser';
 import type { Exchange, ExchangeEvents, HttpLink } from './exchange.js';
 import { withRefusals } from './lost-session.js';
-import type { Message } from './streamable-http-call.js';
+import { type Message, parseServiceJson } from './streamable-http-call.js';
 
 /** What the GET stream of a session reports. */
 export interface StreamHandlers {
@@ -76,9 +76,9 @@ export class NotificationStream {
         if (over || this.#closed || event.data === '') return;
         let message: unknown;
         try {
-          message = JSON.parse(event.data);
+          message = parseServiceJson(event.data);
         } catch {
-          return; // one bad event does not cost the stream
+          return; // one bad (or too deeply nested) event does not cost the stream
         }
         if (typeof message === 'object' && message !== null && !Array.isArray(message)) this.#handlers.message(message as Message);
       },

@@ -48,7 +48,7 @@ export class StreamableHttpTransport implements UpstreamTransport {
   constructor(options: StreamableHttpOptions, events: TransportEvents) {
     this.#options = options;
     this.#events = events;
-    this.#link = options.link ?? new ServiceLink(new URL(options.url));
+    this.#link = options.link ?? new ServiceLink(new URL(options.url), options.dial?.lookup);
     this.#sessionHeaders = { ...options.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
     // Acknowledged messages say nothing back but for a lost session.
     const ack = (): ExchangeEvents =>

@@ -1,4 +1,6 @@
+import type { LookupFunction } from 'node:net';
 import type { ServerCapabilities } from '@modelcontextprotocol/client';
+import type { Dispatcher } from 'undici';
 import type { Downstream } from './relay.js';
 
 /**
@@ -85,6 +87,16 @@ export interface TransportLimits {
   maxResponseBytes: number;
 }
 
+/**
+ * How connections to one service are made when its address must be checked at every
+ * connect (registered services: the SSRF guard, security/ssrf.ts `guardedLookup`):
+ * the host-name lookup the sockets use, and a dispatcher using it for the health probe.
+ */
+export interface Dial {
+  lookup: LookupFunction;
+  dispatcher: Dispatcher;
+}
+
 /** What a transport needs to reach one service. */
 export interface TransportOptions {
   service: string;
@@ -92,6 +104,8 @@ export interface TransportOptions {
   /** The service's own credential, as headers (for HTTP transports). */
   headers: Record<string, string>;
   limits: TransportLimits;
+  /** Checked connections (registered services); unchecked, as the system resolves, when absent. */
+  dial?: Dial | undefined;
   /** For what is worth a log line but not an error (a notification stream that could not be had). */
   log?: (message: string, details: Record<string, unknown>) => void;
 }

@@ -13,9 +13,9 @@ import { initializeResult, negotiate } from '../../session/initialize.js';
 import type { SessionRegistry } from '../../session/registry.js';
 import type { Session } from '../../session/session.js';
 import { readBody } from '../mcp/body.js';
-import { accept, traceparentOf, withinLimit } from '../mcp/pipeline.js';
+import { accept, admit, traceparentOf, withinLimit } from '../mcp/pipeline.js';
 import { refuse } from '../mcp/respond.js';
-import { authenticateStage, authorizeStage, framingStage, methodStage, perimeterStage } from '../mcp/stages.js';
+import { framingStage, methodStage } from '../mcp/stages.js';
 import { LegacyStream } from './stream.js';
 
 export const SSE_PATH = '/sse';
@@ -102,10 +102,7 @@ export class LegacySseEndpoint {
     const { auth, perimeter } = this.deps;
     const { headers } = request;
     if (this.#closed) throw new GatewayError('shutting_down', 'Server is shutting down');
-    accept(perimeterStage(perimeter, headers));
-    const authenticated = authenticateStage(auth, headers);
-    const identity = accept(authenticated instanceof Promise ? await authenticated : authenticated);
-    accept(authorizeStage(auth, identity, headers));
+    const identity = await admit(auth, perimeter, request);
     const method = accept(methodStage(request.method, headers));
     if (path === SSE_PATH) {
       if (method !== 'GET') throw new GatewayError('method_not_allowed', `Method ${method} is not allowed on ${SSE_PATH}`, undefined, { allow: 'GET' });

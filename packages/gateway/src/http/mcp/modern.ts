@@ -7,6 +7,7 @@ import type { MethodTable } from '../../federation/methods.js';
 import { buildSdkServer } from '../../federation/sdk-server.js';
 import type { RequestRecord } from '../../observability/record.js';
 import type { Registry } from '../../registry/registry.js';
+import { MAX_STREAM_BACKLOG_BYTES } from './reply.js';
 
 /**
  * Requests of the stateless 2026-07-28 revision, served by the SDK's own handler with an
@@ -15,8 +16,10 @@ import type { Registry } from '../../registry/registry.js';
  */
 export class ModernEndpoint {
   readonly #handler: ReturnType<typeof createMcpHandler>;
+  readonly #logger: Logger;
 
   constructor(methods: MethodTable, registry: Registry, logger: Logger) {
+    this.#logger = logger;
     this.#handler = createMcpHandler(
       (ctx) => {
         const identity = ctx.authInfo?.extra?.['identity'] as GatewayIdentity | undefined;
@@ -55,6 +58,14 @@ export class ModernEndpoint {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      if (response.destroyed) return;
+      // A client that does not read its stream (a long-lived subscriptions/listen) must not grow the gateway.
+      if (response.writableLength > MAX_STREAM_BACKLOG_BYTES) {
+        this.#logger.warn({ identity: identity.name }, 'closing a 2026-07-28 response stream whose client does not read it (backlog over the limit)');
+        await reader.cancel().catch(() => undefined);
+        response.destroy();
+        return;
+      }
       response.write(value);
     }
     response.end();

@@ -30,6 +30,7 @@ async function start(dispatcher: Partial<Dispatcher>, perMinute = 0) {
     origin: { origins: 'loopback', hosts: '*' },
     allowPrivateNetworks: true,
     rateLimitPerMinute: perMinute,
+    authFailuresPerMinute: 0,
     server: { maxConnections: 100, headersTimeoutMs: 5_000, requestTimeoutMs: 5_000 },
   });
   const pipeline = new McpPipeline({

@@ -95,11 +95,8 @@ export class McpPipeline {
     const { auth, perimeter } = this.deps;
     const { headers } = request;
     if (this.#closed) throw new GatewayError('shutting_down', 'Server is shutting down');
-    accept(perimeterStage(perimeter, headers));
-    const authenticated = authenticateStage(auth, headers);
-    const identity = accept(authenticated instanceof Promise ? await authenticated : authenticated);
+    const identity = await admit(auth, perimeter, request);
     if (record !== undefined) record.identity = identity.name;
-    accept(authorizeStage(auth, identity, headers));
     const method = accept(methodStage(request.method, headers));
     if (method !== 'POST') return this.#withoutBody(method, request, response, identity);
 
@@ -168,7 +165,13 @@ export class McpPipeline {
       writeJson(response, 400, error.toRpc(message.id));
       return;
     }
-    const reply = new PostReply(response, session.id);
+    const reply = new PostReply(response, session.id, () => {
+      if (!session.firstTime('post-backlog')) return;
+      this.deps.logger.warn(
+        { session: session.id, method: message.method },
+        'dropping notifications of a call whose client does not read its event stream (backlog over the limit); said once per session',
+      );
+    });
     // A client that takes only JSON gets the answer alone: nothing can be streamed before it.
     const outbox = acceptsStream(acceptHeader ?? null) ? reply : undefined;
     reply.end(await this.deps.dispatcher.inSession(session, message, outbox, meta));
@@ -192,7 +195,7 @@ export class McpPipeline {
     }
     if (session.stream !== undefined) throw new GatewayError('stream_conflict', 'Conflict: this session already has a GET stream open');
     const stream = new SessionStream(response, session.id, () => {
-      this.deps.logger.warn({ session: session.id }, 'closing a GET stream whose client does not read it (backlog over the limit)');
+      this.deps.logger.warn({ session: session.id }, 'closing a GET stream whose client does not read it (backlog over the limit); its messages are dropped');
     });
     this.deps.sessions.attachStream(session, stream);
     response.once('close', () => {
@@ -202,6 +205,28 @@ export class McpPipeline {
 }
 
 /** 7. The token's rate budget: a promise only when there is something to wait for (callers await only then). */
+/**
+ * The stages every request to an MCP endpoint (`/mcp`, and `/sse` with `/messages`) passes
+ * before its method is looked at: the perimeter (Origin, Host), the throttle on failed
+ * authentications from its address, the token, the role. Resolves with the caller; throws
+ * the refusal.
+ */
+export async function admit(auth: GatewayAuth, perimeter: Perimeter, request: IncomingMessage): Promise<GatewayIdentity> {
+  const { headers } = request;
+  accept(perimeterStage(perimeter, headers, request.rawHeaders));
+  const address = request.socket.remoteAddress;
+  const throttled = perimeter.authRefusal(address);
+  const refusal = throttled instanceof Promise ? await throttled : throttled;
+  if (refusal !== undefined) throw refusal;
+  const authenticated = authenticateStage(auth, headers);
+  const stage = authenticated instanceof Promise ? await authenticated : authenticated;
+  // A token given and refused is a guess: counted against the address (none given is not).
+  if (!stage.ok && headers.authorization !== undefined) perimeter.authFailed(address);
+  const identity = accept(stage);
+  accept(authorizeStage(auth, identity, headers));
+  return identity;
+}
+
 export function withinLimit(perimeter: Perimeter, identity: GatewayIdentity): void | Promise<void> {
   const over = perimeter.overLimit(identity.name);
   const settle = (error: GatewayError | undefined) => {

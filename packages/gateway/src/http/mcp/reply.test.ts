@@ -8,6 +8,7 @@ function fakeResponse() {
   const response = {
     headersSent: false,
     writableEnded: false,
+    destroyed: false,
     writableLength: 0,
     head: undefined as { status: number; headers: Record<string, unknown> } | undefined,
     writeHead(status: number, headers: Record<string, unknown>) {
@@ -19,6 +20,10 @@ function fakeResponse() {
     write(chunk: string) {
       written.push(chunk);
       return true;
+    },
+    destroy() {
+      this.destroyed = true;
+      return this;
     },
     end(chunk?: string | Buffer) {
       if (chunk !== undefined) written.push(chunk.toString());
@@ -48,6 +53,20 @@ describe('PostReply', () => {
     expect(events.map((event) => event.method ?? 'answer')).toEqual(['notifications/progress', 'sampling/createMessage', 'answer']);
   });
 
+  it('past the backlog bound a call loses its notifications (said once), its relayed requests are not sent, and the answer still comes', () => {
+    const { response, written, asNode } = fakeResponse();
+    const overflow = vi.fn();
+    const reply = new PostReply(asNode, 's1', overflow);
+    reply.notify('notifications/message', { level: 'info', data: 'first' });
+    response.writableLength = MAX_STREAM_BACKLOG_BYTES + 1;
+    for (let i = 0; i < 100; i += 1) reply.notify('notifications/message', { level: 'info', data: 'flood' });
+    expect(reply.request('meshgate-relay-1', 'sampling/createMessage', {})).toBe(false);
+    expect(overflow).toHaveBeenCalledOnce();
+    reply.end({ jsonrpc: '2.0', id: 1, result: {} });
+    expect(written).toHaveLength(2);
+    expect(written[1]).toContain('"result"');
+  });
+
   it('a cancelled request (no answer) ends an empty event stream', () => {
     const { response, written, asNode } = fakeResponse();
     new PostReply(asNode, 's1').end(undefined);
@@ -66,14 +85,14 @@ describe('SessionStream', () => {
     expect(written).toEqual(['event: message\ndata: {"jsonrpc":"2.0","method":"notifications/tools/list_changed"}\n\n']);
   });
 
-  it('a client that stops reading gets its stream closed once the backlog passes the bound, and it is said', () => {
+  it('a client that stops reading gets its stream destroyed (its backlog freed) once the backlog passes the bound, and it is said', () => {
     const { response, written, asNode } = fakeResponse();
     const overflow = vi.fn();
     const stream = new SessionStream(asNode, 's1', overflow);
     response.writableLength = MAX_STREAM_BACKLOG_BYTES + 1;
     stream.notify('notifications/message', { level: 'info', data: 'flood' });
     expect(overflow).toHaveBeenCalledOnce();
-    expect(response.writableEnded).toBe(true);
+    expect(response.destroyed).toBe(true);
     expect(written).toEqual([]);
     stream.notify('notifications/message', { level: 'info', data: 'after' });
     expect(written).toEqual([]);

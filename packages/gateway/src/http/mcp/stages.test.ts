@@ -21,6 +21,7 @@ const perimeter = createPerimeter({
   origin: { origins: 'loopback', hosts: ['localhost', '127.0.0.1'] },
   allowPrivateNetworks: true,
   rateLimitPerMinute: 0,
+  authFailuresPerMinute: 0,
   server: { maxConnections: 10, headersTimeoutMs: 1_000, requestTimeoutMs: 1_000 },
 });
 
@@ -32,9 +33,14 @@ function refusal<T>(stage: Stage<T> | Promise<Stage<T>>) {
 
 describe('perimeter', () => {
   it('passes a loopback Host without Origin and refuses a foreign Host or Origin with 403', () => {
-    expect(perimeterStage(perimeter, { host: '127.0.0.1:3001' }).ok).toBe(true);
-    expect(refusal(perimeterStage(perimeter, { host: 'evil.example:3001' }))).toMatchObject({ code: 'forbidden', status: 403 });
-    expect(refusal(perimeterStage(perimeter, { host: 'localhost', origin: 'http://evil.example' })).message).toContain('Origin');
+    expect(perimeterStage(perimeter, { host: '127.0.0.1:3001' }, ['Host', '127.0.0.1:3001']).ok).toBe(true);
+    expect(refusal(perimeterStage(perimeter, { host: 'evil.example:3001' }, ['Host', 'evil.example:3001']))).toMatchObject({ code: 'forbidden', status: 403 });
+    expect(refusal(perimeterStage(perimeter, { host: 'localhost', origin: 'http://evil.example' }, ['Host', 'localhost'])).message).toContain('Origin');
+  });
+
+  it('refuses a request with two Host headers with 400 (RFC 9112 §3.2), whichever node kept', () => {
+    const twice = ['Host', '127.0.0.1:3001', 'host', 'evil.example'];
+    expect(refusal(perimeterStage(perimeter, { host: '127.0.0.1:3001' }, twice))).toMatchObject({ code: 'duplicate_host', status: 400 });
   });
 });
 

@@ -23,7 +23,7 @@ import type { GatewayAuth } from '../../auth/authenticator.js';
 import { authorize, bearerChallenge, metadataUrlFor, resourceUrlFor } from '../../auth/metadata.js';
 import type { GatewayIdentity } from '../../auth/tokens.js';
 import { GatewayError } from '../../errors.js';
-import type { Perimeter } from '../../security/index.js';
+import { hasRepeatedHost, type Perimeter } from '../../security/index.js';
 
 export type HttpMethod = 'POST' | 'GET' | 'DELETE';
 
@@ -38,14 +38,17 @@ const LEGACY: Stage<'legacy' | 'modern'> = pass('legacy');
 const MODERN: Stage<'legacy' | 'modern'> = pass('modern');
 const NO_SESSION: Stage<string | undefined> = pass(undefined);
 
+const REPEATED_HOST = new GatewayError('duplicate_host', 'Bad Request: the request has more than one Host header; send one');
+
 /** A single-valued header: node joins most repeated headers, and a repeated one of these is refused. */
 function single(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** 1. Origin and Host (DNS rebinding), before anything else so a rebinding page learns nothing. */
-export function perimeterStage(perimeter: Perimeter, headers: IncomingHttpHeaders): Stage<true> {
+/** 1. One Host (400), then Origin and Host (DNS rebinding), before anything else so a rebinding page learns nothing. */
+export function perimeterStage(perimeter: Perimeter, headers: IncomingHttpHeaders, rawHeaders: readonly string[]): Stage<true> {
+  if (hasRepeatedHost(rawHeaders)) return fail(REPEATED_HOST);
   const refusal = perimeter.refusal(single(headers, 'host'), single(headers, 'origin'));
   return refusal === undefined ? PASSED : fail(new GatewayError('forbidden', refusal));
 }
