@@ -1,11 +1,13 @@
 /**
  * The gateway's perimeter, assembled from its settings: Origin and Host checks (origin.ts),
- * the SSRF guard for registered URLs (ssrf.ts) and per-token rate limits (rate-limit.ts),
+ * CORS for allowed pages (cors.ts), the SSRF guard for registered URLs (ssrf.ts) and
+ * per-token rate limits (rate-limit.ts),
  * as plain functions. The HTTP layer applies them: the /mcp pipeline's stages and the
  * admin API's middleware (http/perimeter.ts) call the same ones.
  */
 import type { GatewayError } from '../errors.js';
 import type { SecurityConfig } from './config.js';
+import { corsOrigin } from './cors.js';
 import { checkHost, checkOrigin } from './origin.js';
 import { rateLimitedError, TokenRateLimiter } from './rate-limit.js';
 import { serviceUrlGuard } from './ssrf.js';
@@ -15,6 +17,8 @@ export interface Perimeter {
   checkUrl(url: string): Promise<void>;
   /** The Origin and Host check (DNS rebinding): why these headers are refused, or undefined. Runs before authentication. */
   refusal(host: string | undefined, origin: string | undefined): string | undefined;
+  /** The origin to echo in CORS headers: an allowed page's own origin, else undefined (no Origin, or one `refusal` refuses). */
+  corsOrigin(origin: string | undefined): string | undefined;
   /**
    * The per-token rate limit: takes one request from `name`'s budget and returns undefined,
    * or the `rate_limited` refusal. Runs after authentication; settled at once when limits are off.
@@ -32,6 +36,7 @@ export function createPerimeter(config: SecurityConfig): Perimeter {
       const both = verdict.ok ? checkOrigin(origin, config.origin.origins) : verdict;
       return both.ok ? undefined : both.message;
     },
+    corsOrigin: (origin) => corsOrigin(origin, config.origin.origins),
     overLimit:
       limiter === undefined
         ? () => undefined
@@ -43,5 +48,6 @@ export function createPerimeter(config: SecurityConfig): Perimeter {
 }
 
 export type { SecurityConfig } from './config.js';
+export { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, corsPreflightHeaders, corsResponseHeaders, isPreflight } from './cors.js';
 export { checkHost, checkOrigin, type OriginPolicy } from './origin.js';
 export { checkServiceUrl, classifyAddress } from './ssrf.js';

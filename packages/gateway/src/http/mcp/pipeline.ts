@@ -15,7 +15,18 @@ import { readBody } from './body.js';
 import type { ModernEndpoint } from './modern.js';
 import { PostReply, SessionStream } from './reply.js';
 import { refuse, writeJson } from './respond.js';
-import { authenticateStage, authorizeStage, eraStage, framingStage, methodStage, perimeterStage, type Stage, sessionIdStage } from './stages.js';
+import {
+  authenticateStage,
+  authorizeStage,
+  type Cors,
+  corsStage,
+  eraStage,
+  framingStage,
+  methodStage,
+  perimeterStage,
+  type Stage,
+  sessionIdStage,
+} from './stages.js';
 
 export interface McpPipelineDeps {
   auth: GatewayAuth;
@@ -51,7 +62,7 @@ function safePath(url: string): string | undefined {
 
 /**
  * Every request to `/mcp`, on node's own request and response objects, through one
- * sequence of stages: perimeter, authenticate, authorize, framing, protocol era, session,
+ * sequence of stages: perimeter (and CORS), authenticate, authorize, framing, protocol era, session,
  * rate limit, dispatch (stages.ts). A refusal at any stage is answered from the error
  * catalogue, and so is anything unexpected (as JSON-RPC -32603, never in the admin API's
  * shape). Other paths go on to the Hono app.
@@ -90,6 +101,8 @@ export class McpPipeline {
     const { headers } = request;
     if (this.#closed) throw new GatewayError('shutting_down', 'Server is shutting down');
     accept(perimeterStage(perimeter, headers));
+    const cors = corsStage(perimeter, request.method, headers);
+    if (cors !== undefined && this.#withCors(cors, response)) return;
     const authenticated = authenticateStage(auth, headers);
     const identity = accept(authenticated instanceof Promise ? await authenticated : authenticated);
     accept(authorizeStage(auth, identity, headers));
@@ -116,6 +129,16 @@ export class McpPipeline {
     if (message.method === 'initialize') return this.#initialize(message, identity, response);
     const answer = await this.deps.dispatcher.sessionless(message, meta);
     writeJson(response, 200, answer);
+  }
+
+  /** Answers a preflight (true: nothing more to do), or sets the CORS headers every later writeHead merges in. */
+  #withCors(cors: Cors, response: ServerResponse): boolean {
+    if (cors.preflight) {
+      response.writeHead(204, cors.headers).end();
+      return true;
+    }
+    for (const [name, value] of Object.entries(cors.headers)) response.setHeader(name, value);
+    return false;
   }
 
   /** 7. The token's rate budget: a promise only when there is something to wait for (callers await only then). */
