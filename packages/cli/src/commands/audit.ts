@@ -1,0 +1,56 @@
+import type { ParseArgsConfig } from 'node:util';
+import { type Context, print } from '../context.js';
+import { failed } from '../errors.js';
+import { api } from '../http.js';
+import { cell, renderTable } from '../table.js';
+
+/** The filters `GET /audit` takes, passed as query parameters of the same names. */
+export const AUDIT_FILTERS = ['service', 'tool', 'identity', 'since', 'limit'] as const;
+
+export const auditOptions: ParseArgsConfig['options'] = Object.fromEntries(AUDIT_FILTERS.map((name) => [name, { type: 'string' }]));
+
+/** `/audit` with the filters given. */
+export function auditPath(values: Record<string, unknown>): string {
+  const query = new URLSearchParams();
+  for (const name of AUDIT_FILTERS) {
+    const value = values[name];
+    if (typeof value === 'string' && value !== '') query.set(name, value);
+  }
+  const text = query.toString();
+  return text === '' ? '/audit' : `/audit?${text}`;
+}
+
+/** The entries of an answer: a JSON array or `{items: [...]}`. */
+export function auditItems(body: unknown): Array<Record<string, unknown>> {
+  const items = Array.isArray(body) ? body : (body as { items?: unknown } | undefined)?.items;
+  if (!Array.isArray(items)) throw failed('GET /audit answered with neither a list nor {items: [...]}: is the gateway newer than this CLI?');
+  return items.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null);
+}
+
+/** A field under any of the names an audit entry may use for it. */
+const field =
+  (...names: string[]) =>
+  (row: Record<string, unknown>): unknown =>
+    names.map((name) => row[name]).find((value) => value !== undefined);
+
+/** `meshgate audit`: the gateway's audit log, filtered (admin token). */
+export async function audit(context: Context, _positionals: string[], values: Record<string, unknown>): Promise<void> {
+  const answer = await api(context, 'GET', auditPath(values), { allow: [404] });
+  if (answer.status === 404) throw failed('this gateway has no audit log (upgrade it)');
+  const items = auditItems(answer.body);
+  print(context, items, () =>
+    renderTable(
+      items,
+      [
+        { header: 'TIME', value: field('time', 'at', 'timestamp', 'createdAt') },
+        { header: 'IDENTITY', value: field('identity', 'caller') },
+        { header: 'SERVICE', value: field('service') },
+        { header: 'TOOL', value: field('tool', 'name') },
+        { header: 'OUTCOME', value: field('outcome', 'status', 'result') },
+        { header: 'MS', value: field('durationMs', 'ms', 'duration') },
+        { header: 'DETAIL', value: (row) => cell(field('error', 'message', 'detail')(row)), max: 60 },
+      ],
+      '(no audit entries)',
+    ),
+  );
+}

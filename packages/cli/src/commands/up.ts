@@ -1,0 +1,123 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { ParseArgsConfig } from 'node:util';
+import type { Context } from '../context.js';
+import { failed, usageError } from '../errors.js';
+import { resolvePackageFile } from '../gateway.js';
+import { withProgress } from '../progress.js';
+
+export const UP_USAGE = 'meshgate up [--demo] [--port N]';
+
+export const upOptions: ParseArgsConfig['options'] = {
+  demo: { type: 'boolean' },
+  port: { type: 'string' },
+};
+
+/** The flags `npm start` and the gateway's image run it with (docs/decisions/0004-gateway-heap.md). */
+const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=8', '--min-semi-space-size=8'];
+
+interface Child {
+  name: string;
+  process: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+/** Each line of a child's output, prefixed with its name (as `npm start` does). */
+function pipeLines(name: string, from: NodeJS.ReadableStream | null, to: NodeJS.WritableStream, width: number): void {
+  if (from === null) return;
+  let rest = '';
+  from.setEncoding('utf8');
+  from.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) to.write(`[${name.padEnd(width)}] ${line}\n`);
+  });
+  from.on('end', () => {
+    if (rest !== '') to.write(`[${name.padEnd(width)}] ${rest}\n`);
+  });
+}
+
+/**
+ * `meshgate up`: runs the gateway (with `--demo`, the seed's shopping-service and
+ * user-service next to it, on the two ports after the gateway's), each a child process
+ * with its output prefixed, until Ctrl-C or SIGTERM; a child that dies stops the others.
+ * Everything else comes from the environment, as for the gateway itself.
+ */
+export async function up(context: Pick<Context, 'io' | 'env'>, positionals: string[], values: Record<string, unknown>): Promise<number> {
+  if (positionals.length > 0) throw usageError(`unexpected ${positionals.join(' ')}\n\n${UP_USAGE}`);
+  const port = Number(values['port'] ?? context.env['PORT'] ?? 3001);
+  if (!Number.isInteger(port) || port <= 0 || port > 65_533) throw usageError('--port must be a port number (the demo services take the next two)');
+  const gatewayMain = resolvePackageFile('@meshgate/gateway', 'dist/main.js', 'up');
+  const demo = values['demo'] === true;
+  const plan: Array<{ name: string; entry: string; port: number; flags: string[] }> = [];
+  if (demo) {
+    plan.push({ name: 'shopping-service', entry: resolvePackageFile('@meshgate/shopping-service', 'dist/main.js', 'up --demo'), port: port + 1, flags: [] });
+    plan.push({ name: 'user-service', entry: resolvePackageFile('@meshgate/user-service', 'dist/main.js', 'up --demo'), port: port + 2, flags: [] });
+  }
+  plan.push({ name: 'mcp-gateway', entry: gatewayMain, port, flags: GATEWAY_NODE_FLAGS });
+
+  const host = context.env['HOST'] ?? '127.0.0.1';
+  const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const base: NodeJS.ProcessEnv = {
+    ...context.env,
+    LOG_FORMAT: context.env['LOG_FORMAT'] || ((context.io.stdout as { isTTY?: boolean }).isTTY ? 'pretty' : 'json'),
+    ...(demo ? { SHOPPING_SERVICE_URL: `http://${local}:${port + 1}/mcp`, USER_SERVICE_URL: `http://${local}:${port + 2}/mcp` } : {}),
+  };
+  const width = Math.max(...plan.map((step) => step.name.length));
+  const children: Child[] = plan.map((step) => {
+    const child = spawn(process.execPath, [...step.flags, step.entry], { env: { ...base, PORT: String(step.port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    pipeLines(step.name, child.stdout, context.io.stdout, width);
+    pipeLines(step.name, child.stderr, context.io.stderr, width);
+    const exited = new Promise<number | null>((resolve) => {
+      child.once('close', (code) => resolve(code));
+      child.once('error', () => resolve(null));
+    });
+    return { name: step.name, process: child, exited };
+  });
+
+  let stopping = false;
+  const stopAll = async () => {
+    stopping = true;
+    for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGTERM');
+    await Promise.all(children.map((child) => child.exited));
+  };
+  const onSignal = () => {
+    void stopAll();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const gatewayUrl = `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
+  const firstExit = Promise.race(children.map((child) => child.exited.then((code) => ({ child, code }))));
+  const ready = await withProgress(context.io.stderr, 'starting the gateway', () =>
+    Promise.race([waitForHealth(gatewayUrl, () => stopping), firstExit.then(() => false)]),
+  );
+  if (ready) {
+    context.io.stderr.write(
+      `\nMeshgate is up: ${gatewayUrl}/mcp${demo ? ' with shopping-service and user-service' : ''}. Try: meshgate status --url ${gatewayUrl}\n`,
+    );
+  }
+  const { child, code } = await firstExit;
+  if (stopping) {
+    await stopAll();
+    return 0;
+  }
+  stopping = true;
+  context.io.stderr.write(`${child.name} exited (code ${code}); stopping the others\n`);
+  await stopAll();
+  throw failed(`${child.name} exited with code ${code}; its output above says why`);
+}
+
+/** Resolves true once `/health` answers 200, false once `gaveUp` says so (polled; the caller races it against the children exiting). */
+async function waitForHealth(url: string, gaveUp: () => boolean): Promise<boolean> {
+  while (!gaveUp()) {
+    try {
+      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
+      await response.body?.cancel();
+      if (response.ok) return true;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((wake) => setTimeout(wake, 200));
+  }
+  return false;
+}
