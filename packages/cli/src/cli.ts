@@ -4,62 +4,17 @@
  * token, runs the command and turns any failure into a message on stderr and an exit code.
  */
 import { readFileSync } from 'node:fs';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { audit, auditOptions } from './commands/audit.js';
-import { CALL_USAGE, call, callOptions } from './commands/call.js';
-import { CONFIG_USAGE, config } from './commands/config.js';
-import { SERVICES_USAGE, services, servicesOptions } from './commands/services.js';
-import { sessions } from './commands/sessions.js';
-import { status } from './commands/status.js';
-import { TOOLS_USAGE, tools } from './commands/tools.js';
-import { UP_USAGE, up, upOptions } from './commands/up.js';
-import { startBridge } from './connect.js';
+import { parseArgs } from 'node:util';
+import { COMMANDS, type CommandName, type Options, USAGE } from './commands/specs.js';
 import type { Context, Io } from './context.js';
 import { CliError, EXIT, redact, usageError } from './errors.js';
 import { configFilePath, parseConfigFile, resolveTarget } from './options.js';
-
-type Options = NonNullable<ParseArgsConfig['options']>;
 
 const GLOBAL_OPTIONS: Options = {
   url: { type: 'string' },
   token: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
-};
-
-interface Command {
-  summary: string;
-  usage: string;
-  options?: Options;
-  /** Does it talk to a running gateway (and so need the URL and token)? */
-  remote: boolean;
-  run(context: Context, positionals: string[], values: Record<string, unknown>): Promise<unknown>;
-}
-
-const COMMANDS: Record<string, Command> = {
-  up: { summary: 'run the gateway (--demo: with the seed services)', usage: UP_USAGE, options: upOptions, remote: false, run: up },
-  status: { summary: 'is the gateway up, does it take the token, how are its services', usage: 'meshgate status', remote: true, run: status },
-  services: { summary: 'list, show, add, update, remove services', usage: SERVICES_USAGE, options: servicesOptions, remote: true, run: services },
-  tools: { summary: 'list the tools, show one', usage: TOOLS_USAGE, remote: true, run: tools },
-  call: { summary: 'call a tool: meshgate call getProductById id=123', usage: CALL_USAGE, options: callOptions, remote: true, run: call },
-  sessions: { summary: 'the open client sessions (admin)', usage: 'meshgate sessions', remote: true, run: sessions },
-  audit: {
-    summary: 'the audit log (admin)',
-    usage: 'meshgate audit [--service S] [--tool T] [--identity I] [--since TIME] [--limit N]',
-    options: auditOptions,
-    remote: true,
-    run: audit,
-  },
-  config: { summary: "check a gateway config file and the environment with the gateway's loader", usage: CONFIG_USAGE, remote: false, run: config },
-  connect: {
-    summary: 'a stdio MCP server relaying to the gateway (for clients that only launch stdio servers)',
-    usage: 'meshgate connect',
-    remote: true,
-    run: async (context) => {
-      const bridge = await startBridge(context);
-      await bridge.closed;
-    },
-  },
 };
 
 export const HELP = `meshgate: run, inspect and call a Meshgate MCP gateway
@@ -84,6 +39,14 @@ or the file MESHGATE_CLI_CONFIG names. Flags beat the environment, which beats t
 Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 cannot reach or authenticate to the gateway.
 Docs: docs/cli.md in the Meshgate repository.
 `;
+
+function isCommand(name: string): name is CommandName {
+  return Object.hasOwn(COMMANDS, name);
+}
+
+function commandHelp(name: CommandName): string {
+  return `${USAGE[name]}\n\n${COMMANDS[name].summary}\n`;
+}
 
 /** The command's name: the first argument that is neither an option nor the value of --url or --token. */
 export function commandName(argv: readonly string[]): { name: string | undefined; index: number } {
@@ -111,24 +74,23 @@ export async function run(argv: readonly string[], io: Io, env: NodeJS.ProcessEn
     const { name, index } = commandName(argv);
     if (name === undefined || name === 'help') {
       const topic = name === 'help' ? argv[index + 1] : undefined;
-      const command = topic === undefined ? undefined : COMMANDS[topic];
-      if (topic !== undefined && command === undefined) throw usageError(`unknown command ${JSON.stringify(topic)}; meshgate help lists them`);
-      io.stdout.write(command === undefined ? HELP : `${command.usage}\n\n${command.summary}\n`);
+      if (topic !== undefined && !isCommand(topic)) throw usageError(`unknown command ${JSON.stringify(topic)}; meshgate help lists them`);
+      io.stdout.write(topic === undefined ? HELP : commandHelp(topic));
       return name === undefined && !argv.includes('--help') && !argv.includes('-h') ? EXIT.usage : EXIT.ok;
     }
+    if (!isCommand(name)) throw usageError(`unknown command ${JSON.stringify(name)}; meshgate help lists them`);
     const command = COMMANDS[name];
-    if (command === undefined) throw usageError(`unknown command ${JSON.stringify(name)}; meshgate help lists them`);
     const rest = [...argv.slice(0, index), ...argv.slice(index + 1)];
     let parsed: ReturnType<typeof parseArgs>;
     try {
       parsed = parseArgs({ args: rest, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
     } catch (error) {
-      throw usageError(`${(error as Error).message}\n\nUsage:\n${command.usage}`);
+      throw usageError(`${(error as Error).message}\n\nUsage:\n${USAGE[name]}`);
     }
     const values = parsed.values as Record<string, unknown>;
     token = values['token'] as string | undefined;
     if (values['help'] === true) {
-      io.stdout.write(`${command.usage}\n\n${command.summary}\n`);
+      io.stdout.write(commandHelp(name));
       return EXIT.ok;
     }
     const filePath = configFilePath(env);
@@ -138,7 +100,7 @@ export async function run(argv: readonly string[], io: Io, env: NodeJS.ProcessEn
       : resolveTarget({}, {}, {}, filePath);
     token = target.token;
     const context: Context = { target, json: values['json'] === true, io, env };
-    const code = await command.run(context, parsed.positionals, values);
+    const code = await (await command.load())(context, parsed.positionals, values);
     return typeof code === 'number' ? code : EXIT.ok;
   } catch (error) {
     if (error instanceof CliError) {

@@ -1,13 +1,8 @@
-import type { ParseArgsConfig } from 'node:util';
 import { type Context, print } from '../context.js';
 import { failed } from '../errors.js';
 import { api } from '../http.js';
 import { cell, renderTable } from '../table.js';
-
-/** The filters `GET /audit` takes, passed as query parameters of the same names. */
-export const AUDIT_FILTERS = ['service', 'tool', 'identity', 'since', 'limit'] as const;
-
-export const auditOptions: ParseArgsConfig['options'] = Object.fromEntries(AUDIT_FILTERS.map((name) => [name, { type: 'string' }]));
+import { AUDIT_FILTERS } from './specs.js';
 
 /** `/audit` with the filters given. */
 export function auditPath(values: Record<string, unknown>): string {

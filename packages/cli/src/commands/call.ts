@@ -1,18 +1,11 @@
-import type { ParseArgsConfig } from 'node:util';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { type InputSchema, parseToolArguments } from '../args.js';
 import { type Context, print } from '../context.js';
 import { failed, usageError } from '../errors.js';
-import { mcpError, openSession } from '../mcp.js';
+import { mcpError } from '../mcp.js';
 import { startProgress } from '../progress.js';
-import { findTool, listTools } from './tools.js';
-
-export const CALL_USAGE = `meshgate call <tool> [key=value ...]
-meshgate call <tool> '{"key": "value"}'`;
-
-export const callOptions: ParseArgsConfig['options'] = {
-  timeout: { type: 'string' },
-};
+import { USAGE } from './specs.js';
+import { findTool, inSession, listTools } from './tools.js';
 
 /** The text a person reads from a tool result: structuredContent as JSON when there is some, else the text content. */
 export function renderResult(result: CallToolResult): string {
@@ -35,31 +28,29 @@ export function renderResult(result: CallToolResult): string {
  */
 export async function call(context: Context, positionals: string[], values: Record<string, unknown>): Promise<void> {
   const [name, ...inputs] = positionals;
-  if (name === undefined) throw usageError(`missing <tool>\n\n${CALL_USAGE}`);
+  if (name === undefined) throw usageError(`missing <tool>\n\n${USAGE.call}`);
   const timeout = values['timeout'] === undefined ? undefined : Number(values['timeout']);
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) throw usageError('--timeout must be a number of milliseconds');
-  const tool = findTool(await listTools(context), name);
-  const args = parseToolArguments(inputs, tool.inputSchema as InputSchema);
-
-  const session = await openSession(context);
-  const progress = startProgress(context.io.stderr, `calling ${name}`);
-  let result: CallToolResult;
-  try {
-    result = (await session.client.callTool(
-      { name, arguments: args },
-      {
-        onprogress: ({ progress: done, total, message }) => {
-          progress.update(`${name}: ${message ?? `${done}${total === undefined ? '' : ` of ${total}`}`}`);
+  const result = await inSession(context, async (session) => {
+    const progress = startProgress(context.io.stderr, `calling ${name}`);
+    try {
+      const tool = findTool(await listTools(context, session), name);
+      const args = parseToolArguments(inputs, tool.inputSchema as InputSchema);
+      return (await session.client.callTool(
+        { name, arguments: args },
+        {
+          onprogress: ({ progress: done, total, message }) => {
+            progress.update(`${name}: ${message ?? `${done}${total === undefined ? '' : ` of ${total}`}`}`);
+          },
+          ...(timeout === undefined ? {} : { timeout, resetTimeoutOnProgress: true }),
         },
-        ...(timeout === undefined ? {} : { timeout, resetTimeoutOnProgress: true }),
-      },
-    )) as CallToolResult;
-  } catch (error) {
-    throw mcpError(context, error, `calling ${name}`);
-  } finally {
-    progress.stop();
-    await session.close();
-  }
+      )) as CallToolResult;
+    } catch (error) {
+      throw mcpError(context, error, `calling ${name}`);
+    } finally {
+      progress.stop();
+    }
+  });
   if (result.isError === true) {
     if (context.json) print(context, result, () => '');
     throw failed(`${name} answered with an error: ${renderResult(result).trim()}`);

@@ -4,8 +4,7 @@ import { type Context, print } from '../context.js';
 import { failed, usageError } from '../errors.js';
 import { loadGateway } from '../gateway.js';
 import { renderFields, renderTable } from '../table.js';
-
-export const CONFIG_USAGE = 'meshgate config check [file]';
+import { USAGE } from './specs.js';
 
 /**
  * `meshgate config check [file]`: runs the gateway's own config loader on the environment
@@ -15,8 +14,8 @@ export const CONFIG_USAGE = 'meshgate config check [file]';
 export async function config(context: Pick<Context, 'io' | 'json' | 'env'>, positionals: string[]): Promise<void> {
   const [action, file, ...rest] = positionals;
   if (action !== 'check')
-    throw usageError(`${action === undefined ? 'missing' : `unknown config command ${JSON.stringify(action)}; expected`} check\n\n${CONFIG_USAGE}`);
-  if (rest.length > 0) throw usageError(`unexpected ${rest.join(' ')}\n\n${CONFIG_USAGE}`);
+    throw usageError(`${action === undefined ? 'missing' : `unknown config command ${JSON.stringify(action)}; expected`} check\n\n${USAGE.config}`);
+  if (rest.length > 0) throw usageError(`unexpected ${rest.join(' ')}\n\n${USAGE.config}`);
   const path = file === undefined ? undefined : resolve(file);
   if (path !== undefined && !existsSync(path)) throw failed(`${file} does not exist`);
   const gateway = await loadGateway('config check');

@@ -1,9 +1,9 @@
-import type { ParseArgsConfig } from 'node:util';
 import { type Context, print } from '../context.js';
 import { usageError } from '../errors.js';
 import { api } from '../http.js';
 import { withProgress } from '../progress.js';
 import { ago, renderFields, renderTable } from '../table.js';
+import { USAGE } from './specs.js';
 
 /** A service as the admin API shows it (http/views.ts in the gateway). */
 export interface ServiceView {
@@ -23,19 +23,6 @@ export interface ServiceView {
   clashes?: Array<{ name: string; owner: string; service: string; exposedAs: string; kind: string }>;
   credential?: unknown;
 }
-
-export const servicesOptions: ParseArgsConfig['options'] = {
-  credential: { type: 'string' },
-  'bearer-env': { type: 'string' },
-  // Not --url: that one names the gateway.
-  to: { type: 'string' },
-};
-
-export const SERVICES_USAGE = `meshgate services list
-meshgate services show <name>
-meshgate services add <name> <url> [--bearer-env VAR | --credential JSON]
-meshgate services update <name> [--to URL] [--bearer-env VAR | --credential JSON]
-meshgate services remove <name>`;
 
 /** The registration's credential from --bearer-env or --credential (the admin API's forms); undefined: the gateway's own. */
 export function credentialOf(values: { credential?: string | undefined; 'bearer-env'?: string | undefined }): unknown {
@@ -87,7 +74,7 @@ function serviceDetail(service: ServiceView): string {
 }
 
 const need = (value: string | undefined, what: string): string => {
-  if (value === undefined) throw usageError(`missing ${what}\n\n${SERVICES_USAGE}`);
+  if (value === undefined) throw usageError(`missing ${what}\n\n${USAGE.services}`);
   return value;
 };
 
@@ -108,7 +95,7 @@ export async function services(context: Context, positionals: string[], values: 
       return;
     }
     case 'add': {
-      if (rest.length > 0) throw usageError(`unexpected ${rest.join(' ')}\n\n${SERVICES_USAGE}`);
+      if (rest.length > 0) throw usageError(`unexpected ${rest.join(' ')}\n\n${USAGE.services}`);
       const credential = credentialOf(values as never);
       const registration = { name: need(name, '<name>'), url: need(url, '<url>'), ...(credential === undefined ? {} : { credential }) };
       const { body } = await withProgress(context.io.stderr, `registering ${registration.name} (connecting to it)`, () =>
@@ -118,10 +105,10 @@ export async function services(context: Context, positionals: string[], values: 
       return;
     }
     case 'update': {
-      if (url !== undefined) throw usageError(`give the new URL as --to URL\n\n${SERVICES_USAGE}`);
+      if (url !== undefined) throw usageError(`give the new URL as --to URL\n\n${USAGE.services}`);
       const credential = credentialOf(values as never);
       const to = values['to'] as string | undefined;
-      if (to === undefined && credential === undefined) throw usageError(`give --to URL, a credential, or both\n\n${SERVICES_USAGE}`);
+      if (to === undefined && credential === undefined) throw usageError(`give --to URL, a credential, or both\n\n${USAGE.services}`);
       const change = { ...(to === undefined ? {} : { url: to }), ...(credential === undefined ? {} : { credential }) };
       const service = need(name, '<name>');
       const { body } = await withProgress(context.io.stderr, `updating ${service} (connecting with the new settings)`, () =>
@@ -137,6 +124,6 @@ export async function services(context: Context, positionals: string[], values: 
       return;
     }
     default:
-      throw usageError(`unknown services command ${JSON.stringify(action)}\n\n${SERVICES_USAGE}`);
+      throw usageError(`unknown services command ${JSON.stringify(action)}\n\n${USAGE.services}`);
   }
 }

@@ -2,35 +2,39 @@ import type { InputSchema } from '../args.js';
 import { type Context, print } from '../context.js';
 import { failed, usageError } from '../errors.js';
 import { api } from '../http.js';
-import { openSession, type Tool } from '../mcp.js';
+import { type McpSession, openSession, type Tool } from '../mcp.js';
 import { withProgress } from '../progress.js';
 import { cell, renderFields, renderTable } from '../table.js';
 import type { ServiceView } from './services.js';
-
-export const TOOLS_USAGE = `meshgate tools list
-meshgate tools show <tool>`;
+import { USAGE } from './specs.js';
 
 export interface ListedTool extends Tool {
   /** The service that serves it, from /services (null if the listing does not say). */
   service: string | null;
 }
 
-/** The tools this token may call (tools/list through a session), each with the service that owns it. */
-export async function listTools(context: Context): Promise<ListedTool[]> {
-  return withProgress(context.io.stderr, 'listing tools', async () => {
-    const session = await openSession(context);
-    try {
-      const [tools, services] = await Promise.all([session.listTools(), api(context, 'GET', '/services')]);
-      const owner = new Map<string, string>();
-      for (const service of (services.body as { services: ServiceView[] }).services) {
-        for (const tool of service.tools ?? []) owner.set(tool.name, service.name);
-      }
-      return tools.map((tool) => ({ ...tool, service: owner.get(tool.name) ?? null }));
-    } finally {
-      await session.close();
-    }
-  });
+/** The tools this token may call (tools/list in `session`), each with the service that owns it (from /services). */
+export async function listTools(context: Context, session: McpSession): Promise<ListedTool[]> {
+  const [tools, services] = await Promise.all([session.listTools(), api(context, 'GET', '/services')]);
+  const owner = new Map<string, string>();
+  for (const service of (services.body as { services: ServiceView[] }).services) {
+    for (const tool of service.tools ?? []) owner.set(tool.name, service.name);
+  }
+  return tools.map((tool) => ({ ...tool, service: owner.get(tool.name) ?? null }));
 }
+
+/** Runs `work` in a session that is ended however it finishes. */
+export async function inSession<T>(context: Context, work: (session: McpSession) => Promise<T>): Promise<T> {
+  const session = await openSession(context);
+  try {
+    return await work(session);
+  } finally {
+    await session.close();
+  }
+}
+
+/** `listTools` in a session of its own, with a progress line. */
+const fetchTools = (context: Context) => withProgress(context.io.stderr, 'listing tools', () => inSession(context, (session) => listTools(context, session)));
 
 /** The tool named `name`, or a failure that lists near names. */
 export function findTool(tools: readonly ListedTool[], name: string): ListedTool {
@@ -58,7 +62,7 @@ export function parameterRows(schema: InputSchema | undefined): Array<{ name: st
 export async function tools(context: Context, positionals: string[]): Promise<void> {
   const [action = 'list', name] = positionals;
   if (action === 'list') {
-    const listed = await listTools(context);
+    const listed = await fetchTools(context);
     print(context, listed, () =>
       renderTable(
         listed,
@@ -73,8 +77,8 @@ export async function tools(context: Context, positionals: string[]): Promise<vo
     return;
   }
   if (action === 'show') {
-    if (name === undefined) throw usageError(`missing <tool>\n\n${TOOLS_USAGE}`);
-    const tool = findTool(await listTools(context), name);
+    if (name === undefined) throw usageError(`missing <tool>\n\n${USAGE.tools}`);
+    const tool = findTool(await fetchTools(context), name);
     const schema = tool.inputSchema as InputSchema;
     print(context, tool, () => {
       const fields = renderFields([
@@ -103,5 +107,5 @@ export async function tools(context: Context, positionals: string[]): Promise<vo
     });
     return;
   }
-  throw usageError(`unknown tools command ${JSON.stringify(action)}\n\n${TOOLS_USAGE}`);
+  throw usageError(`unknown tools command ${JSON.stringify(action)}\n\n${USAGE.tools}`);
 }

@@ -1,16 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { ParseArgsConfig } from 'node:util';
 import type { Context } from '../context.js';
 import { failed, usageError } from '../errors.js';
 import { resolvePackageFile } from '../gateway.js';
 import { withProgress } from '../progress.js';
-
-export const UP_USAGE = 'meshgate up [--demo] [--port N]';
-
-export const upOptions: ParseArgsConfig['options'] = {
-  demo: { type: 'boolean' },
-  port: { type: 'string' },
-};
+import { USAGE } from './specs.js';
 
 /** The flags `npm start` and the gateway's image run it with (docs/decisions/0004-gateway-heap.md). */
 const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=8', '--min-semi-space-size=8'];
@@ -43,7 +36,7 @@ function pipeLines(name: string, from: NodeJS.ReadableStream | null, to: NodeJS.
  * Everything else comes from the environment, as for the gateway itself.
  */
 export async function up(context: Pick<Context, 'io' | 'env'>, positionals: string[], values: Record<string, unknown>): Promise<number> {
-  if (positionals.length > 0) throw usageError(`unexpected ${positionals.join(' ')}\n\n${UP_USAGE}`);
+  if (positionals.length > 0) throw usageError(`unexpected ${positionals.join(' ')}\n\n${USAGE.up}`);
   const port = Number(values['port'] ?? context.env['PORT'] ?? 3001);
   if (!Number.isInteger(port) || port <= 0 || port > 65_533) throw usageError('--port must be a port number (the demo services take the next two)');
   const gatewayMain = resolvePackageFile('@meshgate/gateway', 'dist/main.js', 'up');
