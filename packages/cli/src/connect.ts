@@ -33,12 +33,14 @@ export function undeliveredAnswer(id: string | number, error: unknown, context: 
     try {
       const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; data?: unknown } };
       if (typeof body.error?.code === 'number' && typeof body.error.message === 'string') {
+        const hint =
+          status === 401 ? ` (meshgate connect sent the token from ${context.target.tokenSource}; set MESHGATE_TOKEN in this server's environment)` : '';
         return {
           jsonrpc: '2.0',
           id,
           error: {
             code: body.error.code,
-            message: redact(body.error.message, context.target.token),
+            message: `${redact(body.error.message, context.target.token)}${hint}`,
             ...(body.error.data === undefined ? {} : { data: body.error.data }),
           },
         };
@@ -87,6 +89,22 @@ export async function startBridge(context: Context, stdio = new StdioServerTrans
     return closed;
   };
 
+  // Messages to the client, in the order they came. The SDK's client handles a notification
+  // a microtask later but a response at once, so a progress notification read in the same
+  // chunk as the response after it is dropped: a turn of the event loop after each
+  // notification lets the client read them apart.
+  let outbound = Promise.resolve();
+  const toClient = (message: JSONRPCMessage) => {
+    outbound = outbound
+      .then(async () => {
+        await stdio.send(message);
+        if (!('id' in message)) await new Promise((turn) => setImmediate(turn));
+      })
+      .catch((error: unknown) => {
+        log(`cannot write to stdout: ${String(error)}`);
+      });
+  };
+
   stdio.onmessage = (message) => {
     const request = isJSONRPCRequest(message);
     if (request && isInitializeRequest(message)) initializing.add(message.id);
@@ -94,7 +112,7 @@ export async function startBridge(context: Context, stdio = new StdioServerTrans
       if (closing) return;
       log(error instanceof Error ? error.message : String(error));
       // A request the gateway never got would leave the client waiting for ever.
-      if (request) stdio.send(undeliveredAnswer(message.id, error, context)).catch(() => {});
+      if (request) toClient(undeliveredAnswer(message.id, error, context));
     });
   };
   http.onmessage = (message) => {
@@ -103,7 +121,7 @@ export async function startBridge(context: Context, stdio = new StdioServerTrans
       const version = (message.result as { protocolVersion?: unknown }).protocolVersion;
       if (typeof version === 'string') http.setProtocolVersion(version);
     }
-    stdio.send(message).catch((error: unknown) => log(`cannot write to stdout: ${String(error)}`));
+    toClient(message);
   };
   // Send failures are logged (and answered) above; this is the GET stream and reconnects.
   http.onerror = (error) => {

@@ -23,7 +23,7 @@ export async function loadGateway(command: string): Promise<GatewayModule> {
     return await import('@meshgate/gateway');
   } catch (error) {
     if (isMissing(error, '@meshgate/gateway'))
-      throw failed(`meshgate ${command} needs the gateway package @meshgate/gateway, which is not installed here: ${CHECKOUT_HINT}`);
+      throw failed(`${command} needs the gateway package @meshgate/gateway, which is not installed here: ${CHECKOUT_HINT}`);
     throw error;
   }
 }
@@ -39,7 +39,7 @@ export function resolvePackageFile(specifier: string, relative: string, command:
     entry = fileURLToPath(import.meta.resolve(specifier));
   } catch (error) {
     if (isMissing(error, specifier) || (error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND') {
-      throw failed(`meshgate ${command} needs ${specifier}, which is not installed here: ${CHECKOUT_HINT}`);
+      throw failed(`${command} needs ${specifier}, which is not installed here: ${CHECKOUT_HINT}`);
     }
     throw error;
   }

@@ -8,6 +8,13 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { usageError } from './errors.js';
 
+/** The environment variables the CLI reads (the gateway's own are in packages/gateway/src/config/env.ts). */
+export const CLI_ENV_VARS: Readonly<Record<string, string>> = {
+  MESHGATE_URL: 'The gateway to talk to (default http://localhost:3001)',
+  MESHGATE_TOKEN: 'The Bearer token to send (default: MCP_BEARER_TOKEN, then mcp-token-123)',
+  MESHGATE_CLI_CONFIG: 'The CLI config file (default ~/.config/meshgate/cli.json)',
+};
+
 export const DEFAULT_URL = 'http://localhost:3001';
 export const DEFAULT_TOKEN = 'mcp-token-123';
 

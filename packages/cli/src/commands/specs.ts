@@ -12,7 +12,7 @@ export type Options = NonNullable<ParseArgsConfig['options']>;
 export const AUDIT_FILTERS = ['service', 'tool', 'identity', 'since', 'limit'] as const;
 
 export const USAGE = {
-  up: 'meshgate up [--demo] [--port N]',
+  up: 'meshgate up [--demo [--shopping-port N] [--user-port N]] [--port N]',
   status: 'meshgate status',
   services: `meshgate services list
 meshgate services show <name>
@@ -42,7 +42,7 @@ export interface CommandSpec {
 export const COMMANDS: Record<CommandName, CommandSpec> = {
   up: {
     summary: 'run the gateway (--demo: with the seed services)',
-    options: { demo: { type: 'boolean' }, port: { type: 'string' } },
+    options: { demo: { type: 'boolean' }, port: { type: 'string' }, 'shopping-port': { type: 'string' }, 'user-port': { type: 'string' } },
     remote: false,
     load: async () => (await import('./up.js')).up,
   },

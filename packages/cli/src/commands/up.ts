@@ -31,20 +31,26 @@ function pipeLines(name: string, from: NodeJS.ReadableStream | null, to: NodeJS.
 
 /**
  * `meshgate up`: runs the gateway (with `--demo`, the seed's shopping-service and
- * user-service next to it, on the two ports after the gateway's), each a child process
+ * user-service next to it, by default on the two ports after the gateway's), each a child process
  * with its output prefixed, until Ctrl-C or SIGTERM; a child that dies stops the others.
  * Everything else comes from the environment, as for the gateway itself.
  */
 export async function up(context: Pick<Context, 'io' | 'env'>, positionals: string[], values: Record<string, unknown>): Promise<number> {
   if (positionals.length > 0) throw usageError(`unexpected ${positionals.join(' ')}\n\n${USAGE.up}`);
-  const port = Number(values['port'] ?? context.env['PORT'] ?? 3001);
-  if (!Number.isInteger(port) || port <= 0 || port > 65_533) throw usageError('--port must be a port number (the demo services take the next two)');
+  const port = portOf(values['port'] ?? context.env['PORT'] ?? '3001', '--port');
+  const shoppingPort = portOf(values['shopping-port'] ?? String(port + 1), '--shopping-port');
+  const userPort = portOf(values['user-port'] ?? String(port + 2), '--user-port');
   const gatewayMain = resolvePackageFile('@meshgate/gateway', 'dist/main.js', 'up');
   const demo = values['demo'] === true;
   const plan: Array<{ name: string; entry: string; port: number; flags: string[] }> = [];
   if (demo) {
-    plan.push({ name: 'shopping-service', entry: resolvePackageFile('@meshgate/shopping-service', 'dist/main.js', 'up --demo'), port: port + 1, flags: [] });
-    plan.push({ name: 'user-service', entry: resolvePackageFile('@meshgate/user-service', 'dist/main.js', 'up --demo'), port: port + 2, flags: [] });
+    plan.push({
+      name: 'shopping-service',
+      entry: resolvePackageFile('@meshgate/shopping-service', 'dist/main.js', 'up --demo'),
+      port: shoppingPort,
+      flags: [],
+    });
+    plan.push({ name: 'user-service', entry: resolvePackageFile('@meshgate/user-service', 'dist/main.js', 'up --demo'), port: userPort, flags: [] });
   }
   plan.push({ name: 'mcp-gateway', entry: gatewayMain, port, flags: GATEWAY_NODE_FLAGS });
 
@@ -53,10 +59,11 @@ export async function up(context: Pick<Context, 'io' | 'env'>, positionals: stri
   const base: NodeJS.ProcessEnv = {
     ...context.env,
     LOG_FORMAT: context.env['LOG_FORMAT'] || ((context.io.stdout as { isTTY?: boolean }).isTTY ? 'pretty' : 'json'),
-    ...(demo ? { SHOPPING_SERVICE_URL: `http://${local}:${port + 1}/mcp`, USER_SERVICE_URL: `http://${local}:${port + 2}/mcp` } : {}),
+    ...(demo ? { SHOPPING_SERVICE_URL: `http://${local}:${shoppingPort}/mcp`, USER_SERVICE_URL: `http://${local}:${userPort}/mcp` } : {}),
   };
   const width = Math.max(...plan.map((step) => step.name.length));
-  const children: Child[] = plan.map((step) => {
+  const children: Child[] = [];
+  const start = (step: (typeof plan)[number]): Child => {
     const child = spawn(process.execPath, [...step.flags, step.entry], { env: { ...base, PORT: String(step.port) }, stdio: ['ignore', 'pipe', 'pipe'] });
     pipeLines(step.name, child.stdout, context.io.stdout, width);
     pipeLines(step.name, child.stderr, context.io.stderr, width);
@@ -64,8 +71,10 @@ export async function up(context: Pick<Context, 'io' | 'env'>, positionals: stri
       child.once('close', (code) => resolve(code));
       child.once('error', () => resolve(null));
     });
-    return { name: step.name, process: child, exited };
-  });
+    const started = { name: step.name, process: child, exited };
+    children.push(started);
+    return started;
+  };
 
   let stopping = false;
   const stopAll = async () => {
@@ -79,11 +88,22 @@ export async function up(context: Pick<Context, 'io' | 'env'>, positionals: stri
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const gatewayUrl = `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
-  const firstExit = Promise.race(children.map((child) => child.exited.then((code) => ({ child, code }))));
-  const ready = await withProgress(context.io.stderr, 'starting the gateway', () =>
-    Promise.race([waitForHealth(gatewayUrl, () => stopping), firstExit.then(() => false)]),
-  );
+  const urlOf = (at: number) => `http://${local.includes(':') ? `[${local}]` : local}:${at}`;
+  let resolveExit!: (exit: { child: Child; code: number | null }) => void;
+  const firstExit = new Promise<{ child: Child; code: number | null }>((resolve) => {
+    resolveExit = resolve;
+  });
+  // The services first, so the gateway finds them at once instead of retrying.
+  const ready = await withProgress(context.io.stderr, demo ? 'starting the demo services, then the gateway' : 'starting the gateway', async () => {
+    for (const batch of [plan.slice(0, -1), plan.slice(-1)]) {
+      const started = batch.map(start);
+      for (const child of started) void child.exited.then((code) => resolveExit({ child, code }));
+      const healthy = Promise.all(batch.map((step) => waitForHealth(urlOf(step.port), () => stopping)));
+      if (!(await Promise.race([healthy.then((all) => all.every(Boolean)), firstExit.then(() => false)]))) return false;
+    }
+    return true;
+  });
+  const gatewayUrl = urlOf(port);
   if (ready) {
     context.io.stderr.write(
       `\nMeshgate is up: ${gatewayUrl}/mcp${demo ? ' with shopping-service and user-service' : ''}. Try: meshgate status --url ${gatewayUrl}\n`,
@@ -98,6 +118,12 @@ export async function up(context: Pick<Context, 'io' | 'env'>, positionals: stri
   context.io.stderr.write(`${child.name} exited (code ${code}); stopping the others\n`);
   await stopAll();
   throw failed(`${child.name} exited with code ${code}; its output above says why`);
+}
+
+function portOf(raw: unknown, option: string): number {
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port <= 0 || port > 65_535) throw usageError(`${option} must be a port number, not ${JSON.stringify(raw)}`);
+  return port;
 }
 
 /** Resolves true once `/health` answers 200, false once `gaveUp` says so (polled; the caller races it against the children exiting). */
