@@ -84,6 +84,13 @@ describe('meshgate services', () => {
     expect(table.stdout).toMatch(/^NAME\s+STATUS\s+SOURCE\s+TOOLS\s+URL/m);
     expect(table.stdout).toMatch(/^cli-fixture\s+up\s+registered\s+1\s+http:\/\/127\.0\.0\.1:\d+\/mcp/m);
 
+    const updated = await runCli(['services', 'update', 'cli-fixture', '--to', `${fixture.url}/mcp`, '--credential', '{"gateway": true}', '--json'], env);
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(json(updated.stdout)).toMatchObject({ name: 'cli-fixture', url: `${fixture.url}/mcp`, status: 'up', credential: { type: 'gateway' } });
+    const nothing = await runCli(['services', 'update', 'cli-fixture'], env);
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toContain('give --to URL, a credential, or both');
+
     const duplicate = await runCli(['services', 'add', 'cli-fixture', fixture.url], env);
     expect(duplicate.code).toBe(1);
     expect(duplicate.stderr).toContain('POST /register failed (409)');

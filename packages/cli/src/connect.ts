@@ -50,7 +50,7 @@ export function undeliveredAnswer(id: string | number, error: unknown, context: 
     }
   }
   const network = describeNetworkError(error, context.target.url);
-  const unauthorized = status === 401 || (error instanceof Error && /\b401\b|unauthorized/i.test(error.message));
+  const unauthorized = status === 401;
   const message =
     network ??
     (unauthorized

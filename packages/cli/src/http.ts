@@ -5,6 +5,7 @@
  */
 import type { Context } from './context.js';
 import { CliError, describeNetworkError, EXIT, redact, unreachable } from './errors.js';
+import { startProgress } from './progress.js';
 
 export interface ApiAnswer {
   status: number;
@@ -24,6 +25,7 @@ export async function api(
   const { target } = context;
   const url = `${target.url}${path}`;
   let response: Response;
+  const progress = startProgress(context.io.stderr, `${method} ${path}`);
   try {
     response = await fetch(url, {
       method,
@@ -40,6 +42,8 @@ export async function api(
       throw unreachable(`The gateway at ${target.url} did not answer ${method} ${path} within ${REQUEST_TIMEOUT_MS / 1000} s`);
     }
     throw unreachable(describeNetworkError(error, target.url) ?? `Cannot reach the gateway at ${target.url}: ${redact(String(error), target.token)}`);
+  } finally {
+    progress.stop();
   }
   const text = await response.text();
   let body: unknown = text;

@@ -61,9 +61,10 @@ export function mcpError(context: Context, error: unknown, doing: string): CliEr
   const { target } = context;
   const network = describeNetworkError(error, target.url) ?? describeNetworkError((error as { cause?: unknown }).cause, target.url);
   if (network !== undefined) return unreachable(network);
-  const status = (error as { data?: { status?: unknown } }).data?.status ?? (error as { status?: unknown }).status;
+  // The HTTP status of a refused request (SdkHttpError's data); a JSON-RPC error of a service that says "Unauthorized" is not one.
+  const status = (error as { data?: { status?: unknown } }).data?.status;
   const message = redact(error instanceof Error ? error.message : String(error), target.token);
-  if (status === 401 || /\b401\b|Unauthorized/.test(message)) {
+  if (status === 401) {
     return unreachable(`The gateway refused the token (401) from ${target.tokenSource}. Pass the right one with --token or MESHGATE_TOKEN`);
   }
   if (status === 403) return unreachable(`The gateway refused the token's role (403) while ${doing}: ${message}`);

@@ -12,10 +12,13 @@ export interface Progress {
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const NONE: Progress = { update: () => {}, stop: () => {} };
+/** One spinner at a time: work inside work (a request inside a registration) keeps the outer line. */
+let drawing = false;
 
-/** Starts a spinner with `text` on `stream` when it is a TTY; otherwise does nothing. */
+/** Starts a spinner with `text` on `stream` when it is a TTY and no spinner is drawn yet; otherwise does nothing. */
 export function startProgress(stream: NodeJS.WritableStream & { isTTY?: boolean }, text: string): Progress {
-  if (stream.isTTY !== true) return NONE;
+  if (stream.isTTY !== true || drawing) return NONE;
+  drawing = true;
   let label = text;
   let frame = 0;
   let stopped = false;
@@ -33,6 +36,7 @@ export function startProgress(stream: NodeJS.WritableStream & { isTTY?: boolean 
     stop: () => {
       if (stopped) return;
       stopped = true;
+      drawing = false;
       clearInterval(timer);
       stream.write('\r\u001b[2K');
     },
