@@ -86,6 +86,21 @@ describe('meshgate connect', () => {
     });
   });
 
+  it('serves a client that negotiates the stateless 2026-07-28 revision (server/discover) as well', async () => {
+    const { transport } = connectTransport({});
+    const client = new Client({ name: 'stdio-modern', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    await client.connect(transport);
+    try {
+      expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+      const { tools } = await client.listTools();
+      expect(tools.map((tool) => tool.name)).toContain('getUserById');
+      const user = await client.callTool({ name: 'getUserById', arguments: { id: '456' } });
+      expect(user.structuredContent).toMatchObject({ id: '456', name: 'Maria Garcia' });
+    } finally {
+      await client.close();
+    }
+  });
+
   it("reports a refused token to the client as the gateway's 401 error, never showing the token", async () => {
     const { transport, stderr } = connectTransport({ MESHGATE_TOKEN: 'wrong-token-for-connect' });
     const client = new Client({ name: 'stdio-desktop', version: '1.0.0' });
