@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { auditItems, auditPath } from './audit.js';
+import { renderTable } from '../table.js';
+import { auditColumns, auditItems, auditPath } from './audit.js';
 
 describe('auditPath', () => {
   it('passes the filters given as query parameters of the same names, nothing else', () => {
@@ -16,5 +17,16 @@ describe('auditItems', () => {
   });
   it('refuses anything else, saying the gateway may be newer', () => {
     expect(() => auditItems({ entries: [] })).toThrow(/neither a list nor \{items: \[\.\.\.\]\}/);
+  });
+});
+
+describe('auditColumns', () => {
+  it('shows the known columns that have data', () => {
+    const items = [{ time: 't', identity: 'ops', tool: 'getUserById', outcome: 'ok' }];
+    expect(auditColumns(items).map((column) => column.header)).toEqual(['TIME', 'IDENTITY', 'TOOL', 'OUTCOME']);
+  });
+  it("falls back to the entries' own keys when they use other names", () => {
+    const items = [{ when: '2026-01-01', who: 'ops', what: 'tools/call' }];
+    expect(renderTable(items, auditColumns(items))).toBe('WHEN        WHO  WHAT\n2026-01-01  ops  tools/call\n');
   });
 });

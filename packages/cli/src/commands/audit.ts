@@ -1,7 +1,7 @@
 import { type Context, print } from '../context.js';
 import { failed } from '../errors.js';
 import { api } from '../http.js';
-import { cell, renderTable } from '../table.js';
+import { type Column, renderTable } from '../table.js';
 import { AUDIT_FILTERS } from './specs.js';
 
 /** `/audit` with the filters given. */
@@ -28,24 +28,32 @@ const field =
   (row: Record<string, unknown>): unknown =>
     names.map((name) => row[name]).find((value) => value !== undefined);
 
+/** The columns an audit entry is shown with, each reading the names a log may use for it. */
+const KNOWN: Column<Record<string, unknown>>[] = [
+  { header: 'TIME', value: field('time', 'at', 'timestamp', 'createdAt') },
+  { header: 'IDENTITY', value: field('identity', 'caller') },
+  { header: 'SERVICE', value: field('service') },
+  { header: 'TOOL', value: field('tool', 'name') },
+  { header: 'OUTCOME', value: field('outcome', 'status', 'result') },
+  { header: 'MS', value: field('durationMs', 'ms', 'duration') },
+  { header: 'DETAIL', value: field('error', 'message', 'detail'), max: 60 },
+];
+
+/**
+ * The known columns that have something to show; when the entries use other names (a newer
+ * gateway), their own keys (the first eight, in order) so nothing is hidden behind dashes.
+ */
+export function auditColumns(items: ReadonlyArray<Record<string, unknown>>): Column<Record<string, unknown>>[] {
+  const filled = KNOWN.filter((column) => items.some((item) => column.value(item) !== undefined));
+  if (filled.length >= 3 || items.length === 0) return filled.length > 0 ? filled : KNOWN;
+  const keys = [...new Set(items.flatMap((item) => Object.keys(item)))].slice(0, 8);
+  return keys.map((key) => ({ header: key.toUpperCase(), value: (row) => row[key], max: 60 }));
+}
+
 /** `meshgate audit`: the gateway's audit log, filtered (admin token). */
 export async function audit(context: Context, _positionals: string[], values: Record<string, unknown>): Promise<void> {
   const answer = await api(context, 'GET', auditPath(values), { allow: [404] });
   if (answer.status === 404) throw failed('this gateway has no audit log (upgrade it)');
   const items = auditItems(answer.body);
-  print(context, items, () =>
-    renderTable(
-      items,
-      [
-        { header: 'TIME', value: field('time', 'at', 'timestamp', 'createdAt') },
-        { header: 'IDENTITY', value: field('identity', 'caller') },
-        { header: 'SERVICE', value: field('service') },
-        { header: 'TOOL', value: field('tool', 'name') },
-        { header: 'OUTCOME', value: field('outcome', 'status', 'result') },
-        { header: 'MS', value: field('durationMs', 'ms', 'duration') },
-        { header: 'DETAIL', value: (row) => cell(field('error', 'message', 'detail')(row)), max: 60 },
-      ],
-      '(no audit entries)',
-    ),
-  );
+  print(context, items, () => renderTable(items, auditColumns(items), '(no audit entries)'));
 }
