@@ -12,12 +12,13 @@ import type { CredentialPolicy } from '../upstream/credential-policy.js';
 import { adminRoutes } from './admin.js';
 import { auditRoutes } from './audit.js';
 import { adminApiAuth, mountProtectedResourceMetadata } from './authorization.js';
-import { callerHasToken, originGuard, rateLimitGuard, restRefusal } from './perimeter.js';
+import { callerHasToken, corsGuard, originGuard, rateLimitGuard, restRefusal } from './perimeter.js';
+import { type OpenSessions, sessionRoutes } from './sessions.js';
 import { healthView } from './views.js';
 
 export interface HttpDeps {
   registry: Registry;
-  sessions: { readonly size: number };
+  sessions: OpenSessions & { readonly size: number };
   auth: GatewayAuth;
   logger: Logger;
   /** Shared with the /mcp pipeline (mcp/pipeline.ts), so a token has one rate budget. */
@@ -30,7 +31,7 @@ export interface HttpDeps {
   credentials?: CredentialPolicy;
 }
 
-/** The gateway's HTTP surface besides `/mcp`: `/health` (open), the well-known metadata, `/register` and `/services` (Bearer). */
+/** The gateway's HTTP surface besides `/mcp`: `/health` (open), the well-known metadata, `/register`, `/services` and `/sessions` (Bearer). */
 export function createHttpApp({
   registry,
   sessions,
@@ -57,16 +58,17 @@ export function createHttpApp({
 
   mountProtectedResourceMetadata(app, auth, perimeter);
   // /mcp never reaches this app: the pipeline in front of it (mcp/pipeline.ts) serves it.
-  // Perimeter order here too: Origin/Host (403) before authentication (401), rate limit (429) after it.
+  // Perimeter order here too: Origin/Host (403) before CORS (a preflight is answered without a
+  // token), then authentication (401), rate limit (429) after it.
   const rest = adminApiAuth(auth, perimeter);
   const audit = observer?.audit;
   // `/services/*` matches `/services` too (Hono), so one pattern guards both, once: with both
   // listed, auth ran twice and a request took two units of its token's rate budget.
-  const paths = ['/register', '/services/*', ...(audit === undefined ? [] : ['/audit/*'])];
+  const paths = ['/register', '/services/*', '/sessions', ...(audit === undefined ? [] : ['/audit/*'])];
   // The admin API's access-log lines (and X-Request-Id), like /mcp's; /health and the metadata stay out of the log.
   // One middleware for all of it: `/services/*` matches `/services` too, so per-path ones would log twice.
   if (observer !== undefined) app.use('*', accessLog(observer));
-  for (const path of paths) app.use(path, originGuard(perimeter), rest, rateLimitGuard(perimeter));
+  for (const path of paths) app.use(path, originGuard(perimeter), corsGuard(perimeter), rest, rateLimitGuard(perimeter));
   app.route(
     '/',
     adminRoutes(registry, {
@@ -77,6 +79,7 @@ export function createHttpApp({
       ...(audit === undefined ? {} : { audit: (entry) => audit.record(entry) }),
     }),
   );
+  app.route('/', sessionRoutes(sessions));
   if (audit !== undefined) app.route('/', auditRoutes(audit));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, 404));

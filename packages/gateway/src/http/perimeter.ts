@@ -3,7 +3,7 @@ import { type AuthVariables, type Identity, parseBearer } from '@meshgate/servic
 import type { Context, MiddlewareHandler } from 'hono';
 import type { GatewayAuth } from '../auth/authenticator.js';
 import { GatewayError } from '../errors.js';
-import { hasRepeatedHost, type Perimeter } from '../security/index.js';
+import { corsPreflightHeaders, corsResponseHeaders, hasRepeatedHost, isPreflight, type Perimeter } from '../security/index.js';
 
 /** A refusal of an admin API request, in the REST shape: `{ error, message }` with the catalogue's status. */
 export function restRefusal(error: GatewayError): Response {
@@ -42,6 +42,23 @@ export function originGuard(perimeter: Perimeter): MiddlewareHandler {
     const refusal = hostRefusal(perimeter, c, c.req.header('origin'));
     if (refusal !== undefined) return restRefusal(refusal);
     await next();
+  };
+}
+
+/**
+ * CORS for the admin API, after the Origin/Host check (a refused page got its 403 with no
+ * CORS headers) and before authentication: a browser sends its preflight without the token.
+ * Every other answer to an allowed page, errors included, carries the CORS headers.
+ */
+export function corsGuard(perimeter: Perimeter, methods = 'GET, POST, PUT, DELETE'): MiddlewareHandler {
+  return async function corsMiddleware(c, next) {
+    const origin = perimeter.corsOrigin(c.req.header('origin'));
+    if (origin === undefined) return next();
+    if (isPreflight(c.req.method, c.req.header('access-control-request-method'))) {
+      return new Response(null, { status: 204, headers: corsPreflightHeaders(origin, methods, c.req.header('access-control-request-headers')) });
+    }
+    await next();
+    for (const [name, value] of Object.entries(corsResponseHeaders(origin))) c.res.headers.set(name, value);
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * The gateway's perimeter, assembled from its settings: Origin and Host checks (origin.ts),
- * the SSRF guard for registered URLs (ssrf.ts) and per-token rate limits (rate-limit.ts),
+ * CORS for allowed pages (cors.ts), the SSRF guard for registered URLs (ssrf.ts) and
+ * per-token rate limits (rate-limit.ts),
  * as plain functions. The HTTP layer applies them: the /mcp pipeline's stages and the
  * admin API's middleware (http/perimeter.ts) call the same ones.
  */
@@ -10,6 +11,7 @@ import type { GatewayError } from '../errors.js';
 import type { Dial } from '../upstream/transport.js';
 import { AuthFailureThrottle } from './auth-throttle.js';
 import type { SecurityConfig } from './config.js';
+import { corsOrigin } from './cors.js';
 import { checkHost, checkOrigin } from './origin.js';
 import { rateLimitedError, TokenRateLimiter } from './rate-limit.js';
 import { guardedLookup, serviceUrlGuard } from './ssrf.js';
@@ -21,6 +23,8 @@ export interface Perimeter {
   readonly dial: Dial;
   /** The Origin and Host check (DNS rebinding): why these headers are refused, or undefined. Runs before authentication. */
   refusal(host: string | undefined, origin: string | undefined): string | undefined;
+  /** The origin to echo in CORS headers: an allowed page's own origin, else undefined (no Origin, or one `refusal` refuses). */
+  corsOrigin(origin: string | undefined): string | undefined;
   /**
    * The per-token rate limit: takes one request from `name`'s budget and returns undefined,
    * or the `rate_limited` refusal. Runs after authentication; settled at once when limits are off.
@@ -58,6 +62,7 @@ export function createPerimeter(config: SecurityConfig): Perimeter {
     authFailed: (address) => {
       if (address !== undefined) throttle?.failed(address);
     },
+    corsOrigin: (origin) => corsOrigin(origin, config.origin.origins),
     overLimit:
       limiter === undefined
         ? () => undefined
@@ -69,5 +74,6 @@ export function createPerimeter(config: SecurityConfig): Perimeter {
 }
 
 export type { SecurityConfig } from './config.js';
+export { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, corsPreflightHeaders, corsResponseHeaders, isPreflight } from './cors.js';
 export { checkHost, checkOrigin, hasRepeatedHost, type OriginPolicy } from './origin.js';
 export { AddressRefusedError, checkServiceUrl, classifyAddress, guardedLookup } from './ssrf.js';

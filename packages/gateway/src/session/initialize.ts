@@ -20,7 +20,20 @@ export function negotiate(params: Params, offered: ServerCapabilities): Handshak
     protocolVersion: SUPPORTED.has(requested) ? requested : LATEST_PROTOCOL_VERSION,
     clientCapabilities: capabilities as ClientCapabilities,
     offered,
+    clientInfo: clientInfoOf(params?.['clientInfo']),
   };
+}
+
+/** The longest client name or version kept: it is the client's own text, shown to admins. */
+const MAX_CLIENT_TEXT = 200;
+
+/** `clientInfo.name` and `.version` when they are strings (cut to a bounded length); nothing else of it is kept. */
+function clientInfoOf(raw: unknown): { name?: string; version?: string } {
+  if (typeof raw !== 'object' || raw === null) return {};
+  const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, MAX_CLIENT_TEXT) : undefined);
+  const name = text((raw as { name?: unknown }).name);
+  const version = text((raw as { version?: unknown }).version);
+  return { ...(name === undefined ? {} : { name }), ...(version === undefined ? {} : { version }) };
 }
 
 /** The `initialize` result for a negotiated handshake; `meta` says which gateway instances answer (upstream/loop.ts). */

@@ -43,6 +43,8 @@ export interface Handshake {
   protocolVersion: string;
   clientCapabilities: ClientCapabilities;
   offered: ServerCapabilities;
+  /** The client's own name and version (`clientInfo`), as far as it sent them: shown to admins in `GET /sessions`. */
+  clientInfo?: { name?: string; version?: string };
 }
 
 /**
@@ -60,7 +62,8 @@ export class Session implements SessionScope {
   readonly relays = new Map<string, PendingRelay>();
   /** The session's GET stream, while the client holds one open. */
   stream: Outbox | undefined;
-  lastSeen = Date.now();
+  readonly createdAt = Date.now();
+  lastSeen = this.createdAt;
   #relayCount = 0;
   #closed = false;
   /** Said once per session in the log: past this, more of the same is noise. */

@@ -13,7 +13,7 @@ import { initializeResult, negotiate } from '../../session/initialize.js';
 import type { SessionRegistry } from '../../session/registry.js';
 import type { Session } from '../../session/session.js';
 import { readBody } from '../mcp/body.js';
-import { accept, admit, traceparentOf, withinLimit } from '../mcp/pipeline.js';
+import { accept, admit, admitted, traceparentOf, withinLimit } from '../mcp/pipeline.js';
 import { refuse } from '../mcp/respond.js';
 import { framingStage, methodStage } from '../mcp/stages.js';
 import { LegacyStream } from './stream.js';
@@ -102,6 +102,7 @@ export class LegacySseEndpoint {
     const { auth, perimeter } = this.deps;
     const { headers } = request;
     if (this.#closed) throw new GatewayError('shutting_down', 'Server is shutting down');
+    if (admitted(perimeter, request, response)) return;
     const identity = await admit(auth, perimeter, request);
     const method = accept(methodStage(request.method, headers));
     if (path === SSE_PATH) {

@@ -17,7 +17,7 @@ import { readBody } from './body.js';
 import type { ModernEndpoint } from './modern.js';
 import { PostReply, SessionStream } from './reply.js';
 import { refuse, writeJson } from './respond.js';
-import { authenticateStage, authorizeStage, eraStage, framingStage, methodStage, perimeterStage, type Stage, sessionIdStage } from './stages.js';
+import { authenticateStage, authorizeStage, corsStage, eraStage, framingStage, methodStage, perimeterStage, type Stage, sessionIdStage } from './stages.js';
 
 export interface McpPipelineDeps {
   auth: GatewayAuth;
@@ -55,7 +55,7 @@ function safePath(url: string): string | undefined {
 
 /**
  * Every request to `/mcp`, on node's own request and response objects, through one
- * sequence of stages: perimeter, authenticate, authorize, framing, protocol era, session,
+ * sequence of stages: perimeter (and CORS), authenticate, authorize, framing, protocol era, session,
  * rate limit, dispatch (stages.ts). A refusal at any stage is answered from the error
  * catalogue, and so is anything unexpected (as JSON-RPC -32603, never in the admin API's
  * shape). Other paths go on to the Hono app.
@@ -95,6 +95,7 @@ export class McpPipeline {
     const { auth, perimeter } = this.deps;
     const { headers } = request;
     if (this.#closed) throw new GatewayError('shutting_down', 'Server is shutting down');
+    if (admitted(perimeter, request, response)) return;
     const identity = await admit(auth, perimeter, request);
     if (record !== undefined) record.identity = identity.name;
     const method = accept(methodStage(request.method, headers));
@@ -206,14 +207,31 @@ export class McpPipeline {
 
 /** 7. The token's rate budget: a promise only when there is something to wait for (callers await only then). */
 /**
- * The stages every request to an MCP endpoint (`/mcp`, and `/sse` with `/messages`) passes
- * before its method is looked at: the perimeter (Origin, Host), the throttle on failed
+ * The perimeter of an MCP endpoint (`/mcp`, and `/sse` with `/messages`), before any token
+ * is looked at: one Host, Origin and Host allowed (throws the refusal), then CORS for an
+ * allowed browser origin. True when that already answered the request (a preflight); else
+ * the CORS headers are set for whatever answer follows.
+ */
+export function admitted(perimeter: Perimeter, request: IncomingMessage, response: ServerResponse): boolean {
+  const { headers } = request;
+  accept(perimeterStage(perimeter, headers, request.rawHeaders));
+  const cors = corsStage(perimeter, request.method, headers);
+  if (cors === undefined) return false;
+  if (cors.preflight) {
+    response.writeHead(204, cors.headers).end();
+    return true;
+  }
+  for (const [name, value] of Object.entries(cors.headers)) response.setHeader(name, value);
+  return false;
+}
+
+/**
+ * The caller of a request that passed the perimeter (`admitted`): the throttle on failed
  * authentications from its address, the token, the role. Resolves with the caller; throws
  * the refusal.
  */
 export async function admit(auth: GatewayAuth, perimeter: Perimeter, request: IncomingMessage): Promise<GatewayIdentity> {
   const { headers } = request;
-  accept(perimeterStage(perimeter, headers, request.rawHeaders));
   const address = request.socket.remoteAddress;
   const throttled = perimeter.authRefusal(address);
   const refusal = throttled instanceof Promise ? await throttled : throttled;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createGatewayAuth } from '../../auth/authenticator.js';
 import { ScopeMap } from '../../auth/scopes.js';
 import { createPerimeter } from '../../security/index.js';
-import { authenticateStage, authorizeStage, eraStage, framingStage, methodStage, perimeterStage, type Stage, sessionIdStage } from './stages.js';
+import { authenticateStage, authorizeStage, corsStage, eraStage, framingStage, methodStage, perimeterStage, type Stage, sessionIdStage } from './stages.js';
 
 const scopes = ScopeMap.parse('mcp:tools=client,mcp:admin=admin');
 if (!scopes.ok) throw new Error('scope map');
@@ -30,6 +30,23 @@ function refusal<T>(stage: Stage<T> | Promise<Stage<T>>) {
   if (stage.ok) throw new Error('expected a refusal');
   return stage.error;
 }
+
+describe('cors', () => {
+  it('adds nothing for a request without Origin', () => {
+    expect(corsStage(perimeter, 'POST', { host: 'localhost' })).toBeUndefined();
+    expect(corsStage(perimeter, 'OPTIONS', { host: 'localhost', 'access-control-request-method': 'POST' })).toBeUndefined();
+  });
+
+  it("answers an allowed page's preflight whole, and gives its other requests the response headers", () => {
+    const preflight = corsStage(perimeter, 'OPTIONS', { origin: 'http://localhost:5173', 'access-control-request-method': 'POST' });
+    expect(preflight).toMatchObject({
+      preflight: true,
+      headers: { 'access-control-allow-origin': 'http://localhost:5173', 'access-control-allow-methods': 'GET, POST, DELETE' },
+    });
+    const actual = corsStage(perimeter, 'POST', { origin: 'http://localhost:5173' });
+    expect(actual).toMatchObject({ preflight: false, headers: { 'access-control-allow-origin': 'http://localhost:5173', vary: 'Origin' } });
+  });
+});
 
 describe('perimeter', () => {
   it('passes a loopback Host without Origin and refuses a foreign Host or Origin with 403', () => {

@@ -23,7 +23,7 @@ import type { GatewayAuth } from '../../auth/authenticator.js';
 import { authorize, bearerChallenge, metadataUrlFor, resourceUrlFor } from '../../auth/metadata.js';
 import type { GatewayIdentity } from '../../auth/tokens.js';
 import { GatewayError } from '../../errors.js';
-import { hasRepeatedHost, type Perimeter } from '../../security/index.js';
+import { corsPreflightHeaders, corsResponseHeaders, hasRepeatedHost, isPreflight, type Perimeter } from '../../security/index.js';
 
 export type HttpMethod = 'POST' | 'GET' | 'DELETE';
 
@@ -51,6 +51,24 @@ export function perimeterStage(perimeter: Perimeter, headers: IncomingHttpHeader
   if (hasRepeatedHost(rawHeaders)) return fail(REPEATED_HOST);
   const refusal = perimeter.refusal(single(headers, 'host'), single(headers, 'origin'));
   return refusal === undefined ? PASSED : fail(new GatewayError('forbidden', refusal));
+}
+
+/** What CORS adds for an allowed page: headers for every answer, or the whole answer to a preflight. */
+export type Cors = { preflight: false; headers: Record<string, string> } | { preflight: true; headers: Record<string, string> };
+
+/**
+ * 1b. CORS, once the perimeter let the request through: nothing for a request without
+ * Origin (the common case, and every non-browser client); for an allowed page the headers
+ * of every answer, 401 and 403 included, or the 204 answer to its preflight, which comes
+ * before authentication because browsers send preflights without credentials.
+ */
+export function corsStage(perimeter: Perimeter, method: string | undefined, headers: IncomingHttpHeaders): Cors | undefined {
+  const origin = perimeter.corsOrigin(single(headers, 'origin'));
+  if (origin === undefined) return undefined;
+  if (isPreflight(method, single(headers, 'access-control-request-method'))) {
+    return { preflight: true, headers: corsPreflightHeaders(origin, 'GET, POST, DELETE', single(headers, 'access-control-request-headers')) };
+  }
+  return { preflight: false, headers: corsResponseHeaders(origin) };
 }
 
 /** Where the protected resource metadata of the endpoint a request reached lives (named in every challenge). */
