@@ -1,9 +1,11 @@
 /**
- * docs/security.md, finding 3: the gateway never lends a token it accepts from clients to
- * a service by default. The seed's setup (one shared MCP_BEARER_TOKEN, which its services
- * check) keeps working for configured services, with a start-up warning; a registered
- * service gets no credential unless one is given, and may not ask for the gateway's token
- * while that token is also a client token.
+ * docs/security.md, finding 3: the gateway never lends a secret token it accepts from
+ * clients to a service by default. The seed's setup (one shared MCP_BEARER_TOKEN, which its
+ * services check) keeps working for configured services, with a start-up warning. A
+ * registered service gets no credential unless one is given, and may not ask for the
+ * gateway's token while that token is also a client token; but for the seed's demo setup on
+ * the public default token (`mcp-token-123`, which anybody can read in the docs), where the
+ * seed's registration curl must work as written and lending the token gives nothing away.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ListingBackend, startListingBackend } from '../fixtures/listing-backend.js';
@@ -17,14 +19,18 @@ let open: ListingBackend;
 let trusted: ListingBackend;
 let seedLike: StartedProcess;
 let separate: StartedProcess;
+/** One shared token as in the seed, but a secret one: the case the finding is about. */
+let sharedSecret: StartedProcess;
+const SECRET = 'a-shared-secret-token-of-this-deployment';
 
 beforeAll(async () => {
   [backend, open, trusted] = await Promise.all([startRecordingBackend(), startListingBackend({ tools: [tool] }), startListingBackend({ tools: [tool] })]);
   // `separate` federates the seed's two services, absent here: it only takes registrations.
   const absent = 'http://127.0.0.1:9/mcp';
-  [seedLike, separate] = await Promise.all([
+  [seedLike, separate, sharedSecret] = await Promise.all([
     startGatewayFor(backend),
     startGateway({ MESHGATE_UPSTREAM_TOKEN: 'upstream-only-token', SHOPPING_SERVICE_URL: absent, USER_SERVICE_URL: absent }),
+    startGateway({ MCP_BEARER_TOKEN: SECRET, SHOPPING_SERVICE_URL: absent, USER_SERVICE_URL: absent }),
   ]);
 });
 afterAll(async () => {
@@ -42,24 +48,36 @@ describe('finding 3: client tokens are not sent upstream by default', () => {
     expect(separate.output()).not.toMatch(/which clients also present/);
   });
 
-  it('a service registered without a credential receives none', async () => {
+  it('on a secret shared token, a service registered without a credential receives none', async () => {
     const from = open.headers.length;
-    const { status, body } = await api(seedLike.url, 'POST', '/register', { name: 'open', url: open.url });
+    const { status, body } = await api(sharedSecret.url, 'POST', '/register', { name: 'open', url: open.url }, SECRET);
     expect(status).toBe(201);
     expect(body.credential).toEqual({ type: 'none' });
     expect(authorizations(from).length).toBeGreaterThan(0);
     expect(authorizations(from).every((value) => value === undefined)).toBe(true);
-    await api(seedLike.url, 'DELETE', '/services/open');
+    await api(sharedSecret.url, 'DELETE', '/services/open', undefined, SECRET);
   });
 
-  it("asking for the gateway's token is refused while it is also a client token", async () => {
+  it("on a secret shared token, asking for the gateway's token is refused while it is also a client token", async () => {
     const from = open.headers.length;
-    const { status, body } = await api(seedLike.url, 'POST', '/register', { name: 'greedy', url: open.url, credential: { gateway: true } });
+    const { status, body } = await api(sharedSecret.url, 'POST', '/register', { name: 'greedy', url: open.url, credential: { gateway: true } }, SECRET);
     expect(status).toBe(400);
     expect(body.error).toBe('invalid_credential');
     expect(body.message).toMatch(/MESHGATE_UPSTREAM_TOKEN/);
+    expect(body.message).not.toContain(SECRET);
     expect(open.headers.length).toBe(from);
-    await expectAlive(seedLike);
+    await expectAlive(sharedSecret);
+  });
+
+  it("on the seed's public default token, a registration without a credential is lent it (the seed's curl), with a warning at start-up", async () => {
+    const from = open.headers.length;
+    const { status, body } = await api(seedLike.url, 'POST', '/register', { name: 'open', url: open.url });
+    expect(status).toBe(201);
+    expect(body.credential).toEqual({ type: 'gateway' });
+    expect(new Set(authorizations(from))).toEqual(new Set([`Bearer ${TOKEN}`]));
+    expect(seedLike.output()).toMatch(/runs on the public default token/);
+    expect(sharedSecret.output()).not.toMatch(/runs on the public default token/);
+    await api(seedLike.url, 'DELETE', '/services/open');
   });
 
   it('with a separate MESHGATE_UPSTREAM_TOKEN, {"gateway": true} sends that token, never a client one', async () => {

@@ -1,3 +1,4 @@
+import { DEFAULT_BEARER_TOKEN } from '@meshgate/service-kit';
 import { z } from 'zod';
 import { CredentialPolicy, isOwnSetting } from '../upstream/credential-policy.js';
 import type { ConfiguredService } from './schema.js';
@@ -77,10 +78,13 @@ export function resolveCredentials(
   if (own !== undefined)
     return { ok: false, message: `env.MESHGATE_CREDENTIAL_ENV: ${own} is one of the gateway's own settings and cannot be lent to registrations` };
   const gatewayTokenIsClientToken = context.clientTokens.includes(context.upstreamToken);
+  // The seed's demo setup: one token, the documented default, shared by clients and services.
+  const upstreamTokenIsPublic = context.upstreamToken === DEFAULT_BEARER_TOKEN;
   const policy = new CredentialPolicy({
     allowedEnv,
     ownSettings: context.ownSettings,
     gatewayTokenIsClientToken,
+    upstreamTokenIsPublic,
     canSealSecrets: secretKey !== undefined,
     clientTokens: context.clientTokens,
     env: context.env,
@@ -102,8 +106,19 @@ export function resolveCredentials(
     if (!check.ok) return { ok: false, message: `service "${service.name}": ${check.message}` };
     for (const warning of check.warnings) warnings.push(`service "${service.name}": ${warning}`);
   }
+  if (upstreamTokenIsPublic && gatewayTokenIsClientToken) {
+    warnings.push(
+      `the gateway runs on the public default token (${DEFAULT_BEARER_TOKEN}): it is what clients present and what services are sent, registered ones included, as in the seed's setup; set MCP_BEARER_TOKEN (or MESHGATE_TOKENS and MESHGATE_UPSTREAM_TOKEN) to secrets of your own before exposing the gateway`,
+    );
+  }
   return {
     ok: true,
-    value: { policy, secretKey, maxServices: values.MESHGATE_MAX_SERVICES, gatewayTokenForRegistered: !gatewayTokenIsClientToken, warnings },
+    value: {
+      policy,
+      secretKey,
+      maxServices: values.MESHGATE_MAX_SERVICES,
+      gatewayTokenForRegistered: !gatewayTokenIsClientToken || upstreamTokenIsPublic,
+      warnings,
+    },
   };
 }

@@ -137,8 +137,16 @@ describe('loadConfig', () => {
   });
 
   it('warns when a configured service is sent a token clients also present, and not otherwise', () => {
-    expect(loadConfig({}).credentials.warnings).toHaveLength(2);
-    expect(loadConfig({}).credentials.gatewayTokenForRegistered).toBe(false);
+    // The seed's setup: both configured services warned about, and the public default token itself.
+    expect(loadConfig({}).credentials.warnings).toHaveLength(3);
+    expect(loadConfig({}).credentials.warnings[2]).toMatch(/runs on the public default token/);
+    expect(loadConfig({}).credentials.gatewayTokenForRegistered).toBe(true);
+    // One shared token that is a secret: registered services are lent nothing.
+    const secret = loadConfig({ MCP_BEARER_TOKEN: 'a-real-secret' });
+    expect(secret.credentials.warnings).toHaveLength(2);
+    expect(secret.credentials.gatewayTokenForRegistered).toBe(false);
+    expect(secret.credentials.policy.registrationDefault()).toEqual({ type: 'none' });
+    expect(loadConfig({}).credentials.policy.registrationDefault()).toEqual({ type: 'gateway' });
     const separate = loadConfig({ MESHGATE_UPSTREAM_TOKEN: 'upstream-only' });
     expect(separate.credentials.warnings).toEqual([]);
     expect(separate.credentials.gatewayTokenForRegistered).toBe(true);

@@ -193,8 +193,9 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
       registry.register({
         name,
         url: await target(url ?? ''),
-        // No credential unless one is given: the gateway's own token is never lent by default (docs/security.md, finding 3).
-        credential: credential === undefined ? { type: 'none' } : credentialOf(name, credential),
+        // No credential unless one is given: a secret token of the gateway's is never lent by default
+        // (docs/security.md, finding 3); the seed's public default token is (CredentialPolicy.registrationDefault).
+        credential: credential === undefined ? (options.credentials?.registrationDefault() ?? { type: 'none' }) : credentialOf(name, credential),
         ...(transport === undefined ? {} : { transport }),
       }),
     );

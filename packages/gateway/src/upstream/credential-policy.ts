@@ -65,8 +65,15 @@ export interface CredentialPolicyOptions {
   allowedEnv: readonly string[];
   /** The gateway's own settings: never referenced by any credential given at runtime or in the config file. */
   ownSettings: ReadonlySet<string>;
-  /** Whether the gateway's upstream token is also accepted from clients (then no registration may use it). */
+  /** Whether the gateway's upstream token is also accepted from clients (then no registration may use it, unless it is public). */
   gatewayTokenIsClientToken: boolean;
+  /**
+   * Whether that token is the well-known default (`mcp-token-123`): the seed's demo setup,
+   * where every client and service shares one token anybody can read in the docs. Lending
+   * it gives a service nothing it could not have, so registrations get it by default there
+   * and the seed's registration curl works as written.
+   */
+  upstreamTokenIsPublic?: boolean;
   /** Whether literal secrets can be kept out of the database file (a secret key is set). */
   canSealSecrets: boolean;
   /** Tokens the gateway accepts from clients, to warn when one is given to a service. */
@@ -104,6 +111,14 @@ export class CredentialPolicy {
     };
   }
 
+  /**
+   * The credential of a registration that gives none: nothing, but for the seed's demo
+   * setup, where the upstream token is the public default and is lent (see upstreamTokenIsPublic).
+   */
+  registrationDefault(): CredentialSpec {
+    return this.#options.upstreamTokenIsPublic === true ? { type: 'gateway' } : { type: 'none' };
+  }
+
   /** Checks a credential from a registration body (POST /register, PUT /services/{name}). */
   checkRegistration(spec: CredentialSpec): PolicyCheck {
     const shape = checkShape(spec);
@@ -113,7 +128,7 @@ export class CredentialPolicy {
       const refused = this.#mayRegistrationRead(reference) ?? this.#invalidReferenced(spec, reference);
       if (refused !== undefined) return { ok: false, message: refused };
     }
-    if (spec.type === 'gateway' && this.#options.gatewayTokenIsClientToken) {
+    if (spec.type === 'gateway' && this.#options.gatewayTokenIsClientToken && this.#options.upstreamTokenIsPublic !== true) {
       return {
         ok: false,
         message:
