@@ -85,6 +85,17 @@ describe.each(files)('links in %s', (file) => {
   });
 });
 
+describe("the README's Documentation list", () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const start = readme.indexOf('\n## Documentation\n');
+  const end = readme.indexOf('\n## ', start + 1);
+  const section = start < 0 ? '' : readme.slice(start + 1, end < 0 ? undefined : end);
+
+  it.each(readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md')))('links docs/%s with a line of its own', (name) => {
+    expect(section.split('\n').filter((line) => line.startsWith(`- [docs/${name}](docs/${name})`))).toHaveLength(1);
+  });
+});
+
 describe('the link and slug finders (so the check above cannot pass by finding nothing)', () => {
   it('slugs headings as GitHub does', () => {
     expect(slug("Try it: the seed's commands")).toBe('try-it-the-seeds-commands');
