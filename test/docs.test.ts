@@ -1,6 +1,6 @@
 /**
  * The docs are part of the product, checked against the code in both directions: the
- * generated tables (configuration in docs/configuration.md, error catalogue in the README)
+ * generated tables (configuration in docs/configuration.md, error catalogue in docs/errors.md)
  * are exactly what `npm run docs:tables` would write now, and every setting or error code
  * the prose names exists in the code. This test only reads; it never rewrites a doc.
  */
@@ -84,8 +84,8 @@ describe('the configuration table', () => {
   });
 });
 
-describe('the error catalogue', () => {
-  const table = readSection(readme, 'errors');
+describe('the error catalogue in docs/errors.md', () => {
+  const table = readSection(read('docs/errors.md'), 'errors');
   const rows = table.ok ? table.value.split('\n') : [];
 
   it.each(Object.entries(GATEWAY_ERRORS))('lists the error %s with its HTTP status and JSON-RPC code', (code, { status, rpc }) => {
@@ -114,12 +114,12 @@ describe('the name and code finders (so the checks above cannot pass by finding 
       '```',
     ].join('\n');
     expect(settingNames(text).sort()).toEqual(['LOG_LEVEL', 'MESHGATE_FENCED', 'MESHGATE_TYPO_MS']);
-    expect(settingNames(readme).length).toBeGreaterThan(10);
+    expect(settingNames(read('docs/configuration.md')).length).toBeGreaterThan(10);
   });
 
   it('find error codes after a status or next to "error", and skip other snake_case', () => {
     const text = 'A 404 `no_such_thing`, the `made_up` error, error `other_one`; the claim `tools_claim`; `error="invalid_token"`.';
     expect(errorCodes(text).sort()).toEqual(['made_up', 'no_such_thing', 'other_one']);
-    expect(errorCodes(readme)).toContain('forbidden');
+    expect(errorCodes(read('docs/security.md'))).toContain('forbidden');
   });
 });

@@ -31,7 +31,7 @@ export function errorTable(errors) {
 /** Each generated section: its marker name, the file (from the repository root) and its table. */
 export const GENERATED_SECTIONS = [
   { name: 'env-vars', file: 'docs/configuration.md', render: (gateway) => envVarTable(gateway.ENV_VARS) },
-  { name: 'errors', file: 'README.md', render: (gateway) => errorTable(gateway.GATEWAY_ERRORS) },
+  { name: 'errors', file: 'docs/errors.md', render: (gateway) => errorTable(gateway.GATEWAY_ERRORS) },
 ];
 
 const markers = (name) => ({ open: `<!-- generated:${name} -->`, close: `<!-- /generated:${name} -->` });
