@@ -10,7 +10,7 @@ export const AUTH_SETTINGS = {
   MESHGATE_TOKENS: optional(
     z.string(),
     '(none)',
-    "JSON list of client tokens, as in the config file's `tokens` ([authentication](../README.md#authentication-and-roles)); replaces the default token",
+    "JSON list of client tokens, as in the config file's `tokens` ([authentication](security.md#authentication-and-roles)); replaces the default token",
   ),
   MESHGATE_RESOURCE_URL: optional(
     httpUrl,
