@@ -108,7 +108,7 @@ export function resolveCredentials(
   }
   if (upstreamTokenIsPublic && gatewayTokenIsClientToken) {
     warnings.push(
-      `the gateway runs on the public default token (${DEFAULT_BEARER_TOKEN}): it is what clients present and what services are sent, registered ones included, as in the seed's setup; set MCP_BEARER_TOKEN (or MESHGATE_TOKENS and MESHGATE_UPSTREAM_TOKEN) to secrets of your own before exposing the gateway`,
+      "the gateway runs on the public default token (the documented MCP_BEARER_TOKEN default): it is what clients present and what services are sent, registered ones included, as in the seed's setup; set MCP_BEARER_TOKEN (or MESHGATE_TOKENS and MESHGATE_UPSTREAM_TOKEN) to secrets of your own before exposing the gateway",
     );
   }
   return {
