@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
+import { DEFAULT_REPLAY_LIMITS } from './replay.js';
 import { type Handshake, type Outbox, Session } from './session.js';
 
 export interface SessionLimits {
@@ -11,9 +12,19 @@ export interface SessionLimits {
   maxSessions: number;
   /** Open sessions of one identity (a token's name, a JWT's subject), so that one client cannot fill the table for everyone. */
   maxPerIdentity: number;
+  /** Events each of a session's streams keeps for a client that reconnects (replay.ts). */
+  replayEvents: number;
+  /** Bytes each of a session's streams keeps for a client that reconnects. */
+  replayBytes: number;
 }
 
-export const DEFAULT_SESSION_LIMITS: SessionLimits = { idleMs: 30 * 60_000, maxSessions: 10_000, maxPerIdentity: 1_000 };
+export const DEFAULT_SESSION_LIMITS: SessionLimits = {
+  idleMs: 30 * 60_000,
+  maxSessions: 10_000,
+  maxPerIdentity: 1_000,
+  replayEvents: DEFAULT_REPLAY_LIMITS.events,
+  replayBytes: DEFAULT_REPLAY_LIMITS.bytes,
+};
 
 /**
  * The open sessions, by id: the one registry every path asks. A session is bound to the
@@ -61,7 +72,7 @@ export class SessionRegistry {
         { 'retry-after': '5' },
       );
     }
-    const session = new Session(randomUUID(), identity, handshake);
+    const session = new Session(randomUUID(), identity, handshake, { events: this.#limits.replayEvents, bytes: this.#limits.replayBytes });
     this.#sessions.set(session.id, session);
     this.#perIdentity.set(identity.name, mine + 1);
     return session;
