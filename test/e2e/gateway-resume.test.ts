@@ -264,7 +264,12 @@ async function startProxy(): Promise<{ url: string; cut(): number; close(): Prom
       for (const socket of sockets) socket.destroy();
       return count;
     },
-    close: () => new Promise((closed) => server.close(() => closed())),
+    close: () =>
+      new Promise((closed) => {
+        server.close(() => closed());
+        // Keep-alive connections would hold the close open.
+        for (const socket of sockets) socket.destroy();
+      }),
   };
 }
 
