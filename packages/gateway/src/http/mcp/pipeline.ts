@@ -234,10 +234,12 @@ export class McpPipeline {
 
   #connect(session: Session, stream: ReplayStream, response: ServerResponse, primingId: string | undefined, seq: number): void {
     const pastBound = stream.kind === 'get' ? 'destroy' : 'drop';
+    const what =
+      stream.kind === 'get' ? 'closing a GET stream whose client does not read it' : 'dropping events of a resumed POST stream whose client does not read it';
     const connection = new StreamConnection(response, pastBound, () => {
       this.deps.logger.warn(
         { session: session.id },
-        'cutting an event stream whose client does not read it (backlog over the limit); it can resume with Last-Event-ID while the replay buffer holds what it missed',
+        `${what} (backlog over the limit); it can resume with Last-Event-ID while the replay buffer holds what it missed`,
       );
     });
     connection.open(session.id, primingId);
