@@ -18,6 +18,8 @@ import { api, eventually, FIXTURE_CREDENTIAL, startGateway, TOKEN } from '../hel
 import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 const OTHER = 'other-token-456';
+/** Enough for the calls below to resume whole (25 progress and an answer), small enough to see eviction. */
+const REPLAY_EVENTS = 30;
 const VERSION = '2025-11-25';
 
 let gateway: StartedProcess;
@@ -29,6 +31,7 @@ beforeAll(async () => {
   gateway = await startGateway({
     USER_SERVICE_URL: 'http://127.0.0.1:9/mcp',
     SHOPPING_SERVICE_URL: 'http://127.0.0.1:9/mcp',
+    MESHGATE_REPLAY_BUFFER_EVENTS: String(REPLAY_EVENTS),
     MESHGATE_TOKENS: JSON.stringify([
       { name: 'ops', token: TOKEN, roles: ['admin', 'client'] },
       { name: 'other', token: OTHER, roles: ['client'] },
@@ -223,6 +226,24 @@ describe('what is not replayed', () => {
       error: { code: -32600, message: expect.stringContaining('Last-Event-ID names no stream of this session') },
     });
     expect(refused.body()).not.toContain('secret');
+  });
+
+  it(`an id whose successors were evicted (more than ${REPLAY_EVENTS} came since) is refused with 400; a recent one of the same stream still resumes`, async () => {
+    const session = await initialize();
+    const call = await postStream(session, 11, 'tools/call', { name: 'count', arguments: { to: 40 }, _meta: { progressToken: 'long' } });
+    await call.ended;
+    expect(call.events).toHaveLength(42); // priming, 40 progress, the answer
+    const tooOld = await getStream(session, call.events[0]?.id);
+    await tooOld.ended;
+    expect(tooOld.status).toBe(400);
+    expect(JSON.parse(tooOld.body()).error.message).toContain('no longer kept');
+    expect(tooOld.events).toEqual([]);
+    const recent = await getStream(session, call.events[40]?.id);
+    await recent.ended;
+    expect(recent.status).toBe(200);
+    expect(messagesOf(recent.events)).toEqual([
+      expect.objectContaining({ id: 11, result: expect.objectContaining({ content: [{ type: 'text', text: 'counted to 40' }] }) }),
+    ]);
   });
 
   it('an id that is not one of the gateway ids is refused with 400', async () => {
