@@ -2,8 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './load.js';
 
 describe('session settings', () => {
-  it('default to a 30-minute idle timeout, 10000 sessions, 1000 per identity, 100 events and 256 KiB of replay per stream', () => {
-    expect(loadConfig({}).sessions).toEqual({ idleMs: 1_800_000, maxSessions: 10_000, maxPerIdentity: 1_000, replayEvents: 100, replayBytes: 262_144 });
+  it('default to a 30-minute idle timeout, 10000 sessions, 1000 per identity, 100 events and 256 KiB of replay per stream, 64 MiB in all', () => {
+    expect(loadConfig({}).sessions).toEqual({
+      idleMs: 1_800_000,
+      maxSessions: 10_000,
+      maxPerIdentity: 1_000,
+      replayEvents: 100,
+      replayBytes: 262_144,
+      replayTotalBytes: 67_108_864,
+    });
   });
 
   it('read the replay buffer bounds, 0 included', () => {

@@ -33,6 +33,11 @@ export const SESSION_SETTINGS = {
     DEFAULT_SESSION_LIMITS.replayBytes,
     'Bytes each event stream of a session keeps for a client that reconnects; at most 4194304 (the backlog bound of a stream)',
   ),
+  MESHGATE_REPLAY_BUFFER_TOTAL_BYTES: withDefault(
+    positive,
+    DEFAULT_SESSION_LIMITS.replayTotalBytes,
+    'Bytes all sessions together keep for replay; past it the stream that records evicts its own oldest events',
+  ),
 };
 
 /** The session variables, as parsed by the env schema. */
@@ -42,6 +47,7 @@ export interface SessionEnv {
   MESHGATE_MAX_SESSIONS_PER_IDENTITY: number;
   MESHGATE_REPLAY_BUFFER_EVENTS: number;
   MESHGATE_REPLAY_BUFFER_BYTES: number;
+  MESHGATE_REPLAY_BUFFER_TOTAL_BYTES: number;
 }
 
 /** The session limits; a per-identity limit above the total is a mistake, not a no-op. */
@@ -52,6 +58,7 @@ export function resolveSessions(values: SessionEnv): ParseResult<SessionLimits> 
     MESHGATE_MAX_SESSIONS_PER_IDENTITY: maxPerIdentity,
     MESHGATE_REPLAY_BUFFER_EVENTS: replayEvents,
     MESHGATE_REPLAY_BUFFER_BYTES: replayBytes,
+    MESHGATE_REPLAY_BUFFER_TOTAL_BYTES: replayTotalBytes,
   } = values;
   if (maxPerIdentity > maxSessions) {
     return {
@@ -59,5 +66,5 @@ export function resolveSessions(values: SessionEnv): ParseResult<SessionLimits> 
       message: `env.MESHGATE_MAX_SESSIONS_PER_IDENTITY: ${maxPerIdentity} is more than MESHGATE_MAX_SESSIONS (${maxSessions}); lower it or raise MESHGATE_MAX_SESSIONS`,
     };
   }
-  return { ok: true, value: { idleMs, maxSessions, maxPerIdentity, replayEvents, replayBytes } };
+  return { ok: true, value: { idleMs, maxSessions, maxPerIdentity, replayEvents, replayBytes, replayTotalBytes } };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
-import { DEFAULT_REPLAY_LIMITS } from './replay.js';
+import { DEFAULT_REPLAY_LIMITS, DEFAULT_REPLAY_TOTAL_BYTES, ReplayBudget } from './replay.js';
 import { type Handshake, type Outbox, Session } from './session.js';
 
 export interface SessionLimits {
@@ -16,6 +16,8 @@ export interface SessionLimits {
   replayEvents: number;
   /** Bytes each of a session's streams keeps for a client that reconnects. */
   replayBytes: number;
+  /** Bytes all sessions together keep for replay; past it a stream evicts its own oldest events. */
+  replayTotalBytes: number;
 }
 
 export const DEFAULT_SESSION_LIMITS: SessionLimits = {
@@ -24,6 +26,7 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   maxPerIdentity: 1_000,
   replayEvents: DEFAULT_REPLAY_LIMITS.events,
   replayBytes: DEFAULT_REPLAY_LIMITS.bytes,
+  replayTotalBytes: DEFAULT_REPLAY_TOTAL_BYTES,
 };
 
 /**
@@ -38,6 +41,7 @@ export class SessionRegistry {
   readonly #closeListeners = new Set<(session: Session) => void>();
   readonly #streamListeners = new Set<(session: Session) => void>();
   readonly #limits: SessionLimits;
+  readonly #replayBudget: ReplayBudget;
   readonly #reaper: NodeJS.Timeout;
 
   constructor(
@@ -45,6 +49,7 @@ export class SessionRegistry {
     private readonly logger: Logger,
   ) {
     this.#limits = { ...DEFAULT_SESSION_LIMITS, ...limits };
+    this.#replayBudget = new ReplayBudget(this.#limits.replayTotalBytes);
     const sweepEvery = Math.max(1_000, Math.min(60_000, this.#limits.idleMs / 2));
     this.#reaper = setInterval(() => this.#reapIdle(), sweepEvery);
     this.#reaper.unref();
@@ -52,6 +57,11 @@ export class SessionRegistry {
 
   get size(): number {
     return this.#sessions.size;
+  }
+
+  /** Bytes all open sessions keep for replay now. */
+  get replayBytes(): number {
+    return this.#replayBudget.used;
   }
 
   values(): IterableIterator<Session> {
@@ -72,7 +82,7 @@ export class SessionRegistry {
         { 'retry-after': '5' },
       );
     }
-    const session = new Session(randomUUID(), identity, handshake, { events: this.#limits.replayEvents, bytes: this.#limits.replayBytes });
+    const session = new Session(randomUUID(), identity, handshake, { events: this.#limits.replayEvents, bytes: this.#limits.replayBytes }, this.#replayBudget);
     this.#sessions.set(session.id, session);
     this.#perIdentity.set(identity.name, mine + 1);
     return session;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type EventSink, eventId, MAX_REPLAY_STREAMS, parseEventId, ReplayStream, SessionReplay } from './replay.js';
+import { type EventSink, eventId, MAX_REPLAY_STREAMS, parseEventId, ReplayBudget, ReplayStream, SessionReplay } from './replay.js';
 
 /** A connection that records what it is sent; `full` makes it refuse events, as a client that does not read. */
 function sink() {
@@ -175,6 +175,21 @@ describe('SessionReplay', () => {
     expect(replay.size).toBe(MAX_REPLAY_STREAMS);
     expect(replay.find(finished.primingId)).toBeUndefined();
     expect(replay.find(running.primingId)).toBeDefined();
+  });
+
+  it('streams of all sessions share one byte budget: past it the stream that records evicts its own oldest, and a closed one gives its bytes back', () => {
+    const budget = new ReplayBudget(20);
+    const quiet = new SessionReplay({ events: 100, bytes: 1_000 }, budget).open('get');
+    const busy = new SessionReplay({ events: 100, bytes: 1_000 }, budget).open('get');
+    quiet.push('0123456789');
+    for (let i = 0; i < 5; i += 1) busy.push('abcdefghij');
+    expect(budget.used).toBeLessThanOrEqual(20);
+    expect(quiet.bytes).toBe(10);
+    expect(busy.bytes).toBe(10);
+    expect(busy.holdsAfter(4)).toBe(true);
+    expect(busy.holdsAfter(3)).toBe(false);
+    busy.close();
+    expect(budget.used).toBe(10);
   });
 
   it('close frees every stream and ends their connections', () => {

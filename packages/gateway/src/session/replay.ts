@@ -17,6 +17,24 @@ export const MAX_STREAM_BACKLOG_BYTES = 4 * 1024 * 1024;
 
 export const DEFAULT_REPLAY_LIMITS: ReplayLimits = { events: 100, bytes: 256 * 1024 };
 
+/** What all sessions together keep for replay, by default: the per-stream bounds times the session cap would be far more. */
+export const DEFAULT_REPLAY_TOTAL_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The bytes all streams of the gateway keep for replay, against one bound: past it, the
+ * stream that records evicts its own oldest events, so a busy stream cannot grow the
+ * gateway however many sessions are open, and a quiet one keeps what it has.
+ */
+export class ReplayBudget {
+  used = 0;
+
+  constructor(readonly maxBytes: number = DEFAULT_REPLAY_TOTAL_BYTES) {}
+
+  get over(): boolean {
+    return this.used > this.maxBytes;
+  }
+}
+
 /**
  * Streams of one session kept for resumption, at most. The GET stream is one of them; the
  * others are POST streams, oldest finished first to go. With the per-stream bound this makes
@@ -77,6 +95,7 @@ export class ReplayStream {
     readonly id: string,
     readonly kind: 'get' | 'post',
     private readonly limits: ReplayLimits,
+    private readonly budget: ReplayBudget = new ReplayBudget(Number.POSITIVE_INFINITY),
   ) {}
 
   /** The id of the priming event a new connection opens with: resuming after it replays everything. */
@@ -162,6 +181,7 @@ export class ReplayStream {
     if (this.#closed) return;
     this.#closed = true;
     this.#events.length = 0;
+    this.budget.used -= this.#bytes;
     this.#bytes = 0;
     const sink = this.#sink;
     this.#sink = undefined;
@@ -171,9 +191,11 @@ export class ReplayStream {
   #record(event: Recorded): void {
     this.#events.push(event);
     this.#bytes += event.bytes;
-    while (this.#events.length > this.limits.events || (this.#bytes > this.limits.bytes && this.#events.length > 0)) {
+    this.budget.used += event.bytes;
+    while (this.#events.length > 0 && (this.#events.length > this.limits.events || this.#bytes > this.limits.bytes || this.budget.over)) {
       const evicted = this.#events.shift() as Recorded;
       this.#bytes -= evicted.bytes;
+      this.budget.used -= evicted.bytes;
       this.#evictedThrough = evicted.seq;
     }
   }
@@ -187,7 +209,10 @@ export class ReplayStream {
 export class SessionReplay {
   readonly #streams = new Map<string, ReplayStream>();
 
-  constructor(private readonly limits: ReplayLimits = DEFAULT_REPLAY_LIMITS) {}
+  constructor(
+    private readonly limits: ReplayLimits = DEFAULT_REPLAY_LIMITS,
+    private readonly budget: ReplayBudget = new ReplayBudget(),
+  ) {}
 
   get size(): number {
     return this.#streams.size;
@@ -202,7 +227,7 @@ export class SessionReplay {
       const streams = [...this.#streams.values()];
       this.#drop(streams.find((stream) => stream.finished) ?? (streams[0] as ReplayStream));
     }
-    const stream = new ReplayStream(randomBytes(8).toString('hex'), kind, this.limits);
+    const stream = new ReplayStream(randomBytes(8).toString('hex'), kind, this.limits, this.budget);
     this.#streams.set(stream.id, stream);
     return stream;
   }

@@ -3,7 +3,7 @@ import { type ClientCapabilities, type LoggingLevel, ProtocolError, ProtocolErro
 import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import type { Params, SessionScope } from '../federation/context.js';
-import { DEFAULT_REPLAY_LIMITS, type ReplayLimits, SessionReplay } from './replay.js';
+import { DEFAULT_REPLAY_LIMITS, type ReplayBudget, type ReplayLimits, SessionReplay } from './replay.js';
 
 /** Which client capability a relayed request needs. */
 const NEEDS: Record<string, 'sampling' | 'elicitation' | 'roots'> = {
@@ -79,8 +79,9 @@ export class Session implements SessionScope {
     readonly identity: GatewayIdentity,
     readonly handshake: Handshake,
     replayLimits: ReplayLimits = DEFAULT_REPLAY_LIMITS,
+    replayBudget?: ReplayBudget,
   ) {
-    this.replay = new SessionReplay(replayLimits);
+    this.replay = new SessionReplay(replayLimits, replayBudget);
   }
 
   get offered(): ServerCapabilities {
