@@ -14,10 +14,8 @@ describe('session settings', () => {
   });
 
   it('read the replay buffer bounds, 0 included', () => {
-    expect(loadConfig({ MESHGATE_REPLAY_BUFFER_EVENTS: '0', MESHGATE_REPLAY_BUFFER_BYTES: '4096' }).sessions).toMatchObject({
-      replayEvents: 0,
-      replayBytes: 4096,
-    });
+    const env = { MESHGATE_REPLAY_BUFFER_EVENTS: '0', MESHGATE_REPLAY_BUFFER_BYTES: '4096', MESHGATE_REPLAY_BUFFER_TOTAL_BYTES: '1048576' };
+    expect(loadConfig(env).sessions).toMatchObject({ replayEvents: 0, replayBytes: 4096, replayTotalBytes: 1_048_576 });
   });
 
   it('read the three variables', () => {
