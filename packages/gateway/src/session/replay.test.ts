@@ -154,6 +154,7 @@ describe('SessionReplay', () => {
     expect(mine.find(eventId(stream.id, 1))).toEqual({ stream, seq: 1 });
     expect(mine.find(eventId(other.id, 1))).toBeUndefined();
     expect(mine.find('garbage')).toBeUndefined();
+    expect(mine.find(eventId(stream.id, 2))).toBeUndefined();
   });
 
   it('a new GET stream replaces the old one, whose ids then name nothing', () => {

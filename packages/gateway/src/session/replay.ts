@@ -146,6 +146,11 @@ export class ReplayStream {
     sink?.end(last);
   }
 
+  /** The place of the newest event (0 before any). */
+  get lastSeq(): number {
+    return this.#seq;
+  }
+
   /** Whether every event after `seq` is still kept (nothing after it was evicted, and it is not in the future). */
   holdsAfter(seq: number): boolean {
     return seq >= this.#evictedThrough && seq <= this.#seq;
@@ -237,7 +242,8 @@ export class SessionReplay {
     const parsed = parseEventId(lastEventId.trim());
     if (parsed === undefined) return undefined;
     const stream = this.#streams.get(parsed.streamId);
-    return stream === undefined ? undefined : { stream, seq: parsed.seq };
+    // An id past the newest event was never sent: it names nothing.
+    return stream === undefined || parsed.seq > stream.lastSeq ? undefined : { stream, seq: parsed.seq };
   }
 
   /** Bytes kept for replay across the session's streams. */
