@@ -12,6 +12,11 @@ export const GATEWAY_ERRORS = {
   duplicate_host: { status: 400, rpc: -32600, summary: 'The request has more than one Host header (RFC 9112 §3.2: a server must refuse it)' },
   unsupported_version: { status: 400, rpc: -32600, summary: 'The MCP-Protocol-Version header names a revision the gateway does not speak' },
   session_required: { status: 400, rpc: -32600, summary: 'The request needs an Mcp-Session-Id header: send initialize first' },
+  unknown_event_id: {
+    status: 400,
+    rpc: -32600,
+    summary: 'Last-Event-ID names no stream of this session, or what came after it is no longer kept: open a new GET stream without it',
+  },
   unauthorized: { status: 401, rpc: -32001, summary: 'No valid Bearer token; the WWW-Authenticate header names the protected resource metadata' },
   unknown_session: { status: 404, rpc: -32001, summary: 'The session expired, was deleted, or belongs to another token: initialize a new one' },
   method_not_allowed: { status: 405, rpc: -32600, summary: 'The MCP endpoint takes POST, GET (a session stream) and DELETE (end a session)' },

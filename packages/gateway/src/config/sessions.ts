@@ -1,12 +1,18 @@
 import { z } from 'zod';
 import type { ParseResult } from '../auth/scopes.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from '../session/registry.js';
+import { MAX_STREAM_BACKLOG_BYTES } from '../session/replay.js';
 import { withDefault } from './setting.js';
 
 export type { SessionLimits } from '../session/registry.js';
 
 const POSITIVE = 'must be a positive integer';
 const positive = z.coerce.number({ error: POSITIVE }).int(POSITIVE).min(1, POSITIVE);
+const NATURAL = 'must be a whole number, 0 or more';
+const natural = z.coerce.number({ error: NATURAL }).int(NATURAL).min(0, NATURAL);
+const REPLAY_BYTES = `must be a whole number from 0 to ${MAX_STREAM_BACKLOG_BYTES} (the backlog bound of a stream)`;
+// A replay larger than the backlog bound would be cut off by it on the reconnecting stream.
+const replayBytes = z.coerce.number({ error: REPLAY_BYTES }).int(REPLAY_BYTES).min(0, REPLAY_BYTES).max(MAX_STREAM_BACKLOG_BYTES, REPLAY_BYTES);
 
 /** The session variables: part of the env schema and of docs/configuration.md. */
 export const SESSION_SETTINGS = {
@@ -17,6 +23,21 @@ export const SESSION_SETTINGS = {
     DEFAULT_SESSION_LIMITS.maxPerIdentity,
     'Open client sessions of one token or JWT subject, so one client cannot fill the table; at most `MESHGATE_MAX_SESSIONS`',
   ),
+  MESHGATE_REPLAY_BUFFER_EVENTS: withDefault(
+    natural,
+    DEFAULT_SESSION_LIMITS.replayEvents,
+    'Events each event stream of a session keeps for a client that reconnects with `Last-Event-ID`; 0 keeps none (docs/sessions.md)',
+  ),
+  MESHGATE_REPLAY_BUFFER_BYTES: withDefault(
+    replayBytes,
+    DEFAULT_SESSION_LIMITS.replayBytes,
+    'Bytes each event stream of a session keeps for a client that reconnects; at most 4194304 (the backlog bound of a stream)',
+  ),
+  MESHGATE_REPLAY_BUFFER_TOTAL_BYTES: withDefault(
+    positive,
+    DEFAULT_SESSION_LIMITS.replayTotalBytes,
+    'Bytes all sessions together keep for replay; past it the stream that records evicts its own oldest events',
+  ),
 };
 
 /** The session variables, as parsed by the env schema. */
@@ -24,16 +45,26 @@ export interface SessionEnv {
   MESHGATE_SESSION_IDLE_MS: number;
   MESHGATE_MAX_SESSIONS: number;
   MESHGATE_MAX_SESSIONS_PER_IDENTITY: number;
+  MESHGATE_REPLAY_BUFFER_EVENTS: number;
+  MESHGATE_REPLAY_BUFFER_BYTES: number;
+  MESHGATE_REPLAY_BUFFER_TOTAL_BYTES: number;
 }
 
 /** The session limits; a per-identity limit above the total is a mistake, not a no-op. */
 export function resolveSessions(values: SessionEnv): ParseResult<SessionLimits> {
-  const { MESHGATE_SESSION_IDLE_MS: idleMs, MESHGATE_MAX_SESSIONS: maxSessions, MESHGATE_MAX_SESSIONS_PER_IDENTITY: maxPerIdentity } = values;
+  const {
+    MESHGATE_SESSION_IDLE_MS: idleMs,
+    MESHGATE_MAX_SESSIONS: maxSessions,
+    MESHGATE_MAX_SESSIONS_PER_IDENTITY: maxPerIdentity,
+    MESHGATE_REPLAY_BUFFER_EVENTS: replayEvents,
+    MESHGATE_REPLAY_BUFFER_BYTES: replayBytes,
+    MESHGATE_REPLAY_BUFFER_TOTAL_BYTES: replayTotalBytes,
+  } = values;
   if (maxPerIdentity > maxSessions) {
     return {
       ok: false,
       message: `env.MESHGATE_MAX_SESSIONS_PER_IDENTITY: ${maxPerIdentity} is more than MESHGATE_MAX_SESSIONS (${maxSessions}); lower it or raise MESHGATE_MAX_SESSIONS`,
     };
   }
-  return { ok: true, value: { idleMs, maxSessions, maxPerIdentity } };
+  return { ok: true, value: { idleMs, maxSessions, maxPerIdentity, replayEvents, replayBytes, replayTotalBytes } };
 }

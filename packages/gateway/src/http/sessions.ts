@@ -39,7 +39,7 @@ export function sessionView(session: Session): SessionView {
     createdAt: new Date(session.createdAt).toISOString(),
     lastActiveAt: new Date(session.lastSeen).toISOString(),
     callsInFlight: session.calls.size,
-    getStream: session.stream !== undefined,
+    getStream: session.stream?.connected === true,
   };
 }
 

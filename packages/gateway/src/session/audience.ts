@@ -46,8 +46,9 @@ export class ServiceAudience {
   request(service: string, method: string, params: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
     if (method !== 'roots/list') return Promise.reject(relayRefusal(method, service));
     const [only, another] = this.#rootsClients(service);
-    if (only === undefined || another !== undefined || only.stream === undefined) return Promise.resolve({ roots: [] });
-    const stream = only.stream;
+    const stream = only?.stream;
+    // A GET stream whose client is away keeps notifications for it, but a request must be answered now.
+    if (only === undefined || another !== undefined || stream === undefined || !stream.connected) return Promise.resolve({ roots: [] });
     return new Promise((resolve) => {
       let relayId: string | undefined;
       const timer = setTimeout(() => {

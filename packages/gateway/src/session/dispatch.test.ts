@@ -30,6 +30,7 @@ function setup(call: (options: RequestOptions) => Promise<Record<string, unknown
     notify: (method, params) => void sent.push({ method, params }),
     request: (id, method, params) => sent.push({ id, method, params }) > 0,
     close: () => undefined,
+    connected: true,
   };
   return { dispatcher: new Dispatcher(methods, () => catalog), session, sessions, sent, outbox };
 }

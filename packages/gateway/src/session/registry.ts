@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
+import { DEFAULT_REPLAY_LIMITS, DEFAULT_REPLAY_TOTAL_BYTES, ReplayBudget } from './replay.js';
 import { type Handshake, type Outbox, Session } from './session.js';
 
 export interface SessionLimits {
@@ -11,9 +12,22 @@ export interface SessionLimits {
   maxSessions: number;
   /** Open sessions of one identity (a token's name, a JWT's subject), so that one client cannot fill the table for everyone. */
   maxPerIdentity: number;
+  /** Events each of a session's streams keeps for a client that reconnects (replay.ts). */
+  replayEvents: number;
+  /** Bytes each of a session's streams keeps for a client that reconnects. */
+  replayBytes: number;
+  /** Bytes all sessions together keep for replay; past it a stream evicts its own oldest events. */
+  replayTotalBytes: number;
 }
 
-export const DEFAULT_SESSION_LIMITS: SessionLimits = { idleMs: 30 * 60_000, maxSessions: 10_000, maxPerIdentity: 1_000 };
+export const DEFAULT_SESSION_LIMITS: SessionLimits = {
+  idleMs: 30 * 60_000,
+  maxSessions: 10_000,
+  maxPerIdentity: 1_000,
+  replayEvents: DEFAULT_REPLAY_LIMITS.events,
+  replayBytes: DEFAULT_REPLAY_LIMITS.bytes,
+  replayTotalBytes: DEFAULT_REPLAY_TOTAL_BYTES,
+};
 
 /**
  * The open sessions, by id: the one registry every path asks. A session is bound to the
@@ -27,6 +41,7 @@ export class SessionRegistry {
   readonly #closeListeners = new Set<(session: Session) => void>();
   readonly #streamListeners = new Set<(session: Session) => void>();
   readonly #limits: SessionLimits;
+  readonly #replayBudget: ReplayBudget;
   readonly #reaper: NodeJS.Timeout;
 
   constructor(
@@ -34,6 +49,7 @@ export class SessionRegistry {
     private readonly logger: Logger,
   ) {
     this.#limits = { ...DEFAULT_SESSION_LIMITS, ...limits };
+    this.#replayBudget = new ReplayBudget(this.#limits.replayTotalBytes);
     const sweepEvery = Math.max(1_000, Math.min(60_000, this.#limits.idleMs / 2));
     this.#reaper = setInterval(() => this.#reapIdle(), sweepEvery);
     this.#reaper.unref();
@@ -41,6 +57,11 @@ export class SessionRegistry {
 
   get size(): number {
     return this.#sessions.size;
+  }
+
+  /** Bytes all open sessions keep for replay now. */
+  get replayBytes(): number {
+    return this.#replayBudget.used;
   }
 
   values(): IterableIterator<Session> {
@@ -61,7 +82,7 @@ export class SessionRegistry {
         { 'retry-after': '5' },
       );
     }
-    const session = new Session(randomUUID(), identity, handshake);
+    const session = new Session(randomUUID(), identity, handshake, { events: this.#limits.replayEvents, bytes: this.#limits.replayBytes }, this.#replayBudget);
     this.#sessions.set(session.id, session);
     this.#perIdentity.set(identity.name, mine + 1);
     return session;

@@ -3,6 +3,7 @@ import { type ClientCapabilities, type LoggingLevel, ProtocolError, ProtocolErro
 import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import type { Params, SessionScope } from '../federation/context.js';
+import { DEFAULT_REPLAY_LIMITS, type ReplayBudget, type ReplayLimits, SessionReplay } from './replay.js';
 
 /** Which client capability a relayed request needs. */
 const NEEDS: Record<string, 'sampling' | 'elicitation' | 'roots'> = {
@@ -30,6 +31,8 @@ export interface Outbox {
   request(id: string, method: string, params: Params): boolean;
   /** Ends the stream (the session closed). */
   close(): void;
+  /** Whether a client is connected to the stream now (a GET stream whose client went away is kept for it to resume). */
+  readonly connected: boolean;
 }
 
 /** A request the gateway sent the client on behalf of a service, waiting for the client's answer. */
@@ -60,8 +63,10 @@ export class Session implements SessionScope {
   readonly calls = new Map<JsonRpcId, AbortController>();
   /** Requests relayed to the client (sampling, elicitation, roots), by the id the gateway gave them. */
   readonly relays = new Map<string, PendingRelay>();
-  /** The session's GET stream, while the client holds one open. */
+  /** The session's GET stream, once the client opened one (while it is away, what comes is kept for it to resume). */
   stream: Outbox | undefined;
+  /** The session's resumable event streams (its GET stream and POST streams): ids, and what a client that reconnects is replayed. */
+  readonly replay: SessionReplay;
   readonly createdAt = Date.now();
   lastSeen = this.createdAt;
   #relayCount = 0;
@@ -73,7 +78,11 @@ export class Session implements SessionScope {
     readonly id: string,
     readonly identity: GatewayIdentity,
     readonly handshake: Handshake,
-  ) {}
+    replayLimits: ReplayLimits = DEFAULT_REPLAY_LIMITS,
+    replayBudget?: ReplayBudget,
+  ) {
+    this.replay = new SessionReplay(replayLimits, replayBudget);
+  }
 
   get offered(): ServerCapabilities {
     return this.handshake.offered;
@@ -153,7 +162,7 @@ export class Session implements SessionScope {
     this.notify('notifications/resources/updated', { uri });
   }
 
-  /** Stops the calls in flight, fails the pending relays and ends the GET stream. Idempotent. */
+  /** Stops the calls in flight, fails the pending relays, ends the GET stream and frees what was kept for replay. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -167,7 +176,11 @@ export class Session implements SessionScope {
         this.relays.clear();
         const stream = this.stream;
         this.stream = undefined;
-        stream?.close();
+        try {
+          stream?.close();
+        } finally {
+          this.replay.close();
+        }
       }
     }
   }

@@ -12,10 +12,11 @@ import type { Perimeter } from '../../security/index.js';
 import type { Dispatcher, RequestMeta } from '../../session/dispatch.js';
 import { initializeResult, negotiate } from '../../session/initialize.js';
 import type { SessionRegistry } from '../../session/registry.js';
+import type { ReplayStream } from '../../session/replay.js';
 import type { Session } from '../../session/session.js';
 import { readBody } from './body.js';
 import type { ModernEndpoint } from './modern.js';
-import { PostReply, SessionStream } from './reply.js';
+import { connect, PostReply, SessionStream, StreamConnection, takesPriming } from './reply.js';
 import { refuse, writeJson } from './respond.js';
 import { authenticateStage, authorizeStage, corsStage, eraStage, framingStage, methodStage, perimeterStage, type Stage, sessionIdStage } from './stages.js';
 
@@ -166,7 +167,7 @@ export class McpPipeline {
       writeJson(response, 400, error.toRpc(message.id));
       return;
     }
-    const reply = new PostReply(response, session.id, () => {
+    const reply = new PostReply(response, session, () => {
       if (!session.firstTime('post-backlog')) return;
       this.deps.logger.warn(
         { session: session.id, method: message.method },
@@ -194,14 +195,55 @@ export class McpPipeline {
       response.writeHead(200, { 'mcp-session-id': session.id }).end();
       return;
     }
-    if (session.stream !== undefined) throw new GatewayError('stream_conflict', 'Conflict: this session already has a GET stream open');
-    const stream = new SessionStream(response, session.id, () => {
-      this.deps.logger.warn({ session: session.id }, 'closing a GET stream whose client does not read it (backlog over the limit); its messages are dropped');
-    });
+    const lastEventId = headers['last-event-id'];
+    if (typeof lastEventId === 'string') return this.#resume(session, lastEventId, response);
+    if (session.stream?.connected) throw new GatewayError('stream_conflict', 'Conflict: this session already has a GET stream open');
+    // A GET without Last-Event-ID is a new stream: what the old one kept is not for it.
+    const stream = new SessionStream(session.replay.open('get'));
+    this.#connect(session, stream.log, response, takesPriming(session.protocolVersion) ? stream.log.primingId : undefined, 0);
     this.deps.sessions.attachStream(session, stream);
-    response.once('close', () => {
-      if (session.stream === stream) session.stream = undefined;
+  }
+
+  /**
+   * A GET with `Last-Event-ID` (the transport's "Resumability and Redelivery"): the stream
+   * that id belongs to, in this session, gets the events after it replayed on this
+   * connection, then goes on here; a POST's stream ends after its answer. An id that names
+   * no stream of this session (malformed, another session's, freed) or whose successors
+   * were evicted is refused with 400 before anything is sent: nothing is ever replayed from
+   * another stream, and a gap is never passed off as a resumption.
+   */
+  #resume(session: Session, lastEventId: string, response: ServerResponse): void {
+    const found = session.replay.find(lastEventId);
+    if (found === undefined) {
+      throw new GatewayError(
+        'unknown_event_id',
+        'Bad Request: Last-Event-ID names no stream of this session (unknown, or it ended long ago); open a new GET stream without Last-Event-ID',
+      );
+    }
+    const { stream, seq } = found;
+    if (!stream.holdsAfter(seq)) {
+      throw new GatewayError(
+        'unknown_event_id',
+        'Bad Request: the events after this Last-Event-ID are no longer kept (more came than the replay buffer holds); open a new GET stream without Last-Event-ID',
+      );
+    }
+    this.#connect(session, stream, response, undefined, seq);
+    if (stream.kind === 'get' && session.stream instanceof SessionStream && session.stream.log === stream)
+      this.deps.sessions.attachStream(session, session.stream);
+  }
+
+  #connect(session: Session, stream: ReplayStream, response: ServerResponse, primingId: string | undefined, seq: number): void {
+    const pastBound = stream.kind === 'get' ? 'destroy' : 'drop';
+    const what =
+      stream.kind === 'get' ? 'closing a GET stream whose client does not read it' : 'dropping events of a resumed POST stream whose client does not read it';
+    const connection = new StreamConnection(response, pastBound, () => {
+      this.deps.logger.warn(
+        { session: session.id },
+        `${what} (backlog over the limit); it can resume with Last-Event-ID while the replay buffer holds what it missed`,
+      );
     });
+    connection.open(session.id, primingId);
+    connect(stream, connection, seq);
   }
 }
 
