@@ -170,6 +170,13 @@ describe('the admin dashboard', () => {
     await page.waitForURL(/#\/services\/inventory-fixture/);
     await page.getByRole('link', { name: '← Services' }).click();
     await expect.poll(() => page.getByTestId('status-inventory-fixture').textContent(), { timeout: 15_000 }).toBe('up');
+    // The call made above shows in the overview's numbers, read from the metrics registry (GET /stats).
+    expect(await page.getByTestId('calls-shopping-service').textContent()).toBe('1');
+    expect(await page.getByTestId('latency-shopping-service').textContent()).toMatch(/^\d+\.\d ms$/);
+    expect(await page.getByTestId('calls-user-service').textContent()).toBe('0');
+    // The second reading, one refresh later, gives a rate.
+    await expect.poll(() => page.getByTestId('rate-shopping-service').textContent(), { timeout: 15_000 }).toMatch(/^\d+\.\d$/);
+    await page.screenshot({ path: join(SHOTS, 'overview-after-register.png'), fullPage: true });
     const registered = await api(mesh.gateway.url, 'GET', '/services/inventory-fixture');
     expect(registered.status).toBe(200);
 

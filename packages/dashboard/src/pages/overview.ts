@@ -43,9 +43,9 @@ export async function overviewPage(context: Context, mount: Mount): Promise<() =
         service.circuit === undefined ? '—' : badge(service.circuit),
         service.lastError ?? '—',
         String(service.tools.length),
-        current === undefined ? '0' : String(current.calls),
-        perMinute === undefined ? '—' : perMinute.toFixed(1),
-        latencyMs === undefined ? '—' : `${latencyMs.toFixed(1)} ms`,
+        h('span', { 'data-testid': `calls-${service.name}` }, current === undefined ? '0' : String(current.calls)),
+        h('span', { 'data-testid': `rate-${service.name}` }, perMinute === undefined ? '—' : perMinute.toFixed(1)),
+        h('span', { 'data-testid': `latency-${service.name}` }, latencyMs === undefined ? '—' : `${latencyMs.toFixed(1)} ms`),
       ];
     });
     if (reading !== undefined) previous = reading;
