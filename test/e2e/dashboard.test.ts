@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import type { RunningService } from '@meshgate/service-kit';
+import { createLogger, defineTool, type RunningService, startMcpService, ToolServerFactory } from '@meshgate/service-kit';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { api, FIXTURE_CREDENTIAL, type Mesh, startFixtureService, startMesh, TOKEN } from '../helpers/mesh.js';
 
 /**
@@ -15,6 +16,8 @@ import { api, FIXTURE_CREDENTIAL, type Mesh, startFixtureService, startMesh, TOK
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(process.cwd(), 'test-results', 'dashboard');
 const VIEWER_TOKEN = 'viewer-token-dashboard-456';
+/** A client token whose allow-list lets it use the user service only. */
+const SUPPORT_TOKEN = 'support-token-dashboard-789';
 /** What the gateway sends on every /admin answer (http/dashboard.ts). */
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -42,10 +45,40 @@ function rawGet(base: string, target: string): Promise<{ status: number; body: s
   });
 }
 
+/** A service with one tool whose input has every kind of field the form knows; it echoes its arguments back as structuredContent. */
+function startKindsService(): Promise<RunningService> {
+  const input = z.object({
+    label: z.string(),
+    count: z.number().int(),
+    ratio: z.number().optional(),
+    urgent: z.boolean(),
+    colour: z.enum(['red', 'green', 'blue']),
+    tags: z.array(z.string()),
+    filter: z.object({ min: z.number(), max: z.number() }),
+  });
+  const factory = new ToolServerFactory({ name: 'kinds-fixture', version: '0.0.0' }, [
+    defineTool({
+      name: 'echoKinds',
+      description: 'Answers with the arguments it got',
+      input,
+      output: z.object({ got: input }),
+      handler: (got) => ({ ok: true, value: { got } }),
+    }),
+  ]);
+  return startMcpService({
+    name: 'kinds-fixture',
+    config: { port: 0, host: '127.0.0.1', token: TOKEN },
+    logger: createLogger({ name: 'kinds-fixture', level: 'silent', format: 'json' }),
+    createServer: factory.create,
+    health: () => ({ ok: true }),
+  });
+}
+
 describe('the admin dashboard', () => {
   let mesh: Mesh;
   let browser: Browser;
   let fixture: RunningService;
+  let kinds: RunningService;
   const problems: string[] = [];
 
   beforeAll(async () => {
@@ -54,9 +87,11 @@ describe('the admin dashboard', () => {
       MESHGATE_TOKENS: JSON.stringify([
         { name: 'ops', token: TOKEN, roles: ['admin', 'client'] },
         { name: 'viewer', token: VIEWER_TOKEN, roles: ['client'] },
+        { name: 'support', token: SUPPORT_TOKEN, roles: ['client'], tools: ['getUserById'] },
       ]),
     });
     fixture = await startFixtureService('inventory-fixture', ['countStock']);
+    kinds = await startKindsService();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -75,6 +110,7 @@ describe('the admin dashboard', () => {
   afterAll(async () => {
     await browser?.close();
     await fixture?.close();
+    await kinds?.close();
     await Promise.all([mesh?.gateway.stop(), mesh?.shopping.stop(), mesh?.user.stop()]);
   });
 
@@ -263,4 +299,63 @@ describe('the admin dashboard', () => {
     problems.length = 0;
     await page.context().close();
   });
+  it('builds the try-a-tool form from the schema: number, integer, boolean, enum, array and object fields reach the tool typed', async () => {
+    const registered = await api(mesh.gateway.url, 'POST', '/register', { name: 'kinds-fixture', url: `${kinds.url}/mcp`, credential: FIXTURE_CREDENTIAL });
+    expect(registered.status).toBe(201);
+    const page = await openPage();
+    await signIn(page, TOKEN);
+    await expect.poll(() => page.getByTestId('status-kinds-fixture').textContent(), { timeout: 15_000 }).toBe('up');
+    await page.goto(`${mesh.gateway.url}/admin/#/services/kinds-fixture?tool=echoKinds`);
+    await page.getByTestId('try-form').waitFor();
+    expect(await page.getByTestId('arg-count').getAttribute('type')).toBe('number');
+    expect(await page.getByTestId('arg-count').getAttribute('step')).toBe('1');
+    expect(await page.getByTestId('arg-urgent').getAttribute('type')).toBe('checkbox');
+    expect(await page.getByTestId('arg-colour').evaluate((element) => element.tagName)).toBe('SELECT');
+    expect(await page.getByTestId('arg-tags').evaluate((element) => element.tagName)).toBe('TEXTAREA');
+    await page.getByTestId('arg-label').fill('hello');
+    await page.getByTestId('arg-count').fill('7');
+    await page.getByTestId('arg-urgent').check();
+    await page.getByTestId('arg-colour').selectOption({ label: 'green' });
+    await page.getByTestId('arg-tags').fill('["a", "b"]');
+    await page.getByTestId('arg-filter').fill('{"min": 1, "max": 9.5}');
+    await page.getByTestId('call').click();
+    const structured = page.getByTestId('structured');
+    await structured.waitFor();
+    // `ratio` was left empty and is optional: it is not sent.
+    expect(JSON.parse((await structured.textContent()) ?? '{}')).toEqual({
+      got: { label: 'hello', count: 7, urgent: true, colour: 'green', tags: ['a', 'b'], filter: { min: 1, max: 9.5 } },
+    });
+    // Invalid JSON is caught in the page, naming the field, and nothing is called.
+    await page.getByTestId('arg-tags').fill('[oops');
+    await page.getByTestId('call').click();
+    await expect.poll(() => page.getByTestId('result').textContent()).toBe('tags must be valid JSON');
+    await page.screenshot({ path: join(SHOTS, 'try-tool-kinds.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.context().close();
+    expect((await api(mesh.gateway.url, 'DELETE', '/services/kinds-fixture')).status).toBe(204);
+  });
+
+  it('answers /whoami with the roles, and /stats only with the services a client token may see', async () => {
+    expect((await api(mesh.gateway.url, 'GET', '/whoami', undefined, VIEWER_TOKEN)).body).toEqual({ identity: 'viewer', roles: ['client'] });
+    expect((await api(mesh.gateway.url, 'GET', '/whoami')).body).toEqual({ identity: 'ops', roles: ['admin', 'client'] });
+    expect((await api(mesh.gateway.url, 'GET', '/whoami', undefined, null)).status).toBe(401);
+    await rpcCall(TOKEN, 'getProductById', { id: '123' });
+    await rpcCall(SUPPORT_TOKEN, 'getUserById', { id: '1' });
+    const admin = (await api(mesh.gateway.url, 'GET', '/stats')).body as { services: Record<string, unknown> };
+    expect(Object.keys(admin.services)).toEqual(expect.arrayContaining(['shopping-service', 'user-service']));
+    const support = await api(mesh.gateway.url, 'GET', '/stats', undefined, SUPPORT_TOKEN);
+    expect(support.status).toBe(200);
+    expect(Object.keys((support.body as { services: Record<string, unknown> }).services)).toEqual(['user-service']);
+    expect((await api(mesh.gateway.url, 'GET', '/stats', undefined, null)).status).toBe(401);
+  });
+
+  /** A sessionless tools/call, as the dashboard makes it. */
+  async function rpcCall(token: string, name: string, args: Record<string, unknown>): Promise<void> {
+    const answer = await fetch(`${mesh.gateway.url}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
+    });
+    expect(answer.status).toBe(200);
+  }
 });
