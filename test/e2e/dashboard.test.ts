@@ -22,6 +22,9 @@ const SUPPORT_TOKEN = 'support-token-dashboard-789';
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+if (!existsSync(join(process.cwd(), 'packages', 'dashboard', 'dist', 'index.html'))) {
+  throw new Error('The dashboard bundle is missing: run `npm run build` (npm test builds it before vitest runs)');
+}
 if (!existsSync(CHROMIUM)) {
   throw new Error(
     `The dashboard test needs Chromium at ${CHROMIUM}: install it with \`apt-get update && apt-get install -y --no-install-recommends chromium\` (.ci/run does this)`,
