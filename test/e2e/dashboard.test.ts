@@ -338,6 +338,40 @@ describe('the admin dashboard', () => {
     expect((await api(mesh.gateway.url, 'DELETE', '/services/kinds-fixture')).status).toBe(204);
   });
 
+  it('updates and deregisters a registered service from its page', async () => {
+    const spare = await startFixtureService('spare-fixture', ['spareTool']);
+    try {
+      expect(
+        (await api(mesh.gateway.url, 'POST', '/register', { name: 'spare-fixture', url: `${spare.url}/mcp`, credential: FIXTURE_CREDENTIAL })).status,
+      ).toBe(201);
+      const page = await openPage();
+      await signIn(page, TOKEN);
+      await page.getByTestId('service-spare-fixture').click();
+      await page.getByTestId('edit').click();
+      await page.getByLabel('Transport').selectOption('streamable-http');
+      await page.getByTestId('submit').click();
+      await expect
+        .poll(async () => ((await api(mesh.gateway.url, 'GET', '/services/spare-fixture')).body as { transport?: string }).transport)
+        .toBe('streamable-http');
+      await page.getByTestId('deregister').waitFor();
+      await page.getByTestId('deregister').click();
+      await page.getByTestId('deregister-confirm').click();
+      await page.getByTestId('services').waitFor();
+      await expect.poll(async () => (await api(mesh.gateway.url, 'GET', '/services/spare-fixture')).status).toBe(404);
+      expect(await page.getByTestId('service-spare-fixture').count()).toBe(0);
+      const audit = (await api(mesh.gateway.url, 'GET', '/audit?service=spare-fixture')).body as { entries: { kind: string; identity: string }[] };
+      expect(audit.entries.map((entry) => [entry.kind, entry.identity])).toEqual([
+        ['service.register', 'ops'],
+        ['service.update', 'ops'],
+        ['service.deregister', 'ops'],
+      ]);
+      expect(problems).toEqual([]);
+      await page.context().close();
+    } finally {
+      await spare.close();
+    }
+  });
+
   it('answers /whoami with the roles, and /stats only with the services a client token may see', async () => {
     expect((await api(mesh.gateway.url, 'GET', '/whoami', undefined, VIEWER_TOKEN)).body).toEqual({ identity: 'viewer', roles: ['client'] });
     expect((await api(mesh.gateway.url, 'GET', '/whoami')).body).toEqual({ identity: 'ops', roles: ['admin', 'client'] });
