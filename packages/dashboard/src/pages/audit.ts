@@ -18,7 +18,7 @@ const KINDS = ['tools/call', 'prompts/get', 'resources/read', 'service.register'
 const OUTCOMES = ['ok', 'tool_error', 'error', 'cancelled'];
 const PAGE = 50;
 
-/** The audit log (`GET /audit`, admin) with its filters; "Older" follows the cursor. */
+/** The audit log (`GET /audit`, admin, oldest first) with its filters; "Next entries" follows the cursor. */
 export async function auditPage(context: Context, mount: Mount): Promise<void> {
   if (!context.admin) {
     mount(h('p', { class: 'error', role: 'alert' }, 'The audit log needs a token with the admin role.'));
@@ -68,7 +68,7 @@ export async function auditPage(context: Context, mount: Mount): Promise<void> {
           'audit',
         ),
         entries.length === 0 ? h('p', { class: 'hint' }, 'No entries match.') : null,
-        page.nextCursor === undefined ? null : h('button', { type: 'button', onclick: () => void load(page.nextCursor) }, 'Older entries'),
+        page.nextCursor === undefined ? null : h('button', { type: 'button', onclick: () => void load(page.nextCursor) }, 'Next entries'),
       );
     } catch (error) {
       results.replaceChildren(errorBox(error));
@@ -86,7 +86,11 @@ export async function auditPage(context: Context, mount: Mount): Promise<void> {
       'section',
       {},
       h('h2', {}, 'Audit log'),
-      h('p', { class: 'hint' }, 'Newest last. The whole log as NDJSON: GET /audit/export with the same filters, or `meshgate audit`.'),
+      h(
+        'p',
+        { class: 'hint' },
+        'Oldest first, 50 at a time (narrow with since and until). The whole log as NDJSON: GET /audit/export with the same filters, or `meshgate audit`.',
+      ),
       form,
       results,
     ),
