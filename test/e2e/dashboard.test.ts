@@ -14,6 +14,8 @@ import { api, FIXTURE_CREDENTIAL, type Mesh, startFixtureService, startMesh, TOK
  */
 
 const CHROMIUM = '/usr/bin/chromium';
+/** How long a poll waits for the page: generous, for a loaded CI machine (a poll ends as soon as it holds). */
+const POLL = { timeout: 15_000 };
 const SHOTS = join(process.cwd(), 'test-results', 'dashboard');
 const VIEWER_TOKEN = 'viewer-token-dashboard-456';
 /** A client token whose allow-list lets it use the user service only. */
@@ -183,7 +185,7 @@ describe('the admin dashboard', () => {
     const page = await openPage();
     await signIn(page, TOKEN);
     for (const name of ['shopping-service', 'user-service']) {
-      await expect.poll(() => page.getByTestId(`status-${name}`).textContent()).toBe('up');
+      await expect.poll(() => page.getByTestId(`status-${name}`).textContent(), POLL).toBe('up');
     }
     await page.screenshot({ path: join(SHOTS, 'overview.png'), fullPage: true });
 
@@ -208,13 +210,13 @@ describe('the admin dashboard', () => {
     await page.getByTestId('submit').click();
     await page.waitForURL(/#\/services\/inventory-fixture/);
     await page.getByRole('link', { name: '← Services' }).click();
-    await expect.poll(() => page.getByTestId('status-inventory-fixture').textContent(), { timeout: 15_000 }).toBe('up');
+    await expect.poll(() => page.getByTestId('status-inventory-fixture').textContent(), POLL).toBe('up');
     // The call made above shows in the overview's numbers, read from the metrics registry (GET /stats).
     expect(await page.getByTestId('calls-shopping-service').textContent()).toBe('1');
     expect(await page.getByTestId('latency-shopping-service').textContent()).toMatch(/^\d+\.\d ms$/);
     expect(await page.getByTestId('calls-user-service').textContent()).toBe('0');
     // The second reading, one refresh later, gives a rate.
-    await expect.poll(() => page.getByTestId('rate-shopping-service').textContent(), { timeout: 15_000 }).toMatch(/^\d+\.\d$/);
+    await expect.poll(() => page.getByTestId('rate-shopping-service').textContent(), POLL).toMatch(/^\d+\.\d$/);
     await page.screenshot({ path: join(SHOTS, 'overview-after-register.png'), fullPage: true });
     const registered = await api(mesh.gateway.url, 'GET', '/services/inventory-fixture');
     expect(registered.status).toBe(200);
@@ -232,23 +234,23 @@ describe('the admin dashboard', () => {
     });
     expect(init.status).toBe(200);
     await page.getByRole('link', { name: 'Sessions' }).click();
-    await expect.poll(() => page.getByTestId('sessions').textContent()).toContain('dashboard-e2e 1.0.0');
+    await expect.poll(() => page.getByTestId('sessions').textContent(), POLL).toContain('dashboard-e2e 1.0.0');
     await page.screenshot({ path: join(SHOTS, 'sessions.png'), fullPage: true });
 
     // The audit log has the call and the registration; the kind filter narrows it.
     await page.getByRole('link', { name: 'Audit' }).click();
     const audit = page.getByTestId('audit');
-    await expect.poll(() => audit.textContent()).toContain('getProductById');
+    await expect.poll(() => audit.textContent(), POLL).toContain('getProductById');
     expect(await audit.textContent()).toContain('service.register');
     await page.getByTestId('filter-kind').selectOption('service.register');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await expect.poll(async () => (await audit.textContent())?.includes('getProductById')).toBe(false);
+    await expect.poll(async () => (await audit.textContent())?.includes('getProductById'), POLL).toBe(false);
     expect(await audit.textContent()).toContain('inventory-fixture');
     await page.screenshot({ path: join(SHOTS, 'audit.png'), fullPage: true });
 
     expect(problems).toEqual([]);
     await page.context().close();
-  });
+  }, 90_000);
 
   it('really enforces the CSP: an injected inline script does not run, and the violation is reported', async () => {
     const page = await openPage();
@@ -261,7 +263,7 @@ describe('the admin dashboard', () => {
       return (window as unknown as { __inline?: boolean }).__inline === true;
     });
     expect(ran).toBe(false);
-    await expect.poll(() => problems.some((problem) => problem.includes('Content Security Policy'))).toBe(true);
+    await expect.poll(() => problems.some((problem) => problem.includes('Content Security Policy')), POLL).toBe(true);
     problems.length = 0;
     await page.context().close();
   });
@@ -296,7 +298,7 @@ describe('the admin dashboard', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Token').fill('wrong-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('refused the token');
+    await expect.poll(() => page.getByRole('alert').textContent(), POLL).toContain('refused the token');
     // The 401 itself is a console error of the browser (a failed resource), not a CSP one.
     expect(problems.filter((problem) => !problem.includes('401'))).toEqual([]);
     problems.length = 0;
@@ -307,7 +309,7 @@ describe('the admin dashboard', () => {
     expect(registered.status).toBe(201);
     const page = await openPage();
     await signIn(page, TOKEN);
-    await expect.poll(() => page.getByTestId('status-kinds-fixture').textContent(), { timeout: 15_000 }).toBe('up');
+    await expect.poll(() => page.getByTestId('status-kinds-fixture').textContent(), POLL).toBe('up');
     await page.goto(`${mesh.gateway.url}/admin/#/services/kinds-fixture?tool=echoKinds`);
     await page.getByTestId('try-form').waitFor();
     expect(await page.getByTestId('arg-count').getAttribute('type')).toBe('number');
@@ -331,12 +333,12 @@ describe('the admin dashboard', () => {
     // Invalid JSON is caught in the page, naming the field, and nothing is called.
     await page.getByTestId('arg-tags').fill('[oops');
     await page.getByTestId('call').click();
-    await expect.poll(() => page.getByTestId('result').textContent()).toBe('tags must be valid JSON');
+    await expect.poll(() => page.getByTestId('result').textContent(), POLL).toBe('tags must be valid JSON');
     await page.screenshot({ path: join(SHOTS, 'try-tool-kinds.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.context().close();
     expect((await api(mesh.gateway.url, 'DELETE', '/services/kinds-fixture')).status).toBe(204);
-  });
+  }, 90_000);
 
   it('updates and deregisters a registered service from its page', async () => {
     const spare = await startFixtureService('spare-fixture', ['spareTool']);
@@ -357,7 +359,7 @@ describe('the admin dashboard', () => {
       await page.getByTestId('deregister').click();
       await page.getByTestId('deregister-confirm').click();
       await page.getByTestId('services').waitFor();
-      await expect.poll(async () => (await api(mesh.gateway.url, 'GET', '/services/spare-fixture')).status).toBe(404);
+      await expect.poll(async () => (await api(mesh.gateway.url, 'GET', '/services/spare-fixture')).status, POLL).toBe(404);
       expect(await page.getByTestId('service-spare-fixture').count()).toBe(0);
       const audit = (await api(mesh.gateway.url, 'GET', '/audit?service=spare-fixture')).body as { entries: { kind: string; identity: string }[] };
       expect(audit.entries.map((entry) => [entry.kind, entry.identity])).toEqual([
@@ -370,7 +372,7 @@ describe('the admin dashboard', () => {
     } finally {
       await spare.close();
     }
-  });
+  }, 90_000);
 
   it('answers /whoami with the roles, and /stats only with the services a client token may see', async () => {
     expect((await api(mesh.gateway.url, 'GET', '/whoami', undefined, VIEWER_TOKEN)).body).toEqual({ identity: 'viewer', roles: ['client'] });
