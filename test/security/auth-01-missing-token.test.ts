@@ -42,6 +42,8 @@ describe('case 1: requests without a valid token get 401 and reach no backend', 
       ['POST', '/services'],
       ['POST', '/register'],
       ['DELETE', '/services/recorder'],
+      ['GET', '/stats'],
+      ['GET', '/whoami'],
     ]) {
       const response = await fetch(`${mesh.gateway.url}${path}`, { method, headers });
       expect(response.status, `${method} ${path}`).toBe(401);

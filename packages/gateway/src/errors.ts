@@ -26,6 +26,7 @@ export const GATEWAY_ERRORS = {
   unsupported_media_type: { status: 415, rpc: -32600, summary: 'Content-Type must be application/json' },
   too_many_sessions: { status: 503, rpc: -32001, summary: "The session table (MESHGATE_MAX_SESSIONS) or this token's share of it is full" },
   shutting_down: { status: 503, rpc: -32001, summary: 'The gateway is stopping' },
+  dashboard_not_built: { status: 503, rpc: -32603, summary: 'The dashboard at /admin has no bundle: run `npm run build` (it builds packages/dashboard/dist)' },
   internal: { status: 500, rpc: -32603, summary: 'An unexpected failure inside the gateway (logged with its cause)' },
   // Failures of an MCP method or an admin call.
   invalid_body: { status: 400, rpc: -32602, summary: 'The request body is missing a field or has a wrong one' },

@@ -12,9 +12,11 @@ import type { CredentialPolicy } from '../upstream/credential-policy.js';
 import { adminRoutes } from './admin.js';
 import { auditRoutes } from './audit.js';
 import { adminApiAuth, mountProtectedResourceMetadata } from './authorization.js';
+import { dashboardRoutes, defaultDashboardDir } from './dashboard.js';
+import { dashboardApiRoutes } from './dashboard-api.js';
 import { callerHasToken, corsGuard, originGuard, rateLimitGuard, restRefusal } from './perimeter.js';
 import { type OpenSessions, sessionRoutes } from './sessions.js';
-import { healthView } from './views.js';
+import { clientServiceView, healthView, seesEverything } from './views.js';
 
 export interface HttpDeps {
   registry: Registry;
@@ -29,9 +31,11 @@ export interface HttpDeps {
   observer?: Observer | undefined;
   /** What a registration's credential may be. */
   credentials?: CredentialPolicy;
+  /** Where the dashboard's built bundle is (`/admin`); default: the dashboard package's dist, found at run time. */
+  dashboardDir?: string;
 }
 
-/** The gateway's HTTP surface besides `/mcp`: `/health` (open), the well-known metadata, `/register`, `/services` and `/sessions` (Bearer). */
+/** The gateway's HTTP surface besides `/mcp`: `/health` (open), the well-known metadata, `/register`, `/services`, `/sessions`, `/stats`, `/whoami` and `/audit` (Bearer), the dashboard's files at `/admin` (open). */
 export function createHttpApp({
   registry,
   sessions,
@@ -41,6 +45,7 @@ export function createHttpApp({
   observer,
   credentials,
   allowStdioRegistration = false,
+  dashboardDir: dashboard = defaultDashboardDir(),
 }: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
   const app = new Hono<{ Variables: AuthVariables<GatewayIdentity> }>();
 
@@ -64,7 +69,7 @@ export function createHttpApp({
   const audit = observer?.audit;
   // `/services/*` matches `/services` too (Hono), so one pattern guards both, once: with both
   // listed, auth ran twice and a request took two units of its token's rate budget.
-  const paths = ['/register', '/services/*', '/sessions', ...(audit === undefined ? [] : ['/audit/*'])];
+  const paths = ['/register', '/services/*', '/sessions', '/stats', '/whoami', ...(audit === undefined ? [] : ['/audit/*'])];
   // The admin API's access-log lines (and X-Request-Id), like /mcp's; /health and the metadata stay out of the log.
   // One middleware for all of it: `/services/*` matches `/services` too, so per-path ones would log twice.
   if (observer !== undefined) app.use('*', accessLog(observer));
@@ -81,6 +86,15 @@ export function createHttpApp({
   );
   app.route('/', sessionRoutes(sessions));
   if (audit !== undefined) app.route('/', auditRoutes(audit));
+  app.route(
+    '/',
+    dashboardApiRoutes(observer?.metrics, (identity) => (name) => {
+      const service = registry.get(name);
+      return service !== undefined && (seesEverything(identity) || clientServiceView(service, registry.catalog, identity) !== undefined);
+    }),
+  );
+  // The dashboard's static bundle: public files (no data in them); what it shows comes from the API above, with the user's token.
+  app.route('/', dashboardRoutes(dashboard));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error) => {
@@ -95,7 +109,7 @@ export function createHttpApp({
 }
 
 /** The admin API's paths: what gets access-log lines. */
-const ADMIN_PATH = /^\/(register|services|audit)(\/|$)/;
+const ADMIN_PATH = /^\/(register|services|stats|whoami|audit)(\/|$)/;
 /** The admin API's refusals that the metrics count, by status (the perimeter's and auth's). */
 const REFUSALS: Record<number, string> = { 401: 'unauthorized', 403: 'forbidden', 429: 'rate_limited' };
 
