@@ -184,13 +184,13 @@ describe('Registry rebuilds', () => {
     const statuses: string[] = [];
     r.onStatusChange((service, status) => statuses.push(`${service}:${status}`));
     await r.start();
-    await vi.waitFor(() => expect(names(r)).toEqual(['find', 'buy']));
+    await vi.waitFor(() => expect(names(r)).toEqual(['find', 'buy']), { timeout: 10_000 });
     const built = r.catalog;
     const changes: string[][] = [];
     r.onCatalogChange((_catalog, changed) => changes.push([...changed]));
     expect(statuses).not.toContain('b:degraded');
     failPing = true;
-    await vi.waitFor(() => expect(statuses).toEqual(expect.arrayContaining(['b:degraded', 'b:up'])));
+    await vi.waitFor(() => expect(statuses).toEqual(expect.arrayContaining(['b:degraded', 'b:up'])), { timeout: 10_000 });
     expect(statuses.indexOf('b:up', statuses.indexOf('b:degraded'))).toBeGreaterThan(-1);
     expect(r.catalog).toBe(built);
     expect(changes).toEqual([]);
@@ -198,7 +198,7 @@ describe('Registry rebuilds', () => {
     // New listings from a service are a new input: the catalog is built again and the change told.
     backends.set('http://a/mcp', ['find', 'sell']);
     r.get('a')?.connection.scheduleRefresh(0);
-    await vi.waitFor(() => expect(names(r)).toEqual(['find', 'sell', 'buy']));
+    await vi.waitFor(() => expect(names(r)).toEqual(['find', 'sell', 'buy']), { timeout: 10_000 });
     expect(r.catalog).not.toBe(built);
     expect(changes).toEqual([['tools']]);
   });
