@@ -30,7 +30,7 @@ export const SCALE_PLANS = {
 const url = (port) => `http://127.0.0.1:${port}`;
 
 /** Starts the backends and the gateways `narrow` (b00, b01), `wide` (all) and `whole` (all, one page). */
-async function startScaleMesh({ size, pinning, log }) {
+export async function startScaleMesh({ size, pinning, log }) {
   const token = randomBytes(18).toString('base64url');
   const dir = mkdtempSync(join(tmpdir(), 'meshgate-bench-scale-'));
   const names = Array.from({ length: size.backends }, (_, index) => backendName(index));
