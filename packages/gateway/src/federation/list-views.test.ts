@@ -1,3 +1,4 @@
+import type { Tool } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
 import { AllowList } from '../auth/allow-list.js';
 import type { GatewayIdentity } from '../auth/tokens.js';
@@ -6,11 +7,8 @@ import type { Registry } from '../registry/registry.js';
 import type { RequestContext, SessionScope } from './context.js';
 import { Federation } from './federation.js';
 
-const tool = (name: string, taskOnly = false) => ({
-  name,
-  inputSchema: { type: 'object' as const },
-  ...(taskOnly ? { execution: { taskSupport: 'required' } } : {}),
-});
+const tool = (name: string, taskOnly = false): Tool =>
+  taskOnly ? { name, inputSchema: { type: 'object' }, execution: { taskSupport: 'required' } } : { name, inputSchema: { type: 'object' } };
 const build = (names: string[]) =>
   Catalog.build([{ service: 'shop', listings: { ...EMPTY_LISTINGS, tools: names.map((name) => tool(name, name.startsWith('task'))) }, origin: 'live' }]);
 const admin: GatewayIdentity = { name: 'admin', roles: new Set(['client']) };
