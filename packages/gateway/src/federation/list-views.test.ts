@@ -48,7 +48,7 @@ describe('Federation.list over list views', () => {
     const first = walk(catalog);
     expect(first.names).toEqual(names);
     const again = walk(catalog);
-    again.results.forEach((result, i) => expect(result).toBe(first.results[i]));
+    expect(again.results.every((result, i) => result === first.results[i])).toBe(true);
     expect(first.results.every((result) => Object.isFrozen(result))).toBe(true);
   });
 
@@ -61,7 +61,7 @@ describe('Federation.list over list views', () => {
     expect(walk(catalog, { identity: limited, session: old }).names).toEqual(['a', 'd', 'e', 'f']);
     expect(walk(catalog).names).toEqual(names);
     const limitedPages = walk(catalog, { identity: limited }).results;
-    walk(catalog, { identity: limited }).results.forEach((result, i) => expect(result).toBe(limitedPages[i]));
+    expect(walk(catalog, { identity: limited }).results.every((result, i) => result === limitedPages[i])).toBe(true);
   });
 
   it('a rebuilt catalog answers from new views; a cursor from the old one resumes after its item', () => {
