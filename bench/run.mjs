@@ -2,8 +2,10 @@
 /**
  * npm run bench [-- options]; `npm run bench -- --help` prints them (USAGE below).
  *
- * Starts backends, the gateway and a bare forwarder on 127.0.0.1, drives the workloads of
- * issue 6 with the configurations interleaved over several rounds, and writes latest.json
+ * Reads its options (--help needs no build), builds the repo, starts backends, the gateway
+ * and a bare forwarder on 127.0.0.1, drives the workloads of issue 6 with the configurations
+ * interleaved over several rounds (bench/lib/rounds.mjs), then the scale workloads of issue 18
+ * on a mesh of their own (bench/lib/scale.mjs), and writes latest.json
  * and latest.md (to bench/results/, where both are git-ignored, or to BENCH_OUT_DIR). Exits 1
  * when any answer was an error. Extra gateway configurations (bench/lib/mesh.mjs,
  * extraGateways) run beside `gateway` in the tools/call workloads: `variant` (this checkout
@@ -15,10 +17,11 @@ import { createServer } from 'node:http';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { closeSessions, isSuccess, postLoad, rpcBody, sdkLoop, serialLoad, sessionLoad } from './lib/load.mjs';
-import { choosePinning, cpuMs, extraGateways, REPO_ROOT, rssMiB, sleep, startBenchMesh, toolName } from './lib/mesh.mjs';
+import { choosePinning, extraGateways, REPO_ROOT, rssMiB, sleep, startBenchMesh, toolName } from './lib/mesh.mjs';
 import { toMarkdown } from './lib/report.mjs';
+import { interleaved as interleave } from './lib/rounds.mjs';
 import { runScale, SCALE_PLANS, SCALE_WORKLOADS } from './lib/scale.mjs';
-import { ratio, summarize } from './lib/stats.mjs';
+import { ratio } from './lib/stats.mjs';
 
 const MAIN_WORKLOADS = ['call_c1', 'call_c32', 'list_1000', 'sdk_loop', 'sessions', 'memory', 'call_obs'];
 const ALL_WORKLOADS = [...MAIN_WORKLOADS, ...SCALE_WORKLOADS];
@@ -123,35 +126,11 @@ const mesh = runMain ? await startBenchMesh({ backends: BACKENDS, tools: TOOLS_P
 const { token, urls, procs } = mesh ?? {};
 if (mesh) log(`mesh up: gateway federates ${mesh.tools} tools from ${BACKENDS} backends`);
 
-/** Runs `load` against one configuration and adds each process's CPU time per request. */
-async function measured(load) {
+/** The configurations interleaved in rounds, with the CPU per request of the gateway(s), b00 and the forwarder. */
+function interleaved(title, configs, load) {
   const watched = { gatewayCpuUs: procs.gateway.pid, backendCpuUs: procs.direct.pid, forwarderCpuUs: procs.floor.pid };
   for (const name of mesh.extras) watched[`${name}CpuUs`] = procs[name].pid;
-  const before = Object.fromEntries(Object.entries(watched).map(([key, pid]) => [key, cpuMs(pid)]));
-  const run = await load();
-  for (const [key, pid] of Object.entries(watched)) run[key] = run.requests > 0 ? ((cpuMs(pid) - before[key]) * 1000) / run.requests : NaN;
-  return run;
-}
-
-/** A → B → C → A → B → C ...: every configuration sees the same machine conditions. */
-async function interleaved(title, configs, load) {
-  const runs = Object.fromEntries(configs.map((config) => [config, []]));
-  for (let round = 1; round <= plan.rounds; round += 1) {
-    for (const config of configs) {
-      const run = await measured(() => load(config));
-      runs[config].push(run);
-      log(`${title} · round ${round}/${plan.rounds} · ${config}: ${show(run)}`);
-    }
-  }
-  const summaries = Object.fromEntries(configs.map((config) => [config, { ...summarize(runs[config]), runs: runs[config] }]));
-  const ratios = {};
-  for (const config of configs) {
-    ratios[config] = {
-      toDirect: summaries.direct ? ratio(summaries[config].rps, summaries.direct.rps) : NaN,
-      toFloor: summaries.floor ? ratio(summaries[config].rps, summaries.floor.rps) : NaN,
-    };
-  }
-  return { title, configs: summaries, ratios };
+  return interleave({ title, configs, rounds: plan.rounds, watched, load, log, show });
 }
 
 const CALL_BODY = rpcBody('tools/call', { name: CALL_TOOL, arguments: { id: '42' } });

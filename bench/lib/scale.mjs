@@ -16,8 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../scripts/lib/net.mjs';
 import { closeSessions, isSuccess, postLoad, rpcBody, serialLoad, sessionLoad } from './load.mjs';
-import { backendName, cpuMs, GATEWAY_ENTRY, GATEWAY_NODE_ARGS, REPO_ROOT, rssMiB, sleep, startNode, toolName, waitFor } from './mesh.mjs';
-import { ratio, summarize } from './stats.mjs';
+import { backendName, GATEWAY_ENTRY, GATEWAY_NODE_ARGS, REPO_ROOT, rssMiB, sleep, startNode, toolName, waitFor } from './mesh.mjs';
+import { interleaved as interleave } from './rounds.mjs';
+import { ratio } from './stats.mjs';
 
 export const SCALE_WORKLOADS = ['scale_list', 'scale_call', 'scale_sessions', 'scale_memory'];
 
@@ -131,27 +132,7 @@ export async function runScale({ wanted, plan, smoke, pinning, log, show }) {
   const workloads = {};
   const memory = { backends: size.backends, tools: total };
   const watched = { backendCpuUs: procs.direct.pid, narrowCpuUs: procs.narrow.pid, wideCpuUs: procs.wide.pid, wholeCpuUs: procs.whole.pid };
-  const measured = async (load) => {
-    const before = Object.fromEntries(Object.entries(watched).map(([key, pid]) => [key, cpuMs(pid)]));
-    const run = await load();
-    for (const [key, pid] of Object.entries(watched)) run[key] = run.requests > 0 ? ((cpuMs(pid) - before[key]) * 1000) / run.requests : NaN;
-    return run;
-  };
-  const interleaved = async (title, configs, load) => {
-    const runs = Object.fromEntries(configs.map((config) => [config, []]));
-    for (let round = 1; round <= plan.rounds; round += 1) {
-      for (const config of configs) {
-        const run = await measured(() => load(config));
-        runs[config].push(run);
-        log(`${title} · round ${round}/${plan.rounds} · ${config}: ${show(run)}`);
-      }
-    }
-    const configsOut = Object.fromEntries(configs.map((config) => [config, { ...summarize(runs[config]), runs: runs[config] }]));
-    const ratios = Object.fromEntries(
-      configs.map((config) => [config, { toDirect: configsOut.direct ? ratio(configsOut[config].rps, configsOut.direct.rps) : NaN }]),
-    );
-    return { title, configs: configsOut, ratios };
-  };
+  const interleaved = (title, configs, load) => interleave({ title, configs, rounds: plan.rounds, watched, load, log, show });
   try {
     memory.startMiB = rssMiB(procs.wide.pid);
     if (wanted('scale_memory')) {
