@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * npm run bench:profile [-- --seconds N] [-- --workload call|list|session] [-- --connections C]
+ * npm run bench:profile [-- --seconds N] [-- --workload call|list|session] [-- --connections C] [-- --backends B]
  *
  * Starts the benchmark mesh with the gateway under `node --cpu-prof`, drives sessionless
  * tools/call at c=32 (or tools/list over 1,000 tools, or an SDK client calling a tool in
@@ -19,17 +19,19 @@ const option = (name, fallback) => {
   return at >= 0 && argv[at + 1] !== undefined ? argv[at + 1] : fallback;
 };
 const seconds = Number(option('seconds', '15'));
+/** How many backends the gateway federates (10 by default; 100 to see what a wide federation costs per call). */
+const backends = Number(option('backends', '10'));
 const workload = option('workload', 'call');
 const outDir = process.env.BENCH_OUT_DIR ?? join(REPO_ROOT, 'bench/results');
 const connections = workload === 'session' ? 1 : Number(option('connections', workload === 'list' ? '1' : '32'));
-const label = `${workload}-c${connections}`;
+const label = `${workload}-c${connections}${backends === 10 ? '' : `-b${backends}`}`;
 const profileDir = join(outDir, `cpuprofile-${label}`);
 rmSync(profileDir, { recursive: true, force: true });
 mkdirSync(profileDir, { recursive: true });
 
 const log = (message) => console.log(`[profile] ${message}`);
 const pinning = choosePinning(!argv.includes('--no-pin'));
-const mesh = await startBenchMesh({ pinning, log, gatewayNodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] });
+const mesh = await startBenchMesh({ backends, pinning, log, gatewayNodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] });
 const body = workload === 'list' ? rpcBody('tools/list') : rpcBody('tools/call', { name: toolName('b00', 0), arguments: { id: '42' } });
 let run;
 try {

@@ -2,8 +2,10 @@
 /**
  * npm run bench [-- options]; `npm run bench -- --help` prints them (USAGE below).
  *
- * Starts backends, the gateway and a bare forwarder on 127.0.0.1, drives the workloads of
- * issue 6 with the configurations interleaved over several rounds, and writes latest.json
+ * Reads its options (--help needs no build), builds the repo, starts backends, the gateway
+ * and a bare forwarder on 127.0.0.1, drives the workloads of issue 6 with the configurations
+ * interleaved over several rounds (bench/lib/rounds.mjs), then the scale workloads of issue 18
+ * on a mesh of their own (bench/lib/scale.mjs), and writes latest.json
  * and latest.md (to bench/results/, where both are git-ignored, or to BENCH_OUT_DIR). Exits 1
  * when any answer was an error. Extra gateway configurations (bench/lib/mesh.mjs,
  * extraGateways) run beside `gateway` in the tools/call workloads: `variant` (this checkout
@@ -15,11 +17,14 @@ import { createServer } from 'node:http';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { closeSessions, isSuccess, postLoad, rpcBody, sdkLoop, serialLoad, sessionLoad } from './lib/load.mjs';
-import { choosePinning, cpuMs, extraGateways, REPO_ROOT, rssMiB, sleep, startBenchMesh, toolName } from './lib/mesh.mjs';
+import { choosePinning, extraGateways, REPO_ROOT, rssMiB, sleep, startBenchMesh, toolName } from './lib/mesh.mjs';
 import { toMarkdown } from './lib/report.mjs';
-import { ratio, summarize } from './lib/stats.mjs';
+import { interleaved as interleave } from './lib/rounds.mjs';
+import { runScale, SCALE_PLANS, SCALE_WORKLOADS } from './lib/scale.mjs';
+import { ratio } from './lib/stats.mjs';
 
-const ALL_WORKLOADS = ['call_c1', 'call_c32', 'list_1000', 'sdk_loop', 'sessions', 'memory', 'call_obs'];
+const MAIN_WORKLOADS = ['call_c1', 'call_c32', 'list_1000', 'sdk_loop', 'sessions', 'memory', 'call_obs'];
+const ALL_WORKLOADS = [...MAIN_WORKLOADS, ...SCALE_WORKLOADS];
 /**
  * The gateways of the observability workload (call_obs): the same build with everything
  * off, with metrics and the access log on (the 10% target), plus the audit log, plus
@@ -31,12 +36,16 @@ const OBS_AUDIT = { ...OBS_ON, MESHGATE_AUDIT: 'true' };
 const USAGE = `Usage: npm run bench [-- options]   (or: node bench/run.mjs [options])
 
 Options:
-  --smoke            every workload for a moment (about 15 s), for CI; same as BENCH_SMOKE=1
+  --smoke            every workload for a moment and the scale mesh at a small size (about 40 s), for CI;
+                     same as BENCH_SMOKE=1
   --no-pin           do not pin processes with taskset (default: servers on core 0, load on core 1)
   --rounds N         interleaved rounds per workload (default 5; smoke 1)
   --seconds S        seconds per configuration and round (default 3; smoke 0.5)
   --only LIST        comma-separated workloads: ${ALL_WORKLOADS.join(',')}
-                     (call_obs starts four more gateways: observability off, metrics+access log, +audit, +tracing)
+                     (call_obs starts four more gateways: observability off, metrics+access log, +audit, +tracing;
+                     the scale_* workloads run on a second mesh of ${SCALE_PLANS.full.backends} backends × ${SCALE_PLANS.full.tools} tools,
+                     ${SCALE_PLANS.full.idleSessions} idle sessions for scale_memory; smoke: ${SCALE_PLANS.smoke.backends} × ${SCALE_PLANS.smoke.tools}, ${SCALE_PLANS.smoke.idleSessions})
+  --no-build         do not build the repository first (npm run build) before the run
   --help             print this and exit
 
 Environment:
@@ -58,7 +67,7 @@ if (args.has('--help') || args.has('-h')) {
   process.exit(0);
 }
 const VALUED = new Set(['--rounds', '--seconds', '--only']);
-const FLAGS = new Set(['--smoke', '--no-pin']);
+const FLAGS = new Set(['--smoke', '--no-pin', '--no-build']);
 for (let i = 0; i < argv.length; i += 1) {
   if (VALUED.has(argv[i]) && argv[i + 1] !== undefined) i += 1;
   else if (!FLAGS.has(argv[i])) {
@@ -83,6 +92,8 @@ if (unknownWorkloads.length > 0) {
   process.exit(2);
 }
 const wanted = (name) => only === undefined || only.includes(name);
+// Built here, after the arguments are read, so that --help and a wrong option need no build.
+if (!args.has('--no-build')) execFileSync('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, stdio: 'inherit' });
 const outDir = process.env.BENCH_OUT_DIR ?? join(REPO_ROOT, 'bench/results');
 const BACKENDS = 10;
 const TOOLS_PER_BACKEND = 100;
@@ -106,51 +117,44 @@ if (wanted('call_obs')) {
     obsConfigs.push(name);
   }
 }
-const mesh = await startBenchMesh({ backends: BACKENDS, tools: TOOLS_PER_BACKEND, pinning, extras, log });
-const { token, urls, procs } = mesh;
-log(`mesh up: gateway federates ${mesh.tools} tools from ${BACKENDS} backends`);
+const workloads = {};
+const memory = {};
+let scale;
+let exitCode = 0;
+const runMain = MAIN_WORKLOADS.some(wanted);
+const mesh = runMain ? await startBenchMesh({ backends: BACKENDS, tools: TOOLS_PER_BACKEND, pinning, extras, log }) : undefined;
+const { token, urls, procs } = mesh ?? {};
+if (mesh) log(`mesh up: gateway federates ${mesh.tools} tools from ${BACKENDS} backends`);
 
-/** Runs `load` against one configuration and adds each process's CPU time per request. */
-async function measured(load) {
+/** The configurations interleaved in rounds, with the CPU per request of the gateway(s), b00 and the forwarder. */
+function interleaved(title, configs, load) {
   const watched = { gatewayCpuUs: procs.gateway.pid, backendCpuUs: procs.direct.pid, forwarderCpuUs: procs.floor.pid };
   for (const name of mesh.extras) watched[`${name}CpuUs`] = procs[name].pid;
-  const before = Object.fromEntries(Object.entries(watched).map(([key, pid]) => [key, cpuMs(pid)]));
-  const run = await load();
-  for (const [key, pid] of Object.entries(watched)) run[key] = run.requests > 0 ? ((cpuMs(pid) - before[key]) * 1000) / run.requests : NaN;
-  return run;
-}
-
-/** A → B → C → A → B → C ...: every configuration sees the same machine conditions. */
-async function interleaved(title, configs, load) {
-  const runs = Object.fromEntries(configs.map((config) => [config, []]));
-  for (let round = 1; round <= plan.rounds; round += 1) {
-    for (const config of configs) {
-      const run = await measured(() => load(config));
-      runs[config].push(run);
-      log(`${title} · round ${round}/${plan.rounds} · ${config}: ${show(run)}`);
-    }
-  }
-  const summaries = Object.fromEntries(configs.map((config) => [config, { ...summarize(runs[config]), runs: runs[config] }]));
-  const ratios = {};
-  for (const config of configs) {
-    ratios[config] = {
-      toDirect: summaries.direct ? ratio(summaries[config].rps, summaries.direct.rps) : NaN,
-      toFloor: summaries.floor ? ratio(summaries[config].rps, summaries.floor.rps) : NaN,
-    };
-  }
-  return { title, configs: summaries, ratios };
+  return interleave({ title, configs, rounds: plan.rounds, watched, load, log, show });
 }
 
 const CALL_BODY = rpcBody('tools/call', { name: CALL_TOOL, arguments: { id: '42' } });
 const LIST_BODY = rpcBody('tools/list');
-const CALL_CONFIGS = ['direct', 'gateway', 'floor', ...mesh.extras.filter((name) => !obsConfigs.includes(name))];
+const CALL_CONFIGS = ['direct', 'gateway', 'floor', ...(mesh?.extras.filter((name) => !obsConfigs.includes(name)) ?? [])];
 const listedAll = (message) => isSuccess(message) && Array.isArray(message.result.tools) && message.result.tools.length === mesh.tools;
 const callLoad = (connections) => (config) => postLoad({ baseUrl: urls[config], token, body: CALL_BODY, connections, seconds: plan.seconds });
 
-const workloads = {};
-const memory = { startMiB: rssMiB(procs.gateway.pid) };
-let exitCode = 0;
 try {
+  if (mesh) await runMainWorkloads();
+  if (SCALE_WORKLOADS.some(wanted)) scale = await runScale({ wanted, plan, smoke, pinning, log, show });
+} catch (error) {
+  log(`benchmark failed: ${error.stack ?? error}`);
+  for (const proc of Object.values(procs ?? {})) if (proc) console.error(`--- ${proc.name} output (tail) ---\n${proc.output().slice(-2000)}`);
+  exitCode = 2;
+} finally {
+  await mesh?.stop();
+  traceSink?.close();
+}
+if (scale) Object.assign(workloads, scale.workloads);
+
+/** The workloads on the mesh of 10 backends; the mesh is stopped by the caller. */
+async function runMainWorkloads() {
+  memory.startMiB = rssMiB(procs.gateway.pid);
   if (wanted('memory')) {
     // First, on a fresh gateway: the load that follows raises the heap's high-water mark.
     log(`opening ${plan.idleSessions} idle sessions on the gateway`);
@@ -191,13 +195,7 @@ try {
   }
   if (wanted('call_obs')) workloads.call_obs = await interleaved('tools/call, c=32, observability', obsConfigs, callLoad(32));
   memory.afterLoadMiB = rssMiB(procs.gateway.pid);
-} catch (error) {
-  log(`benchmark failed: ${error.stack ?? error}`);
-  for (const proc of Object.values(procs)) if (proc) console.error(`--- ${proc.name} output (tail) ---\n${proc.output().slice(-2000)}`);
-  exitCode = 2;
-} finally {
   await mesh.stop();
-  traceSink?.close();
 }
 
 const result = {
@@ -212,16 +210,25 @@ const result = {
     rounds: plan.rounds,
     secondsPerRun: plan.seconds,
     backends: BACKENDS,
-    tools: mesh.tools,
+    tools: mesh?.tools ?? BACKENDS * TOOLS_PER_BACKEND,
     callTool: CALL_TOOL,
     commit: process.env.BENCH_COMMIT ?? gitCommit(REPO_ROOT),
   },
   workloads,
   memory,
-  targets: targets(workloads, memory),
+  ...(scale ? { scaleMemory: scale.memory, scaleSize: scale.size } : {}),
+  targets: [...targets(workloads, memory), ...(scale?.targets ?? [])],
 };
-result.errors = Object.values(workloads).reduce((sum, w) => sum + Object.values(w.configs).reduce((n, s) => n + s.errors, 0), 0) + (memory.errors ?? 0);
-result.complete = ALL_WORKLOADS.every((name) => (name === 'memory' ? Number.isFinite(memory.idleSessionsMiB) : workloads[name] !== undefined));
+result.errors =
+  Object.values(workloads).reduce((sum, w) => sum + Object.values(w.configs).reduce((n, s) => n + s.errors, 0), 0) +
+  (memory.errors ?? 0) +
+  (scale?.memory.errors ?? 0);
+const measuredAll = (name) => {
+  if (name === 'memory') return Number.isFinite(memory.idleSessionsMiB);
+  if (name === 'scale_memory') return Number.isFinite(scale?.memory.idleSessionsMiB);
+  return workloads[name] !== undefined;
+};
+result.complete = ALL_WORKLOADS.every(measuredAll);
 result.valid = exitCode === 0 && result.errors === 0 && (only !== undefined || result.complete);
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -81,6 +81,11 @@ describe('serializeJson', () => {
       { jsonrpc: '2.0', id: 'a"b', result: { tools } },
       { jsonrpc: '2.0', id: 1, result: { tools: tools.slice(0, 3) } },
       { jsonrpc: '2.0', id: 1, result: { tools, nextCursor: 'x' } },
+      { jsonrpc: '2.0', id: 1, result: { tools, nextCursor: 'a"\\b' } },
+      { jsonrpc: '2.0', id: 1, result: { tools, nextCursor: 3 } },
+      { jsonrpc: '2.0', id: 1, result: { nextCursor: 'x', tools } },
+      { jsonrpc: '2.0', id: 2, result: Object.freeze({ tools: Object.freeze([...tools]), nextCursor: 'y' }) },
+      { jsonrpc: '2.0', id: null, result: Object.freeze({ tools: Object.freeze([...tools]) }) },
       { jsonrpc: '2.0', id: undefined, result: { tools } },
       { jsonrpc: '2.0', id: 1, result: { tools, toJSON: () => ({ hidden: true }) } },
       { jsonrpc: '2.0', id: 1, error: { code: -32601, message: 'no' } },
@@ -101,5 +106,15 @@ describe('serializeJson', () => {
     expect(JSON.parse(text(first)).result.tools[0].name).toBe('t0');
     expect(JSON.parse(text(second)).result.tools.at(-1).name).toBe('new');
     expect(text(second)).toBe(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { tools: rebuilt } }));
+  });
+
+  it('memoizes a frozen listing result by identity, and keeps a new one apart', () => {
+    const page = Object.freeze({ tools: Object.freeze(tools.slice(0, 80)), nextCursor: 'c1' });
+    const next = Object.freeze({ tools: Object.freeze(tools.slice(80)), nextCursor: 'c2' });
+    for (const id of [1, 'two', 1]) {
+      expect(text(serializeJson({ jsonrpc: '2.0', id, result: page }))).toBe(JSON.stringify({ jsonrpc: '2.0', id, result: page }));
+    }
+    // Too short to memoize (20 items) and a different object: its own JSON, not the first page's.
+    expect(text(serializeJson({ jsonrpc: '2.0', id: 3, result: next }))).toBe(JSON.stringify({ jsonrpc: '2.0', id: 3, result: next }));
   });
 });

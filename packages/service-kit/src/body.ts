@@ -45,36 +45,64 @@ export async function readBodyLimited(request: Request, maxBytes: number): Promi
 /** Results listing at least this many items have their list's JSON memoized. */
 const MEMO_MIN_ITEMS = 64;
 const memoizedLists = new WeakMap<readonly unknown[], Buffer>();
+/** The JSON of frozen listing results (`{ tools: [...], nextCursor }`), which cannot change once made. */
+const memoizedResults = new WeakMap<object, Buffer>();
 
 /**
  * Serialises a body exactly as `JSON.stringify` would. Mostly as that very string, which
  * node writes in one piece with the response head. One shortcut, for big listings: a
  * JSON-RPC success whose result is one long array (`{"tools": [...]}` over a federated
- * catalog) comes back as bytes that reuse the encoded JSON of that array object from an
- * earlier answer, so the answer costs a copy, not a serialisation and an encoding. The catalog is
- * built when it changes, as a new array, and read as-is by every request, so the same
- * array means the same JSON. An array is never memoized while it is being changed in
- * place: callers that answer with a long array must treat it as immutable once answered.
+ * catalog), optionally with a string `nextCursor`, comes back as bytes that reuse encoded
+ * JSON from an earlier answer, so the answer costs a copy, not a serialisation and an
+ * encoding:
+ * - a frozen result (the gateway's prebuilt pages) is memoized whole, by its identity;
+ * - otherwise the array is, by its identity. The catalog is built when it changes, as a
+ *   new array, and read as-is by every request, so the same array means the same JSON.
+ *   An array is never memoized while it is being changed in place: callers that answer
+ *   with a long array must treat it as immutable once answered.
  */
 export function serializeJson(body: unknown): string | Buffer {
+  const json = serializeJsonChunks(body);
+  return typeof json === 'string' ? json : Buffer.concat(json);
+}
+
+/**
+ * `serializeJson` without the final copy: a memoized listing comes back as the pieces
+ * of its answer (a short head, the memoized bytes, a short tail), for a writer that sends
+ * them one after the other. A 6 MB answer then costs no 6 MB copy, and no 6 MB buffer
+ * for the garbage collector, per request.
+ */
+export function serializeJsonChunks(body: unknown): string | readonly Buffer[] {
   const plain = () => JSON.stringify(body);
   const result = isPlainRecord(body) ? body['result'] : undefined;
   if (!isPlainRecord(result)) return plain();
   const keys = Object.keys(result);
-  const list = keys.length === 1 ? result[keys[0]!] : undefined;
+  const paged = keys.length === 2 && keys[1] === 'nextCursor' && typeof result['nextCursor'] === 'string';
+  const list = keys.length === 1 || paged ? result[keys[0]!] : undefined;
   if (!Array.isArray(list) || list.length < MEMO_MIN_ITEMS) return plain();
   const { jsonrpc, id } = body as Record<string, unknown>;
   const plainId = typeof id === 'string' || typeof id === 'number' || id === null;
   if (jsonrpc !== '2.0' || !plainId || Object.keys(body as object).join() !== 'jsonrpc,id,result') return plain();
+  const head = Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":`, 'utf8');
+  if (Object.isFrozen(result) && Object.isFrozen(list)) {
+    let json = memoizedResults.get(result);
+    if (json === undefined) {
+      json = Buffer.from(JSON.stringify(result), 'utf8');
+      memoizedResults.set(result, json);
+    }
+    return [head, json, CLOSE_ONE];
+  }
   let json = memoizedLists.get(list);
   if (json === undefined) {
     json = Buffer.from(JSON.stringify(list), 'utf8');
     memoizedLists.set(list, json);
   }
-  const head = Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{${JSON.stringify(keys[0])}:`, 'utf8');
-  return Buffer.concat([head, json, CLOSE_TWO]);
+  const key = Buffer.from(`{${JSON.stringify(keys[0])}:`, 'utf8');
+  const tail = paged ? Buffer.from(`,"nextCursor":${JSON.stringify(result['nextCursor'])}}}`, 'utf8') : CLOSE_TWO;
+  return [head, key, json, tail];
 }
 
+const CLOSE_ONE = Buffer.from('}');
 const CLOSE_TWO = Buffer.from('}}');
 
 function isPlainRecord(value: unknown): value is Record<string, unknown> {

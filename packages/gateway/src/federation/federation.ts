@@ -2,11 +2,11 @@ import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
 import type { Catalog } from '../model/catalog.js';
 import type { IndexEntry, ItemIndex } from '../model/item-index.js';
-import { paginate } from '../model/paging.js';
 import type { Observer } from '../observability/observer.js';
 import type { Registry } from '../registry/registry.js';
 import type { RequestOptions } from '../upstream/connection.js';
 import type { Params, RequestContext, Result } from './context.js';
+import { listView } from './list-views.js';
 import { MAX_SUBSCRIPTIONS_PER_SESSION, type Subscriptions } from './subscriptions.js';
 import { TaskRouter } from './tasks.js';
 
@@ -47,21 +47,23 @@ export class Federation {
     readonly tasks = new TaskRouter(),
   ) {}
 
-  /** `tools/list`, `prompts/list`, `resources/list`, `resources/templates/list`: prebuilt, filtered, paged. */
+  /**
+   * `tools/list`, `prompts/list`, `resources/list`, `resources/templates/list`: a page of
+   * the caller's view of the catalog (list-views.ts), built once per catalog and view,
+   * so a request filters and serialises nothing.
+   */
   list(ctx: RequestContext, method: ListMethod, params: Params): Result {
     const { key, index } = LISTS[method];
-    const entries = index(ctx.catalog) as ItemIndex<unknown>;
-    const allowList = ctx.identity.allowList;
     // A session of a revision before tasks (2025-11-25) cannot call a tool that requires one: not listed to it.
-    const withoutTasks = method === 'tools/list' && ctx.session !== undefined && ctx.session.protocolVersion < TASKS_SINCE;
-    const filtered = allowList !== undefined || (withoutTasks && ctx.catalog.hasTaskOnlyTools);
-    const visible = !filtered
-      ? entries.entries
-      : entries.entries.filter((entry) => (allowList === undefined || allowList.allows(entry)) && !(withoutTasks && requiresTask(entry.item)));
-    const page = paginate(visible, (entry) => entry.exposedName, params?.['cursor'], this.pageSize);
-    // The prebuilt array itself when nothing was filtered or cut: its JSON is memoized by identity.
-    const items = !filtered && page.items.length === entries.items.length ? entries.items : page.items.map((entry) => entry.item);
-    return page.nextCursor === undefined ? { [key]: items } : { [key]: items, nextCursor: page.nextCursor };
+    const withoutTasks = method === 'tools/list' && ctx.session !== undefined && ctx.session.protocolVersion < TASKS_SINCE && ctx.catalog.hasTaskOnlyTools;
+    const view = listView(ctx.catalog, method, index(ctx.catalog) as ItemIndex<unknown>, {
+      key,
+      pageSize: this.pageSize,
+      allowList: ctx.identity.allowList,
+      withoutTasks,
+      hide: requiresTask,
+    });
+    return view.page(params?.['cursor']) as Result;
   }
 
   /**

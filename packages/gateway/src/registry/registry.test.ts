@@ -149,3 +149,64 @@ describe('Registry', () => {
     expect(Registry.listingsOf(second.get('a')!).origin).toBe('fallback');
   });
 });
+
+describe('Registry rebuilds', () => {
+  it('a service turning degraded and back keeps the very same catalog (nothing rebuilt, no change told); new listings rebuild it', async () => {
+    const backends: Backends = new Map([
+      ['http://a/mcp', ['find']],
+      ['http://b/mcp', ['buy']],
+    ]);
+    let failPing = false;
+    const plain = transportsFor(backends);
+    // Once failPing is set, service b misses one health probe (degraded), then answers (up again).
+    const factory: TransportFactory = (options, events) => {
+      const transport = plain(options, events);
+      return {
+        ...transport,
+        request: async (method, params, requestOptions) => {
+          if (method === 'ping' && options.url === 'http://b/mcp' && failPing) {
+            failPing = false;
+            throw new Error('no answer to ping');
+          }
+          return transport.request(method, params, requestOptions);
+        },
+      };
+    };
+    const r = new Registry({
+      store: new MemoryStore(),
+      logger,
+      configured: [configured('a', 'http://a/mcp'), configured('b', 'http://b/mcp')],
+      gatewayToken: 'token',
+      limits: { probeIntervalMs: 20, retryMinMs: 5, retryMaxMs: 20 },
+      transportFactory: factory,
+    });
+    registries.push(r);
+    const statuses: string[] = [];
+    r.onStatusChange((service, status) => statuses.push(`${service}:${status}`));
+    await r.start();
+    await vi.waitFor(() => expect(names(r)).toEqual(['find', 'buy']), { timeout: 10_000 });
+    const built = r.catalog;
+    const changes: string[][] = [];
+    r.onCatalogChange((_catalog, changed) => changes.push([...changed]));
+    expect(statuses).not.toContain('b:degraded');
+    failPing = true;
+    // Degraded, then up again after it.
+    await vi.waitFor(
+      () => {
+        const degraded = statuses.indexOf('b:degraded');
+        expect(degraded).toBeGreaterThan(-1);
+        expect(statuses.indexOf('b:up', degraded + 1)).toBeGreaterThan(degraded);
+      },
+      { timeout: 10_000 },
+    );
+    expect(r.catalog).toBe(built);
+    expect(changes).toEqual([]);
+
+    // New listings from a service are a new input: the catalog is built again and the change told.
+    backends.set('http://a/mcp', ['find', 'sell']);
+    r.get('a')?.connection.scheduleRefresh(0);
+    await vi.waitFor(() => expect(names(r)).toEqual(['find', 'sell', 'buy']), { timeout: 10_000 });
+    expect(r.catalog).not.toBe(built);
+    expect(changes).toEqual([['tools']]);
+  });
+});

@@ -84,7 +84,8 @@ export class Registry {
   #catalog = Catalog.empty;
   /** Whether start-up has settled and bare names now stay with their holders (see #rebuild). */
   #namesHeld = false;
-  #signatures: Record<ListKind, string> = { tools: '', prompts: '', resources: '' };
+  /** What the current catalog was built from, to skip a rebuild that would build the same (see #rebuild). */
+  #inputs: readonly ServiceListings[] | undefined;
 
   constructor(options: RegistryOptions) {
     this.#options = options;
@@ -337,24 +338,34 @@ export class Registry {
     return { service: record.name, listings, origin: 'fallback' };
   }
 
+  /**
+   * Builds the catalog again after a change, and tells the listeners which lists changed.
+   * Its cost grows with every tool of every service, so nothing is rebuilt when what each
+   * service contributes is the very same as last time (the same listings object, from the
+   * same origin): a service turning degraded and back, which happens more often the more
+   * services there are, costs nothing (docs/performance.md, "More backends").
+   */
   #rebuild(): void {
+    const inputs = this.list().map((service) => Registry.listingsOf(service));
+    const same = this.#inputs !== undefined && sameInputs(inputs, this.#inputs);
     // Bare names stick to their holder only once every service has had its first connection
     // attempt: until then federation order alone decides, so start-up gives the same names
     // whichever service happens to answer first.
-    const catalog = Catalog.build(
-      this.list().map((service) => Registry.listingsOf(service)),
-      this.#namesHeld ? this.#catalog : undefined,
-    );
+    const previous = this.#catalog;
+    const catalog = same ? previous : Catalog.build(inputs, this.#namesHeld ? previous : undefined);
     // From the first catalog built with every service tried (listed, or down), its names are held.
     if (!this.#namesHeld) this.#namesHeld = this.list().every(({ connection }) => connection.listings !== undefined || connection.status === 'down');
-    const signatures = {
-      tools: JSON.stringify(catalog.tools.items),
-      prompts: JSON.stringify(catalog.prompts.items),
-      resources: JSON.stringify([catalog.resources.items, catalog.resourceTemplates.items]),
-    };
-    const changed = (Object.keys(signatures) as ListKind[]).filter((kind) => signatures[kind] !== this.#signatures[kind]);
+    if (same) return;
+    const first = this.#inputs === undefined;
+    this.#inputs = inputs;
+    const changed = (['tools', 'prompts', 'resources'] as const).filter(
+      (kind) =>
+        first ||
+        (kind === 'resources'
+          ? !sameItems(catalog.resources.items, previous.resources.items) || !sameItems(catalog.resourceTemplates.items, previous.resourceTemplates.items)
+          : !sameItems(catalog[kind].items, previous[kind].items)),
+    );
     this.#catalog = catalog;
-    this.#signatures = signatures;
     if (changed.length === 0) return;
     for (const clash of catalog.clashes) {
       this.#options.logger.warn(
@@ -381,4 +392,18 @@ export class Registry {
 function storeError(what: string, error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
   return new GatewayError('store_error', `Registry store failed: ${what}: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+/** Whether two catalog inputs are the same services, in the same order, with the same listings objects and origins. */
+function sameInputs(a: readonly ServiceListings[], b: readonly ServiceListings[]): boolean {
+  return a.length === b.length && a.every((entry, i) => entry.service === b[i]!.service && entry.listings === b[i]!.listings && entry.origin === b[i]!.origin);
+}
+
+/**
+ * Whether two lists serialise alike: item by item, by identity first (an item a service
+ * listed again unchanged is mostly the same object), by JSON only where it is not. A
+ * rebuild after one service changed compares that service's items, not every tool.
+ */
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i] || JSON.stringify(item) === JSON.stringify(b[i]));
 }

@@ -1,17 +1,29 @@
 import type { ServerResponse } from 'node:http';
-import { serializeJson } from '@meshgate/service-kit';
+import { serializeJsonChunks } from '@meshgate/service-kit';
 import type { GatewayError } from '../../errors.js';
 
-/** Writes a JSON answer in one piece with its head (the string JSON.stringify gives, or memoized listing bytes). */
+/**
+ * Writes a JSON answer: the string JSON.stringify gives, in one piece with its head; or a
+ * memoized listing as its pieces (head, memoized bytes, tail), corked into one write
+ * without copying them together.
+ */
 export function writeJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (response.headersSent) {
     response.end();
     return;
   }
-  const json = serializeJson(body);
-  const length = typeof json === 'string' ? Buffer.byteLength(json) : json.length;
+  const json = serializeJsonChunks(body);
+  if (typeof json === 'string') {
+    response.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+    response.end(json);
+    return;
+  }
+  const length = json.reduce((sum, chunk) => sum + chunk.length, 0);
   response.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': length });
-  response.end(json);
+  response.cork();
+  for (const chunk of json) response.write(chunk);
+  response.end();
+  response.uncork();
 }
 
 /** Answers a refused request with the catalogue's status, its JSON-RPC error (id null unless the message's was read) and headers. */
