@@ -10,7 +10,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProtocolService, startProtocolService } from '../fixtures/protocol-service.js';
-import { api, FIXTURE_CREDENTIAL, type Mesh, startMesh } from '../helpers/mesh.js';
+import { api, eventually, FIXTURE_CREDENTIAL, type Mesh, startMesh } from '../helpers/mesh.js';
 import { stopAll } from '../helpers/process.js';
 
 const ALICE = 'alice-token';
@@ -107,6 +107,14 @@ describe('an HTTP+SSE client of the gateway', () => {
     const client = await connect();
     const result = await client.callTool({ name: 'getProductById', arguments: { id: '123' } });
     expect(result.structuredContent).toMatchObject({ id: '123', name: 'Aurora ANC Wireless Headphones' });
+    // Like /mcp's, each request gets an access-log line with its identity, and the initialize answer the gateway's instructions.
+    expect(client.getInstructions()).toMatch(/^Meshgate federates/);
+    await eventually('an access-log line for POST /messages', async () =>
+      mesh.gateway
+        .output()
+        .split('\n')
+        .some((line) => line.includes('"msg":"request"') && line.includes('"path":"/messages"') && line.includes('"identity":"alice"')),
+    );
   });
 
   it("gets a call's progress on its stream, each before the answer", async () => {

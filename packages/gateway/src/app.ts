@@ -80,7 +80,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const modern = new ModernEndpoint(methods, registry, logger);
   const dispatcher = new Dispatcher(methods, () => registry.catalog, audience, logger);
   const pipeline = new McpPipeline({ auth, perimeter, registry, sessions, dispatcher, modern, logger, maxBodyBytes: config.maxBodyBytes, observer });
-  const legacySse = new LegacySseEndpoint({ auth, perimeter, registry, sessions, dispatcher, logger, maxBodyBytes: config.maxBodyBytes });
+  const legacySse = new LegacySseEndpoint({ auth, perimeter, registry, sessions, dispatcher, logger, maxBodyBytes: config.maxBodyBytes, observer });
   const app = createHttpApp({
     registry,
     sessions,

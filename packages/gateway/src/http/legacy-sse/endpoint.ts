@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import type { GatewayAuth } from '../../auth/authenticator.js';
 import type { GatewayIdentity } from '../../auth/tokens.js';
 import { GatewayError } from '../../errors.js';
-import { gatewayCapabilities, INSTRUCTIONS, SERVER_INFO } from '../../federation/capabilities.js';
+import { gatewayCapabilities, gatewayInstructions, SERVER_INFO } from '../../federation/capabilities.js';
+import type { Observer } from '../../observability/observer.js';
+import type { RequestRecord } from '../../observability/record.js';
 import type { Registry } from '../../registry/registry.js';
 import type { Perimeter } from '../../security/index.js';
 import type { Dispatcher } from '../../session/dispatch.js';
@@ -29,6 +31,8 @@ export interface LegacySseDeps {
   dispatcher: Dispatcher;
   logger: Logger;
   maxBodyBytes: number;
+  /** Access-log lines, request ids and refusal counts, as for `/mcp`. */
+  observer?: Observer | undefined;
 }
 
 /**
@@ -79,7 +83,11 @@ export class LegacySseEndpoint {
       next();
       return;
     }
-    this.#serve(path, request, response).catch((error: unknown) => this.#failed(response, error));
+    const record = this.deps.observer?.begin(request, response);
+    this.#serve(path, request, response, record).catch((error: unknown) => {
+      if (record !== undefined) this.deps.observer?.refused(record, error);
+      this.#failed(response, error);
+    });
   };
 
   /** Further requests get 503; streams still open end with their sessions. */
@@ -98,12 +106,13 @@ export class LegacySseEndpoint {
     else refuse(response, new GatewayError('internal', 'Internal error'));
   }
 
-  async #serve(path: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async #serve(path: string, request: IncomingMessage, response: ServerResponse, record: RequestRecord | undefined): Promise<void> {
     const { auth, perimeter } = this.deps;
     const { headers } = request;
     if (this.#closed) throw new GatewayError('shutting_down', 'Server is shutting down');
     if (admitted(perimeter, request, response)) return;
     const identity = await admit(auth, perimeter, request);
+    if (record !== undefined) record.identity = identity.name;
     const method = accept(methodStage(request.method, headers));
     if (path === SSE_PATH) {
       if (method !== 'GET') throw new GatewayError('method_not_allowed', `Method ${method} is not allowed on ${SSE_PATH}`, undefined, { allow: 'GET' });
@@ -203,7 +212,10 @@ export class LegacySseEndpoint {
     channel.session = session;
     session.stream = channel.stream;
     this.#initialized(channel);
-    channel.stream.answer({ jsonrpc: '2.0', id: message.id, result: initializeResult(handshake, SERVER_INFO, INSTRUCTIONS) });
+    const { registry } = this.deps;
+    // The same answer as /mcp's initialize: each service's instructions, and this gateway's instance (loop detection).
+    const result = initializeResult(handshake, SERVER_INFO, gatewayInstructions(registry, channel.identity), registry.federationMeta());
+    channel.stream.answer({ jsonrpc: '2.0', id: message.id, result });
   }
 
   /** The channel no longer waits for initialize: it counts as a session now (or is gone). */
