@@ -174,12 +174,8 @@ export function extraGateways(env = process.env) {
  * together in another, the gateway federating all of them, the forwarder in front of b00,
  * and each of `extras` (see extraGateways) as one more gateway. Every backend serves `tools` tools.
  */
-export async function startBenchMesh({ backends = 10, tools = 100, pinning, gatewayNodeArgs = [], extras = [], log = () => {} }) {
-  const token = randomBytes(18).toString('base64url');
-  const dir = mkdtempSync(join(tmpdir(), 'meshgate-bench-'));
-  const names = Array.from({ length: backends }, (_, index) => backendName(index));
-  const ports = await Promise.all(names.map(() => freePort()));
-  const url = (port) => `http://127.0.0.1:${port}`;
+/** Processes started together and stopped together, newest first; `stop` also removes `dir`. */
+export function processSet(pinning, dir) {
   const started = [];
   const start = async (options) => {
     const proc = await startNode({ pinning, ...options });
@@ -190,6 +186,16 @@ export async function startBenchMesh({ backends = 10, tools = 100, pinning, gate
     await Promise.allSettled(started.reverse().map((proc) => proc.stop()));
     rmSync(dir, { recursive: true, force: true });
   };
+  return { start, stop };
+}
+
+export async function startBenchMesh({ backends = 10, tools = 100, pinning, gatewayNodeArgs = [], extras = [], log = () => {} }) {
+  const token = randomBytes(18).toString('base64url');
+  const dir = mkdtempSync(join(tmpdir(), 'meshgate-bench-'));
+  const names = Array.from({ length: backends }, (_, index) => backendName(index));
+  const ports = await Promise.all(names.map(() => freePort()));
+  const url = (port) => `http://127.0.0.1:${port}`;
+  const { start, stop } = processSet(pinning, dir);
   try {
     log(`starting ${backends} backends with ${tools} tools each`);
     const backendEnv = (list) => ({

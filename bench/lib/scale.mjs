@@ -11,12 +11,12 @@
  * Backend b00 runs alone in its process (it takes the load); the others share a few.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../scripts/lib/net.mjs';
 import { closeSessions, isSuccess, postLoad, rpcBody, serialLoad, sessionLoad } from './load.mjs';
-import { backendName, GATEWAY_ENTRY, GATEWAY_NODE_ARGS, REPO_ROOT, rssMiB, sleep, startNode, toolName, waitFor } from './mesh.mjs';
+import { backendName, GATEWAY_ENTRY, GATEWAY_NODE_ARGS, processSet, REPO_ROOT, rssMiB, sleep, toolName, waitFor } from './mesh.mjs';
 import { interleaved as interleave } from './rounds.mjs';
 import { ratio } from './stats.mjs';
 
@@ -36,16 +36,7 @@ export async function startScaleMesh({ size, pinning, log }) {
   const dir = mkdtempSync(join(tmpdir(), 'meshgate-bench-scale-'));
   const names = Array.from({ length: size.backends }, (_, index) => backendName(index));
   const ports = await Promise.all(names.map(() => freePort()));
-  const started = [];
-  const start = async (options) => {
-    const proc = await startNode({ pinning, ...options });
-    started.push(proc);
-    return proc;
-  };
-  const stop = async () => {
-    await Promise.allSettled(started.reverse().map((proc) => proc.stop()));
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const { start, stop } = processSet(pinning, dir);
   try {
     log(`scale: starting ${size.backends} backends with ${size.tools} tools each`);
     const script = join(REPO_ROOT, 'bench/backend.mjs');
