@@ -16,7 +16,7 @@ import type { SessionRegistry } from '../../session/registry.js';
 import type { Session } from '../../session/session.js';
 import { readBody } from '../mcp/body.js';
 import { accept, admit, admitted, traceparentOf, withinLimit } from '../mcp/pipeline.js';
-import { refuse } from '../mcp/respond.js';
+import { answerFailure } from '../mcp/respond.js';
 import { framingStage, methodStage } from '../mcp/stages.js';
 import { LegacyStream } from './stream.js';
 
@@ -86,7 +86,7 @@ export class LegacySseEndpoint {
     const record = this.deps.observer?.begin(request, response);
     this.#serve(path, request, response, record).catch((error: unknown) => {
       if (record !== undefined) this.deps.observer?.refused(record, error);
-      this.#failed(response, error);
+      answerFailure(response, error, this.deps.logger, 'HTTP+SSE');
     });
   };
 
@@ -94,16 +94,6 @@ export class LegacySseEndpoint {
   close(): void {
     this.#closed = true;
     for (const channel of [...this.#channels.values()]) channel.stream.close();
-  }
-
-  #failed(response: ServerResponse, error: unknown): void {
-    if (error instanceof GatewayError) {
-      refuse(response, error);
-      return;
-    }
-    this.deps.logger.error({ err: error }, 'HTTP+SSE request failed unexpectedly');
-    if (response.headersSent) response.destroy();
-    else refuse(response, new GatewayError('internal', 'Internal error'));
   }
 
   async #serve(path: string, request: IncomingMessage, response: ServerResponse, record: RequestRecord | undefined): Promise<void> {

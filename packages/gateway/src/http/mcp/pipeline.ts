@@ -17,7 +17,7 @@ import type { Session } from '../../session/session.js';
 import { readBody } from './body.js';
 import type { ModernEndpoint } from './modern.js';
 import { connect, PostReply, SessionStream, StreamConnection, takesPriming } from './reply.js';
-import { refuse, writeJson } from './respond.js';
+import { answerFailure, writeJson } from './respond.js';
 import { authenticateStage, authorizeStage, corsStage, eraStage, framingStage, methodStage, perimeterStage, type Stage, sessionIdStage } from './stages.js';
 
 export interface McpPipelineDeps {
@@ -83,13 +83,7 @@ export class McpPipeline {
 
   #failed(response: ServerResponse, error: unknown, record: RequestRecord | undefined): void {
     if (record !== undefined) this.deps.observer?.refused(record, error);
-    if (error instanceof GatewayError) {
-      refuse(response, error);
-      return;
-    }
-    this.deps.logger.error({ err: error }, 'MCP request failed unexpectedly');
-    if (response.headersSent) response.destroy();
-    else refuse(response, new GatewayError('internal', 'Internal error'));
+    answerFailure(response, error, this.deps.logger, 'MCP');
   }
 
   async #serve(request: IncomingMessage, response: ServerResponse, record: RequestRecord | undefined): Promise<void> {

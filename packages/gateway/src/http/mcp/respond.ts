@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { serializeJsonChunks } from '@meshgate/service-kit';
-import type { GatewayError } from '../../errors.js';
+import type { Logger } from 'pino';
+import { GatewayError } from '../../errors.js';
 
 /**
  * Writes a JSON answer: the string JSON.stringify gives, in one piece with its head; or a
@@ -29,4 +30,19 @@ export function writeJson(response: ServerResponse, status: number, body: unknow
 /** Answers a refused request with the catalogue's status, its JSON-RPC error (id null unless the message's was read) and headers. */
 export function refuse(response: ServerResponse, error: GatewayError): void {
   writeJson(response, error.status, error.toRpc(), error.headers);
+}
+
+/**
+ * Answers a request that failed: a refusal from the catalogue as it is; anything else is a
+ * bug, logged (`what` names the endpoint) and answered "Internal error", or, once the
+ * answer has begun, the connection is cut.
+ */
+export function answerFailure(response: ServerResponse, error: unknown, logger: Logger, what: string): void {
+  if (error instanceof GatewayError) {
+    refuse(response, error);
+    return;
+  }
+  logger.error({ err: error }, `${what} request failed unexpectedly`);
+  if (response.headersSent) response.destroy();
+  else refuse(response, new GatewayError('internal', 'Internal error'));
 }
