@@ -18,6 +18,7 @@ import {
   readRequestBody,
 } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
+import { createRequestState } from './input-required.js';
 import { createFixtureServer } from './server.js';
 import { jsonRpcErrorResponse, Sessions } from './sessions.js';
 
@@ -33,8 +34,9 @@ export interface FixtureApp {
 }
 
 export function createFixtureApp(options: FixtureAppOptions = {}): FixtureApp {
-  const sessions = new Sessions({ createServer: () => createFixtureServer('legacy') });
-  const modern = createMcpHandler(({ era }) => createFixtureServer(era), {
+  const requestState = createRequestState();
+  const sessions = new Sessions({ createServer: () => createFixtureServer(requestState, 'legacy') });
+  const modern = createMcpHandler(({ era }) => createFixtureServer(requestState, era), {
     legacy: 'reject',
     ...(options.onerror === undefined ? {} : { onerror: options.onerror }),
   });
