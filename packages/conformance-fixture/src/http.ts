@@ -19,8 +19,9 @@ import {
 } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
 import { createRequestState } from './input-required.js';
-import { createFixtureServer } from './server.js';
+import { createFixtureServer, type FixtureShared } from './server.js';
 import { jsonRpcErrorResponse, Sessions } from './sessions.js';
+import { TaskStore } from './tasks.js';
 
 export interface FixtureAppOptions {
   /** When set, `/mcp` requires `Authorization: Bearer <token>`. */
@@ -34,9 +35,9 @@ export interface FixtureApp {
 }
 
 export function createFixtureApp(options: FixtureAppOptions = {}): FixtureApp {
-  const requestState = createRequestState();
-  const sessions = new Sessions({ createServer: () => createFixtureServer(requestState, 'legacy') });
-  const modern = createMcpHandler(({ era }) => createFixtureServer(requestState, era), {
+  const shared: FixtureShared = { requestState: createRequestState(), tasks: new TaskStore() };
+  const sessions = new Sessions({ createServer: () => createFixtureServer(shared, 'legacy') });
+  const modern = createMcpHandler(({ era }) => createFixtureServer(shared, era), {
     legacy: 'reject',
     ...(options.onerror === undefined ? {} : { onerror: options.onerror }),
   });
@@ -80,6 +81,7 @@ export function createFixtureApp(options: FixtureAppOptions = {}): FixtureApp {
   return {
     app,
     close: async () => {
+      shared.tasks.close();
       await modern.close();
       await sessions.close();
     },

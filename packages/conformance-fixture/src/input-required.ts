@@ -15,7 +15,6 @@ import {
   inputRequired,
   inputResponse,
   type McpServer,
-  MissingRequiredClientCapabilityError,
   type RequestStateCodec,
   type ServerContext,
 } from '@modelcontextprotocol/server';
@@ -194,7 +193,9 @@ export function registerInputRequiredFixtures(server: McpServer, codec: RequestS
       const declared = clientCapabilities(server, ctx);
       const responses = ctx.mcpReq.inputResponses;
       const requests: Parameters<typeof inputRequired>[0]['inputRequests'] = {};
-      if (declared.sampling !== undefined && sampledText(responses, 'summary') === undefined) {
+      // With neither declared, ask for a sample anyway: the SDK answers -32021 naming sampling.
+      const neither = declared.sampling === undefined && declared.elicitation === undefined;
+      if ((declared.sampling !== undefined || neither) && sampledText(responses, 'summary') === undefined) {
         requests['summary'] = inputRequired.createMessage({
           messages: [{ role: 'user', content: { type: 'text', text: 'Summarise the capabilities you declared' } }],
           maxTokens: 50,
@@ -203,26 +204,14 @@ export function registerInputRequiredFixtures(server: McpServer, codec: RequestS
       if (declared.elicitation !== undefined && acceptedContent(responses, 'user_name', NAME) === undefined) {
         requests['user_name'] = askName('What is your name?');
       }
-      if (Object.keys(requests).length === 0) {
-        if (declared.sampling === undefined && declared.elicitation === undefined) {
-          throw new MissingRequiredClientCapabilityError(
-            { requiredCapabilities: { sampling: {} } },
-            'test_input_required_result_capabilities needs sampling or elicitation',
-          );
-        }
-        return text('Every declared capability answered');
-      }
+      if (Object.keys(requests).length === 0) return text('Every declared capability answered');
       return inputRequired({ inputRequests: requests });
     },
   );
 
-  server.registerTool('test_missing_capability', { description: 'Needs the sampling capability; refuses with -32021 without it' }, (ctx) => {
-    if (clientCapabilities(server, ctx).sampling === undefined) {
-      throw new MissingRequiredClientCapabilityError(
-        { requiredCapabilities: { sampling: {} } },
-        'test_missing_capability needs the client to declare sampling',
-      );
-    }
+  // Needs sampling: the SDK refuses its input_required with -32021 (requiredCapabilities
+  // { sampling: {} }, HTTP 400) when the request's client capabilities do not declare it.
+  server.registerTool('test_missing_capability', { description: 'Needs the client to sample; refused with -32021 without the capability' }, (ctx) => {
     const answer = sampledText(ctx.mcpReq.inputResponses, 'probe');
     if (answer === undefined) {
       return inputRequired({

@@ -9,24 +9,32 @@ import { type FlowState, registerInputRequiredFixtures } from './input-required.
 import { registerInteractiveTools } from './interactive-tools.js';
 import { registerPrompts } from './prompts.js';
 import { registerResources, registerSubscriptions } from './resources.js';
+import { registerTasks, type TaskStore } from './tasks.js';
 
 export const FIXTURE_INFO = { name: 'meshgate-conformance-fixture', version: '0.1.0' };
 
-/**
- * `requestState` is the process's codec (input-required.ts): the SDK verifies every echoed
- * state with it before a handler runs, so every server instance must share it.
- */
-export function createFixtureServer(requestState: RequestStateCodec<FlowState>, era: 'legacy' | 'modern' = 'legacy'): McpServer {
+/** What every server instance of one fixture process shares. */
+export interface FixtureShared {
+  /** The codec of `requestState` (input-required.ts): the SDK verifies every echoed state with it before a handler runs. */
+  requestState: RequestStateCodec<FlowState>;
+  /** The tasks of the tasks extension (tasks.ts), served on the 2026-07-28 path only. */
+  tasks: TaskStore;
+}
+
+export function createFixtureServer(shared: FixtureShared, era: 'legacy' | 'modern' = 'legacy'): McpServer {
   const server = new McpServer(FIXTURE_INFO, {
-    capabilities: { logging: {}, completions: {}, tools: { listChanged: true }, prompts: { listChanged: true } },
-    requestState: { verify: requestState.verify },
+    // No `tools` here: McpServer then installs its tools/call dispatch with the first tool
+    // (declaring tools.listChanged), after registerTasks has wrapped it.
+    capabilities: { logging: {}, completions: {}, prompts: { listChanged: true } },
+    requestState: { verify: shared.requestState.verify },
   });
+  if (era === 'modern') registerTasks(server, shared.tasks);
   registerContentTools(server);
   registerInteractiveTools(server);
   registerResources(server);
   // Subscriptions belong to a session; 2026-07-28 clients use subscriptions/listen instead.
   if (era === 'legacy') registerSubscriptions(server);
   registerPrompts(server);
-  registerInputRequiredFixtures(server, requestState);
+  registerInputRequiredFixtures(server, shared.requestState);
   return server;
 }
