@@ -21,6 +21,7 @@ import { Hono } from 'hono';
 import { createRequestState } from './input-required.js';
 import { createFixtureServer, type FixtureShared } from './server.js';
 import { jsonRpcErrorResponse, Sessions } from './sessions.js';
+import { loadSkills } from './skills.js';
 import { TaskStore } from './tasks.js';
 
 export interface FixtureAppOptions {
@@ -34,8 +35,8 @@ export interface FixtureApp {
   close(): Promise<void>;
 }
 
-export function createFixtureApp(options: FixtureAppOptions = {}): FixtureApp {
-  const shared: FixtureShared = { requestState: createRequestState(), tasks: new TaskStore() };
+export async function createFixtureApp(options: FixtureAppOptions = {}): Promise<FixtureApp> {
+  const shared: FixtureShared = { requestState: createRequestState(), tasks: new TaskStore(), skills: await loadSkills() };
   const sessions = new Sessions({ createServer: () => createFixtureServer(shared, 'legacy') });
   const modern = createMcpHandler(({ era }) => createFixtureServer(shared, era), {
     legacy: 'reject',

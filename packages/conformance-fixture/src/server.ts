@@ -4,6 +4,7 @@
  * or one 2026-07-28 request.
  */
 import { McpServer, type RequestStateCodec } from '@modelcontextprotocol/server';
+import type { SkillCatalog } from '@modelcontextprotocol/server/ext/skills';
 import { registerContentTools } from './content-tools.js';
 import { type FlowState, registerInputRequiredFixtures } from './input-required.js';
 import { registerInteractiveTools } from './interactive-tools.js';
@@ -17,8 +18,10 @@ export const FIXTURE_INFO = { name: 'meshgate-conformance-fixture', version: '0.
 export interface FixtureShared {
   /** The codec of `requestState` (input-required.ts): the SDK verifies every echoed state with it before a handler runs. */
   requestState: RequestStateCodec<FlowState>;
-  /** The tasks of the tasks extension (tasks.ts), served on the 2026-07-28 path only. */
+  /** The tasks of the tasks extension (tasks.ts); tasks exist on the 2026-07-28 path only. */
   tasks: TaskStore;
+  /** The skills of the skills extension (skills.ts). */
+  skills: SkillCatalog;
 }
 
 export function createFixtureServer(shared: FixtureShared, era: 'legacy' | 'modern' = 'legacy'): McpServer {
@@ -28,7 +31,7 @@ export function createFixtureServer(shared: FixtureShared, era: 'legacy' | 'mode
     capabilities: { logging: {}, completions: {}, prompts: { listChanged: true } },
     requestState: { verify: shared.requestState.verify },
   });
-  if (era === 'modern') registerTasks(server, shared.tasks);
+  registerTasks(server, shared.tasks, era);
   registerContentTools(server);
   registerInteractiveTools(server);
   registerResources(server);
@@ -36,5 +39,6 @@ export function createFixtureServer(shared: FixtureShared, era: 'legacy' | 'mode
   if (era === 'legacy') registerSubscriptions(server);
   registerPrompts(server);
   registerInputRequiredFixtures(server, shared.requestState);
+  shared.skills.attach(server);
   return server;
 }

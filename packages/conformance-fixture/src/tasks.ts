@@ -316,13 +316,14 @@ const TaskIdParams = z.looseObject({ taskId: z.string() });
 const UpdateParams = z.looseObject({ taskId: z.string() });
 
 /**
- * Puts the tasks surface on `server` (a 2026-07-28 per-request server): `greet`, the
- * task-supporting tools, the three task methods and the extension in its capabilities.
+ * Puts the tasks surface on `server`: `greet` and the task-supporting tools on both eras;
+ * on the 2026-07-28 path (`era: 'modern'`) also the three task methods and the extension
+ * in the capabilities. A 2025-era session never gets a task (the extension is 2026-only):
+ * optional-task tools run synchronously there and task-required ones answer -32021.
  * Call before any other tool is registered: the tools/call dispatch of McpServer is
  * wrapped (see `routeTaskCalls`).
  */
-export function registerTasks(server: McpServer, store: TaskStore): void {
-  server.server.registerCapabilities({ extensions: { [TASKS_EXTENSION]: {} } });
+export function registerTasks(server: McpServer, store: TaskStore, era: 'legacy' | 'modern'): void {
   routeTaskCalls(server, store);
 
   server.registerTool('greet', { description: 'Greets by name (never a task)', inputSchema: z.object({ name: z.string() }) }, ({ name }) =>
@@ -335,6 +336,8 @@ export function registerTasks(server: McpServer, store: TaskStore): void {
     );
   }
 
+  if (era === 'legacy') return;
+  server.server.registerCapabilities({ extensions: { [TASKS_EXTENSION]: {} } });
   server.server.setRequestHandler('tasks/get', { params: TaskIdParams }, (params, ctx) => {
     if (!declaresTasks(ctx)) throw requireTasks();
     return detailedTask(store.get(params.taskId)) as never;
