@@ -104,39 +104,32 @@ export function registerInputRequiredFixtures(server: McpServer, codec: RequestS
     return text(`Client roots: ${roots.map((root) => root.uri).join(', ') || '(none)'}`);
   });
 
-  server.registerTool('test_input_required_result_request_state', { description: 'Round-trips a sealed requestState' }, async (ctx) => {
-    const state = stateOf(ctx, 'request_state');
+  /** One sealed round: asks to confirm with a minted state, then answers once both come back. */
+  const confirmWithState = (flow: string, done: (ok: boolean, state: FlowState) => string) => async (ctx: ServerContext) => {
+    const state = stateOf(ctx, flow);
     const answer = acceptedContent(ctx.mcpReq.inputResponses, 'confirm', OK);
-    if (state === undefined || answer === undefined) {
-      return inputRequired({
-        inputRequests: {
-          confirm: inputRequired.elicit({
-            message: 'Please confirm',
-            requestedSchema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] },
-          }),
-        },
-        requestState: await codec.mint({ flow: 'request_state', round: 1, answers: {} }, ctx),
-      });
-    }
-    return text(`state-ok: confirmed=${answer.ok} (round ${state.round} state verified)`);
-  });
-
-  server.registerTool('test_input_required_result_tampered_state', { description: 'Refuses a requestState that fails its HMAC' }, async (ctx) => {
-    const state = stateOf(ctx, 'tampered_state');
-    const answer = acceptedContent(ctx.mcpReq.inputResponses, 'confirm', OK);
-    if (state === undefined || answer === undefined) {
-      return inputRequired({
-        inputRequests: {
-          confirm: inputRequired.elicit({
-            message: 'Please confirm',
-            requestedSchema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] },
-          }),
-        },
-        requestState: await codec.mint({ flow: 'tampered_state', round: 1, answers: {} }, ctx),
-      });
-    }
-    return text(`State verified: confirmed=${answer.ok}`);
-  });
+    if (state !== undefined && answer !== undefined) return text(done(answer.ok, state));
+    return inputRequired({
+      inputRequests: {
+        confirm: inputRequired.elicit({
+          message: 'Please confirm',
+          requestedSchema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] },
+        }),
+      },
+      requestState: await codec.mint({ flow, round: 1, answers: {} }, ctx),
+    });
+  };
+  server.registerTool(
+    'test_input_required_result_request_state',
+    { description: 'Round-trips a sealed requestState' },
+    confirmWithState('request_state', (ok, state) => `state-ok: confirmed=${ok} (round ${state.round} state verified)`),
+  );
+  // A tampered state never reaches the handler: the codec's verify refuses it with -32602.
+  server.registerTool(
+    'test_input_required_result_tampered_state',
+    { description: 'Refuses a requestState that fails its HMAC' },
+    confirmWithState('tampered_state', (ok) => `State verified: confirmed=${ok}`),
+  );
 
   server.registerTool('test_input_required_result_multiple_inputs', { description: 'Asks for an elicitation, a sample and the roots at once' }, async (ctx) => {
     const responses = ctx.mcpReq.inputResponses;
