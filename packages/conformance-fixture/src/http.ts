@@ -19,6 +19,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
 import { createRequestState } from './input-required.js';
+import { ListChanges } from './list-changes.js';
 import { createFixtureServer, type FixtureShared } from './server.js';
 import { jsonRpcErrorResponse, Sessions } from './sessions.js';
 import { loadSkills } from './skills.js';
@@ -36,12 +37,18 @@ export interface FixtureApp {
 }
 
 export async function createFixtureApp(options: FixtureAppOptions = {}): Promise<FixtureApp> {
-  const shared: FixtureShared = { requestState: createRequestState(), tasks: new TaskStore(), skills: await loadSkills() };
+  const shared: FixtureShared = {
+    requestState: createRequestState(),
+    tasks: new TaskStore(),
+    skills: await loadSkills(),
+    lists: new ListChanges(),
+  };
   const sessions = new Sessions({ createServer: () => createFixtureServer(shared, 'legacy') });
   const modern = createMcpHandler(({ era }) => createFixtureServer(shared, era), {
     legacy: 'reject',
     ...(options.onerror === undefined ? {} : { onerror: options.onerror }),
   });
+  shared.lists.notifier = modern.notify;
   const hosts = localhostAllowedHostnames();
   const origins = localhostAllowedOrigins();
 

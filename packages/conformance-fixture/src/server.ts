@@ -8,6 +8,7 @@ import type { SkillCatalog } from '@modelcontextprotocol/server/ext/skills';
 import { registerContentTools } from './content-tools.js';
 import { type FlowState, registerInputRequiredFixtures } from './input-required.js';
 import { registerInteractiveTools } from './interactive-tools.js';
+import { type ListChanges, registerListChangeHooks } from './list-changes.js';
 import { registerPrompts } from './prompts.js';
 import { registerResources, registerSubscriptions } from './resources.js';
 import { registerTasks, type TaskStore } from './tasks.js';
@@ -22,6 +23,8 @@ export interface FixtureShared {
   tasks: TaskStore;
   /** The skills of the skills extension (skills.ts). */
   skills: SkillCatalog;
+  /** What the list-change hooks (list-changes.ts) changed. */
+  lists: ListChanges;
 }
 
 export function createFixtureServer(shared: FixtureShared, era: 'legacy' | 'modern' = 'legacy'): McpServer {
@@ -40,5 +43,6 @@ export function createFixtureServer(shared: FixtureShared, era: 'legacy' | 'mode
   registerPrompts(server);
   registerInputRequiredFixtures(server, shared.requestState);
   shared.skills.attach(server);
+  registerListChangeHooks(server, shared.lists, era);
   return server;
 }
