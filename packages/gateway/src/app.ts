@@ -65,6 +65,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     limits: config.limits,
     stdio,
     registeredDial: perimeter.dial,
+    surface: config.surface,
   });
   const subscriptions = new Subscriptions(registry, logger);
   const sessions = new SessionRegistry(config.sessions, logger);
