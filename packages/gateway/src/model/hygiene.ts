@@ -41,15 +41,19 @@ const RULES: readonly [FlagRule, RegExp][] = [
   ['tool-redirection', /\b(instead of|before (using|calling)|always (use|call))\b[^.\n]{0,40}\b(tool|function)s?\b[^.\n]{0,40}\b(first|instead|also)\b/i],
 ];
 
-/** Tag characters (U+E0020-E007E) read as the ASCII they mirror, so hidden text is checked too. */
-function revealTags(text: string): string {
-  return text.replace(/[\u{E0020}-\u{E007E}]/gu, (char) => String.fromCodePoint((char.codePointAt(0) ?? 0xe0000) - 0xe0000));
+const TAG = /[\u{E0020}-\u{E007E}]/gu;
+const untag = (char: string) => String.fromCodePoint((char.codePointAt(0) ?? 0xe0000) - 0xe0000);
+
+/** Tag characters (U+E0020-E007E) read as the ASCII they mirror: in place, and alone (the hidden text by itself). */
+function revealTags(text: string): string[] {
+  const hidden = text.match(TAG);
+  return hidden === null ? [text] : [text.replace(TAG, untag), hidden.map(untag).join('')];
 }
 
 /** The rules `text` trips, in RULES order, `invisible-characters` first. Heuristics: a flag asks a person to look. */
 export function instructionFlags(text: string): FlagRule[] {
   const flags: FlagRule[] = hasInvisible(text) ? ['invisible-characters'] : [];
-  const plain = stripInvisible(revealTags(text));
-  for (const [rule, pattern] of RULES) if (pattern.test(plain)) flags.push(rule);
+  const texts = revealTags(text).map(stripInvisible);
+  for (const [rule, pattern] of RULES) if (texts.some((plain) => pattern.test(plain))) flags.push(rule);
   return flags;
 }

@@ -114,7 +114,9 @@ function cleaned(tool: Tool, settings: SurfaceSettings, report: SurfaceReport): 
   const next: Tool = { ...tool };
   if (typeof tool.title === 'string') next.title = stripInvisible(tool.title);
   if (typeof tool.description === 'string') next.description = stripInvisible(tool.description);
-  if (typeof tool.annotations?.title === 'string') next.annotations = { ...tool.annotations, title: stripInvisible(tool.annotations.title) };
+  const annotationTitle = tool.annotations?.title;
+  if (typeof annotationTitle === 'string' && stripInvisible(annotationTitle) !== annotationTitle)
+    next.annotations = { ...tool.annotations, title: stripInvisible(annotationTitle) };
   if (next.title === tool.title && next.description === tool.description && next.annotations === tool.annotations) return tool;
   report.stripped.push(tool.name);
   return next;
