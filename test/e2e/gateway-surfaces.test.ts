@@ -133,6 +133,21 @@ describe('tool surfaces: overrides, safe names, pinned definitions, hygiene', ()
     expect(view.tools).toContainEqual({ name: 'say', upstreamName: 'echo' });
   });
 
+  it('refuses a registration or an update whose overrides are invalid, saying which field', async () => {
+    const refused = await api(gateway.url, 'POST', '/register', {
+      name: 'third-service',
+      url: second.url,
+      credential: FIXTURE_CREDENTIAL,
+      overrides: { echo: { name: 'no spaces allowed' } },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: 'invalid_body', message: expect.stringMatching(/overrides\.echo\.name: must be 1 to 64 letters/) });
+    const update = await api(gateway.url, 'PUT', '/services/second-service', { pin: 'sometimes' });
+    expect(update.status).toBe(400);
+    expect(update.body).toMatchObject({ error: 'invalid_body', message: expect.stringMatching(/pin/) });
+    expect((await api(gateway.url, 'GET', '/services/third-service')).status).toBe(404);
+  });
+
   it('every listed name is safe; a 100-character name gets a stable alias that routes back to it exactly', async () => {
     const client = await connectClient(gateway.url, 'surfaces-alias');
     try {

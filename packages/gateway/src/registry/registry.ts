@@ -294,6 +294,7 @@ export class Registry {
       throw storeError(`could not delete service "${name}"`, error);
     }
     this.#services.delete(name);
+    this.#surfaced.delete(name); // its pins stay: a service registered again under this name is held to them
     this.#rebuild();
     await service.connection.close();
     this.#options.logger.info({ service: name }, `deregistered service "${name}"`);
