@@ -46,6 +46,13 @@ async function serviceView(gatewayUrl: string, name: string): Promise<ServiceVie
   return body as ServiceView;
 }
 
+/** One sample of `meshgate_tool_surface_findings` from the gateway's /metrics (open to loopback). */
+async function findings(gatewayUrl: string, service: string, kind: 'held' | 'flagged'): Promise<number | undefined> {
+  const series = `meshgate_tool_surface_findings{service="${service}",kind="${kind}"} `;
+  const line = (await (await fetch(`${gatewayUrl}/metrics`)).text()).split('\n').find((l) => l.startsWith(series));
+  return line === undefined ? undefined : Number(line.slice(series.length));
+}
+
 async function listed(client: Client) {
   return new Map((await client.listTools()).tools.map((tool) => [tool.name, tool]));
 }
@@ -182,6 +189,8 @@ describe('tool surfaces: overrides, safe names, pinned definitions, hygiene', ()
     expect(flag?.rules).toEqual(expect.arrayContaining(['invisible-characters', 'hidden-block', 'secret-access', 'conceal-from-user']));
     expect(view.surface.flags.some((found) => found.tool === 'say')).toBe(false);
     expect(gateway.output()).toMatch(/the description of tool \\?"weather\\?" reads like instructions to the model/);
+    expect(await findings(gateway.url, 'dynamic-service', 'flagged')).toBe(new Set(view.surface.flags.map((found) => found.tool)).size);
+    expect(await findings(gateway.url, 'dynamic-service', 'held')).toBe(0);
   });
 
   it('a changed definition is held back (pinned one served, calls forwarded) until an admin approves it, also across a restart', async () => {
@@ -196,6 +205,7 @@ describe('tool surfaces: overrides, safe names, pinned definitions, hygiene', ()
     expect(held).toMatchObject({ served: 'pinned', changes: [{ field: 'description', before: original, after: pulled }] });
     expect(held.digest).not.toBe(held.pinnedDigest);
     expect((await listed(client)).get('progress')?.description).toBe(original);
+    expect(await findings(gateway.url, 'dynamic-service', 'held')).toBe(1);
     const result = await client.callTool({ name: 'progress', arguments: { steps: 1, delayMs: 0 } });
     expect(result.structuredContent).toMatchObject({ steps: 1 });
     await client.close();
@@ -224,6 +234,7 @@ describe('tool surfaces: overrides, safe names, pinned definitions, hygiene', ()
       expect(approved.body).toEqual({ approved: [{ tool: 'progress', before: held.pinnedDigest, after: held.digest }] });
       expect((await listed(restarted)).get('progress')?.description).toBe(pulled);
       expect((await serviceView(gateway.url, 'dynamic-service')).surface.held).toEqual([]);
+      expect(await findings(gateway.url, 'dynamic-service', 'held')).toBe(0);
       const nothing = await api(gateway.url, 'POST', '/services/dynamic-service/tools/progress/approve', {});
       expect(nothing.status).toBe(409);
     } finally {

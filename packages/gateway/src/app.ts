@@ -154,6 +154,8 @@ function metricsSources(registry: Registry, sessions: SessionRegistry): MetricsS
         status: connection.status,
         circuit: connection.circuit,
         reconnects: Math.max(0, connection.sessionsOpened - 1),
+        held: registry.surfaceReport(record.name).held.length,
+        flagged: new Set(registry.surfaceReport(record.name).flags.map((flag) => flag.tool)).size,
       })),
     catalog: () => {
       const { tools, prompts, resources, resourceTemplates } = registry.catalog;
