@@ -237,6 +237,9 @@ describe('tool surfaces: overrides, safe names, pinned definitions, hygiene', ()
       expect(await findings(gateway.url, 'dynamic-service', 'held')).toBe(0);
       const nothing = await api(gateway.url, 'POST', '/services/dynamic-service/tools/progress/approve', {});
       expect(nothing.status).toBe(409);
+      expect((await api(gateway.url, 'POST', '/services/dynamic-service/tools/no-such-tool/approve')).body).toMatchObject({ error: 'unknown_tool' });
+      expect((await api(gateway.url, 'POST', '/services/no-such-service/approve-all')).status).toBe(404);
+      expect((await api(gateway.url, 'POST', '/services/dynamic-service/approve-all', { digest: 'sha256:nope' })).status).toBe(400);
     } finally {
       await restarted.close();
     }
