@@ -5,7 +5,8 @@ import { createLogger, defineTool, type RunningService, startMcpService, ToolSer
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { api, FIXTURE_CREDENTIAL, type Mesh, startFixtureService, startMesh, TOKEN } from '../helpers/mesh.js';
+import { startDynamicService } from '../fixtures/dynamic-service.js';
+import { api, eventually, FIXTURE_CREDENTIAL, type Mesh, startFixtureService, startMesh, TOKEN } from '../helpers/mesh.js';
 
 /**
  * The dashboard at /admin in a real Chromium (the system's, never a downloaded one) against
@@ -371,6 +372,42 @@ describe('the admin dashboard', () => {
       await page.context().close();
     } finally {
       await spare.close();
+    }
+  }, 90_000);
+
+  it('shows a held change of a pinned tool on its service page, and approves it there', async () => {
+    const pinned = await startDynamicService({ name: 'pinned-fixture' });
+    try {
+      const registered = await api(mesh.gateway.url, 'POST', '/register', {
+        name: 'pinned-fixture',
+        url: pinned.url,
+        credential: FIXTURE_CREDENTIAL,
+        pin: 'serve-pinned',
+      });
+      expect(registered.status).toBe(201);
+      pinned.changeTool('echo', { description: 'Echoes, and now says something else' });
+      const held = () =>
+        api(mesh.gateway.url, 'GET', '/services/pinned-fixture').then(({ body }) => (body as { surface: { held: { tool: string }[] } }).surface.held);
+      await eventually('the change to be held', async () => (await held()).length === 1);
+      const page = await openPage();
+      await signIn(page, TOKEN);
+      await page.getByTestId('service-pinned-fixture').click();
+      await page.getByTestId('held-echo').waitFor();
+      expect(await page.getByTestId('held-echo').textContent()).toContain('now says something else');
+      await page.screenshot({ path: join(SHOTS, 'held-change.png'), fullPage: true });
+      await page.getByTestId('approve-echo').click();
+      await expect.poll(async () => (await held()).length, POLL).toBe(0);
+      await expect.poll(async () => page.getByTestId('held-echo').count(), POLL).toBe(0);
+      expect(await page.getByTestId('tools').textContent()).toContain('now says something else');
+      const audit = (await api(mesh.gateway.url, 'GET', '/audit?kind=tool.approve&service=pinned-fixture')).body as {
+        entries: { identity: string; target: string }[];
+      };
+      expect(audit.entries.map((entry) => [entry.identity, entry.target])).toEqual([['ops', 'echo']]);
+      expect(problems).toEqual([]);
+      await page.context().close();
+    } finally {
+      await api(mesh.gateway.url, 'DELETE', '/services/pinned-fixture');
+      await pinned.close();
     }
   }, 90_000);
 

@@ -65,6 +65,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     limits: config.limits,
     stdio,
     registeredDial: perimeter.dial,
+    surface: config.surface,
   });
   const subscriptions = new Subscriptions(registry, logger);
   const sessions = new SessionRegistry(config.sessions, logger);
@@ -153,6 +154,8 @@ function metricsSources(registry: Registry, sessions: SessionRegistry): MetricsS
         status: connection.status,
         circuit: connection.circuit,
         reconnects: Math.max(0, connection.sessionsOpened - 1),
+        held: registry.surfaceReport(record.name).held.length,
+        flagged: new Set(registry.surfaceReport(record.name).flags.map((flag) => flag.tool)).size,
       })),
     catalog: () => {
       const { tools, prompts, resources, resourceTemplates } = registry.catalog;

@@ -37,6 +37,11 @@ export const GATEWAY_ERRORS = {
   unknown_resource: { status: 404, rpc: -32002, summary: 'No federated resource or resource template matches this URI' },
   unknown_service: { status: 404, rpc: -32602, summary: 'No service has this name' },
   service_exists: { status: 409, rpc: -32602, summary: 'A service with this name already exists' },
+  nothing_to_approve: {
+    status: 409,
+    rpc: -32602,
+    summary: 'The tool has no held change to approve, or it changed again since the digest given (look at /services again)',
+  },
   too_many_services: { status: 409, rpc: -32602, summary: 'The gateway already has MESHGATE_MAX_SERVICES registered services' },
   invalid_credential: {
     status: 400,

@@ -2,7 +2,7 @@ import { api, rpc } from '../api.js';
 import { badge, errorBox, h, pre, table } from '../dom.js';
 import { tryToolForm } from '../try-tool.js';
 import type { Context, Mount } from './context.js';
-import type { ServiceView, ToolDefinition } from './types.js';
+import type { HeldChange, ServiceView, SurfaceView, ToolDefinition } from './types.js';
 
 /** Every tool the token may call, across pages of `tools/list`. */
 async function allTools(): Promise<ToolDefinition[]> {
@@ -74,10 +74,49 @@ export async function servicePage(context: Context, mount: Mount, name: string, 
       service.clashes === undefined ? null : service.clashes.length === 0 ? h('p', { class: 'hint' }, 'None.') : pre(service.clashes),
       service.rejected === undefined ? null : h('h3', {}, 'Rejected items'),
       service.rejected === undefined ? null : service.rejected.length === 0 ? h('p', { class: 'hint' }, 'None.') : pre(service.rejected),
+      ...(service.surface === undefined ? [] : surfaceSections(context, mount, name, service.surface)),
     ),
   );
   const wanted = definitions.find((tool) => tool.name === toolToTry);
   if (wanted !== undefined) showTry(wanted);
+}
+
+/** Held changes of pinned tools (admin: approve each, with the digest shown), flagged descriptions, overrides that did not apply. */
+function surfaceSections(context: Context, mount: Mount, name: string, surface: SurfaceView): (Node | null)[] {
+  const approve = (change: HeldChange) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        'data-testid': `approve-${change.tool}`,
+        onclick: async () => {
+          try {
+            await api('POST', `/services/${encodeURIComponent(name)}/tools/${encodeURIComponent(change.tool)}/approve`, { digest: change.digest });
+            await servicePage(context, mount, name, null);
+          } catch (error) {
+            mount(errorBox(error));
+          }
+        },
+      },
+      'Approve',
+    );
+  const held = surface.held.map((change) =>
+    h(
+      'div',
+      { class: 'held', 'data-testid': `held-${change.tool}` },
+      h('p', {}, h('code', {}, change.tool), ` (${change.served})`),
+      pre(change.changes),
+      context.admin ? approve(change) : null,
+    ),
+  );
+  return [
+    h('h3', {}, `Held changes (pinning: ${surface.pin})`),
+    held.length === 0 ? h('p', { class: 'hint' }, 'None.') : h('div', {}, ...held),
+    h('h3', {}, 'Flagged descriptions'),
+    surface.flags.length === 0 ? h('p', { class: 'hint' }, 'None.') : pre(surface.flags),
+    surface.overrideProblems.length === 0 ? null : h('h3', {}, 'Overrides not applied'),
+    surface.overrideProblems.length === 0 ? null : pre(surface.overrideProblems),
+  ];
 }
 
 function fact(term: string, value: string | undefined): Node[] {

@@ -23,6 +23,23 @@ export interface ServiceView {
   rejected?: unknown[];
   clashes?: unknown[];
   credential?: unknown;
+  /** How its tools are surfaced (admin view): overrides that did not apply, held changes, flags. */
+  surface?: SurfaceView;
+}
+
+/** A change of a pinned tool held back until an admin approves it. */
+export interface HeldChange {
+  tool: string;
+  digest: string;
+  served: string;
+  changes: { field: string; before: unknown; after: unknown }[];
+}
+
+export interface SurfaceView {
+  pin: string;
+  held: HeldChange[];
+  flags: { tool: string; field: string; rules: string[] }[];
+  overrideProblems: { tool: string; problem: string }[];
 }
 
 export interface ServiceStats {

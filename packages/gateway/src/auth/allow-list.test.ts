@@ -26,6 +26,12 @@ describe('AllowList', () => {
     expect(list.allows(product)).toBe(false);
   });
 
+  it('allows a tool an override renamed by its new name, bare or qualified, and by its upstream qualified name', () => {
+    const say = { service: 'user-service', upstreamName: 'echo', surfacedName: 'say', exposedName: 'say' };
+    for (const entry of ['say', 'user-service__say', 'user-service__echo']) expect(new AllowList([entry]).allows(say), entry).toBe(true);
+    expect(new AllowList(['echo']).allows(say)).toBe(false);
+  });
+
   it('an empty list allows nothing', () => {
     expect(new AllowList([]).allows(product)).toBe(false);
   });

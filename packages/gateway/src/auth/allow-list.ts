@@ -5,6 +5,8 @@ export interface AllowListSubject {
   service: string;
   upstreamName: string;
   exposedName: string;
+  /** Its name once an override renamed it (model/overrides.ts); its qualified form names it too. */
+  surfacedName?: string;
 }
 
 /**
@@ -12,7 +14,8 @@ export interface AllowListSubject {
  * name (`getProductById`), a qualified name (`shopping-service__getProductById`), or a whole
  * service (`shopping-service__*`). A name is matched by what it refers to, so a tool
  * allowed by one of its names is allowed by all of them, and a clash that renames a tool
- * later never opens or closes access by accident.
+ * later never opens or closes access by accident. A tool an override renamed answers to
+ * its upstream name's qualified form and to its new name's, bare or qualified.
  */
 export class AllowList {
   readonly #names: ReadonlySet<string>;
@@ -24,6 +27,12 @@ export class AllowList {
   }
 
   allows(subject: AllowListSubject): boolean {
-    return this.#services.has(subject.service) || this.#names.has(qualify(subject.service, subject.upstreamName)) || this.#names.has(subject.exposedName);
+    const { service, upstreamName, exposedName, surfacedName } = subject;
+    return (
+      this.#services.has(service) ||
+      this.#names.has(qualify(service, upstreamName)) ||
+      this.#names.has(exposedName) ||
+      (surfacedName !== undefined && surfacedName !== upstreamName && this.#names.has(qualify(service, surfacedName)))
+    );
   }
 }

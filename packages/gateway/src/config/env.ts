@@ -11,6 +11,7 @@ import {
 } from '@meshgate/service-kit';
 import { z } from 'zod';
 import { DEFAULT_PAGE_SIZE } from '../federation/federation.js';
+import { PIN_MODES, type PinMode } from '../model/pins.js';
 import { OBSERVABILITY_SETTINGS } from '../observability/settings.js';
 import { DEFAULT_AUTH_FAILURES_PER_MINUTE } from '../security/config.js';
 import { DEFAULT_LIMITS } from '../upstream/limits.js';
@@ -117,6 +118,21 @@ export const ENV_SETTINGS = {
     count(1024),
     DEFAULT_MAX_BODY_BYTES,
     'Largest request body a client may send on `/mcp` and `/messages`; a larger one gets 413',
+  ),
+  MESHGATE_PIN_TOOLS: withDefault(
+    z.enum(PIN_MODES as [PinMode, ...PinMode[]]),
+    'off',
+    "Pin each tool's first definition by digest: a later change is held back until an admin approves it (`POST /services/{name}/tools/{tool}/approve`); `serve-pinned` serves the approved definition meanwhile, `withhold` hides the tool; a service's `pin` setting overrides it",
+  ),
+  MESHGATE_STRIP_INVISIBLE: withDefault(
+    z.stringbool(),
+    false,
+    "Strip ANSI escapes, control characters (but tab and newline), zero-width, bidi and tag characters from services' tool titles and descriptions; a service's `hygiene.strip` overrides it",
+  ),
+  MESHGATE_FLAG_INSTRUCTIONS: withDefault(
+    z.stringbool(),
+    true,
+    "Flag tool titles and descriptions that read like instructions to the model (shown in `/services`, logged as a warning); a service's `hygiene.flag` overrides it",
   ),
   ...SESSION_SETTINGS,
   ...OBSERVABILITY_SETTINGS,

@@ -125,6 +125,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MESHGATE_CONFIG: configFile({ servics: [] }) })).toThrow(/servics/);
   });
 
+  it('reads tool surface settings per service and gateway-wide, and names a mistake in them', () => {
+    const overrides = { echo: { name: 'say', annotations: { readOnlyHint: true } }, slow: { hidden: true } };
+    const service = { name: 'a', url: 'http://x/mcp', overrides, pin: 'withhold', hygiene: { strip: true } };
+    const config = loadConfig({ MESHGATE_CONFIG: configFile({ services: [service, { name: 'b', url: 'http://y/mcp' }] }), MESHGATE_PIN_TOOLS: 'serve-pinned' });
+    expect(config.services[0]?.surface).toEqual({ overrides, pin: 'withhold', hygiene: { strip: true } });
+    expect(config.services[1]).not.toHaveProperty('surface');
+    expect(config.surface).toEqual({ pin: 'serve-pinned', strip: false, flag: true });
+    const bad = (extra: object) => () => loadConfig({ MESHGATE_CONFIG: configFile({ services: [{ name: 'a', url: 'http://x/mcp', ...extra }] }) });
+    expect(bad({ overrides: { echo: { name: 'has space' } } })).toThrow(/config\.services\.0\.overrides\.echo\.name: must be 1 to 64 letters/);
+    expect(bad({ overrides: { echo: { rename: 'x' } } })).toThrow(/rename/);
+    expect(bad({ pin: 'always' })).toThrow(/config\.services\.0\.pin/);
+    expect(() => loadConfig({ MESHGATE_PIN_TOOLS: 'yes' })).toThrow(/env\.MESHGATE_PIN_TOOLS/);
+  });
+
   it('holds config-file services to the MCP schema and the credential rules', () => {
     const badFallback = { name: 'a', url: 'http://x', fallbackTools: [{ name: 't', inputSchema: { type: 'object', properties: 5 } }] };
     expect(() => loadConfig({ MESHGATE_CONFIG: configFile({ services: [badFallback] }) })).toThrow(/service "a": fallback tool "t": inputSchema\.properties/);

@@ -5,6 +5,7 @@ import type { AuthConfig } from '../auth/authenticator.js';
 import { EMPTY_LISTINGS } from '../model/catalog.js';
 import { checkListings } from '../model/intake.js';
 import { type ObservabilityConfig, resolveObservability } from '../observability/settings.js';
+import type { SurfaceDefaults } from '../registry/registry.js';
 import { type SecurityConfig, securityConfig } from '../security/config.js';
 import type { UpstreamLimits } from '../upstream/connection.js';
 import { resolveAuth } from './auth.js';
@@ -18,6 +19,7 @@ import {
   envSchema,
   toCommandSpec,
   toCredentialSpec,
+  toSurfaceSpec,
 } from './schema.js';
 import { SEED_FALLBACK_TOOLS } from './seed-fallbacks.js';
 import { resolveSessions, type SessionLimits } from './sessions.js';
@@ -48,6 +50,8 @@ export interface GatewayConfig {
   observability: ObservabilityConfig;
   /** What credentials may be and read, the secret key, the registry's size, start-up warnings. */
   credentials: CredentialConfig;
+  /** How every service's tools are surfaced unless the service says otherwise (docs/tool-surfaces.md). */
+  surface: SurfaceDefaults;
 }
 
 /** A configuration mistake, worded for the person who made it. */
@@ -95,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     maxBodyBytes: values.MESHGATE_MAX_BODY_BYTES,
     allowStdioRegistration: values.MESHGATE_ALLOW_STDIO_REGISTRATION,
     observability: resolveObservability(values),
+    surface: { pin: values.MESHGATE_PIN_TOOLS, strip: values.MESHGATE_STRIP_INVISIBLE, flag: values.MESHGATE_FLAG_INSTRUCTIONS },
     limits: {
       requestMs: values.MESHGATE_UPSTREAM_TIMEOUT_MS,
       maxRequestMs: values.MESHGATE_UPSTREAM_MAX_TIMEOUT_MS,
@@ -175,7 +180,11 @@ function servicesFromFile(file: ConfigFile, path: string): ConfiguredService[] {
     }
   }
   return services.map((service): ConfiguredService => {
-    const fallback = service.fallbackTools === undefined ? {} : { fallbackTools: service.fallbackTools as Tool[] };
+    const surface = toSurfaceSpec(service);
+    const fallback = {
+      ...(service.fallbackTools === undefined ? {} : { fallbackTools: service.fallbackTools as Tool[] }),
+      ...(surface === undefined ? {} : { surface }),
+    };
     if ('command' in service) return { name: service.name, command: toCommandSpec(service), credential: { type: 'none' }, ...fallback };
     return {
       name: service.name,

@@ -1,7 +1,9 @@
 import type { Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { SERVICE_NAME_PATTERN } from '../model/naming.js';
-import type { CommandSpec, CredentialSpec } from '../model/service.js';
+import { toolOverridesSchema } from '../model/overrides.js';
+import { PIN_MODES, type PinMode } from '../model/pins.js';
+import type { CommandSpec, CredentialSpec, ToolSurfaceSpec } from '../model/service.js';
 import { tokenInput } from './auth.js';
 import { httpUrl } from './values.js';
 
@@ -68,6 +70,32 @@ export function toCommandSpec(input: CommandInput): CommandSpec {
 
 const fallbackTools = z.array(fallbackTool).optional();
 
+/**
+ * How a service's tools are surfaced, in the config file and a registration body (docs/tool-surfaces.md):
+ * overrides by upstream tool name, pinning, hygiene. Each left out takes the gateway's setting.
+ */
+export const surfaceFields = {
+  overrides: toolOverridesSchema.optional(),
+  pin: z.enum(PIN_MODES as [PinMode, ...PinMode[]]).optional(),
+  hygiene: z.strictObject({ strip: z.boolean().optional(), flag: z.boolean().optional() }).optional(),
+};
+export type SurfaceInput = {
+  overrides?: ToolSurfaceSpec['overrides'] | undefined;
+  pin?: PinMode | undefined;
+  hygiene?: { strip?: boolean | undefined; flag?: boolean | undefined } | undefined;
+};
+
+/** The stored form of the surface fields, or undefined when none is given. */
+export function toSurfaceSpec(input: SurfaceInput): ToolSurfaceSpec | undefined {
+  const hygiene = input.hygiene === undefined ? undefined : Object.fromEntries(Object.entries(input.hygiene).filter(([, value]) => value !== undefined));
+  const spec: ToolSurfaceSpec = {
+    ...(input.overrides === undefined ? {} : { overrides: input.overrides as NonNullable<ToolSurfaceSpec['overrides']> }),
+    ...(input.pin === undefined ? {} : { pin: input.pin }),
+    ...(hygiene === undefined ? {} : { hygiene }),
+  };
+  return Object.keys(spec).length === 0 ? undefined : spec;
+}
+
 const urlService = z.strictObject({
   name: serviceName,
   url: httpUrl,
@@ -76,8 +104,9 @@ const urlService = z.strictObject({
   transport: transportInput.optional(),
   /** Tools to list while the service has never been reached. */
   fallbackTools,
+  ...surfaceFields,
 });
-const commandService = z.strictObject({ name: serviceName, ...commandFields, fallbackTools });
+const commandService = z.strictObject({ name: serviceName, ...commandFields, fallbackTools, ...surfaceFields });
 
 /**
  * One service entry: a command service when it has `command`, else a URL service. Chosen
@@ -101,7 +130,7 @@ export const configFileSchema = z.strictObject({
 export type ConfigFile = z.infer<typeof configFileSchema>;
 
 /** A configured service, resolved: an MCP URL with its credential (and how to speak to it), or a command. */
-export type ConfiguredService = { name: string; credential: CredentialSpec; fallbackTools?: Tool[] } & (
+export type ConfiguredService = { name: string; credential: CredentialSpec; fallbackTools?: Tool[]; surface?: ToolSurfaceSpec } & (
   | { url: string; transport?: 'auto' | 'streamable-http' | 'sse'; command?: never }
   | { command: CommandSpec; url?: never; transport?: never }
 );

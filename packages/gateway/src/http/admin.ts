@@ -3,7 +3,16 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { GatewayIdentity, Role } from '../auth/tokens.js';
-import { type CredentialInput, commandFields, credentialInput, toCommandSpec, toCredentialSpec, transportInput } from '../config/schema.js';
+import {
+  type CredentialInput,
+  commandFields,
+  credentialInput,
+  surfaceFields,
+  toCommandSpec,
+  toCredentialSpec,
+  toSurfaceSpec,
+  transportInput,
+} from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import { SERVICE_NAME_PATTERN } from '../model/naming.js';
 import { type CredentialSpec, redactUrl, type ServiceRecord } from '../model/service.js';
@@ -32,6 +41,8 @@ const registration = z
     transport: transportInput.optional(),
     ...commandFields,
     command: commandFields.command.optional(),
+    /** Overrides, pinning and hygiene of its tools (docs/tool-surfaces.md). */
+    ...surfaceFields,
   })
   .refine((body) => (body.url === undefined) !== (body.command === undefined), 'give either "url" or "command"')
   .refine((body) => body.command === undefined || body.credential === undefined, '"credential" is for URL services; a command gets its secrets through "env"')
@@ -43,11 +54,19 @@ const registration = z
 const COMMAND_ONLY = new Set(['args', 'env', 'cwd', 'stdio']);
 
 const update = z
-  .strictObject({ url: serviceUrl.optional(), credential: credentialInput.optional(), transport: transportInput.optional() })
+  .strictObject({ url: serviceUrl.optional(), credential: credentialInput.optional(), transport: transportInput.optional(), ...surfaceFields })
   .refine(
-    (body) => body.url !== undefined || body.credential !== undefined || body.transport !== undefined,
-    'give "url", "credential", "transport" or several',
+    (body) => Object.values(body).some((value) => value !== undefined),
+    'give "url", "credential", "transport", "overrides", "pin", "hygiene" or several',
   );
+
+/** Approving held tool changes: optionally the digest of the definition the admin looked at. */
+const approval = z.strictObject({
+  digest: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/, 'must be a digest as /services shows it')
+    .optional(),
+});
 
 function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
@@ -85,9 +104,11 @@ export function requireRole(role: Role): MiddlewareHandler<Env> {
   };
 }
 
-async function readJson(request: Request): Promise<unknown> {
+/** The body as JSON; an empty one is refused, or with `orEmpty` taken as that value. */
+async function readJson(request: Request, orEmpty?: unknown): Promise<unknown> {
   const body = await readBodyLimited(request, MAX_ADMIN_BODY);
   if (!body.ok) throw new GatewayError('invalid_body', body.message);
+  if (body.text.trim() === '' && orEmpty !== undefined) return orEmpty;
   if (body.text.trim() === '') throw new GatewayError('invalid_body', 'The body is empty; send JSON like {"name":"my-service","url":"http://host:3000"}');
   if (exceedsJsonDepth(body.text, DEFAULT_MAX_JSON_DEPTH))
     throw new GatewayError('invalid_body', `The body nests deeper than ${DEFAULT_MAX_JSON_DEPTH} levels`);
@@ -132,29 +153,32 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
   };
   /** Runs one change and tells the audit log who made it, its outcome and the service before and after. */
   const audited = async <T>(
-    kind: 'service.register' | 'service.update' | 'service.deregister',
+    kind: 'service.register' | 'service.update' | 'service.deregister' | 'tool.approve',
     identity: GatewayIdentity,
     name: string,
     change: () => Promise<T>,
+    target: string | null = null,
+    detail?: (result: T | undefined) => Record<string, unknown>,
   ): Promise<T> => {
     const before = auditView(registry.get(name)?.record);
+    const detailOf = detail ?? (() => ({ before, after: auditView(registry.get(name)?.record) }));
     const started = performance.now();
-    const record = (outcome: 'ok' | 'error', code: string | null) =>
+    const record = (outcome: 'ok' | 'error', code: string | null, result?: T) =>
       options.audit?.({
         at: new Date().toISOString(),
         kind,
         identity: identity.name,
         service: name,
-        target: null,
+        target,
         outcome,
         code,
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
         requestId: null,
-        detail: { before, after: auditView(registry.get(name)?.record) },
+        detail: detailOf(result),
       });
     try {
       const result = await change();
-      record('ok', null);
+      record('ok', null, result);
       return result;
     } catch (error) {
       record('error', error instanceof GatewayError ? error.code : 'internal');
@@ -175,6 +199,8 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
     const parsed = registration.safeParse(await readJson(c.req.raw));
     if (!parsed.success) throw new GatewayError('invalid_body', `Invalid registration: ${describeIssues(parsed.error)}`);
     const { name, url, credential, transport, command } = parsed.data;
+    const surface = toSurfaceSpec(parsed.data);
+    const surfaced = surface === undefined ? {} : { surface };
     if (command !== undefined) {
       // Running a program on the gateway's host is more than calling a URL: off unless the operator says so.
       if (options.allowStdioRegistration !== true) {
@@ -185,9 +211,9 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
         );
       }
       const service = await audited('service.register', c.get('identity'), name, async () =>
-        registry.register({ name, command: toCommandSpec({ ...parsed.data, command }), credential: { type: 'none' } }),
+        registry.register({ name, command: toCommandSpec({ ...parsed.data, command }), credential: { type: 'none' }, ...surfaced }),
       );
-      return c.json(serviceView(service, registry.catalog), 201);
+      return c.json(serviceView(service, registry), 201);
     }
     const service = await audited('service.register', c.get('identity'), name, async () =>
       registry.register({
@@ -197,14 +223,15 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
         // (docs/security.md, finding 3); the seed's public default token is (CredentialPolicy.registrationDefault).
         credential: credential === undefined ? (options.credentials?.registrationDefault() ?? { type: 'none' }) : credentialOf(name, credential),
         ...(transport === undefined ? {} : { transport }),
+        ...surfaced,
       }),
     );
-    return c.json(serviceView(service, registry.catalog), 201);
+    return c.json(serviceView(service, registry), 201);
   });
 
   // An admin sees everything; any other token only what it may use, as tools/list shows it (docs/security.md, finding 4).
   const view = (service: ManagedService, identity: GatewayIdentity) =>
-    seesEverything(identity) ? serviceView(service, registry.catalog) : clientServiceView(service, registry.catalog, identity);
+    seesEverything(identity) ? serviceView(service, registry) : clientServiceView(service, registry.catalog, identity);
   const list = (c: Context<Env>) => c.json({ services: registry.list().flatMap((service) => view(service, c.get('identity')) ?? []) });
   app.post('/services', list);
   app.get('/services', list);
@@ -220,15 +247,41 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
     const parsed = update.safeParse(await readJson(c.req.raw));
     if (!parsed.success) throw new GatewayError('invalid_body', `Invalid update: ${describeIssues(parsed.error)}`);
     const { url, credential, transport } = parsed.data;
-    const service = await audited('service.update', c.get('identity'), c.req.param('name'), async () =>
-      registry.update(c.req.param('name'), {
+    const name = c.req.param('name');
+    // The surface fields given replace the service's one by one; the others stay.
+    const given = toSurfaceSpec(parsed.data);
+    const surface = given === undefined ? {} : { surface: { ...registry.get(name)?.record.surface, ...given } };
+    const service = await audited('service.update', c.get('identity'), name, async () =>
+      registry.update(name, {
         ...(url === undefined ? {} : { url: await target(url) }),
-        ...(credential === undefined ? {} : { credential: credentialOf(c.req.param('name'), credential) }),
+        ...(credential === undefined ? {} : { credential: credentialOf(name, credential) }),
         ...(transport === undefined ? {} : { transport }),
+        ...surface,
       }),
     );
-    return c.json(serviceView(service, registry.catalog));
+    return c.json(serviceView(service, registry));
   });
+
+  // Approving held changes of pinned tools (docs/tool-surfaces.md, "Pinned definitions"): admins only, audited.
+  const approve = async (c: Context<Env>, tool: string | undefined) => {
+    const parsed = approval.safeParse(await readJson(c.req.raw, {}));
+    if (!parsed.success) throw new GatewayError('invalid_body', `Invalid approval: ${describeIssues(parsed.error)}`);
+    const name = c.req.param('name') ?? '';
+    // A tool is named as /services shows it: by its upstream name, or the name clients see.
+    const upstream =
+      tool === undefined ? undefined : (registry.catalog.tools.forService(name).find((entry) => entry.exposedName === tool)?.upstreamName ?? tool);
+    const approved = await audited(
+      'tool.approve',
+      c.get('identity'),
+      name,
+      () => registry.approve(name, upstream, c.get('identity').name, parsed.data.digest),
+      upstream ?? null,
+      (result) => ({ approved: result ?? [], ...(parsed.data.digest === undefined ? {} : { digest: parsed.data.digest }) }),
+    );
+    return c.json({ approved });
+  };
+  app.post('/services/:name/tools/:tool/approve', requireRole('admin'), (c) => approve(c, c.req.param('tool')));
+  app.post('/services/:name/approve-all', requireRole('admin'), (c) => approve(c, undefined));
 
   app.delete('/services/:name', requireRole('admin'), async (c) => {
     await audited('service.deregister', c.get('identity'), c.req.param('name'), () => registry.deregister(c.req.param('name')));

@@ -10,8 +10,9 @@ import { redactCredential } from '../upstream/credentials.js';
  * exposed and as named upstream, rejected items, clashes; no secrets (literal secrets
  * redacted, and secrets in the URL's query too).
  */
-export function serviceView(service: ManagedService, catalog: Catalog) {
+export function serviceView(service: ManagedService, registry: Registry) {
   const { record, connection } = service;
+  const { catalog } = registry;
   const origin = Registry.listingsOf(service).origin;
   const entries = catalog.forService(record.name);
   const names = (list: readonly { exposedName: string; upstreamName: string }[]) =>
@@ -26,16 +27,28 @@ export function serviceView(service: ManagedService, catalog: Catalog) {
     lastError: connection.lastError ?? null,
     lastSeenAt: connection.lastSeenAt ?? null,
     toolsFrom: origin,
-    tools: names(entries.tools),
+    tools: entries.tools.map((entry) => ({ name: entry.exposedName, upstreamName: entry.upstreamName, ...(entry.aliased === true ? { aliased: true } : {}) })),
     prompts: names(entries.prompts),
     resources: names(entries.resources),
     resourceTemplates: names(entries.resourceTemplates),
     rejected: Registry.listingsOf(service).listings.rejected ?? [],
     clashes: catalog.clashes.filter((clash) => clash.service === record.name || clash.owner === record.name),
     credential: redactCredential(record.credential),
+    surface: surfaceView(service, registry),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
+}
+
+/**
+ * How the service's tools are surfaced (docs/tool-surfaces.md): its settings as they apply,
+ * overrides that did not apply, changes held back by pinning (before and after), flagged
+ * and stripped text.
+ */
+function surfaceView(service: ManagedService, registry: Registry) {
+  const { overrides, ...settings } = registry.surfaceSettings(service.record);
+  const report = registry.surfaceReport(service.record.name);
+  return { ...settings, overrides: overrides ?? {}, ...report };
 }
 
 /**

@@ -20,6 +20,8 @@ export interface ServiceListings {
   service: string;
   listings: Listings;
   origin: Origin;
+  /** Tools renamed by an override: surfaced name -> upstream name (model/overrides.ts). */
+  upstreamOf?: ReadonlyMap<string, string>;
 }
 
 export type CatalogKind = 'tool' | 'prompt' | 'resource' | 'resourceTemplate';
@@ -46,9 +48,15 @@ export class Catalog {
   private constructor(services: readonly ServiceListings[], previous: Catalog | undefined) {
     const of = <T>(pick: (listings: Listings) => readonly T[]) => services.map(({ service, listings, origin }) => ({ service, origin, items: pick(listings) }));
     this.tools = ItemIndex.build(
-      of((l) => l.tools),
+      services.map(({ service, listings, origin, upstreamOf }) => ({
+        service,
+        origin,
+        items: listings.tools,
+        ...(upstreamOf === undefined ? {} : { upstreamOf }),
+      })),
       byName<Tool>(),
       previous?.tools.claims,
+      { safeNames: true },
     );
     this.prompts = ItemIndex.build(
       of((l) => l.prompts),

@@ -1,4 +1,4 @@
-import type { NamingScheme } from './naming.js';
+import { isSafeToolName, type NamingScheme, toolAlias } from './naming.js';
 
 export type Origin = 'live' | 'fallback';
 
@@ -8,13 +8,32 @@ export interface ServiceItems<T> {
   items: readonly T[];
   /** `live` when listed from the running service, `fallback` when from config or the last catalog seen. */
   origin: Origin;
+  /**
+   * The upstream name of each item whose key was changed before federation (an override's
+   * rename), by its new key; an item not in it is keyed by its upstream name.
+   */
+  upstreamOf?: ReadonlyMap<string, string>;
+}
+
+/** How `ItemIndex.build` names items besides the federation rules. */
+export interface BuildOptions {
+  /**
+   * Tools only: every exposed name matches SAFE_TOOL_NAME; one that would not (too long,
+   * also once qualified, or with other characters) is exposed as its `toolAlias`.
+   */
+  safeNames?: boolean;
 }
 
 /** One federated item: how clients see it and where it goes. */
 export interface IndexEntry<T> {
   exposedName: string;
   service: string;
+  /** The name (or URI) the service knows it by: what a call sends upstream. */
   upstreamName: string;
+  /** Its name before federation naming: the upstream name, or what an override renamed it to; its qualified form resolves too. */
+  surfacedName: string;
+  /** Whether `exposedName` is an alias given because the name was not safe (naming.ts `toolAlias`). */
+  aliased?: true;
   origin: Origin;
   /** The upstream definition under the exposed name; everything else untouched. */
   item: T;
@@ -51,7 +70,7 @@ export class ItemIndex<T> {
   ) {
     this.items = entries.map((entry) => entry.item);
     this.#byExposed = new Map(entries.map((entry) => [entry.exposedName, entry]));
-    this.#byQualified = new Map(entries.map((entry) => [scheme.qualify(entry.service, entry.upstreamName), entry]));
+    this.#byQualified = new Map(entries.map((entry) => [scheme.qualify(entry.service, entry.surfacedName), entry]));
   }
 
   static empty<T>(scheme: NamingScheme<T>): ItemIndex<T> {
@@ -71,7 +90,12 @@ export class ItemIndex<T> {
    * A name that is already qualified is never qualified again: such an item that cannot
    * keep its name is dropped and reported as a clash.
    */
-  static build<T>(services: readonly ServiceItems<T>[], scheme: NamingScheme<T>, claims: ReadonlyMap<string, string> = new Map()): ItemIndex<T> {
+  static build<T>(
+    services: readonly ServiceItems<T>[],
+    scheme: NamingScheme<T>,
+    claims: ReadonlyMap<string, string> = new Map(),
+    options: BuildOptions = {},
+  ): ItemIndex<T> {
     const present = new Set(services.map(({ service }) => service));
     const held = new Map([...claims].filter(([, holder]) => present.has(holder)));
     const qualifiedNames = new Set<string>();
@@ -81,29 +105,32 @@ export class ItemIndex<T> {
     const clashes: NameClash[] = [];
     const owners = new Map<string, string>();
     const seen = new Set<string>();
-    for (const { service, items, origin } of services) {
+    for (const { service, items, origin, upstreamOf } of services) {
       for (const item of items) {
-        const upstreamName = scheme.key(item);
-        const ownName = scheme.qualify(service, upstreamName);
+        const surfacedName = scheme.key(item);
+        const upstreamName = upstreamOf?.get(surfacedName) ?? surfacedName;
+        const ownName = scheme.qualify(service, surfacedName);
         if (seen.has(ownName)) continue; // a service listing one name twice: keep the first
         seen.add(ownName);
-        const shadowed = qualifiedNames.has(upstreamName) && upstreamName !== ownName ? scheme.unqualify(upstreamName)?.service : undefined;
-        const holder = held.get(upstreamName);
-        const owner = (holder === service ? undefined : holder) ?? owners.get(upstreamName) ?? shadowed;
-        let exposedName = upstreamName;
+        const shadowed = qualifiedNames.has(surfacedName) && surfacedName !== ownName ? scheme.unqualify(surfacedName)?.service : undefined;
+        const holder = held.get(surfacedName);
+        const owner = (holder === service ? undefined : holder) ?? owners.get(surfacedName) ?? shadowed;
+        let exposedName = surfacedName;
         if (owner === undefined) {
-          owners.set(upstreamName, service);
-          held.set(upstreamName, service);
-        } else if (scheme.unqualify(upstreamName) !== undefined) {
-          clashes.push({ name: upstreamName, owner, service, exposedAs: null });
+          owners.set(surfacedName, service);
+          held.set(surfacedName, service);
+        } else if (scheme.unqualify(surfacedName) !== undefined) {
+          clashes.push({ name: surfacedName, owner, service, exposedAs: null });
           continue;
         } else {
           exposedName = ownName;
-          clashes.push({ name: upstreamName, owner, service, exposedAs: exposedName });
+          clashes.push({ name: surfacedName, owner, service, exposedAs: exposedName });
         }
-        entries.push({ exposedName, service, upstreamName, origin, item: exposedName === upstreamName ? item : scheme.rename(item, exposedName) });
+        entries.push({ exposedName, service, upstreamName, surfacedName, origin, item });
       }
     }
+    if (options.safeNames === true) aliasUnsafe(entries, clashes);
+    for (const entry of entries) if (entry.exposedName !== scheme.key(entry.item)) entry.item = scheme.rename(entry.item, entry.exposedName);
     return new ItemIndex(entries, clashes, scheme, held);
   }
 
@@ -115,5 +142,22 @@ export class ItemIndex<T> {
   /** The entries of one service. */
   forService(service: string): IndexEntry<T>[] {
     return this.entries.filter((entry) => entry.service === service);
+  }
+}
+
+/**
+ * Gives every entry whose exposed name is not safe its alias, in federation order; an alias
+ * that is already a name (or an earlier alias) takes a longer digest. Clashes report the alias.
+ */
+function aliasUnsafe<T>(entries: IndexEntry<T>[], clashes: NameClash[]): void {
+  const names = new Set(entries.map((entry) => entry.exposedName));
+  for (const entry of entries) {
+    if (isSafeToolName(entry.exposedName)) continue;
+    let alias = toolAlias(entry.service, entry.upstreamName, entry.exposedName);
+    for (let chars = 16; names.has(alias) && chars <= 48; chars += 8) alias = toolAlias(entry.service, entry.upstreamName, entry.exposedName, chars);
+    for (const clash of clashes) if (clash.service === entry.service && clash.exposedAs === entry.exposedName) clash.exposedAs = alias;
+    names.add(alias);
+    entry.exposedName = alias;
+    entry.aliased = true;
   }
 }

@@ -8,7 +8,14 @@
  * - resources and resource templates: `meshgate://<service>/<uri>` (the URI kept verbatim)
  */
 
+import { createHash } from 'node:crypto';
+
 export const SERVICE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** What model providers accept as a tool name; every tool name the gateway exposes matches it. */
+export const SAFE_TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+const ALIAS_MAX = 64;
+/** Hex digits of the alias digest; more only when an alias would collide. */
+export const ALIAS_DIGEST_CHARS = 10;
 export const NAMESPACE_SEPARATOR = '__';
 export const URI_NAMESPACE = 'meshgate://';
 
@@ -77,4 +84,23 @@ export function byUri<T extends { uri: string }>(): NamingScheme<T> {
 /** Resource templates: keyed by `uriTemplate`. */
 export function byUriTemplate<T extends { uriTemplate: string }>(): NamingScheme<T> {
   return { key: (item) => item.uriTemplate, rename: (item, exposed) => ({ ...item, uriTemplate: exposed }), qualify: qualifyUri, unqualify: unqualifyUri };
+}
+
+export function isSafeToolName(name: string): boolean {
+  return SAFE_TOOL_NAME.test(name);
+}
+
+/**
+ * The alias of a tool name that is not safe (too long, or with characters providers
+ * refuse), exposed in its place: the name with every unsafe character made `_`, cut so
+ * that `_` and a digest fit in 64 characters, then `_` and the first `digestChars` hex
+ * digits of SHA-256 over the service, a NUL and the upstream name. It depends on nothing
+ * but those two, so it is the same on every restart and replica; the catalog maps it back
+ * to the service and the exact upstream name. `digestChars` grows (the catalog retries)
+ * only when two aliases, or an alias and a real name, would be the same.
+ */
+export function toolAlias(service: string, upstreamName: string, shown: string = upstreamName, digestChars = ALIAS_DIGEST_CHARS): string {
+  const digest = createHash('sha256').update(service).update('\0').update(upstreamName).digest('hex').slice(0, digestChars);
+  const prefix = shown.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, ALIAS_MAX - 1 - digest.length);
+  return `${prefix}_${digest}`;
 }

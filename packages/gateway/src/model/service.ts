@@ -1,6 +1,19 @@
 /** What the gateway knows of one federated service, shared by the registry, the upstream side and configuration. */
 import type { Tool } from '@modelcontextprotocol/server';
 import type { Listings } from './catalog.js';
+import type { ToolOverrides } from './overrides.js';
+import type { PinMode } from './pins.js';
+
+/**
+ * How one service's tools are surfaced (model/tool-surface.ts); each setting left out takes
+ * the gateway's (MESHGATE_PIN_TOOLS, MESHGATE_STRIP_INVISIBLE, MESHGATE_FLAG_INSTRUCTIONS).
+ */
+export interface ToolSurfaceSpec {
+  /** By upstream tool name (model/overrides.ts). */
+  overrides?: ToolOverrides;
+  pin?: PinMode;
+  hygiene?: { strip?: boolean; flag?: boolean };
+}
 
 /**
  * How the gateway authenticates to one service. Secrets can be given literally or as
@@ -42,6 +55,8 @@ interface ServiceBase {
   credential: CredentialSpec;
   /** Tools to list while the service has never been reached (from configuration). */
   fallbackTools?: Tool[];
+  /** Overrides, pinning and hygiene of its tools; absent: the gateway's defaults. */
+  surface?: ToolSurfaceSpec;
   createdAt: string;
   updatedAt: string;
 }

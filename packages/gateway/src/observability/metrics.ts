@@ -6,7 +6,15 @@ import { HotCounter, HotHistogram } from './hot-metrics.js';
 /** What the metrics read when scraped, rather than being told on every change. */
 export interface MetricsSources {
   sessions(): number;
-  services(): readonly { name: string; status: UpstreamStatus; circuit: CircuitView; reconnects: number }[];
+  services(): readonly {
+    name: string;
+    status: UpstreamStatus;
+    circuit: CircuitView;
+    reconnects: number;
+    /** Tools whose changed definition is held back by pinning, and tools with flagged text (model/tool-surface.ts). */
+    held?: number;
+    flagged?: number;
+  }[];
   catalog(): { tools: number; prompts: number; resources: number; resourceTemplates: number };
 }
 
@@ -104,6 +112,19 @@ export class GatewayMetrics {
       collect() {
         this.reset();
         for (const service of sources.services()) this.inc({ service: service.name }, service.reconnects);
+      },
+    });
+    new Gauge({
+      name: 'meshgate_tool_surface_findings',
+      help: 'Tools of each service with a changed definition held back until approved (kind held), or with text that reads like instructions to the model (kind flagged)',
+      labelNames: ['service', 'kind'],
+      registers,
+      collect() {
+        this.reset();
+        for (const service of sources.services()) {
+          this.set({ service: service.name, kind: 'held' }, service.held ?? 0);
+          this.set({ service: service.name, kind: 'flagged' }, service.flagged ?? 0);
+        }
       },
     });
     new Gauge({

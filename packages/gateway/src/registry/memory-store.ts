@@ -1,3 +1,4 @@
+import type { ToolPin } from '../model/pins.js';
 import type { CatalogSnapshot, ServiceRecord } from '../model/service.js';
 import { type AuditEntry, type AuditPage, type AuditQuery, matchesAudit, type RegistryStore } from './types.js';
 
@@ -8,6 +9,7 @@ export class MemoryStore implements RegistryStore {
   /** Oldest first, numbered from 1. */
   #audit: AuditEntry[] = [];
   #seq = 0;
+  readonly #pins = new Map<string, ToolPin>();
 
   async listServices(): Promise<ServiceRecord[]> {
     return [...this.#services.values()].map((record) => structuredClone(record));
@@ -52,6 +54,14 @@ export class MemoryStore implements RegistryStore {
     const young = this.#audit.filter((entry) => entry.at >= policy.olderThan);
     this.#audit = young.slice(Math.max(0, young.length - policy.keep));
     return before - this.#audit.length;
+  }
+
+  async listPins(): Promise<ToolPin[]> {
+    return [...this.#pins.values()].map((pin) => structuredClone(pin));
+  }
+
+  async putPins(pins: readonly ToolPin[]): Promise<void> {
+    for (const pin of pins) this.#pins.set(JSON.stringify([pin.service, pin.tool]), structuredClone(pin));
   }
 
   async close(): Promise<void> {}

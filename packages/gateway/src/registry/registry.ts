@@ -2,7 +2,17 @@ import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { Catalog, EMPTY_LISTINGS, type Listings, type ServiceListings } from '../model/catalog.js';
 import { checkListings, logRejected, MAX_REJECTED_KEPT } from '../model/intake.js';
-import { type CatalogSnapshot, type CommandSpec, type CredentialSpec, redactUrl, type ServiceRecord, serviceTarget } from '../model/service.js';
+import { definitionDigest, type PinMode, type ToolPin } from '../model/pins.js';
+import {
+  type CatalogSnapshot,
+  type CommandSpec,
+  type CredentialSpec,
+  redactUrl,
+  type ServiceRecord,
+  serviceTarget,
+  type ToolSurfaceSpec,
+} from '../model/service.js';
+import { EMPTY_REPORT, type SurfaceReport, type SurfaceSettings, surfaceTools } from '../model/tool-surface.js';
 import { UpstreamConnection, type UpstreamLimits, type UpstreamStatus } from '../upstream/connection.js';
 import type { EnvAccess } from '../upstream/credential-policy.js';
 import { transportFactoryFor } from '../upstream/detect.js';
@@ -48,10 +58,37 @@ export interface RegistryOptions {
    * dialled (the SSRF guard). Configured services are the operator's choice and are not checked.
    */
   registeredDial?: Dial;
+  /** How tools are surfaced where a service does not say (MESHGATE_PIN_TOOLS, MESHGATE_STRIP_INVISIBLE, MESHGATE_FLAG_INSTRUCTIONS). */
+  surface?: SurfaceDefaults;
+}
+
+/** The gateway-wide surface settings (model/tool-surface.ts); a service's own `surface` overrides each. */
+export interface SurfaceDefaults {
+  pin: PinMode;
+  strip: boolean;
+  flag: boolean;
+}
+
+export const SURFACE_DEFAULTS: SurfaceDefaults = { pin: 'off', strip: false, flag: true };
+
+/** One approved change: the tool, and its pinned digest before (null when it had none) and after. */
+export interface Approval {
+  tool: string;
+  before: string | null;
+  after: string;
+}
+
+/** What one service's tools became last time they were surfaced; reused while nothing it depends on changed. */
+interface Surfaced {
+  from: ServiceListings;
+  record: ServiceRecord;
+  pinsVersion: number;
+  listings: ServiceListings;
+  report: SurfaceReport;
 }
 
 /** A registration: an MCP URL with the credential for it (and how to speak to it), or a command to run. */
-export type RegistrationInput = { name: string; credential: CredentialSpec } & (
+export type RegistrationInput = { name: string; credential: CredentialSpec; surface?: ToolSurfaceSpec } & (
   | { url: string; transport?: ServiceRecord['transport']; command?: never }
   | { command: CommandSpec; url?: never; transport?: never }
 );
@@ -86,6 +123,11 @@ export class Registry {
   #namesHeld = false;
   /** What the current catalog was built from, to skip a rebuild that would build the same (see #rebuild). */
   #inputs: readonly ServiceListings[] | undefined;
+  /** Pinned definitions: service -> upstream tool name -> pin. */
+  readonly #pins = new Map<string, Map<string, ToolPin>>();
+  /** Bumped per service whenever its pins change, so its tools are surfaced again. */
+  readonly #pinsVersion = new Map<string, number>();
+  readonly #surfaced = new Map<string, Surfaced>();
 
   constructor(options: RegistryOptions) {
     this.#options = options;
@@ -98,7 +140,8 @@ export class Registry {
   /** Loads registered services and last catalogs from the store and starts connecting to all. */
   async start(): Promise<void> {
     const { store, configured } = this.#options;
-    const [registered, snapshots] = await Promise.all([store.listServices(), store.listCatalogs()]);
+    const [registered, snapshots, pins] = await Promise.all([store.listServices(), store.listCatalogs(), store.listPins()]);
+    for (const pin of pins) this.#pinsOf(pin.service).set(pin.tool, pin);
     const byService = new Map(snapshots.map((snapshot) => [snapshot.service, this.#checkStored(snapshot)]));
     const configuredNames = new Set(configured.map((record) => record.name));
     for (const record of [...configured, ...registered.filter((r) => !configuredNames.has(r.name))]) {
@@ -207,7 +250,7 @@ export class Registry {
    * new settings first and switches over only if that works, so a bad update changes nothing.
    * Calls still running on the old connection fail cleanly when it closes.
    */
-  async update(name: string, changes: Partial<Pick<ServiceRecord, 'url' | 'credential' | 'transport'>>): Promise<ManagedService> {
+  async update(name: string, changes: Partial<Pick<ServiceRecord, 'url' | 'credential' | 'transport' | 'surface'>>): Promise<ManagedService> {
     const current = this.#services.get(name);
     if (current === undefined) throw new GatewayError('unknown_service', `No service named "${name}"`, { service: name });
     if (current.record.source === 'config') {
@@ -251,6 +294,7 @@ export class Registry {
       throw storeError(`could not delete service "${name}"`, error);
     }
     this.#services.delete(name);
+    this.#surfaced.delete(name); // its pins stay: a service registered again under this name is held to them
     this.#rebuild();
     await service.connection.close();
     this.#options.logger.info({ service: name }, `deregistered service "${name}"`);
@@ -346,7 +390,7 @@ export class Registry {
    * services there are, costs nothing (docs/performance.md, "More backends").
    */
   #rebuild(): void {
-    const inputs = this.list().map((service) => Registry.listingsOf(service));
+    const inputs = this.list().map((service) => this.#surface(service, Registry.listingsOf(service)));
     const same = this.#inputs !== undefined && sameInputs(inputs, this.#inputs);
     // Bare names stick to their holder only once every service has had its first connection
     // attempt: until then federation order alone decides, so start-up gives the same names
@@ -376,6 +420,140 @@ export class Registry {
       );
     }
     for (const listener of this.#listeners) listener(catalog, new Set(changed));
+  }
+
+  /** How the service's tools were surfaced last: override problems, held changes, flags. */
+  surfaceReport(name: string): SurfaceReport {
+    return this.#surfaced.get(name)?.report ?? EMPTY_REPORT;
+  }
+
+  /** The service's own surface settings over the gateway's. */
+  surfaceSettings(record: ServiceRecord): SurfaceSettings {
+    const defaults = this.#options.surface ?? SURFACE_DEFAULTS;
+    const own = record.surface;
+    return {
+      overrides: own?.overrides,
+      pin: own?.pin ?? defaults.pin,
+      strip: own?.hygiene?.strip ?? defaults.strip,
+      flag: own?.hygiene?.flag ?? defaults.flag,
+    };
+  }
+
+  /**
+   * Approves the held changes of a service's tools (all of them, or the one upstream `tool`):
+   * the definition the service lists now is pinned in their place, stored before the catalog
+   * serves it. With `digest`, only a change to exactly that definition is approved (what the
+   * admin saw in `/services`), so a service that changed again meanwhile is not approved blind.
+   */
+  async approve(name: string, tool: string | undefined, approvedBy: string, digest?: string): Promise<Approval[]> {
+    const service = this.#services.get(name);
+    if (service === undefined) throw new GatewayError('unknown_service', `No service named "${name}"`, { service: name });
+    const held = this.surfaceReport(name).held.filter((change) => tool === undefined || change.tool === tool);
+    if (tool !== undefined && held.length === 0) {
+      const listed = Registry.listingsOf(service).listings.tools.some((item) => item.name === tool);
+      throw new GatewayError(
+        listed ? 'nothing_to_approve' : 'unknown_tool',
+        listed ? `Tool "${tool}" of service "${name}" has no held change to approve` : `Service "${name}" lists no tool "${tool}"`,
+        { service: name },
+      );
+    }
+    if (digest !== undefined && held.some((change) => change.digest !== digest)) {
+      throw new GatewayError(
+        'nothing_to_approve',
+        `Tool "${tool ?? '(all)'}" of service "${name}" changed again: its definition is no longer ${digest}; look at /services again`,
+        {
+          service: name,
+        },
+      );
+    }
+    const now = new Date().toISOString();
+    const live = new Map(Registry.listingsOf(service).listings.tools.map((item) => [item.name, item]));
+    const pins: ToolPin[] = held.flatMap((change) => {
+      const definition = live.get(change.tool);
+      return definition === undefined
+        ? []
+        : [{ service: name, tool: change.tool, digest: definitionDigest(definition), definition, approvedAt: now, approvedBy }];
+    });
+    try {
+      await this.#options.store.putPins(pins);
+    } catch (error) {
+      throw storeError(`could not save the approved definitions of service "${name}"`, error);
+    }
+    const mine = this.#pinsOf(name);
+    const approvals = pins.map((pin) => ({ tool: pin.tool, before: mine.get(pin.tool)?.digest ?? null, after: pin.digest }));
+    for (const pin of pins) mine.set(pin.tool, pin);
+    this.#pinsVersion.set(name, (this.#pinsVersion.get(name) ?? 0) + 1);
+    this.#rebuild();
+    return approvals;
+  }
+
+  #pinsOf(service: string): Map<string, ToolPin> {
+    let pins = this.#pins.get(service);
+    if (pins === undefined) {
+      pins = new Map();
+      this.#pins.set(service, pins);
+    }
+    return pins;
+  }
+
+  /**
+   * What one service contributes once its tools are surfaced (pins, hygiene, overrides:
+   * model/tool-surface.ts). The result is reused, the same object, while its listings, its
+   * record and its pins stay the same, so the rebuild's shortcut (sameInputs) still holds.
+   */
+  #surface(service: ManagedService, listed: ServiceListings): ServiceListings {
+    const name = service.record.name;
+    const pinsVersion = this.#pinsVersion.get(name) ?? 0;
+    const last = this.#surfaced.get(name);
+    if (
+      last !== undefined &&
+      last.from.listings === listed.listings &&
+      last.from.origin === listed.origin &&
+      last.record === service.record &&
+      last.pinsVersion === pinsVersion
+    )
+      return last.listings;
+    const settings = this.surfaceSettings(service.record);
+    const surfaced = surfaceTools(name, listed.listings.tools, settings, this.#pins.get(name) ?? new Map(), listed.origin === 'live', new Date().toISOString());
+    if (surfaced.newPins.length > 0) {
+      const mine = this.#pinsOf(name);
+      for (const pin of surfaced.newPins) mine.set(pin.tool, pin);
+      this.#options.store.putPins(surfaced.newPins).catch((error: unknown) => {
+        this.#options.logger.error({ service: name, err: error }, 'could not save pinned tool definitions');
+      });
+    }
+    this.#logReport(name, surfaced.report, last?.report);
+    const unchanged = surfaced.tools.length === listed.listings.tools.length && surfaced.tools.every((tool, i) => tool === listed.listings.tools[i]);
+    const listings: ServiceListings = unchanged
+      ? listed
+      : { ...listed, listings: { ...listed.listings, tools: surfaced.tools }, ...(surfaced.upstreamOf.size === 0 ? {} : { upstreamOf: surfaced.upstreamOf }) };
+    this.#surfaced.set(name, { from: listed, record: service.record, pinsVersion: this.#pinsVersion.get(name) ?? 0, listings, report: surfaced.report });
+    return listings;
+  }
+
+  /** Warns once per new finding: a held change, a flagged text, an override that does not apply. */
+  #logReport(service: string, report: SurfaceReport, before: SurfaceReport | undefined): void {
+    const { logger } = this.#options;
+    const known = (list: readonly unknown[] | undefined, item: unknown) => list?.some((old) => JSON.stringify(old) === JSON.stringify(item)) === true;
+    for (const held of report.held) {
+      if (known(before?.held, held)) continue;
+      logger.warn(
+        { service, tool: held.tool, pinnedDigest: held.pinnedDigest, digest: held.digest, fields: held.changes.map((change) => change.field) },
+        `service "${service}" changed the definition of tool "${held.tool}" after it was pinned; the change is held back (${held.served}) until an admin approves it`,
+      );
+    }
+    for (const flag of report.flags) {
+      if (!known(before?.flags, flag)) {
+        logger.warn(
+          { service, tool: flag.tool, field: flag.field, rules: flag.rules },
+          `service "${service}": the ${flag.field} of tool "${flag.tool}" reads like instructions to the model (${flag.rules.join(', ')})`,
+        );
+      }
+    }
+    for (const problem of report.overrideProblems) {
+      if (!known(before?.overrideProblems, problem))
+        logger.warn({ service, tool: problem.tool }, `service "${service}": override of tool "${problem.tool}": ${problem.problem}`);
+    }
   }
 
   /** Closes every connection. */

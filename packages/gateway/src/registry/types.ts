@@ -1,3 +1,4 @@
+import type { ToolPin } from '../model/pins.js';
 import type { CatalogSnapshot, ServiceRecord } from '../model/service.js';
 
 /**
@@ -18,12 +19,24 @@ export interface RegistryStore {
   queryAudit(query: AuditQuery): Promise<AuditPage>;
   /** Deletes entries older than `olderThan` and all but the newest `keep`; returns how many went. */
   pruneAudit(policy: { olderThan: string; keep: number }): Promise<number>;
+  /** Every pinned tool definition (model/pins.ts), in no set order. */
+  listPins(): Promise<ToolPin[]>;
+  /** Stores pins durably, all or none, each replacing the one of the same service and tool. */
+  putPins(pins: readonly ToolPin[]): Promise<void>;
   close(): Promise<void>;
 }
 
-/** What an audit entry records: a client's call, or a change of the registry through the admin API. */
-export type AuditKind = 'tools/call' | 'prompts/get' | 'resources/read' | 'service.register' | 'service.update' | 'service.deregister';
-export const AUDIT_KINDS: readonly AuditKind[] = ['tools/call', 'prompts/get', 'resources/read', 'service.register', 'service.update', 'service.deregister'];
+/** What an audit entry records: a client's call, a change of the registry through the admin API, or an admin approving a changed tool definition. */
+export type AuditKind = 'tools/call' | 'prompts/get' | 'resources/read' | 'service.register' | 'service.update' | 'service.deregister' | 'tool.approve';
+export const AUDIT_KINDS: readonly AuditKind[] = [
+  'tools/call',
+  'prompts/get',
+  'resources/read',
+  'service.register',
+  'service.update',
+  'service.deregister',
+  'tool.approve',
+];
 export type AuditOutcome = 'ok' | 'tool_error' | 'error' | 'cancelled';
 export const AUDIT_OUTCOMES: readonly AuditOutcome[] = ['ok', 'tool_error', 'error', 'cancelled'];
 

@@ -97,6 +97,33 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_at ON audit (at);
     `,
   },
+  {
+    version: 6,
+    // Taken by the virtual servers table on branch `vservers`; empty here so that versions
+    // have no gaps. When the branches merge, that branch's migration 6 replaces this entry.
+    name: 'reserved (virtual servers)',
+    up: '',
+  },
+  {
+    version: 7,
+    name: 'tool surfaces: pinned definitions, per-service overrides',
+    // `tool_pins`: one approved definition per service and upstream tool name (model/pins.ts);
+    // kept when a service is deregistered, so a service registered again under that name is
+    // held to what was approved. `services.surface`: JSON { overrides, pin, hygiene } of a
+    // registered service; NULL reads back as none (the gateway's defaults).
+    up: `
+      CREATE TABLE tool_pins (
+        service     TEXT NOT NULL,
+        tool        TEXT NOT NULL,
+        digest      TEXT NOT NULL,
+        definition  TEXT NOT NULL,
+        approved_at TEXT NOT NULL,
+        approved_by TEXT NOT NULL,
+        PRIMARY KEY (service, tool)
+      );
+      ALTER TABLE services ADD COLUMN surface TEXT;
+    `,
+  },
 ];
 
 /** The schema version this build of Meshgate writes and understands. */

@@ -214,6 +214,28 @@ describe('SqliteStore data', () => {
     await store.close();
   });
 
+  it("keeps a service's surface settings and pinned tool definitions across a reopen, a pin put again replacing the old", async () => {
+    let store = SqliteStore.open(path);
+    const surface = { overrides: { echo: { name: 'say', annotations: { readOnlyHint: null } } }, pin: 'withhold' as const, hygiene: { strip: true } };
+    await store.putService({ ...service('surfaced', 1), surface });
+    const pin = (tool: string, digest: string, approvedBy: string) => ({
+      service: 'surfaced',
+      tool,
+      digest,
+      definition: { name: tool, description: digest, inputSchema: { type: 'object' as const } },
+      approvedAt: '2026-01-01T00:00:00.000Z',
+      approvedBy,
+    });
+    await store.putPins([pin('echo', 'sha256:a', 'first-seen'), pin('slow', 'sha256:b', 'first-seen')]);
+    await store.putPins([pin('echo', 'sha256:c', 'root')]);
+    await store.close();
+    store = SqliteStore.open(path);
+    expect((await store.listServices())[0]?.surface).toEqual(surface);
+    const pins = (await store.listPins()).sort((a, b) => a.tool.localeCompare(b.tool));
+    expect(pins).toEqual([pin('echo', 'sha256:c', 'root'), pin('slow', 'sha256:b', 'first-seen')]);
+    await store.close();
+  });
+
   it('fails loudly, naming table and key, on a row whose JSON does not parse', async () => {
     createDatabase();
     const raw = new Database(path);

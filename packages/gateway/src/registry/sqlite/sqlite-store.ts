@@ -4,7 +4,8 @@ import type { Tool } from '@modelcontextprotocol/server';
 import Database from 'better-sqlite3';
 import { GatewayError } from '../../errors.js';
 import type { Listings } from '../../model/catalog.js';
-import type { CatalogSnapshot, CommandSpec, CredentialSpec, ServiceRecord } from '../../model/service.js';
+import type { ToolPin } from '../../model/pins.js';
+import type { CatalogSnapshot, CommandSpec, CredentialSpec, ServiceRecord, ToolSurfaceSpec } from '../../model/service.js';
 import { type StoredCredential, sealCredential, unsealCredential } from '../secrets.js';
 import type { AuditEntry, AuditPage, AuditQuery, RegistryStore } from '../types.js';
 import { migrate } from './migrations.js';
@@ -74,8 +75,18 @@ interface ServiceRow {
   credential: string;
   transport: string | null;
   fallback_tools: string | null;
+  surface: string | null;
   created_at: string;
   updated_at: string;
+}
+
+interface PinRow {
+  service: string;
+  tool: string;
+  digest: string;
+  definition: string;
+  approved_at: string;
+  approved_by: string;
 }
 
 interface CatalogRow {
@@ -163,6 +174,7 @@ function toServiceRecord(row: ServiceRow, key: Buffer | undefined, warn: (messag
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     ...(row.fallback_tools === null ? {} : { fallbackTools: parseColumn<Tool[]>('services', row.name, 'fallback_tools', row.fallback_tools, Array.isArray) }),
+    ...(row.surface === null ? {} : { surface: parseColumn<ToolSurfaceSpec>('services', row.name, 'surface', row.surface, isObject) }),
   };
   if (row.command !== null) return { ...common, command: parseColumn<CommandSpec>('services', row.name, 'command', row.command, isCommand) };
   if (row.url === null)
@@ -217,6 +229,8 @@ export class SqliteStore implements RegistryStore {
   readonly #putCatalog: Database.Statement<CatalogRow, unknown>;
   readonly #appendAudit: (entries: readonly AuditEntry[]) => void;
   readonly #pruneAudit: (olderThan: string, keep: number) => number;
+  readonly #listPins: Database.Statement<[], PinRow>;
+  readonly #putPins: (pins: readonly ToolPin[]) => void;
 
   /**
    * Opens (creating if needed) the database at `path`, applies pending migrations and checks
@@ -277,13 +291,13 @@ export class SqliteStore implements RegistryStore {
     this.#warn = warn;
     // Prepared once: the tables exist now that migrations have run.
     this.#listServices = db.prepare<[], ServiceRow>(
-      'SELECT name, url, command, source, credential, transport, fallback_tools, created_at, updated_at FROM services ORDER BY created_at, rowid',
+      'SELECT name, url, command, source, credential, transport, fallback_tools, surface, created_at, updated_at FROM services ORDER BY created_at, rowid',
     );
     this.#putService = db.prepare<ServiceRow, unknown>(
-      `INSERT INTO services (name, url, command, source, credential, transport, fallback_tools, created_at, updated_at)
-       VALUES (@name, @url, @command, @source, @credential, @transport, @fallback_tools, @created_at, @updated_at)
+      `INSERT INTO services (name, url, command, source, credential, transport, fallback_tools, surface, created_at, updated_at)
+       VALUES (@name, @url, @command, @source, @credential, @transport, @fallback_tools, @surface, @created_at, @updated_at)
        ON CONFLICT (name) DO UPDATE SET url = excluded.url, command = excluded.command, source = excluded.source, credential = excluded.credential,
-         transport = excluded.transport,
+         transport = excluded.transport, surface = excluded.surface,
          fallback_tools = excluded.fallback_tools, created_at = excluded.created_at, updated_at = excluded.updated_at`,
     );
     const deleteCatalog = db.prepare<[string], unknown>('DELETE FROM catalogs WHERE service = ?');
@@ -322,6 +336,25 @@ export class SqliteStore implements RegistryStore {
     const pruneOld = db.prepare<[string], unknown>('DELETE FROM audit WHERE at < ?');
     const pruneExtra = db.prepare<[number], unknown>('DELETE FROM audit WHERE seq <= (SELECT seq FROM audit ORDER BY seq DESC LIMIT 1 OFFSET ?)');
     this.#pruneAudit = db.transaction((olderThan: string, keep: number) => Number(pruneOld.run(olderThan).changes) + Number(pruneExtra.run(keep).changes));
+    this.#listPins = db.prepare<[], PinRow>('SELECT service, tool, digest, definition, approved_at, approved_by FROM tool_pins');
+    const putPin = db.prepare<PinRow, unknown>(
+      `INSERT INTO tool_pins (service, tool, digest, definition, approved_at, approved_by)
+       VALUES (@service, @tool, @digest, @definition, @approved_at, @approved_by)
+       ON CONFLICT (service, tool) DO UPDATE SET digest = excluded.digest, definition = excluded.definition,
+         approved_at = excluded.approved_at, approved_by = excluded.approved_by`,
+    );
+    this.#putPins = db.transaction((pins: readonly ToolPin[]) => {
+      for (const pin of pins) {
+        putPin.run({
+          service: pin.service,
+          tool: pin.tool,
+          digest: pin.digest,
+          definition: JSON.stringify(pin.definition),
+          approved_at: pin.approvedAt,
+          approved_by: pin.approvedBy,
+        });
+      }
+    });
   }
 
   /**
@@ -362,6 +395,7 @@ export class SqliteStore implements RegistryStore {
       credential: JSON.stringify(sealCredential(record.credential, this.#secretKey, record.name)),
       transport: record.transport ?? null,
       fallback_tools: record.fallbackTools === undefined ? null : JSON.stringify(record.fallbackTools),
+      surface: record.surface === undefined ? null : JSON.stringify(record.surface),
       created_at: record.createdAt,
       updated_at: record.updatedAt,
     });
@@ -413,6 +447,21 @@ export class SqliteStore implements RegistryStore {
 
   async pruneAudit(policy: { olderThan: string; keep: number }): Promise<number> {
     return this.#pruneAudit(policy.olderThan, policy.keep);
+  }
+
+  async listPins(): Promise<ToolPin[]> {
+    return this.#listPins.all().map((row) => ({
+      service: row.service,
+      tool: row.tool,
+      digest: row.digest,
+      definition: parseColumn<Tool>('tool_pins', `${row.service}/${row.tool}`, 'definition', row.definition, isObject),
+      approvedAt: row.approved_at,
+      approvedBy: row.approved_by,
+    }));
+  }
+
+  async putPins(pins: readonly ToolPin[]): Promise<void> {
+    if (pins.length > 0) this.#putPins(pins);
   }
 
   /** Closes the database (checkpointing the WAL into the file). Safe to call twice. */
