@@ -1,5 +1,5 @@
 import type { CatalogSnapshot, ServiceRecord } from '../model/service.js';
-import { type AuditEntry, type AuditPage, type AuditQuery, matchesAudit, type RegistryStore } from './types.js';
+import { type AuditEntry, type AuditPage, type AuditQuery, guardHolds, matchesAudit, type RegistryStore, type ServiceGuard } from './types.js';
 
 /** A store that lives as long as the process: for tests and for `MESHGATE_DB_PATH=:memory:`-like use. */
 export class MemoryStore implements RegistryStore {
@@ -13,13 +13,15 @@ export class MemoryStore implements RegistryStore {
     return [...this.#services.values()].map((record) => structuredClone(record));
   }
 
-  async putService(record: ServiceRecord): Promise<void> {
+  async putService(record: ServiceRecord, guard?: ServiceGuard): Promise<boolean> {
+    if (!guardHolds(this.#services.get(record.name), guard)) return false;
     this.#services.set(record.name, structuredClone(record));
+    return true;
   }
 
-  async deleteService(name: string): Promise<void> {
-    this.#services.delete(name);
+  async deleteService(name: string): Promise<boolean> {
     this.#catalogs.delete(name);
+    return this.#services.delete(name);
   }
 
   async listCatalogs(): Promise<CatalogSnapshot[]> {
@@ -27,6 +29,8 @@ export class MemoryStore implements RegistryStore {
   }
 
   async putCatalog(snapshot: CatalogSnapshot): Promise<void> {
+    const stored = this.#catalogs.get(snapshot.service);
+    if (stored !== undefined && stored.seenAt > snapshot.seenAt) return;
     this.#catalogs.set(snapshot.service, structuredClone(snapshot));
   }
 

@@ -6,7 +6,7 @@ import { GatewayError } from '../../errors.js';
 import type { Listings } from '../../model/catalog.js';
 import type { CatalogSnapshot, CommandSpec, CredentialSpec, ServiceRecord } from '../../model/service.js';
 import { type StoredCredential, sealCredential, unsealCredential } from '../secrets.js';
-import type { AuditEntry, AuditPage, AuditQuery, RegistryStore } from '../types.js';
+import { type AuditEntry, type AuditPage, type AuditQuery, guardHolds, type RegistryStore, type ServiceGuard } from '../types.js';
 import { migrate } from './migrations.js';
 
 /** Short, so that a database held by another process fails start-up quickly. */
@@ -212,7 +212,8 @@ export class SqliteStore implements RegistryStore {
   readonly #db: Database.Database;
   readonly #listServices: Database.Statement<[], ServiceRow>;
   readonly #putService: Database.Statement<ServiceRow, unknown>;
-  readonly #deleteService: (name: string) => void;
+  readonly #deleteService: (name: string) => boolean;
+  readonly #putGuarded: (row: ServiceRow, guard: ServiceGuard) => boolean;
   readonly #listCatalogs: Database.Statement<[], CatalogRow>;
   readonly #putCatalog: Database.Statement<CatalogRow, unknown>;
   readonly #appendAudit: (entries: readonly AuditEntry[]) => void;
@@ -291,12 +292,22 @@ export class SqliteStore implements RegistryStore {
     // No foreign key cascades (see the migration), so both deletes share one transaction.
     this.#deleteService = db.transaction((name: string) => {
       deleteCatalog.run(name);
-      deleteService.run(name);
+      return deleteService.run(name).changes > 0;
+    });
+    const storedAt = db.prepare<[string], { updated_at: string }>('SELECT updated_at FROM services WHERE name = ?');
+    // One process writes this file, but read and write share a transaction all the same, so
+    // the guard means what it says whoever else opens the file.
+    this.#putGuarded = db.transaction((row: ServiceRow, guard: ServiceGuard) => {
+      const stored = storedAt.get(row.name);
+      if (!guardHolds(stored === undefined ? undefined : { updatedAt: stored.updated_at }, guard)) return false;
+      this.#putService.run(row);
+      return true;
     });
     this.#listCatalogs = db.prepare<[], CatalogRow>('SELECT service, tools, other_listings, seen_at FROM catalogs ORDER BY rowid');
     this.#putCatalog = db.prepare<CatalogRow, unknown>(
       `INSERT INTO catalogs (service, tools, other_listings, seen_at) VALUES (@service, @tools, @other_listings, @seen_at)
-       ON CONFLICT (service) DO UPDATE SET tools = excluded.tools, other_listings = excluded.other_listings, seen_at = excluded.seen_at`,
+       ON CONFLICT (service) DO UPDATE SET tools = excluded.tools, other_listings = excluded.other_listings, seen_at = excluded.seen_at
+       WHERE excluded.seen_at >= catalogs.seen_at`,
     );
     const insertAudit = db.prepare<Omit<AuditRow, 'seq'>, unknown>(
       `INSERT INTO audit (at, kind, identity, service, target, outcome, code, duration_ms, request_id, detail)
@@ -353,8 +364,8 @@ export class SqliteStore implements RegistryStore {
     return this.#listServices.all().map((row) => toServiceRecord(row, this.#secretKey, this.#warn));
   }
 
-  async putService(record: ServiceRecord): Promise<void> {
-    this.#putService.run({
+  async putService(record: ServiceRecord, guard?: ServiceGuard): Promise<boolean> {
+    const row: ServiceRow = {
       name: record.name,
       url: record.url ?? null,
       command: record.command === undefined ? null : JSON.stringify(record.command),
@@ -364,11 +375,14 @@ export class SqliteStore implements RegistryStore {
       fallback_tools: record.fallbackTools === undefined ? null : JSON.stringify(record.fallbackTools),
       created_at: record.createdAt,
       updated_at: record.updatedAt,
-    });
+    };
+    if (guard !== undefined) return this.#putGuarded(row, guard);
+    this.#putService.run(row);
+    return true;
   }
 
-  async deleteService(name: string): Promise<void> {
-    this.#deleteService(name);
+  async deleteService(name: string): Promise<boolean> {
+    return this.#deleteService(name);
   }
 
   async listCatalogs(): Promise<CatalogSnapshot[]> {
