@@ -10,7 +10,10 @@ export class MemoryStore implements RegistryStore {
   #seq = 0;
 
   async listServices(): Promise<ServiceRecord[]> {
-    return [...this.#services.values()].map((record) => structuredClone(record));
+    // Oldest first like the SQL stores; the sort is stable, so ties stay in insertion order (a Map keeps it on replace).
+    return [...this.#services.values()]
+      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0))
+      .map((record) => structuredClone(record));
   }
 
   async putService(record: ServiceRecord, guard?: ServiceGuard): Promise<boolean> {
