@@ -29,6 +29,7 @@ export class PostgresFeed implements RegistryFeed {
       channels: [REGISTRY_CHANNEL],
       onNotification: (_, service) => each((listener) => listener.changed(service)),
       onReconnect: () => each((listener) => listener.resync()),
+      label: 'the registry change feed',
       logger: options.logger,
     });
     if (options.reconcileIntervalMs > 0) {

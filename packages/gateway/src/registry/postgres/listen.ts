@@ -8,6 +8,8 @@ export interface ListenOptions {
   onNotification(channel: string, payload: string): void;
   /** The connection was lost and is listening again: notifications in between are lost, so the owner re-reads what it follows. */
   onReconnect(): void;
+  /** What the connection is for, in log lines ("the registry change feed"). */
+  label: string;
   logger?: StoreLogger | undefined;
 }
 
@@ -49,7 +51,7 @@ export class PgListener {
     const lost = (error?: Error) => {
       if (this.#client !== client || this.#closed) return;
       this.#client = undefined;
-      this.options.logger?.warn?.({ database: redactUrl(this.url), err: error?.message }, 'the registry change feed lost its connection; reconnecting');
+      this.options.logger?.warn?.({ database: redactUrl(this.url), err: error?.message }, `${this.options.label} lost its connection; reconnecting`);
       client.end().catch(() => undefined);
       this.#schedule();
     };
@@ -78,14 +80,14 @@ export class PgListener {
       this.#connect().then(
         () => {
           if (!this.#closed) {
-            this.options.logger?.info({ database: redactUrl(this.url) }, 'the registry change feed is listening again');
+            this.options.logger?.info({ database: redactUrl(this.url) }, `${this.options.label} is listening again`);
             this.options.onReconnect();
           }
         },
         (error: unknown) => {
           this.options.logger?.warn?.(
             { database: redactUrl(this.url), err: (error as Error).message, retryMs: this.#retryMs },
-            'the change feed cannot reconnect yet',
+            `${this.options.label} cannot reconnect yet`,
           );
           this.#retryMs = Math.min(MAX_RETRY_MS, this.#retryMs * 2);
           this.#schedule();
