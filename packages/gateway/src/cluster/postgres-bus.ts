@@ -57,6 +57,7 @@ export class PostgresMessageBus implements MessageBus {
     this.#listener = new PgListener(url, {
       channels: [BUS_CHANNEL],
       label: 'the replica message bus',
+      applicationName: `meshgate-bus:${process.pid}`,
       onNotification: (_, payload) => {
         this.#queue = this.#queue.then(() => this.#receive(payload));
       },

@@ -30,6 +30,7 @@ export class PostgresFeed implements RegistryFeed {
       onNotification: (_, service) => each((listener) => listener.changed(service)),
       onReconnect: () => each((listener) => listener.resync()),
       label: 'the registry change feed',
+      applicationName: `meshgate-feed:${process.pid}`,
       logger: options.logger,
     });
     if (options.reconcileIntervalMs > 0) {

@@ -10,6 +10,8 @@ export interface ListenOptions {
   onReconnect(): void;
   /** What the connection is for, in log lines ("the registry change feed"). */
   label: string;
+  /** Its `application_name`, to tell it in pg_stat_activity (`meshgate-feed:<pid>`). */
+  applicationName: string;
   logger?: StoreLogger | undefined;
 }
 
@@ -43,7 +45,7 @@ export class PgListener {
   }
 
   async #connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url, keepAlive: true });
+    const client = new pg.Client({ connectionString: this.url, keepAlive: true, application_name: this.options.applicationName });
     client.on('notification', (message) => {
       if (this.#client === client && message.payload !== undefined) this.options.onNotification(message.channel, message.payload);
     });

@@ -75,7 +75,13 @@ export class PostgresRegistryStore implements RegistryStore {
    */
   static async open(url: string, logger?: StoreLogger, options: PostgresStoreOptions = {}): Promise<PostgresRegistryStore> {
     const where = redactUrl(url);
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    // application_name tells a replica's connections apart in pg_stat_activity.
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      application_name: `meshgate:${process.pid}`,
+    });
     // An idle connection the server ends (restart, pg_terminate_backend) is an error event on
     // the pool; unheard it would end the process. The next query gets a fresh connection.
     pool.on('error', (error) => logger?.warn?.({ database: where, err: error.message }, 'a registry database connection was lost'));
