@@ -1,6 +1,6 @@
 /**
  * A real PostgreSQL server for tests: Debian's PostgreSQL 15 (`postgresql-15`, binaries in
- * /usr/lib/postgresql/15/bin, or MESHGATE_PG_BIN), started by the test itself and removed
+ * /usr/lib/postgresql/15/bin, or POSTGRES_BIN_DIR), started by the test itself and removed
  * after it. One server per test file, a fresh database per test:
  *
  *   const pg = await startPostgres();       // beforeAll
@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from './process.js';
 
-const PG_BIN = process.env['MESHGATE_PG_BIN'] ?? '/usr/lib/postgresql/15/bin';
+const PG_BIN = process.env['POSTGRES_BIN_DIR'] ?? '/usr/lib/postgresql/15/bin';
 const SUPERUSER = 'meshgate';
 const START_TIMEOUT_MS = 30_000;
 
@@ -70,7 +70,7 @@ function command(prefix: string[], binary: string, args: string[]): [string, str
 
 /** Starts a fresh server; call `stop()` in afterAll. */
 export async function startPostgres(): Promise<PostgresServer> {
-  if (!postgresAvailable()) throw new Error(`PostgreSQL 15 server binaries not found in ${PG_BIN}: apt-get install postgresql-15 (or set MESHGATE_PG_BIN)`);
+  if (!postgresAvailable()) throw new Error(`PostgreSQL 15 server binaries not found in ${PG_BIN}: apt-get install postgresql-15 (or set POSTGRES_BIN_DIR)`);
   const folder = mkdtempSync(join(tmpdir(), 'meshgate-pg-'));
   const data = join(folder, 'data');
   const user = runAs();
