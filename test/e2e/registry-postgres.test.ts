@@ -172,3 +172,25 @@ describe('start-up with the database down', () => {
     expect(`${result.stdout}${result.stderr}`).not.toContain('s3cret-value');
   });
 });
+
+describe('the database going away while the gateways run', () => {
+  it('keeps answering (rate limits counted in memory meanwhile), refuses registrations clearly, and follows the feed again once it is back', async () => {
+    const gateway = await replica({ MESHGATE_RATE_LIMIT_PER_MINUTE: '100' });
+    await waitUntilUp(gateway.url, ['shopping-service']);
+    await pg.pause();
+    expect((await rpc(gateway.url, 'ping')).status).toBe(200);
+    const call = await rpc(gateway.url, 'tools/call', { name: 'getProductById', arguments: { id: '123' } });
+    expect(call.body.result.structuredContent.id).toBe('123');
+    const refused = await api(gateway.url, 'POST', '/register', { name: 'late-shop', url: third.url, credential: FIXTURE_CREDENTIAL });
+    expect(refused.status).toBe(500);
+    expect(refused.body).toMatchObject({ error: 'store_error' });
+    expect(refused.body.message).toMatch(/Registry store failed: could not save service "late-shop"/);
+    expect(JSON.stringify(refused.body)).not.toContain(databaseUrl);
+    await pg.restart();
+    await eventually('the feed to listen again', async () => gateway.output().includes('the registry change feed is listening again'), 15_000);
+    // Back in step: a registration through another replica reaches it.
+    expect((await api(first.url, 'POST', '/register', { name: 'late-shop', url: third.url, credential: FIXTURE_CREDENTIAL })).status).toBe(201);
+    await eventually('late-shop on the gateway', async () => (await toolNames(gateway)).includes('late-shop__getProductById'), 5_000);
+    await gateway.stop();
+  });
+});
