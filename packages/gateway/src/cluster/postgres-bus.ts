@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { PgListener } from '../registry/postgres/listen.js';
-import type { StoreLogger } from '../registry/sqlite/sqlite-store.js';
+import type { StoreLogger } from '../registry/types.js';
 import { BusRouter, checkBody } from './bus-router.js';
 import { migrateCluster } from './postgres-session-state.js';
 import type { BusAddress, BusHandler, BusMessage, MessageBus } from './types.js';

@@ -4,9 +4,8 @@ import type { GatewayConfig } from '../config/load.js';
 import { redactUrl } from '../model/service.js';
 import { PostgresRegistryStore } from './postgres/index.js';
 import { SqliteStore } from './sqlite/index.js';
-import type { StoreLogger } from './sqlite/sqlite-store.js';
 import { StoreOpenError } from './store-error.js';
-import type { RegistryStore } from './types.js';
+import type { RegistryStore, StoreLogger } from './types.js';
 
 /** What several replicas share when the registry is on Postgres: its pool and URL, for the cluster stores and rate limits. */
 export interface SharedDatabase {

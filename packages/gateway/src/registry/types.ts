@@ -33,6 +33,12 @@ export interface RegistryStore {
   readonly feed?: RegistryFeed;
 }
 
+/** What stores log through (a pino logger fits). */
+export interface StoreLogger {
+  info(obj: object, msg: string): void;
+  warn?(obj: object, msg: string): void;
+}
+
 /** The compare-and-set condition of `putService`. */
 export type ServiceGuard = { absent: true } | { updatedAt: string };
 

@@ -1,5 +1,4 @@
-import type { StoreLogger } from '../sqlite/sqlite-store.js';
-import type { FeedListener, RegistryFeed } from '../types.js';
+import type { FeedListener, RegistryFeed, StoreLogger } from '../types.js';
 import { PgListener } from './listen.js';
 import { REGISTRY_CHANNEL } from './migrations.js';
 

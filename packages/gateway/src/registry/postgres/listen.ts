@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { redactUrl } from '../../model/service.js';
-import type { StoreLogger } from '../sqlite/sqlite-store.js';
+import type { StoreLogger } from '../types.js';
 
 export interface ListenOptions {
   /** Channels to LISTEN on; names are ours (fixed identifiers), never input. */

@@ -15,9 +15,8 @@ import {
   toServiceRecord,
   toServiceRow,
 } from '../rows.js';
-import type { StoreLogger } from '../sqlite/sqlite-store.js';
 import { StoreOpenError } from '../store-error.js';
-import type { AuditEntry, AuditPage, AuditQuery, RegistryFeed, RegistryStore, ServiceGuard } from '../types.js';
+import type { AuditEntry, AuditPage, AuditQuery, RegistryFeed, RegistryStore, ServiceGuard, StoreLogger } from '../types.js';
 import { PostgresFeed } from './feed.js';
 import { migratePostgres, POSTGRES_MIGRATIONS } from './migrations.js';
 

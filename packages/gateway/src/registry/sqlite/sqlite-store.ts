@@ -16,7 +16,7 @@ import {
 } from '../rows.js';
 import { sealCredential } from '../secrets.js';
 import { StoreOpenError } from '../store-error.js';
-import { type AuditEntry, type AuditPage, type AuditQuery, guardHolds, type RegistryStore, type ServiceGuard } from '../types.js';
+import { type AuditEntry, type AuditPage, type AuditQuery, guardHolds, type RegistryStore, type ServiceGuard, type StoreLogger } from '../types.js';
 import { migrate } from './migrations.js';
 
 export { StoreOpenError, type StoreOpenFailure } from '../store-error.js';
@@ -60,10 +60,7 @@ function toOpenError(path: string, error: unknown): StoreOpenError {
   return new StoreOpenError(path, 'unavailable', why, `check the path, ${ELSEWHERE}`, { cause: error });
 }
 
-export interface StoreLogger {
-  info(obj: object, msg: string): void;
-  warn?(obj: object, msg: string): void;
-}
+export type { StoreLogger } from '../types.js';
 
 export interface SqliteStoreOptions {
   /** Seals literal secrets of registrations (AES-256-GCM, registry/secrets.ts); without it they cannot be stored. */
