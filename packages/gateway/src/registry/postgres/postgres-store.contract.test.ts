@@ -1,8 +1,9 @@
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresServer, startPostgres } from '../../../../../test/helpers/postgres.js';
 import { describeRegistryStore } from '../../../../../test/helpers/store-contract.js';
+import { StoreOpenError } from '../store-error.js';
 import type { RegistryStore } from '../types.js';
-import { PostgresRegistryStore } from './index.js';
+import { POSTGRES_MIGRATIONS, PostgresRegistryStore } from './index.js';
 
 let server: PostgresServer;
 beforeAll(async () => {
@@ -34,4 +35,31 @@ describeRegistryStore('postgres', {
       },
     };
   },
+});
+
+describe('PostgresRegistryStore migrations', () => {
+  it('records each step once in schema_migrations however often it opens, replicas opening together included', async () => {
+    const url = await server.createDatabase();
+    const stores = await Promise.all([1, 2, 3].map(() => PostgresRegistryStore.open(url, undefined, { reconcileIntervalMs: 0 })));
+    stores.push(await PostgresRegistryStore.open(url, undefined, { reconcileIntervalMs: 0 }));
+    await Promise.all(stores.map((store) => store.close()));
+    const rows = await server.query<{ version: number; name: string }>(
+      "SELECT version, name FROM schema_migrations WHERE scope = 'registry' ORDER BY version",
+      [],
+      new URL(url).pathname.slice(1),
+    );
+    expect(rows).toEqual(POSTGRES_MIGRATIONS.map(({ version, name }) => ({ version, name })));
+  });
+
+  it('refuses a database whose schema is newer than this build, naming the setting and hiding the password', async () => {
+    const url = await server.createDatabase();
+    await (await PostgresRegistryStore.open(url, undefined, { reconcileIntervalMs: 0 })).close();
+    await server.query("INSERT INTO schema_migrations (scope, version, name) VALUES ('registry', 99, 'from the future')", [], new URL(url).pathname.slice(1));
+    const withPassword = url.replace('meshgate@', 'meshgate:pw-hidden@');
+    const error = await PostgresRegistryStore.open(withPassword, undefined, { reconcileIntervalMs: 0 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StoreOpenError);
+    expect(error).toMatchObject({ reason: 'schema-too-new' });
+    expect((error as Error).message).toMatch(/schema version 99 is newer than this Meshgate \(5\); upgrade Meshgate or point MESHGATE_DATABASE_URL/);
+    expect((error as Error).message).not.toContain('pw-hidden');
+  });
 });
