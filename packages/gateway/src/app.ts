@@ -14,6 +14,7 @@ import type { MetricsSources } from './observability/metrics.js';
 import { listenMetrics, metricsLane } from './observability/metrics-endpoint.js';
 import { Observer } from './observability/observer.js';
 import { OBSERVABILITY_OFF } from './observability/settings.js';
+import type { SharedDatabase } from './registry/open.js';
 import { Registry } from './registry/registry.js';
 import type { RegistryStore } from './registry/types.js';
 import { createPerimeter } from './security/index.js';
@@ -35,9 +36,13 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** What a process gives the gateway besides its configuration: where access-log lines go (else `logger`). */
+/**
+ * What a process gives the gateway besides its configuration: where access-log lines go
+ * (else `logger`), and the database replicas share when the registry is on Postgres.
+ */
 export interface GatewayOptions {
   accessLogger?: AccessLogger;
+  shared?: SharedDatabase;
 }
 
 /** Wires the gateway together and starts listening. Holds no logic of its own. */
@@ -46,7 +51,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const configured = config.services.map((service) => ({ ...service, source: 'config', createdAt: now, updatedAt: now }) as ServiceRecord);
   const { credentials } = config;
   for (const warning of credentials.warnings) logger.warn(warning);
-  const perimeter = createPerimeter(config.security);
+  const perimeter = createPerimeter(config.security, options.shared);
   const stdio = new StdioHost({
     logger,
     pidFilePath: config.dbPath === ':memory:' ? undefined : `${config.dbPath}.stdio-pids`,

@@ -7,5 +7,7 @@ export type { NameClash } from './model/item-index.js';
 export { isValidServiceName, qualify, SERVICE_NAME_PATTERN, unqualify } from './model/naming.js';
 export type { CatalogSnapshot, CommandSpec, CredentialSpec, ServiceRecord, StdioPolicy } from './model/service.js';
 export { MemoryStore } from './registry/memory-store.js';
+export { openRegistryStore, type SharedDatabase } from './registry/open.js';
+export { PostgresRegistryStore } from './registry/postgres/index.js';
 export { SqliteStore, StoreOpenError } from './registry/sqlite/index.js';
 export type { RegistryStore } from './registry/types.js';

@@ -25,6 +25,10 @@ const port = z.coerce.number().int().min(0).max(65_535);
 const millis = z.coerce.number().int().min(0);
 const count = (min: number) => z.coerce.number().int().min(min);
 const text = z.string().min(1);
+/** Checked without echoing the value: a database URL holds a password. */
+const databaseUrl = z.string().refine((value) => /^postgres(ql)?:\/\/[^\s]+$/.test(value), 'must be a postgres:// or postgresql:// URL');
+/** How often replicas re-read the shared registry even with no notification (a safety net for anything missed). */
+export const DEFAULT_RECONCILE_MS = 30_000;
 
 /**
  * Every environment variable the gateway reads, each defined once: its type, its default
@@ -49,7 +53,17 @@ export const ENV_SETTINGS = {
   USER_SERVICE_URL: withDefault(httpUrl, 'http://localhost:3003/mcp', 'MCP endpoint of the default user-service'),
   SHOPPING_SERVICE_TOKEN: optional(text, '(MESHGATE_UPSTREAM_TOKEN)', 'Token the gateway sends to shopping-service'),
   USER_SERVICE_TOKEN: optional(text, '(MESHGATE_UPSTREAM_TOKEN)', 'Token the gateway sends to user-service'),
-  MESHGATE_DB_PATH: withDefault(text, './data/meshgate.db', 'SQLite file holding registrations and last-seen catalogs'),
+  MESHGATE_DB_PATH: withDefault(text, './data/meshgate.db', 'SQLite file holding registrations and last-seen catalogs (unused with MESHGATE_DATABASE_URL)'),
+  MESHGATE_DATABASE_URL: optional(
+    databaseUrl,
+    '(none: SQLite)',
+    'PostgreSQL URL (`postgres://user:password@host:5432/db`) of a registry, session state and rate limits shared by several gateway replicas; every replica gets the same one',
+  ),
+  MESHGATE_REGISTRY_RECONCILE_MS: withDefault(
+    millis,
+    DEFAULT_RECONCILE_MS,
+    'With MESHGATE_DATABASE_URL: how often a replica re-reads every registration even without a change notification; 0 disables',
+  ),
   MESHGATE_CONFIG: optional(text, '(none)', 'Path of a JSON config file listing services (replaces the two defaults) and client tokens'),
   ...AUTH_SETTINGS,
   ...CREDENTIAL_SETTINGS,

@@ -31,8 +31,10 @@ export interface GatewayConfig {
   /** Sent to services whose credential is `gateway` (the default for registrations). */
   upstreamToken: string;
   services: ConfiguredService[];
-  /** The SQLite registry file. */
+  /** The SQLite registry file (used without `databaseUrl`). */
   dbPath: string;
+  /** The shared PostgreSQL database of several replicas (registry, session state, rate limits), when set. */
+  database: { url: string; reconcileIntervalMs: number } | undefined;
   /** Items per page of the gateway's own lists. */
   listPageSize: number;
   limits: Partial<UpstreamLimits>;
@@ -93,6 +95,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     credentials: credentials.value,
     auth: auth.value,
     dbPath: values.MESHGATE_DB_PATH,
+    database:
+      values.MESHGATE_DATABASE_URL === undefined
+        ? undefined
+        : { url: values.MESHGATE_DATABASE_URL, reconcileIntervalMs: values.MESHGATE_REGISTRY_RECONCILE_MS },
     listPageSize: values.MESHGATE_LIST_PAGE_SIZE,
     security: perimeter(values),
     sessions: sessions.value,

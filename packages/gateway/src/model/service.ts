@@ -98,7 +98,7 @@ export interface CatalogSnapshot extends Listings {
 /** Query parameters whose values look like secrets; their values are shown as `[redacted]`. */
 const SECRET_PARAM = /(key|token|secret|password|passwd|pwd|auth|credential|signature|sig|session|code)/i;
 
-/** A registered URL safe to show and log: the values of secret-looking query parameters replaced. */
+/** A URL safe to show and log: a password in it, and the values of secret-looking query parameters, replaced. */
 export function redactUrl(raw: string): string {
   let url: URL;
   try {
@@ -106,7 +106,11 @@ export function redactUrl(raw: string): string {
   } catch {
     return raw;
   }
-  if (url.search === '') return raw;
+  if (url.search === '' && url.password === '') return raw;
+  if (url.password !== '') url.password = 'redacted';
   for (const name of [...url.searchParams.keys()]) if (SECRET_PARAM.test(name)) url.searchParams.set(name, '[redacted]');
-  return url.toString().replace(/%5Bredacted%5D/g, '[redacted]');
+  return url
+    .toString()
+    .replace(/%5Bredacted%5D/g, '[redacted]')
+    .replace(/:redacted@/, ':[redacted]@');
 }

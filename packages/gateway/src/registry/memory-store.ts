@@ -1,6 +1,6 @@
 import type { ToolPin } from '../model/pins.js';
 import type { CatalogSnapshot, ServiceRecord } from '../model/service.js';
-import { type AuditEntry, type AuditPage, type AuditQuery, matchesAudit, type RegistryStore } from './types.js';
+import { type AuditEntry, type AuditPage, type AuditQuery, guardHolds, matchesAudit, type RegistryStore, type ServiceGuard } from './types.js';
 
 /** A store that lives as long as the process: for tests and for `MESHGATE_DB_PATH=:memory:`-like use. */
 export class MemoryStore implements RegistryStore {
@@ -12,16 +12,21 @@ export class MemoryStore implements RegistryStore {
   readonly #pins = new Map<string, ToolPin>();
 
   async listServices(): Promise<ServiceRecord[]> {
-    return [...this.#services.values()].map((record) => structuredClone(record));
+    // Oldest first like the SQL stores; the sort is stable, so ties stay in insertion order (a Map keeps it on replace).
+    return [...this.#services.values()]
+      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0))
+      .map((record) => structuredClone(record));
   }
 
-  async putService(record: ServiceRecord): Promise<void> {
+  async putService(record: ServiceRecord, guard?: ServiceGuard): Promise<boolean> {
+    if (!guardHolds(this.#services.get(record.name), guard)) return false;
     this.#services.set(record.name, structuredClone(record));
+    return true;
   }
 
-  async deleteService(name: string): Promise<void> {
-    this.#services.delete(name);
+  async deleteService(name: string): Promise<boolean> {
     this.#catalogs.delete(name);
+    return this.#services.delete(name);
   }
 
   async listCatalogs(): Promise<CatalogSnapshot[]> {
@@ -29,6 +34,8 @@ export class MemoryStore implements RegistryStore {
   }
 
   async putCatalog(snapshot: CatalogSnapshot): Promise<void> {
+    const stored = this.#catalogs.get(snapshot.service);
+    if (stored !== undefined && stored.seenAt > snapshot.seenAt) return;
     this.#catalogs.set(snapshot.service, structuredClone(snapshot));
   }
 

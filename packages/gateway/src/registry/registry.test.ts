@@ -5,6 +5,7 @@ import type { CommandTransports } from '../upstream/stdio/index.js';
 import type { TransportFactory, UpstreamTransport } from '../upstream/transport.js';
 import { MemoryStore } from './memory-store.js';
 import { Registry } from './registry.js';
+import type { FeedListener, RegistryFeed, ServiceGuard } from './types.js';
 
 /** Services by URL: each lists these tool names, or refuses to connect when absent. */
 type Backends = Map<string, string[]>;
@@ -208,5 +209,77 @@ describe('Registry rebuilds', () => {
     await vi.waitFor(() => expect(names(r)).toEqual(['find', 'sell', 'buy']), { timeout: 10_000 });
     expect(r.catalog).not.toBe(built);
     expect(changes).toEqual([['tools']]);
+  });
+});
+
+/** A memory store several registries share, with a feed that tells every subscriber of every write (as the Postgres trigger does). */
+class SharedMemoryStore extends MemoryStore {
+  readonly listeners = new Set<FeedListener>();
+  readonly feed: RegistryFeed = {
+    subscribe: async (listener) => {
+      this.listeners.add(listener);
+      return async () => void this.listeners.delete(listener);
+    },
+  };
+  override async putService(record: ServiceRecord, guard?: ServiceGuard): Promise<boolean> {
+    const written = await super.putService(record, guard);
+    if (written) for (const listener of this.listeners) listener.changed(record.name);
+    return written;
+  }
+  override async deleteService(name: string): Promise<boolean> {
+    const deleted = await super.deleteService(name);
+    for (const listener of this.listeners) listener.changed(name);
+    return deleted;
+  }
+  /** A write nobody hears (a notification lost while a listener was away). */
+  async putQuietly(record: ServiceRecord): Promise<void> {
+    await super.putService(record);
+  }
+}
+
+describe('Registry following its store’s change feed', () => {
+  const backends: Backends = new Map([
+    ['http://a.test/mcp', ['alpha']],
+    ['http://b.test/mcp', ['beta']],
+  ]);
+  const until = async (check: () => boolean) => vi.waitFor(() => expect(check()).toBe(true), { timeout: 2_000, interval: 5 });
+
+  it('connects what another registry registered, reconnects what it updated, and drops what it deregistered', async () => {
+    const store = new SharedMemoryStore();
+    const { registry: one } = registry(backends, [], store);
+    const { registry: two } = registry(backends, [], store);
+    await Promise.all([one.start(), two.start()]);
+    await one.register({ name: 'svc', url: 'http://a.test/mcp', credential: { type: 'none' } });
+    await until(() => names(two).includes('alpha'));
+    await two.update('svc', { url: 'http://b.test/mcp' });
+    await until(() => names(one).includes('beta') && !names(one).includes('alpha'));
+    expect(one.get('svc')?.record.url).toBe('http://b.test/mcp');
+    await one.deregister('svc');
+    await until(() => two.get('svc') === undefined && names(two).length === 0);
+  });
+
+  it('refuses a registration of a name another registry on the store took, and an update from a stale view', async () => {
+    const store = new SharedMemoryStore();
+    const { registry: one } = registry(backends, [], store);
+    const { registry: two } = registry(backends, [], store);
+    await Promise.all([one.start(), two.start()]);
+    store.listeners.clear(); // neither hears the other: only the store's compare-and-set stands between them
+    await one.register({ name: 'svc', url: 'http://a.test/mcp', credential: { type: 'none' } });
+    await expect(two.register({ name: 'svc', url: 'http://b.test/mcp', credential: { type: 'none' } })).rejects.toMatchObject({ code: 'service_exists' });
+    await two.reconcile();
+    await one.update('svc', { url: 'http://b.test/mcp' });
+    await expect(two.update('svc', { url: 'http://a.test/mcp' })).rejects.toMatchObject({ code: 'service_exists' });
+    expect((await store.listServices())[0]?.url).toBe('http://b.test/mcp');
+  });
+
+  it('finds a change it never heard of when told to resync', async () => {
+    const store = new SharedMemoryStore();
+    const { registry: one } = registry(backends, [], store);
+    await one.start();
+    const listener = [...store.listeners][0];
+    await store.putQuietly({ name: 'quiet', url: 'http://a.test/mcp', source: 'registered', credential: { type: 'none' }, createdAt: now, updatedAt: now });
+    expect(one.get('quiet')).toBeUndefined();
+    listener?.resync();
+    await until(() => names(one).includes('alpha'));
   });
 });

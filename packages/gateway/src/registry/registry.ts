@@ -128,6 +128,13 @@ export class Registry {
   /** Bumped per service whenever its pins change, so its tools are surfaced again. */
   readonly #pinsVersion = new Map<string, number>();
   readonly #surfaced = new Map<string, Surfaced>();
+  /** Names a local register, update or deregister is working on: reconciling leaves them to it. */
+  readonly #busy = new Set<string>();
+  /** The running reconcile, and whether another was asked for meanwhile (see #reconcile). */
+  #reconciling: Promise<void> | undefined;
+  #reconcileAgain = false;
+  #unsubscribeFeed: (() => Promise<void>) | undefined;
+  #closed = false;
 
   constructor(options: RegistryOptions) {
     this.#options = options;
@@ -148,6 +155,89 @@ export class Registry {
       this.#add(record, byService.get(record.name)).connection.start();
     }
     this.#rebuild();
+    // A store several gateways share tells of their changes: each one, and "re-read all"
+    // after a lost connection or on the periodic reconcile, become the same reconcile.
+    if (store.feed !== undefined) {
+      const reconcile = () => this.reconcile();
+      this.#unsubscribeFeed = await store.feed.subscribe({ changed: reconcile, resync: reconcile });
+      // What changed between the first read and listening is not lost: read once more.
+      await this.reconcile();
+    }
+  }
+
+  /**
+   * Brings registered services in line with the store: what another gateway on the same
+   * store registered, changed or deregistered is connected, reconnected or dropped here,
+   * and the catalog rebuilt. One at a time; asked for while one runs, it runs once more
+   * after. Failures are logged (the next change or the periodic reconcile tries again).
+   */
+  reconcile(): Promise<void> {
+    if (this.#reconciling !== undefined) {
+      this.#reconcileAgain = true;
+      return this.#reconciling;
+    }
+    this.#reconciling = (async () => {
+      try {
+        do {
+          this.#reconcileAgain = false;
+          await this.#applyStore();
+        } while (this.#reconcileAgain && !this.#closed);
+      } catch (error) {
+        this.#options.logger.error({ err: error }, 'could not reconcile the registry with its store');
+      } finally {
+        this.#reconciling = undefined;
+      }
+    })();
+    return this.#reconciling;
+  }
+
+  async #applyStore(): Promise<void> {
+    const stored = await this.#options.store.listServices();
+    if (this.#closed) return;
+    const configuredNames = new Set(this.#options.configured.map((record) => record.name));
+    const wanted = new Map(stored.filter((record) => !configuredNames.has(record.name)).map((record) => [record.name, record]));
+    const closing: Promise<void>[] = [];
+    let changed = false;
+    for (const service of this.list()) {
+      const { name } = service.record;
+      if (service.record.source !== 'registered' || this.#busy.has(name)) continue;
+      const record = wanted.get(name);
+      if (record !== undefined && record.updatedAt === service.record.updatedAt) continue;
+      this.#services.delete(name);
+      closing.push(service.connection.close());
+      changed = true;
+      if (record === undefined) this.#options.logger.info({ service: name }, `service "${name}" was deregistered by another gateway`);
+    }
+    const fresh = [...wanted.values()].filter((record) => !this.#services.has(record.name) && !this.#busy.has(record.name));
+    if (fresh.length > 0) {
+      const snapshots = new Map((await this.#options.store.listCatalogs()).map((snapshot) => [snapshot.service, snapshot]));
+      for (const record of fresh) {
+        if (this.#closed || this.#services.has(record.name) || this.#busy.has(record.name)) continue;
+        const snapshot = snapshots.get(record.name);
+        this.#add(record, snapshot === undefined ? undefined : this.#checkStored(snapshot)).connection.start();
+        changed = true;
+        this.#options.logger.info(
+          { service: record.name, url: redactUrl(serviceTarget(record)) },
+          `service "${record.name}" was registered or updated by another gateway`,
+        );
+      }
+      this.#reorder();
+    }
+    if (changed) this.#rebuild();
+    await Promise.allSettled(closing);
+  }
+
+  /** Keeps federation order after services came from the store: configured first, then registered by creation time. */
+  #reorder(): void {
+    const services = this.list();
+    const ordered = [
+      ...services.filter((service) => service.record.source === 'config'),
+      ...services
+        .filter((service) => service.record.source === 'registered')
+        .sort((a, b) => (a.record.createdAt < b.record.createdAt ? -1 : a.record.createdAt > b.record.createdAt ? 1 : 0)),
+    ];
+    this.#services.clear();
+    for (const service of ordered) this.#services.set(service.record.name, service);
   }
 
   /**
@@ -214,6 +304,16 @@ export class Registry {
         service: input.name,
       });
     }
+    if (this.#busy.has(input.name)) throw new GatewayError('service_exists', `A service named "${input.name}" is being registered`, { service: input.name });
+    this.#busy.add(input.name);
+    try {
+      return await this.#register(input);
+    } finally {
+      this.#busy.delete(input.name);
+    }
+  }
+
+  async #register(input: RegistrationInput): Promise<ManagedService> {
     const now = new Date().toISOString();
     const record = { ...input, source: 'registered', createdAt: now, updatedAt: now } as ServiceRecord;
     const connection = this.#connect(record);
@@ -228,11 +328,19 @@ export class Registry {
       await connection.close();
       throw new GatewayError('service_exists', `A service named "${input.name}" is already registered`, { service: input.name });
     }
+    let stored: boolean;
     try {
-      await this.#options.store.putService(record);
+      // Compare and set: another gateway on the same store may have registered the name meanwhile.
+      stored = await this.#options.store.putService(record, { absent: true });
     } catch (error) {
       await connection.close();
       throw storeError(`could not save service "${record.name}"`, error);
+    }
+    if (!stored) {
+      await connection.close();
+      throw new GatewayError('service_exists', `A service named "${input.name}" is already registered (by another gateway on the same store)`, {
+        service: input.name,
+      });
     }
     const service: ManagedService = { record, connection, snapshot: undefined };
     this.#services.set(record.name, service);
@@ -259,16 +367,31 @@ export class Registry {
     if (current.record.command !== undefined) {
       throw new GatewayError('invalid_body', `Service "${name}" runs a command; deregister it and register it again to change it`, { service: name });
     }
-    const record: ServiceRecord = { ...current.record, ...changes, updatedAt: new Date().toISOString() };
+    if (this.#busy.has(name)) throw new GatewayError('service_exists', `Service "${name}" is being changed; try again`, { service: name });
+    this.#busy.add(name);
+    try {
+      return await this.#update(current, changes);
+    } finally {
+      this.#busy.delete(name);
+    }
+  }
+
+  async #update(current: ManagedService, changes: Partial<Pick<ServiceRecord, 'url' | 'credential' | 'transport'>>): Promise<ManagedService> {
+    const { name } = current.record;
+    // Never the same updatedAt as before, even within one millisecond: it is what other gateways compare.
+    const updatedAt = new Date(Math.max(Date.now(), Date.parse(current.record.updatedAt) + 1)).toISOString();
+    const record = { ...current.record, ...changes, updatedAt } as ServiceRecord;
     const connection = this.#connect(record);
+    let stored: boolean;
     try {
       await connection.connectOnce();
-      await this.#options.store.putService(record);
+      // Compare and set against the row this update started from: another gateway may have changed it.
+      stored = await this.#options.store.putService(record, { updatedAt: current.record.updatedAt });
     } catch (error) {
       await connection.close();
       throw error instanceof GatewayError ? error : storeError(`could not save service "${name}"`, error);
     }
-    if (this.#services.get(name) !== current) {
+    if (!stored || this.#services.get(name) !== current) {
       await connection.close();
       throw new GatewayError('service_exists', `Service "${name}" changed while this update was connecting; try again`, { service: name });
     }
@@ -288,11 +411,16 @@ export class Registry {
     if (service.record.source === 'config') {
       throw new GatewayError('invalid_body', `Service "${name}" comes from configuration; remove it there`, { service: name });
     }
+    this.#busy.add(name);
     try {
+      // Gone from the store already (another gateway deregistered it) is the same outcome.
       await this.#options.store.deleteService(name);
     } catch (error) {
       throw storeError(`could not delete service "${name}"`, error);
+    } finally {
+      this.#busy.delete(name);
     }
+    if (this.#services.get(name) !== service) return;
     this.#services.delete(name);
     this.#surfaced.delete(name); // its pins stay: a service registered again under this name is held to them
     this.#rebuild();
@@ -558,6 +686,9 @@ export class Registry {
 
   /** Closes every connection. */
   async close(): Promise<void> {
+    this.#closed = true;
+    await this.#unsubscribeFeed?.();
+    await this.#reconciling;
     const services = this.list();
     this.#services.clear();
     this.#listeners.clear();

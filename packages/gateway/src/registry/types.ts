@@ -9,9 +9,16 @@ import type { CatalogSnapshot, ServiceRecord } from '../model/service.js';
 export interface RegistryStore {
   /** Registered services (configured ones live in configuration), oldest first. */
   listServices(): Promise<ServiceRecord[]>;
-  putService(record: ServiceRecord): Promise<void>;
-  deleteService(name: string): Promise<void>;
+  /**
+   * Writes a service. With a `guard`, only if the stored row is as the guard says (compare
+   * and set): absent for a registration, the `updatedAt` read for an update. Answers whether
+   * it was written (false: another writer got there first). Without a guard it always writes.
+   */
+  putService(record: ServiceRecord, guard?: ServiceGuard): Promise<boolean>;
+  /** Deletes a service and its catalog; answers whether there was one. */
+  deleteService(name: string): Promise<boolean>;
   listCatalogs(): Promise<CatalogSnapshot[]>;
+  /** Writes a catalog unless the stored one was seen later (`seenAt`): a slow writer never replaces newer listings. */
   putCatalog(snapshot: CatalogSnapshot): Promise<void>;
   /** Appends audit entries durably, in order, all or none; the store numbers them (`seq`). */
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
@@ -24,6 +31,42 @@ export interface RegistryStore {
   /** Stores pins durably, all or none, each replacing the one of the same service and tool. */
   putPins(pins: readonly ToolPin[]): Promise<void>;
   close(): Promise<void>;
+  /**
+   * The changes other processes make to the same store, for a store several gateways share
+   * (Postgres). Absent for stores only one process uses (memory, SQLite).
+   */
+  readonly feed?: RegistryFeed;
+}
+
+/** What stores log through (a pino logger fits). */
+export interface StoreLogger {
+  info(obj: object, msg: string): void;
+  warn?(obj: object, msg: string): void;
+}
+
+/** The compare-and-set condition of `putService`. */
+export type ServiceGuard = { absent: true } | { updatedAt: string };
+
+/** Whether a stored service (or its absence) passes `guard`: the reference every store's compare-and-set agrees with. */
+export function guardHolds(stored: { updatedAt: string } | undefined, guard: ServiceGuard | undefined): boolean {
+  if (guard === undefined) return true;
+  return 'absent' in guard ? stored === undefined : stored?.updatedAt === guard.updatedAt;
+}
+
+/** Hears what the feed brings. Called on the feed's own schedule; must not throw. */
+export interface FeedListener {
+  /** Another process registered, updated or deregistered `service`: read it again. */
+  changed(service: string): void;
+  /**
+   * Changes may have been missed (the listening connection was lost and is back, or the
+   * periodic reconcile is due): read every service again.
+   */
+  resync(): void;
+}
+
+export interface RegistryFeed {
+  /** Starts listening (once the promise resolves, changes are heard). Returns an unsubscribe. */
+  subscribe(listener: FeedListener): Promise<() => Promise<void>>;
 }
 
 /** What an audit entry records: a client's call, a change of the registry through the admin API, or an admin approving a changed tool definition. */

@@ -6,21 +6,31 @@
  * the proxy's (raise the setting, or set it to 0 to turn this off). A request without
  * any token is not a guess and is not counted.
  */
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { GatewayError } from '../errors.js';
+import { fixedWindowLimiter, type SharedLimits } from './limiter-store.js';
 
 /** Addresses tracked at most; past it the ones whose failures are older than the window are forgotten. */
 const MAX_TRACKED = 10_000;
 const WINDOW_MS = 60_000;
 
 export class AuthFailureThrottle {
-  readonly #limiter: RateLimiterMemory;
+  readonly #limiter: RateLimiterAbstract;
   /** Addresses with a failure in the last window, and when it was: only those need the limiter's (asynchronous) answer. */
   readonly #recent = new Map<string, number>();
 
-  constructor(readonly perMinute: number) {
+  /**
+   * With `shared`, failures count in the database replicas share. Each replica still asks
+   * the count only for addresses that failed on it lately (`#recent`), so a request from an
+   * address with no recent failure here costs no query: an address guessing through a
+   * round-robin balancer fails on every replica soon, and from then on meets the shared count.
+   */
+  constructor(
+    readonly perMinute: number,
+    shared?: SharedLimits,
+  ) {
     if (!Number.isInteger(perMinute) || perMinute < 1) throw new RangeError('perMinute must be a positive integer');
-    this.#limiter = new RateLimiterMemory({ points: perMinute, duration: WINDOW_MS / 1000 });
+    this.#limiter = fixedWindowLimiter('auth-failures', perMinute, WINDOW_MS / 1000, shared);
   }
 
   /** The refusal for `address` if it is past its budget of failures; settled at once for an address that has not failed lately. */

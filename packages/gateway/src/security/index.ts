@@ -12,6 +12,7 @@ import type { Dial } from '../upstream/transport.js';
 import { AuthFailureThrottle } from './auth-throttle.js';
 import type { SecurityConfig } from './config.js';
 import { corsOrigin } from './cors.js';
+import type { SharedLimits } from './limiter-store.js';
 import { checkHost, checkOrigin } from './origin.js';
 import { rateLimitedError, TokenRateLimiter } from './rate-limit.js';
 import { guardedLookup, serviceUrlGuard } from './ssrf.js';
@@ -42,10 +43,13 @@ export interface Perimeter {
   close(): Promise<void>;
 }
 
-/** Builds the perimeter. One rate limiter is shared by every route, so a token has one budget. */
-export function createPerimeter(config: SecurityConfig): Perimeter {
-  const limiter = config.rateLimitPerMinute > 0 ? new TokenRateLimiter(config.rateLimitPerMinute) : undefined;
-  const throttle = config.authFailuresPerMinute > 0 ? new AuthFailureThrottle(config.authFailuresPerMinute) : undefined;
+/**
+ * Builds the perimeter. One rate limiter is shared by every route, so a token has one
+ * budget; with `shared` (the database replicas share) it is one budget across replicas.
+ */
+export function createPerimeter(config: SecurityConfig, shared?: SharedLimits): Perimeter {
+  const limiter = config.rateLimitPerMinute > 0 ? new TokenRateLimiter(config.rateLimitPerMinute, shared) : undefined;
+  const throttle = config.authFailuresPerMinute > 0 ? new AuthFailureThrottle(config.authFailuresPerMinute, shared) : undefined;
   const policy = { allowPrivateNetworks: config.allowPrivateNetworks };
   const lookup = guardedLookup(policy);
   const dispatcher = new Agent({ connect: { lookup } });
@@ -75,5 +79,6 @@ export function createPerimeter(config: SecurityConfig): Perimeter {
 
 export type { SecurityConfig } from './config.js';
 export { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, corsPreflightHeaders, corsResponseHeaders, isPreflight } from './cors.js';
+export type { SharedLimits } from './limiter-store.js';
 export { checkHost, checkOrigin, hasRepeatedHost, type OriginPolicy } from './origin.js';
 export { AddressRefusedError, checkServiceUrl, classifyAddress, guardedLookup } from './ssrf.js';

@@ -1,21 +1,25 @@
 /**
- * Per-identity rate limits: one fixed one-minute window per token name, in memory (one
- * gateway process; replicas would each allow the budget, and a shared store plugs in
- * through rate-limiter-flexible's other backends). Keyed by the authenticated identity, so
- * it runs after authentication and a caller cannot dodge it by changing address.
+ * Per-identity rate limits: one fixed one-minute window per token name, in memory, or in the
+ * database replicas share so that the budget is one across them (limiter-store.ts). Keyed by
+ * the authenticated identity, so it runs after authentication and a caller cannot dodge it
+ * by changing address.
  */
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import { GatewayError } from '../errors.js';
+import { fixedWindowLimiter, type SharedLimits } from './limiter-store.js';
 
 export type RateVerdict = { ok: true } | { ok: false; retryAfterSeconds: number };
 
 /** Counts requests per key against a per-minute budget. */
 export class TokenRateLimiter {
-  readonly #limiter: RateLimiterMemory;
+  readonly #limiter: RateLimiterAbstract;
 
-  constructor(readonly perMinute: number) {
+  constructor(
+    readonly perMinute: number,
+    shared?: SharedLimits,
+  ) {
     if (!Number.isInteger(perMinute) || perMinute < 1) throw new RangeError('perMinute must be a positive integer');
-    this.#limiter = new RateLimiterMemory({ points: perMinute, duration: 60 });
+    this.#limiter = fixedWindowLimiter('token', perMinute, 60, shared);
   }
 
   /** Takes one request from `key`'s budget. */

@@ -1,11 +1,7 @@
 import type Database from 'better-sqlite3';
+import { type MigrateResult, type Migration, planMigrations } from '../migrations.js';
 
-/** One schema step. `version` counts up from 1 with no gaps; `up` is SQL run once. */
-export interface Migration {
-  version: number;
-  name: string;
-  up: string;
-}
+export type { MigrateResult, Migration } from '../migrations.js';
 
 /**
  * The schema history, oldest first. Never edit a released entry: a database that already
@@ -129,9 +125,6 @@ export const MIGRATIONS: readonly Migration[] = [
 /** The schema version this build of Meshgate writes and understands. */
 export const SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;
 
-/** What `migrate` did: moved the schema from one version to another, or refused a newer one. */
-export type MigrateResult = { ok: true; from: number; to: number } | { ok: false; code: 'schema_too_new'; found: number; known: number };
-
 /**
  * Brings the database up to the newest migration in `migrations`, all pending steps in one
  * transaction, recording progress in `PRAGMA user_version` (stored in the file header, so
@@ -147,16 +140,16 @@ export type MigrateResult = { ok: true; from: number; to: number } | { ok: false
  * classifies them.
  */
 export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): MigrateResult {
-  const known = migrations.at(-1)?.version ?? 0;
   db.exec('BEGIN IMMEDIATE');
   try {
     // Read inside the transaction: another process may have migrated while we waited.
     const from = db.pragma('user_version', { simple: true }) as number;
-    if (from > known) {
+    const plan = planMigrations(migrations, from);
+    if (!plan.ok) {
       db.exec('ROLLBACK');
-      return { ok: false, code: 'schema_too_new', found: from, known };
+      return plan;
     }
-    const pending = migrations.filter((migration) => migration.version > from);
+    const { pending, known } = plan;
     for (const migration of pending) db.exec(migration.up);
     // An integer from our own list, never user input, so interpolation is safe here
     // (PRAGMA does not take bound parameters).

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CatalogSnapshot, ServiceRecord, UrlServiceRecord } from '../../model/service.js';
+import { at, service, snap, tool } from '../../../../../test/helpers/store-contract.js';
+import type { ServiceRecord } from '../../model/service.js';
 import { SqliteStore, StoreOpenError } from './index.js';
 import { MIGRATIONS, migrate, SCHEMA_VERSION } from './migrations.js';
 
@@ -20,18 +21,6 @@ afterEach(() => {
   chmodSync(dir, 0o755); // a test may have made it read-only; a non-root user could not remove it otherwise
   rmSync(dir, { recursive: true, force: true });
 });
-
-const at = (second: number) => new Date(Date.UTC(2024, 0, 1, 0, 0, second)).toISOString();
-const service = (name: string, second: number, extra: Partial<UrlServiceRecord> = {}): ServiceRecord => ({
-  name,
-  url: `http://${name}.test/mcp`,
-  source: 'registered',
-  credential: { type: 'none' },
-  createdAt: at(second),
-  updatedAt: at(second),
-  ...extra,
-});
-const tool = { name: 'search', description: 'finds things', inputSchema: { type: 'object' as const, properties: { q: { type: 'string' } }, required: ['q'] } };
 
 /** Creates an empty, migrated database at `path` (close is synchronous underneath). */
 const createDatabase = () => void SqliteStore.open(path).close();
@@ -51,71 +40,9 @@ function expectOpenError(reason: string, text: RegExp): StoreOpenError {
   throw new Error('open succeeded');
 }
 
-/** A catalog snapshot with only tools, plus whatever else is given. */
-const snap = (name: string, tools: CatalogSnapshot['tools'], seenAt: string, other: Partial<CatalogSnapshot> = {}): CatalogSnapshot => ({
-  service: name,
-  tools,
-  prompts: [],
-  resources: [],
-  resourceTemplates: [],
-  seenAt,
-  ...other,
-});
-
+// What every store does (round trips, order, replace, delete, guards, audit) is the contract
+// suite's (sqlite-store.contract.test.ts); these are the SQLite file's own behaviours.
 describe('SqliteStore data', () => {
-  it('round-trips services and catalogs, including credentials (literal secrets sealed with the key) and JSON fields', async () => {
-    const store = SqliteStore.open(path, undefined, { secretKey: Buffer.alloc(32, 1) });
-    const records = [
-      service('plain', 1),
-      service('bearer', 2, { source: 'config', credential: { type: 'bearer', tokenEnv: 'TOKEN' }, fallbackTools: [tool] }),
-      service('header', 3, { credential: { type: 'header', header: 'X-Api-Key', value: 'sécret "quoted"' }, fallbackTools: [] }),
-    ];
-    for (const record of records) await store.putService(record);
-    const snapshots: CatalogSnapshot[] = [
-      snap('bearer', [tool], at(9), {
-        prompts: [{ name: 'greet', arguments: [{ name: 'who', required: true }] }],
-        resources: [{ uri: 'test://a', name: 'a', mimeType: 'text/plain' }],
-        resourceTemplates: [{ uriTemplate: 'test://{id}', name: 'by id' }],
-      }),
-      snap('configured-only', [], at(8)),
-    ];
-    for (const snapshot of snapshots) await store.putCatalog(snapshot);
-    expect(await store.listServices()).toStrictEqual(records);
-    expect(await store.listCatalogs()).toStrictEqual(snapshots);
-    await store.close();
-  });
-
-  it('lists services oldest first, ties in insertion order', async () => {
-    const store = SqliteStore.open(path);
-    for (const record of [service('c', 3), service('a', 1), service('tie2', 2), service('tie1', 2)]) await store.putService(record);
-    expect((await store.listServices()).map((record) => record.name)).toEqual(['a', 'tie2', 'tie1', 'c']);
-    await store.close();
-  });
-
-  it('replaces a service or catalog put again under the same name', async () => {
-    const store = SqliteStore.open(path);
-    await store.putService(service('a', 1, { fallbackTools: [tool] }));
-    await store.putService(service('a', 1, { url: 'http://moved.test/mcp', updatedAt: at(5) }));
-    await store.putCatalog(snap('a', [tool], at(1)));
-    await store.putCatalog(snap('a', [], at(6)));
-    expect(await store.listServices()).toStrictEqual([service('a', 1, { url: 'http://moved.test/mcp', updatedAt: at(5) })]);
-    expect(await store.listCatalogs()).toStrictEqual([snap('a', [], at(6))]);
-    await store.close();
-  });
-
-  it('deletes a service together with its catalog and leaves the others', async () => {
-    const store = SqliteStore.open(path);
-    for (const name of ['a', 'b']) {
-      await store.putService(service(name, 1));
-      await store.putCatalog(snap(name, [tool], at(1)));
-    }
-    await store.deleteService('a');
-    await store.deleteService('never-existed');
-    expect((await store.listServices()).map((record) => record.name)).toEqual(['b']);
-    expect((await store.listCatalogs()).map((snapshot) => snapshot.service)).toEqual(['b']);
-    await store.close();
-  });
-
   it('finds everything again after closing and reopening the file, migrating only once', async () => {
     const logs: object[] = [];
     const logger = { info: (obj: object) => void logs.push(obj) };

@@ -1,36 +1,34 @@
 import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Tool } from '@modelcontextprotocol/server';
 import Database from 'better-sqlite3';
-import { GatewayError } from '../../errors.js';
-import type { Listings } from '../../model/catalog.js';
 import type { ToolPin } from '../../model/pins.js';
-import type { CatalogSnapshot, CommandSpec, CredentialSpec, ServiceRecord, ToolSurfaceSpec } from '../../model/service.js';
-import { type StoredCredential, sealCredential, unsealCredential } from '../secrets.js';
-import type { AuditEntry, AuditPage, AuditQuery, RegistryStore } from '../types.js';
+import type { CatalogSnapshot, CredentialSpec, ServiceRecord } from '../../model/service.js';
+import {
+  type AuditRow,
+  auditWhere,
+  type CatalogRow,
+  type PinRow,
+  type ServiceRow,
+  toAuditEntry,
+  toAuditRow,
+  toCatalogRow,
+  toCatalogSnapshot,
+  toPin,
+  toPinRow,
+  toServiceRecord,
+  toServiceRow,
+} from '../rows.js';
+import { sealCredential } from '../secrets.js';
+import { StoreOpenError } from '../store-error.js';
+import { type AuditEntry, type AuditPage, type AuditQuery, guardHolds, type RegistryStore, type ServiceGuard, type StoreLogger } from '../types.js';
 import { migrate } from './migrations.js';
+
+export { StoreOpenError, type StoreOpenFailure } from '../store-error.js';
 
 /** Short, so that a database held by another process fails start-up quickly. */
 const OPEN_BUSY_TIMEOUT_MS = 2_000;
 /** Longer once running: a brief overlap with a checkpoint or a backup tool should just wait. */
 const RUN_BUSY_TIMEOUT_MS = 5_000;
-
-/** Why the store could not be opened; `main` can pick an exit message or code from it. */
-export type StoreOpenFailure = 'corrupt' | 'read-only' | 'locked' | 'schema-too-new' | 'unavailable';
-
-/** Start-up failure of the SQLite store. The message names the path and says how to fix it. */
-export class StoreOpenError extends Error {
-  override readonly name = 'StoreOpenError';
-  constructor(
-    readonly path: string,
-    readonly reason: StoreOpenFailure,
-    detail: string,
-    hint: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`cannot open the registry database ${path}: ${detail}; ${hint}`, options);
-  }
-}
 
 const ELSEWHERE = 'or set MESHGATE_DB_PATH to another file';
 const CORRUPT_HINT = `restore it from a backup, move it aside to start with an empty registry, ${ELSEWHERE}`;
@@ -66,127 +64,7 @@ function toOpenError(path: string, error: unknown): StoreOpenError {
   return new StoreOpenError(path, 'unavailable', why, `check the path, ${ELSEWHERE}`, { cause: error });
 }
 
-interface ServiceRow {
-  name: string;
-  /** Exactly one of `url` and `command` (JSON) is set. */
-  url: string | null;
-  command: string | null;
-  source: ServiceRecord['source'];
-  credential: string;
-  transport: string | null;
-  fallback_tools: string | null;
-  surface: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-interface PinRow {
-  service: string;
-  tool: string;
-  digest: string;
-  definition: string;
-  approved_at: string;
-  approved_by: string;
-}
-
-interface CatalogRow {
-  service: string;
-  tools: string;
-  other_listings: string | null;
-  seen_at: string;
-}
-
-interface AuditRow {
-  seq: number;
-  at: string;
-  kind: AuditEntry['kind'];
-  identity: string;
-  service: string | null;
-  target: string | null;
-  outcome: AuditEntry['outcome'];
-  code: string | null;
-  duration_ms: number | null;
-  request_id: string | null;
-  detail: string | null;
-}
-
-/** The filters of an audit query, as SQL over fixed column names with bound values. */
-const AUDIT_FILTERS: readonly [keyof AuditQuery, string][] = [
-  ['identity', 'identity = @identity'],
-  ['service', 'service = @service'],
-  ['target', 'target = @target'],
-  ['kind', 'kind = @kind'],
-  ['outcome', 'outcome = @outcome'],
-  ['since', 'at >= @since'],
-  ['until', 'at < @until'],
-  ['after', 'seq > @after'],
-];
-
-function toAuditEntry(row: AuditRow): AuditEntry {
-  return {
-    seq: row.seq,
-    at: row.at,
-    kind: row.kind,
-    identity: row.identity,
-    service: row.service,
-    target: row.target,
-    outcome: row.outcome,
-    code: row.code,
-    durationMs: row.duration_ms,
-    requestId: row.request_id,
-    detail: row.detail === null ? null : parseColumn<Record<string, unknown>>('audit', String(row.seq), 'detail', row.detail, isObject),
-  };
-}
-
-type OtherListings = Omit<Listings, 'tools'>;
-const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** Parses one JSON column; a bad row is a loud error naming where it is, never skipped. */
-function parseColumn<T>(table: string, key: string, column: string, text: string, isShape: (value: unknown) => boolean): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new GatewayError('store_error', `${table} row '${key}': column ${column} is not valid JSON (${(error as Error).message})`, { table, key });
-  }
-  if (!isShape(value)) throw new GatewayError('store_error', `${table} row '${key}': column ${column} has the wrong shape`, { table, key });
-  return value as T;
-}
-
-const isCredential = (value: unknown): boolean => typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
-
-const isCommand = (value: unknown): boolean => {
-  const spec = value as Partial<CommandSpec> | null;
-  return isObject(spec) && typeof spec?.command === 'string' && Array.isArray(spec.args) && isObject(spec.env) && typeof spec.stdio === 'string';
-};
-
-const isTransport = (value: string | null): value is NonNullable<ServiceRecord['transport']> =>
-  value === 'auto' || value === 'streamable-http' || value === 'sse';
-
-function toServiceRecord(row: ServiceRow, key: Buffer | undefined, warn: (message: string) => void): ServiceRecord {
-  const stored = parseColumn<StoredCredential>('services', row.name, 'credential', row.credential, isCredential);
-  const { spec, problem } = unsealCredential(stored, key, row.name);
-  if (problem !== undefined) warn(problem);
-  const common = {
-    name: row.name,
-    source: row.source,
-    credential: spec,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    ...(row.fallback_tools === null ? {} : { fallbackTools: parseColumn<Tool[]>('services', row.name, 'fallback_tools', row.fallback_tools, Array.isArray) }),
-    ...(row.surface === null ? {} : { surface: parseColumn<ToolSurfaceSpec>('services', row.name, 'surface', row.surface, isObject) }),
-  };
-  if (row.command !== null) return { ...common, command: parseColumn<CommandSpec>('services', row.name, 'command', row.command, isCommand) };
-  if (row.url === null)
-    throw new GatewayError('store_error', `services row '${row.name}': neither url nor command is set`, { table: 'services', key: row.name });
-  const transport = isTransport(row.transport) ? { transport: row.transport } : {};
-  return { ...common, url: row.url, ...transport };
-}
-
-export interface StoreLogger {
-  info(obj: object, msg: string): void;
-  warn?(obj: object, msg: string): void;
-}
+export type { StoreLogger } from '../types.js';
 
 export interface SqliteStoreOptions {
   /** Seals literal secrets of registrations (AES-256-GCM, registry/secrets.ts); without it they cannot be stored. */
@@ -224,7 +102,8 @@ export class SqliteStore implements RegistryStore {
   readonly #db: Database.Database;
   readonly #listServices: Database.Statement<[], ServiceRow>;
   readonly #putService: Database.Statement<ServiceRow, unknown>;
-  readonly #deleteService: (name: string) => void;
+  readonly #deleteService: (name: string) => boolean;
+  readonly #putGuarded: (row: ServiceRow, guard: ServiceGuard) => boolean;
   readonly #listCatalogs: Database.Statement<[], CatalogRow>;
   readonly #putCatalog: Database.Statement<CatalogRow, unknown>;
   readonly #appendAudit: (entries: readonly AuditEntry[]) => void;
@@ -305,12 +184,22 @@ export class SqliteStore implements RegistryStore {
     // No foreign key cascades (see the migration), so both deletes share one transaction.
     this.#deleteService = db.transaction((name: string) => {
       deleteCatalog.run(name);
-      deleteService.run(name);
+      return deleteService.run(name).changes > 0;
+    });
+    const storedAt = db.prepare<[string], { updated_at: string }>('SELECT updated_at FROM services WHERE name = ?');
+    // One process writes this file, but read and write share a transaction all the same, so
+    // the guard means what it says whoever else opens the file.
+    this.#putGuarded = db.transaction((row: ServiceRow, guard: ServiceGuard) => {
+      const stored = storedAt.get(row.name);
+      if (!guardHolds(stored === undefined ? undefined : { updatedAt: stored.updated_at }, guard)) return false;
+      this.#putService.run(row);
+      return true;
     });
     this.#listCatalogs = db.prepare<[], CatalogRow>('SELECT service, tools, other_listings, seen_at FROM catalogs ORDER BY rowid');
     this.#putCatalog = db.prepare<CatalogRow, unknown>(
       `INSERT INTO catalogs (service, tools, other_listings, seen_at) VALUES (@service, @tools, @other_listings, @seen_at)
-       ON CONFLICT (service) DO UPDATE SET tools = excluded.tools, other_listings = excluded.other_listings, seen_at = excluded.seen_at`,
+       ON CONFLICT (service) DO UPDATE SET tools = excluded.tools, other_listings = excluded.other_listings, seen_at = excluded.seen_at
+       WHERE excluded.seen_at >= catalogs.seen_at`,
     );
     const insertAudit = db.prepare<Omit<AuditRow, 'seq'>, unknown>(
       `INSERT INTO audit (at, kind, identity, service, target, outcome, code, duration_ms, request_id, detail)
@@ -318,20 +207,7 @@ export class SqliteStore implements RegistryStore {
     );
     // One transaction per batch: one commit (one WAL write) for many entries.
     this.#appendAudit = db.transaction((entries: readonly AuditEntry[]) => {
-      for (const entry of entries) {
-        insertAudit.run({
-          at: entry.at,
-          kind: entry.kind,
-          identity: entry.identity,
-          service: entry.service,
-          target: entry.target,
-          outcome: entry.outcome,
-          code: entry.code,
-          duration_ms: entry.durationMs,
-          request_id: entry.requestId,
-          detail: entry.detail === null ? null : JSON.stringify(entry.detail),
-        });
-      }
+      for (const entry of entries) insertAudit.run(toAuditRow(entry));
     });
     const pruneOld = db.prepare<[string], unknown>('DELETE FROM audit WHERE at < ?');
     const pruneExtra = db.prepare<[number], unknown>('DELETE FROM audit WHERE seq <= (SELECT seq FROM audit ORDER BY seq DESC LIMIT 1 OFFSET ?)');
@@ -344,16 +220,7 @@ export class SqliteStore implements RegistryStore {
          approved_at = excluded.approved_at, approved_by = excluded.approved_by`,
     );
     this.#putPins = db.transaction((pins: readonly ToolPin[]) => {
-      for (const pin of pins) {
-        putPin.run({
-          service: pin.service,
-          tool: pin.tool,
-          digest: pin.digest,
-          definition: JSON.stringify(pin.definition),
-          approved_at: pin.approvedAt,
-          approved_by: pin.approvedBy,
-        });
-      }
+      for (const pin of pins) putPin.run(toPinRow(pin));
     });
   }
 
@@ -386,48 +253,23 @@ export class SqliteStore implements RegistryStore {
     return this.#listServices.all().map((row) => toServiceRecord(row, this.#secretKey, this.#warn));
   }
 
-  async putService(record: ServiceRecord): Promise<void> {
-    this.#putService.run({
-      name: record.name,
-      url: record.url ?? null,
-      command: record.command === undefined ? null : JSON.stringify(record.command),
-      source: record.source,
-      credential: JSON.stringify(sealCredential(record.credential, this.#secretKey, record.name)),
-      transport: record.transport ?? null,
-      fallback_tools: record.fallbackTools === undefined ? null : JSON.stringify(record.fallbackTools),
-      surface: record.surface === undefined ? null : JSON.stringify(record.surface),
-      created_at: record.createdAt,
-      updated_at: record.updatedAt,
-    });
+  async putService(record: ServiceRecord, guard?: ServiceGuard): Promise<boolean> {
+    const row = toServiceRow(record, this.#secretKey);
+    if (guard !== undefined) return this.#putGuarded(row, guard);
+    this.#putService.run(row);
+    return true;
   }
 
-  async deleteService(name: string): Promise<void> {
-    this.#deleteService(name);
+  async deleteService(name: string): Promise<boolean> {
+    return this.#deleteService(name);
   }
 
   async listCatalogs(): Promise<CatalogSnapshot[]> {
-    return this.#listCatalogs.all().map((row) => {
-      const other =
-        row.other_listings === null ? undefined : parseColumn<Partial<OtherListings>>('catalogs', row.service, 'other_listings', row.other_listings, isObject);
-      return {
-        service: row.service,
-        tools: parseColumn<Tool[]>('catalogs', row.service, 'tools', row.tools, Array.isArray),
-        prompts: other?.prompts ?? [],
-        resources: other?.resources ?? [],
-        resourceTemplates: other?.resourceTemplates ?? [],
-        seenAt: row.seen_at,
-      };
-    });
+    return this.#listCatalogs.all().map(toCatalogSnapshot);
   }
 
   async putCatalog(snapshot: CatalogSnapshot): Promise<void> {
-    const { prompts, resources, resourceTemplates } = snapshot;
-    this.#putCatalog.run({
-      service: snapshot.service,
-      tools: JSON.stringify(snapshot.tools),
-      other_listings: JSON.stringify({ prompts, resources, resourceTemplates } satisfies OtherListings),
-      seen_at: snapshot.seenAt,
-    });
+    this.#putCatalog.run(toCatalogRow(snapshot));
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
@@ -435,8 +277,7 @@ export class SqliteStore implements RegistryStore {
   }
 
   async queryAudit(query: AuditQuery): Promise<AuditPage> {
-    const where = AUDIT_FILTERS.filter(([key]) => query[key] !== undefined).map(([, clause]) => clause);
-    const params = Object.fromEntries(AUDIT_FILTERS.filter(([key]) => query[key] !== undefined).map(([key]) => [key, query[key]]));
+    const { clauses: where, values: params } = auditWhere(query, (key) => `@${key}`);
     // One row more than the page, to know whether there is a next one. The SQL text is made
     // of the fixed clauses above only; values are bound.
     const sql = `SELECT * FROM audit${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT @limit`;
@@ -450,14 +291,7 @@ export class SqliteStore implements RegistryStore {
   }
 
   async listPins(): Promise<ToolPin[]> {
-    return this.#listPins.all().map((row) => ({
-      service: row.service,
-      tool: row.tool,
-      digest: row.digest,
-      definition: parseColumn<Tool>('tool_pins', `${row.service}/${row.tool}`, 'definition', row.definition, isObject),
-      approvedAt: row.approved_at,
-      approvedBy: row.approved_by,
-    }));
+    return this.#listPins.all().map(toPin);
   }
 
   async putPins(pins: readonly ToolPin[]): Promise<void> {
