@@ -1,3 +1,4 @@
+import type { VirtualServerSpec } from '../model/virtual-server.js';
 import { readFileSync } from 'node:fs';
 import type { Tool } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
@@ -29,6 +30,8 @@ export interface GatewayConfig {
   /** Sent to services whose credential is `gateway` (the default for registrations). */
   upstreamToken: string;
   services: ConfiguredService[];
+  /** Virtual servers of the config file, in its order (docs/tool-surfaces.md). */
+  virtualServers: VirtualServerSpec[];
   /** The SQLite registry file. */
   dbPath: string;
   /** Items per page of the gateway's own lists. */
@@ -86,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     host: values.HOST,
     upstreamToken,
     services,
+    virtualServers: file === undefined ? [] : virtualServersFromFile(file.data, file.path),
     credentials: credentials.value,
     auth: auth.value,
     dbPath: values.MESHGATE_DB_PATH,
@@ -155,6 +159,16 @@ function readConfigFile(path: string): ConfigFile {
   const parsed = configFileSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`invalid config file ${path}: ${describe(parsed.error, 'config')}`);
   return parsed.data;
+}
+
+function virtualServersFromFile(file: ConfigFile, path: string): VirtualServerSpec[] {
+  const servers = file.virtualServers ?? [];
+  const names = new Set<string>();
+  for (const server of servers) {
+    if (names.has(server.name)) throw new ConfigError(`invalid config file ${path}: virtual server "${server.name}" is listed twice`);
+    names.add(server.name);
+  }
+  return servers.map((server) => ({ ...server }) as VirtualServerSpec);
 }
 
 function servicesFromFile(file: ConfigFile, path: string): ConfiguredService[] {

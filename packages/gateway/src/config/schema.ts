@@ -1,7 +1,9 @@
 import type { Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { selectorProblem } from '../auth/allow-list.js';
 import { SERVICE_NAME_PATTERN } from '../model/naming.js';
 import type { CommandSpec, CredentialSpec } from '../model/service.js';
+import { VIRTUAL_SERVER_MODES, type VirtualServerMode } from '../model/virtual-server.js';
 import { tokenInput } from './auth.js';
 import { httpUrl } from './values.js';
 
@@ -92,9 +94,33 @@ const serviceEntry = z.unknown().transform((value, ctx): z.infer<typeof urlServi
   return z.NEVER;
 });
 
-/** The JSON file named by MESHGATE_CONFIG: services (an MCP URL, or a command to run) and client tokens. */
+/** Most selectors in one list of a virtual server. */
+export const MAX_SELECTORS = 500;
+const selectors = z
+  .array(
+    z.string().superRefine((entry, ctx) => {
+      const problem = selectorProblem(entry);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `selector ${JSON.stringify(entry.slice(0, 80))} ${problem}` });
+    }),
+  )
+  .max(MAX_SELECTORS, `has more than ${MAX_SELECTORS} selectors`);
+
+/** What a virtual server serves and how (all but its name): the config file's entries and the admin API's bodies. */
+export const virtualServerFields = {
+  /** Selectors of the tools it serves: names, `<service>__*`, globs (`*`, `?`), `@annotation` (auth/allow-list.ts). */
+  tools: selectors,
+  prompts: selectors.optional(),
+  resources: selectors.optional(),
+  mode: z.enum(VIRTUAL_SERVER_MODES as [VirtualServerMode, ...VirtualServerMode[]]).optional(),
+  description: z.string().max(2000, 'is longer than 2000 characters').optional(),
+};
+export const virtualServerInput = z.strictObject({ name: serviceName, ...virtualServerFields });
+
+/** The JSON file named by MESHGATE_CONFIG: services (an MCP URL, or a command to run), virtual servers and client tokens. */
 export const configFileSchema = z.strictObject({
   services: z.array(serviceEntry).optional(),
+  /** Named parts of the catalog, each at `/servers/{name}/mcp` (docs/tool-surfaces.md). */
+  virtualServers: z.array(virtualServerInput).optional(),
   /** Client tokens; see config/auth.ts. */
   tokens: z.array(tokenInput).optional(),
 });

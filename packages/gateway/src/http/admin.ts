@@ -49,7 +49,7 @@ const update = z
     'give "url", "credential", "transport" or several',
   );
 
-function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
 }
 
@@ -85,7 +85,7 @@ export function requireRole(role: Role): MiddlewareHandler<Env> {
   };
 }
 
-async function readJson(request: Request): Promise<unknown> {
+export async function readJson(request: Request): Promise<unknown> {
   const body = await readBodyLimited(request, MAX_ADMIN_BODY);
   if (!body.ok) throw new GatewayError('invalid_body', body.message);
   if (body.text.trim() === '') throw new GatewayError('invalid_body', 'The body is empty; send JSON like {"name":"my-service","url":"http://host:3000"}');
@@ -121,6 +121,49 @@ function auditView(record: ServiceRecord | undefined) {
   return { name: record.name, ...where, source: record.source, credential: redactCredential(record.credential) };
 }
 
+/** What an audited admin change is: its kind, who made it, and what it changes (a service, or a target such as a virtual server). */
+export interface AdminChange {
+  kind: PendingAuditEntry['kind'];
+  identity: GatewayIdentity;
+  service: string | null;
+  target: string | null;
+}
+
+/**
+ * Runs one admin change and tells the audit log who made it, its outcome, and what it
+ * changed before and after (`snapshot`, read before and after the change; never secrets).
+ */
+export async function auditedChange<T>(
+  audit: ((entry: PendingAuditEntry) => void) | undefined,
+  what: AdminChange,
+  snapshot: () => unknown,
+  change: () => Promise<T>,
+): Promise<T> {
+  const before = snapshot();
+  const started = performance.now();
+  const record = (outcome: 'ok' | 'error', code: string | null) =>
+    audit?.({
+      at: new Date().toISOString(),
+      kind: what.kind,
+      identity: what.identity.name,
+      service: what.service,
+      target: what.target,
+      outcome,
+      code,
+      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      requestId: null,
+      detail: { before, after: snapshot() },
+    });
+  try {
+    const result = await change();
+    record('ok', null);
+    return result;
+  } catch (error) {
+    record('error', error instanceof GatewayError ? error.code : 'internal');
+    throw error;
+  }
+}
+
 /** `/register` and `/services`: the registry over HTTP. Auth runs before these routes. */
 export function adminRoutes(registry: Registry, options: AdminRouteOptions = {}): Hono<Env> {
   const app = new Hono<Env>();
@@ -131,36 +174,8 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
     return endpoint;
   };
   /** Runs one change and tells the audit log who made it, its outcome and the service before and after. */
-  const audited = async <T>(
-    kind: 'service.register' | 'service.update' | 'service.deregister',
-    identity: GatewayIdentity,
-    name: string,
-    change: () => Promise<T>,
-  ): Promise<T> => {
-    const before = auditView(registry.get(name)?.record);
-    const started = performance.now();
-    const record = (outcome: 'ok' | 'error', code: string | null) =>
-      options.audit?.({
-        at: new Date().toISOString(),
-        kind,
-        identity: identity.name,
-        service: name,
-        target: null,
-        outcome,
-        code,
-        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-        requestId: null,
-        detail: { before, after: auditView(registry.get(name)?.record) },
-      });
-    try {
-      const result = await change();
-      record('ok', null);
-      return result;
-    } catch (error) {
-      record('error', error instanceof GatewayError ? error.code : 'internal');
-      throw error;
-    }
-  };
+  const audited = <T>(kind: 'service.register' | 'service.update' | 'service.deregister', identity: GatewayIdentity, name: string, change: () => Promise<T>) =>
+    auditedChange(options.audit, { kind, identity, service: name, target: null }, () => auditView(registry.get(name)?.record), change);
 
   // A credential is checked before anything connects: a refused one never leaves the gateway.
   const credentialOf = (service: string, input: CredentialInput): CredentialSpec => {

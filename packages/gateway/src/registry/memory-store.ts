@@ -1,10 +1,12 @@
 import type { CatalogSnapshot, ServiceRecord } from '../model/service.js';
+import type { VirtualServerRecord } from '../model/virtual-server.js';
 import { type AuditEntry, type AuditPage, type AuditQuery, matchesAudit, type RegistryStore } from './types.js';
 
 /** A store that lives as long as the process: for tests and for `MESHGATE_DB_PATH=:memory:`-like use. */
 export class MemoryStore implements RegistryStore {
   readonly #services = new Map<string, ServiceRecord>();
   readonly #catalogs = new Map<string, CatalogSnapshot>();
+  readonly #virtualServers = new Map<string, VirtualServerRecord>();
   /** Oldest first, numbered from 1. */
   #audit: AuditEntry[] = [];
   #seq = 0;
@@ -28,6 +30,18 @@ export class MemoryStore implements RegistryStore {
 
   async putCatalog(snapshot: CatalogSnapshot): Promise<void> {
     this.#catalogs.set(snapshot.service, structuredClone(snapshot));
+  }
+
+  async listVirtualServers(): Promise<VirtualServerRecord[]> {
+    return [...this.#virtualServers.values()].map((record) => structuredClone(record));
+  }
+
+  async putVirtualServer(record: VirtualServerRecord): Promise<void> {
+    this.#virtualServers.set(record.name, structuredClone(record));
+  }
+
+  async deleteVirtualServer(name: string): Promise<void> {
+    this.#virtualServers.delete(name);
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {

@@ -1,4 +1,5 @@
 import type { CatalogSnapshot, ServiceRecord } from '../model/service.js';
+import type { VirtualServerRecord } from '../model/virtual-server.js';
 
 /**
  * Where registrations, last-seen catalogs and the audit log live. Async so that a
@@ -11,6 +12,11 @@ export interface RegistryStore {
   putService(record: ServiceRecord): Promise<void>;
   deleteService(name: string): Promise<void>;
   listCatalogs(): Promise<CatalogSnapshot[]>;
+  /** Virtual servers made through the admin API (configured ones live in configuration), oldest first; `source` is `registered`. */
+  listVirtualServers(): Promise<VirtualServerRecord[]>;
+  /** Inserts or replaces the virtual server of `record.name`. */
+  putVirtualServer(record: VirtualServerRecord): Promise<void>;
+  deleteVirtualServer(name: string): Promise<void>;
   putCatalog(snapshot: CatalogSnapshot): Promise<void>;
   /** Appends audit entries durably, in order, all or none; the store numbers them (`seq`). */
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
@@ -22,8 +28,27 @@ export interface RegistryStore {
 }
 
 /** What an audit entry records: a client's call, or a change of the registry through the admin API. */
-export type AuditKind = 'tools/call' | 'prompts/get' | 'resources/read' | 'service.register' | 'service.update' | 'service.deregister';
-export const AUDIT_KINDS: readonly AuditKind[] = ['tools/call', 'prompts/get', 'resources/read', 'service.register', 'service.update', 'service.deregister'];
+export type AuditKind =
+  | 'tools/call'
+  | 'prompts/get'
+  | 'resources/read'
+  | 'service.register'
+  | 'service.update'
+  | 'service.deregister'
+  | 'virtual-server.create'
+  | 'virtual-server.update'
+  | 'virtual-server.delete';
+export const AUDIT_KINDS: readonly AuditKind[] = [
+  'tools/call',
+  'prompts/get',
+  'resources/read',
+  'service.register',
+  'service.update',
+  'service.deregister',
+  'virtual-server.create',
+  'virtual-server.update',
+  'virtual-server.delete',
+];
 export type AuditOutcome = 'ok' | 'tool_error' | 'error' | 'cancelled';
 export const AUDIT_OUTCOMES: readonly AuditOutcome[] = ['ok', 'tool_error', 'error', 'cancelled'];
 

@@ -97,6 +97,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_at ON audit (at);
     `,
   },
+  {
+    version: 6,
+    name: 'virtual servers',
+    // Those made through the admin API (configured ones live in the config file). `definition`
+    // is JSON: tools, prompts and resources selectors, mode, description.
+    up: `
+      CREATE TABLE virtual_servers (
+        name       TEXT PRIMARY KEY NOT NULL,
+        definition TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The schema version this build of Meshgate writes and understands. */

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { GatewayError } from '../../errors.js';
 import type { Listings } from '../../model/catalog.js';
 import type { CatalogSnapshot, CommandSpec, CredentialSpec, ServiceRecord } from '../../model/service.js';
+import type { VirtualServerRecord } from '../../model/virtual-server.js';
 import { type StoredCredential, sealCredential, unsealCredential } from '../secrets.js';
 import type { AuditEntry, AuditPage, AuditQuery, RegistryStore } from '../types.js';
 import { migrate } from './migrations.js';
@@ -74,6 +75,13 @@ interface ServiceRow {
   credential: string;
   transport: string | null;
   fallback_tools: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface VirtualServerRow {
+  name: string;
+  definition: string;
   created_at: string;
   updated_at: string;
 }
@@ -215,6 +223,9 @@ export class SqliteStore implements RegistryStore {
   readonly #deleteService: (name: string) => void;
   readonly #listCatalogs: Database.Statement<[], CatalogRow>;
   readonly #putCatalog: Database.Statement<CatalogRow, unknown>;
+  readonly #listVirtualServers: Database.Statement<[], VirtualServerRow>;
+  readonly #putVirtualServer: Database.Statement<VirtualServerRow, unknown>;
+  readonly #deleteVirtualServer: Database.Statement<[string], unknown>;
   readonly #appendAudit: (entries: readonly AuditEntry[]) => void;
   readonly #pruneAudit: (olderThan: string, keep: number) => number;
 
@@ -298,6 +309,14 @@ export class SqliteStore implements RegistryStore {
       `INSERT INTO catalogs (service, tools, other_listings, seen_at) VALUES (@service, @tools, @other_listings, @seen_at)
        ON CONFLICT (service) DO UPDATE SET tools = excluded.tools, other_listings = excluded.other_listings, seen_at = excluded.seen_at`,
     );
+    this.#listVirtualServers = db.prepare<[], VirtualServerRow>(
+      'SELECT name, definition, created_at, updated_at FROM virtual_servers ORDER BY created_at, rowid',
+    );
+    this.#putVirtualServer = db.prepare<VirtualServerRow, unknown>(
+      `INSERT INTO virtual_servers (name, definition, created_at, updated_at) VALUES (@name, @definition, @created_at, @updated_at)
+       ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`,
+    );
+    this.#deleteVirtualServer = db.prepare<[string], unknown>('DELETE FROM virtual_servers WHERE name = ?');
     const insertAudit = db.prepare<Omit<AuditRow, 'seq'>, unknown>(
       `INSERT INTO audit (at, kind, identity, service, target, outcome, code, duration_ms, request_id, detail)
        VALUES (@at, @kind, @identity, @service, @target, @outcome, @code, @duration_ms, @request_id, @detail)`,
@@ -394,6 +413,31 @@ export class SqliteStore implements RegistryStore {
       other_listings: JSON.stringify({ prompts, resources, resourceTemplates } satisfies OtherListings),
       seen_at: snapshot.seenAt,
     });
+  }
+
+  async listVirtualServers(): Promise<VirtualServerRecord[]> {
+    return this.#listVirtualServers.all().map((row) => ({
+      ...parseColumn<Omit<VirtualServerRecord, 'name' | 'source' | 'createdAt' | 'updatedAt'>>(
+        'virtual_servers',
+        row.name,
+        'definition',
+        row.definition,
+        isObject,
+      ),
+      name: row.name,
+      source: 'registered',
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    }));
+  }
+
+  async putVirtualServer(record: VirtualServerRecord): Promise<void> {
+    const { name, source: _source, createdAt, updatedAt, ...definition } = record;
+    this.#putVirtualServer.run({ name, definition: JSON.stringify(definition), created_at: createdAt, updated_at: updatedAt });
+  }
+
+  async deleteVirtualServer(name: string): Promise<void> {
+    this.#deleteVirtualServer.run(name);
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
