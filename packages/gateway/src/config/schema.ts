@@ -114,7 +114,10 @@ export const virtualServerFields = {
   mode: z.enum(VIRTUAL_SERVER_MODES as [VirtualServerMode, ...VirtualServerMode[]]).optional(),
   description: z.string().max(2000, 'is longer than 2000 characters').optional(),
 };
-export const virtualServerInput = z.strictObject({ name: serviceName, ...virtualServerFields });
+const virtualServerName = z
+  .string()
+  .regex(SERVICE_NAME_PATTERN, 'must be lowercase letters, digits and dashes (start with a letter or digit, at most 63 characters): it is a path segment');
+export const virtualServerInput = z.strictObject({ name: virtualServerName, ...virtualServerFields });
 
 /** The JSON file named by MESHGATE_CONFIG: services (an MCP URL, or a command to run), virtual servers and client tokens. */
 export const configFileSchema = z.strictObject({
