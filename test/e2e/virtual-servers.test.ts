@@ -18,9 +18,23 @@ import { type StartedProcess, startProcess } from '../helpers/process.js';
 const LIMITED = 'limited-token-5b1c';
 const ADMIN = 'admin-token-9f2e';
 const crmTools = [
-  { name: 'findCustomerByEmail', description: 'Find a customer by email address', inputSchema: { type: 'object', properties: { email: { type: 'string' } } }, annotations: { readOnlyHint: true } },
-  { name: 'deleteCustomer', description: 'Delete a customer account for good', inputSchema: { type: 'object', properties: { customerId: { type: 'string' } } }, annotations: { destructiveHint: true } },
-  { name: 'refundOrder', description: 'Refund an order to the original payment method', inputSchema: { type: 'object', properties: { orderId: { type: 'string' } } } },
+  {
+    name: 'findCustomerByEmail',
+    description: 'Find a customer by email address',
+    inputSchema: { type: 'object', properties: { email: { type: 'string' } } },
+    annotations: { readOnlyHint: true },
+  },
+  {
+    name: 'deleteCustomer',
+    description: 'Delete a customer account for good',
+    inputSchema: { type: 'object', properties: { customerId: { type: 'string' } } },
+    annotations: { destructiveHint: true },
+  },
+  {
+    name: 'refundOrder',
+    description: 'Refund an order to the original payment method',
+    inputSchema: { type: 'object', properties: { orderId: { type: 'string' } } },
+  },
 ];
 
 let shopping: StartedProcess;
@@ -50,7 +64,7 @@ async function mcp(path: string, method: string, params: unknown, token = TOKEN,
 }
 
 async function v2(path: string, token = TOKEN, version?: string): Promise<Client> {
-  const client = new Client({ name: 'vs-v2', version: '1.0.0' }, version === undefined ? {} : { versionNegotiation: { mode: { pin: version } } } as never);
+  const client = new Client({ name: 'vs-v2', version: '1.0.0' }, version === undefined ? {} : ({ versionNegotiation: { mode: { pin: version } } } as never));
   await client.connect(new StreamableHTTPClientTransport(new URL(`${gateway.url}${path}`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
   return client;
 }
@@ -144,7 +158,11 @@ describe('a virtual server', () => {
   });
 
   it('keeps its sessions to itself: not valid on /mcp or on another virtual server', async () => {
-    const opened = await mcp('/servers/support/mcp', 'initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } });
+    const opened = await mcp('/servers/support/mcp', 'initialize', {
+      protocolVersion: '2025-11-25',
+      capabilities: {},
+      clientInfo: { name: 'raw', version: '1' },
+    });
     const session = opened.headers.get('mcp-session-id') ?? '';
     expect(session).not.toBe('');
     expect((await mcp('/servers/support/mcp', 'tools/list', {}, TOKEN, session)).status).toBe(200);
@@ -167,7 +185,9 @@ describe('a virtual server', () => {
     expect(metadata.resource).toBe(`${gateway.url}/servers/support/mcp`);
     const unauthorized = await fetch(`${gateway.url}/servers/support/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(unauthorized.status).toBe(401);
-    expect(unauthorized.headers.get('www-authenticate')).toContain(`resource_metadata="${gateway.url}/.well-known/oauth-protected-resource/servers/support/mcp"`);
+    expect(unauthorized.headers.get('www-authenticate')).toContain(
+      `resource_metadata="${gateway.url}/.well-known/oauth-protected-resource/servers/support/mcp"`,
+    );
   });
 });
 
@@ -191,7 +211,12 @@ describe('search mode', () => {
   });
 
   it('scopes results and calls to the token allow-list', async () => {
-    const found = await mcp('/servers/finder/mcp', 'tools/call', { name: 'search_tools', arguments: { query: 'customer user order product', limit: 20 } }, LIMITED);
+    const found = await mcp(
+      '/servers/finder/mcp',
+      'tools/call',
+      { name: 'search_tools', arguments: { query: 'customer user order product', limit: 20 } },
+      LIMITED,
+    );
     expect(names(found.body.result.structuredContent.tools)).toEqual(['deleteCustomer', 'getUserById']);
     const refused = await mcp('/servers/finder/mcp', 'tools/call', { name: 'call_tool', arguments: { name: 'refundOrder', arguments: {} } }, LIMITED);
     expect(refused.body.error.message).toMatch(/Unknown tool "refundOrder"/);
@@ -217,7 +242,13 @@ describe('the admin API', () => {
 
     const created = await api(gateway.url, 'POST', '/virtual-servers', { name: 'late', tools: ['getProductById'] }, ADMIN);
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name: 'late', path: '/servers/late/mcp', mode: 'catalog', source: 'registered', serves: { tools: ['getProductById'] } });
+    expect(created.body).toMatchObject({
+      name: 'late',
+      path: '/servers/late/mcp',
+      mode: 'catalog',
+      source: 'registered',
+      serves: { tools: ['getProductById'] },
+    });
     expect((await api(gateway.url, 'POST', '/virtual-servers', { name: 'late', tools: [] }, ADMIN)).status).toBe(409);
     expect((await api(gateway.url, 'PUT', '/virtual-servers/support', { tools: [] }, ADMIN)).body.message).toMatch(/comes from the config file/);
 

@@ -1,10 +1,10 @@
-import type { VirtualServerSpec } from '../model/virtual-server.js';
 import { readFileSync } from 'node:fs';
 import type { Tool } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { AuthConfig } from '../auth/authenticator.js';
 import { EMPTY_LISTINGS } from '../model/catalog.js';
 import { checkListings } from '../model/intake.js';
+import type { VirtualServerSpec } from '../model/virtual-server.js';
 import { type ObservabilityConfig, resolveObservability } from '../observability/settings.js';
 import { type SecurityConfig, securityConfig } from '../security/config.js';
 import type { UpstreamLimits } from '../upstream/connection.js';

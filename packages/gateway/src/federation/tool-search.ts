@@ -102,7 +102,8 @@ export class ToolSearch {
       fields: ['name', 'title', 'description', 'params'],
       tokenize,
       processTerm,
-      searchOptions: { boost: { name: 3, title: 2, params: 1.5 }, prefix: (term) => term.length > 3, fuzzy: (term) => (term.length > 5 ? 0.2 : false) },
+      // No field boosts: on the bench's catalog, boosting names or titles lowered recall@5 (docs/tool-surfaces.md).
+      searchOptions: { prefix: (term) => term.length > 3, fuzzy: (term) => (term.length > 5 ? 0.2 : false) },
     });
     this.#index.addAll(this.#entries.map(documentOf));
   }

@@ -17,8 +17,8 @@ import { dashboardRoutes, defaultDashboardDir } from './dashboard.js';
 import { dashboardApiRoutes } from './dashboard-api.js';
 import { callerHasToken, corsGuard, originGuard, rateLimitGuard, restRefusal } from './perimeter.js';
 import { type OpenSessions, sessionRoutes } from './sessions.js';
-import { virtualServerRoutes } from './virtual-servers.js';
 import { clientServiceView, healthView, seesEverything } from './views.js';
+import { virtualServerRoutes } from './virtual-servers.js';
 
 export interface HttpDeps {
   registry: Registry;
