@@ -1,11 +1,10 @@
 import type { Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { selectorProblem } from '../auth/allow-list.js';
 import { SERVICE_NAME_PATTERN } from '../model/naming.js';
 import type { CommandSpec, CredentialSpec } from '../model/service.js';
 import { VIRTUAL_SERVER_MODES, type VirtualServerMode } from '../model/virtual-server.js';
 import { tokenInput } from './auth.js';
-import { httpUrl } from './values.js';
+import { httpUrl, selectorInput } from './values.js';
 
 // The environment's schema lives in env.ts; re-exported so callers keep one import for config shapes.
 export { ENV_SETTINGS, ENV_VARS, type EnvConfig, envSchema } from './env.js';
@@ -96,14 +95,7 @@ const serviceEntry = z.unknown().transform((value, ctx): z.infer<typeof urlServi
 
 /** Most selectors in one list of a virtual server. */
 export const MAX_SELECTORS = 500;
-const selectors = z
-  .array(
-    z.string().superRefine((entry, ctx) => {
-      const problem = selectorProblem(entry);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `selector ${JSON.stringify(entry.slice(0, 80))} ${problem}` });
-    }),
-  )
-  .max(MAX_SELECTORS, `has more than ${MAX_SELECTORS} selectors`);
+const selectors = z.array(selectorInput).max(MAX_SELECTORS, `has more than ${MAX_SELECTORS} selectors`);
 
 /** What a virtual server serves and how (all but its name): the config file's entries and the admin API's bodies. */
 export const virtualServerFields = {
