@@ -151,18 +151,14 @@ describe('the method table', () => {
       options.onprogress?.({ progress: 1, progressToken: 'meshgate-progress-7' } as { progress: number });
       return { content: [{ type: 'text', text: 'bought' }] };
     });
-    const listed = await ask(methods, 'tools/list', {}, scope);
-    expect((listed?.result?.['tools'] as { name: string }[]).map((t) => t.name)).toEqual(['search_tools', 'call_tool']);
-    const found = await ask(methods, 'tools/call', { name: 'search_tools', arguments: { query: 'buy' } }, scope);
-    expect((found?.result?.['structuredContent'] as { tools: { name: string }[] }).tools.map((t) => t.name)).toEqual(['buy']);
+    type Answer = { result?: { tools?: { name: string }[]; structuredContent?: { tools: { name: string }[] } }; error?: { message: string } };
+    const listed = (await ask(methods, 'tools/list', {}, scope)) as Answer;
+    expect(listed.result?.tools?.map((t) => t.name)).toEqual(['search_tools', 'call_tool']);
+    const found = (await ask(methods, 'tools/call', { name: 'search_tools', arguments: { query: 'buy' } }, scope)) as Answer;
+    expect(found.result?.structuredContent?.tools.map((t) => t.name)).toEqual(['buy']);
     // "whoami" is users', outside the view: not found by search, unknown to call_tool.
-    expect(
-      (
-        (await ask(methods, 'tools/call', { name: 'search_tools', arguments: { query: 'whoami' } }, scope))?.result?.['structuredContent'] as {
-          tools: unknown[];
-        }
-      ).tools,
-    ).toEqual([]);
+    const outside = (await ask(methods, 'tools/call', { name: 'search_tools', arguments: { query: 'whoami' } }, scope)) as Answer;
+    expect(outside.result?.structuredContent?.tools).toEqual([]);
     expect((await ask(methods, 'tools/call', { name: 'call_tool', arguments: { name: 'whoami' } }, scope))?.error?.message).toMatch(/Unknown tool "whoami"/);
     const notified: unknown[] = [];
     const downstream = { request: async () => ({}), notify: async (method: string, params: unknown) => void notified.push([method, params]) };
