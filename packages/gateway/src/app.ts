@@ -76,8 +76,8 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const federation = new Federation(registry, subscriptions, config.listPageSize, observer);
   const methods = new MethodTable(federation, logger, observer);
   sessions.onClose((session) => stdio.endSession(session.id));
-  const stopBroadcasts = wireBroadcasts(registry, sessions, subscriptions, federation.tasks);
-  const audience = new ServiceAudience(registry, sessions, logger);
+  const stopBroadcasts = wireBroadcasts(registry, sessions, subscriptions, federation.tasks, virtualServers);
+  const audience = new ServiceAudience(registry, sessions, logger, virtualServers);
   const stopAudience = audience.start();
   const auth = createGatewayAuth(config.auth, logger);
   const modern = new ModernEndpoint(methods, registry, logger);

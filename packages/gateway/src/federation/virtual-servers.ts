@@ -111,6 +111,12 @@ export class VirtualServers {
     this.#stop?.();
   }
 
+  /** The catalog a session sees: the federated one on `/mcp` (`server` undefined), its server's view, or undefined when that server was deleted. */
+  catalogOf(server: string | undefined, federated: Catalog): Catalog | undefined {
+    if (server === undefined) return federated;
+    return this.#servers.get(server)?.view(federated).catalog;
+  }
+
   get(name: string): VirtualServer | undefined {
     return this.#servers.get(name);
   }
