@@ -22,9 +22,10 @@ import { toMarkdown } from './lib/report.mjs';
 import { interleaved as interleave } from './lib/rounds.mjs';
 import { runScale, SCALE_PLANS, SCALE_WORKLOADS } from './lib/scale.mjs';
 import { ratio } from './lib/stats.mjs';
+import { runToolSearch, toolSearchTargets } from './lib/tool-search.mjs';
 
 const MAIN_WORKLOADS = ['call_c1', 'call_c32', 'list_1000', 'sdk_loop', 'sessions', 'memory', 'call_obs'];
-const ALL_WORKLOADS = [...MAIN_WORKLOADS, ...SCALE_WORKLOADS];
+const ALL_WORKLOADS = [...MAIN_WORKLOADS, ...SCALE_WORKLOADS, 'tool_search'];
 /**
  * The gateways of the observability workload (call_obs): the same build with everything
  * off, with metrics and the access log on (the 10% target), plus the audit log, plus
@@ -44,7 +45,9 @@ Options:
   --only LIST        comma-separated workloads: ${ALL_WORKLOADS.join(',')}
                      (call_obs starts four more gateways: observability off, metrics+access log, +audit, +tracing;
                      the scale_* workloads run on a second mesh of ${SCALE_PLANS.full.backends} backends × ${SCALE_PLANS.full.tools} tools,
-                     ${SCALE_PLANS.full.idleSessions} idle sessions for scale_memory; smoke: ${SCALE_PLANS.smoke.backends} × ${SCALE_PLANS.smoke.tools}, ${SCALE_PLANS.smoke.idleSessions})
+                     ${SCALE_PLANS.full.idleSessions} idle sessions for scale_memory; smoke: ${SCALE_PLANS.smoke.backends} × ${SCALE_PLANS.smoke.tools}, ${SCALE_PLANS.smoke.idleSessions};
+                     tool_search counts the tokens of tools/list vs the search path on a generated catalog of 1,000 tools
+                     and recall@1/@5 of search_tools over its fixed queries, in process, no mesh)
   --no-build         do not build the repository first (npm run build) before the run
   --help             print this and exit
 
@@ -120,6 +123,7 @@ if (wanted('call_obs')) {
 const workloads = {};
 const memory = {};
 let scale;
+let toolSearch;
 let exitCode = 0;
 const runMain = MAIN_WORKLOADS.some(wanted);
 const mesh = runMain ? await startBenchMesh({ backends: BACKENDS, tools: TOOLS_PER_BACKEND, pinning, extras, log }) : undefined;
@@ -142,6 +146,7 @@ const callLoad = (connections) => (config) => postLoad({ baseUrl: urls[config], 
 try {
   if (mesh) await runMainWorkloads();
   if (SCALE_WORKLOADS.some(wanted)) scale = await runScale({ wanted, plan, smoke, pinning, log, show });
+  if (wanted('tool_search')) toolSearch = await runToolSearch({ log });
 } catch (error) {
   log(`benchmark failed: ${error.stack ?? error}`);
   for (const proc of Object.values(procs ?? {})) if (proc) console.error(`--- ${proc.name} output (tail) ---\n${proc.output().slice(-2000)}`);
@@ -217,7 +222,8 @@ const result = {
   workloads,
   memory,
   ...(scale ? { scaleMemory: scale.memory, scaleSize: scale.size } : {}),
-  targets: [...targets(workloads, memory), ...(scale?.targets ?? [])],
+  ...(toolSearch ? { toolSearch } : {}),
+  targets: [...targets(workloads, memory), ...(scale?.targets ?? []), ...toolSearchTargets(toolSearch)],
 };
 result.errors =
   Object.values(workloads).reduce((sum, w) => sum + Object.values(w.configs).reduce((n, s) => n + s.errors, 0), 0) +
@@ -226,6 +232,7 @@ result.errors =
 const measuredAll = (name) => {
   if (name === 'memory') return Number.isFinite(memory.idleSessionsMiB);
   if (name === 'scale_memory') return Number.isFinite(scale?.memory.idleSessionsMiB);
+  if (name === 'tool_search') return toolSearch !== undefined;
   return workloads[name] !== undefined;
 };
 result.complete = ALL_WORKLOADS.every(measuredAll);

@@ -89,7 +89,13 @@ describe('npm run bench -- --smoke', () => {
       'scale_call_cpu',
       'scale_session_cpu',
       'scale_rss',
+      'tool_search_tokens',
+      'tool_search_recall',
     ]);
+    // Tool search (issue 16): counts, not timings, the same in a smoke run.
+    expect(result.toolSearch).toMatchObject({ tools: 1000, services: 10 });
+    expect(result.toolSearch.queries).toBeGreaterThanOrEqual(50);
+    expect(result.toolSearch.searchPathTokens).toBeLessThan(result.toolSearch.listTokens);
     for (const target of result.targets) expect(typeof target.met).toBe('boolean');
 
     const markdown = readFileSync(join(outDir, 'latest.md'), 'utf8');

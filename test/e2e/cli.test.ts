@@ -29,6 +29,23 @@ afterAll(async () => {
 
 const json = (text: string): any => JSON.parse(text);
 
+describe('meshgate servers', () => {
+  it('lists the virtual servers with their endpoint and how many tools each serves', async () => {
+    const empty = await runCli(['servers'], env);
+    expect(empty.stdout).toContain('(no virtual servers)');
+    const created = await fetch(`${mesh.gateway.url}/virtual-servers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'users-only', tools: ['user-service__*'], description: 'User lookups' }),
+    });
+    expect(created.status).toBe(201);
+    const run = await runCli(['servers'], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^users-only\s+catalog\s+registered\s+1\s+\/servers\/users-only\/mcp\s+User lookups/m);
+    expect(json((await runCli(['servers', '--json'], env)).stdout)).toMatchObject([{ name: 'users-only', serves: { tools: ['getUserById'] } }]);
+  });
+});
+
 describe('meshgate status', () => {
   it('says the gateway is up, takes the token, and lists its services as a table', async () => {
     const run = await runCli(['status'], env);

@@ -137,6 +137,29 @@ export function describeRegistryStore(name: string, harness: StoreHarness): void
       expect(listed).toStrictEqual([pin('a', 'fetch', 'd2'), pin('a', 'search', 'd4', 'admin'), pin('b', 'search', 'd3')]);
     });
 
+    it('keeps virtual servers made through the admin API, oldest first, replaced in place and deleted by name', async () => {
+      const { store } = await open();
+      const server = (name: string, second: number, extra: object = {}) => ({
+        name,
+        tools: ['getUserById', 'crm__*', '@readOnlyHint'],
+        source: 'registered' as const,
+        createdAt: at(second),
+        updatedAt: at(second),
+        ...extra,
+      });
+      expect(await store.listVirtualServers()).toEqual([]);
+      await store.putVirtualServer(server('support', 2, { mode: 'search', description: 'Support "tools"' }));
+      await store.putVirtualServer(server('billing', 1, { prompts: ['*'], resources: ['meshgate://crm/*'] }));
+      await store.putVirtualServer(server('support', 2, { tools: [], updatedAt: at(5) }));
+      expect(await store.listVirtualServers()).toStrictEqual([
+        server('billing', 1, { prompts: ['*'], resources: ['meshgate://crm/*'] }),
+        server('support', 2, { tools: [], updatedAt: at(5) }),
+      ]);
+      await store.deleteVirtualServer('billing');
+      await store.deleteVirtualServer('absent');
+      expect((await store.listVirtualServers()).map((one) => one.name)).toEqual(['support']);
+    });
+
     it('lists services oldest first, ties in insertion order, and replaces one put again without moving it', async () => {
       const { store } = await open();
       for (const record of [service('c', 3), service('a', 1), service('tie2', 2), service('tie1', 2)]) await store.putService(record);

@@ -4,6 +4,7 @@ import type { GatewayConfig } from './config/load.js';
 import { Federation } from './federation/federation.js';
 import { MethodTable } from './federation/methods.js';
 import { Subscriptions } from './federation/subscriptions.js';
+import { VirtualServers } from './federation/virtual-servers.js';
 import { createHttpApp } from './http/app.js';
 import { LegacySseEndpoint } from './http/legacy-sse/endpoint.js';
 import { ModernEndpoint } from './http/mcp/modern.js';
@@ -30,6 +31,7 @@ export interface Gateway {
   readonly server: RunningServer;
   readonly registry: Registry;
   readonly sessions: SessionRegistry;
+  readonly virtualServers: VirtualServers;
   /** Metrics, traces, access and audit logs. */
   readonly observer: Observer;
   /** Stops in order: HTTP (and the metrics port), sessions, upstream connections (and the processes of command services), the audit log and span exporter, store; each step runs even if one before it failed. */
@@ -73,19 +75,31 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     surface: config.surface,
   });
   const subscriptions = new Subscriptions(registry, logger);
+  const virtualServers = new VirtualServers({ registry, store, configured: config.virtualServers ?? [], logger });
   const sessions = new SessionRegistry(config.sessions, logger);
   const observability = config.observability ?? OBSERVABILITY_OFF;
   const observer = new Observer(observability, store, metricsSources(registry, sessions), logger, options.accessLogger);
   const federation = new Federation(registry, subscriptions, config.listPageSize, observer);
   const methods = new MethodTable(federation, logger, observer);
   sessions.onClose((session) => stdio.endSession(session.id));
-  const stopBroadcasts = wireBroadcasts(registry, sessions, subscriptions, federation.tasks);
-  const audience = new ServiceAudience(registry, sessions, logger);
+  const stopBroadcasts = wireBroadcasts(registry, sessions, subscriptions, federation.tasks, virtualServers);
+  const audience = new ServiceAudience(registry, sessions, logger, virtualServers);
   const stopAudience = audience.start();
   const auth = createGatewayAuth(config.auth, logger);
   const modern = new ModernEndpoint(methods, registry, logger);
   const dispatcher = new Dispatcher(methods, () => registry.catalog, audience, logger);
-  const pipeline = new McpPipeline({ auth, perimeter, registry, sessions, dispatcher, modern, logger, maxBodyBytes: config.maxBodyBytes, observer });
+  const pipeline = new McpPipeline({
+    auth,
+    perimeter,
+    registry,
+    sessions,
+    dispatcher,
+    modern,
+    logger,
+    maxBodyBytes: config.maxBodyBytes,
+    observer,
+    virtualServers,
+  });
   const legacySse = new LegacySseEndpoint({ auth, perimeter, registry, sessions, dispatcher, logger, maxBodyBytes: config.maxBodyBytes, observer });
   const app = createHttpApp({
     registry,
@@ -96,9 +110,11 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     observer,
     allowStdioRegistration: config.allowStdioRegistration,
     credentials: credentials.policy,
+    virtualServers,
   });
 
   await registry.start();
+  await virtualServers.start();
   observer.start();
   const { metrics } = observer;
   const { port: metricsPort, token: metricsToken } = observability.metrics;
@@ -117,6 +133,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     server,
     registry,
     sessions,
+    virtualServers,
     observer,
     close: async () => {
       pipeline.close();
@@ -127,6 +144,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
       } finally {
         try {
           stopBroadcasts();
+          virtualServers.stop();
           stopAudience();
           sessions.close();
           await modern.close();

@@ -24,6 +24,7 @@ export const GATEWAY_ERRORS = {
   stream_conflict: { status: 409, rpc: -32600, summary: 'The session already has its GET stream open' },
   payload_too_large: { status: 413, rpc: -32600, summary: 'The request body is larger than MESHGATE_MAX_BODY_BYTES' },
   unsupported_media_type: { status: 415, rpc: -32600, summary: 'Content-Type must be application/json' },
+  unknown_virtual_server: { status: 404, rpc: -32001, summary: 'No virtual server has this name (`/servers/{name}/mcp`, `/virtual-servers/{name}`)' },
   too_many_sessions: { status: 503, rpc: -32001, summary: "The session table (MESHGATE_MAX_SESSIONS) or this token's share of it is full" },
   shutting_down: { status: 503, rpc: -32001, summary: 'The gateway is stopping' },
   dashboard_not_built: { status: 503, rpc: -32603, summary: 'The dashboard at /admin has no bundle: run `npm run build` (it builds packages/dashboard/dist)' },
@@ -42,6 +43,7 @@ export const GATEWAY_ERRORS = {
     rpc: -32602,
     summary: 'The tool has no held change to approve, or it changed again since the digest given (look at /services again)',
   },
+  virtual_server_exists: { status: 409, rpc: -32602, summary: 'A virtual server with this name already exists' },
   too_many_services: { status: 409, rpc: -32602, summary: 'The gateway already has MESHGATE_MAX_SERVICES registered services' },
   invalid_credential: {
     status: 400,

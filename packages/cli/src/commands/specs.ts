@@ -24,6 +24,7 @@ meshgate tools show <tool>`,
   call: `meshgate call <tool> [key=value ...] [--timeout MS]
 meshgate call <tool> '{"key": "value"}'`,
   sessions: 'meshgate sessions',
+  servers: 'meshgate servers',
   audit: 'meshgate audit [--service S] [--tool T] [--identity I] [--since TIME] [--limit N]',
   config: 'meshgate config check [file]',
   connect: 'meshgate connect',
@@ -66,6 +67,11 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     load: async () => (await import('./call.js')).call,
   },
   sessions: { summary: 'the open client sessions (admin)', remote: true, load: async () => (await import('./sessions.js')).sessions },
+  servers: {
+    summary: 'the virtual servers: endpoint, mode, tools served',
+    remote: true,
+    load: async () => (await import('./servers.js')).servers,
+  },
   audit: {
     summary: 'the audit log (admin)',
     options: Object.fromEntries(AUDIT_FILTERS.map((name) => [name, { type: 'string' as const }])),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AllowList } from './allow-list.js';
+import { AllowList, selectorProblem } from './allow-list.js';
 
 const product = { service: 'shopping-service', upstreamName: 'getProductById', exposedName: 'getProductById' };
 const renamed = { service: 'other', upstreamName: 'getProductById', exposedName: 'other__getProductById' };
@@ -34,5 +34,40 @@ describe('AllowList', () => {
 
   it('an empty list allows nothing', () => {
     expect(new AllowList([]).allows(product)).toBe(false);
+  });
+});
+
+describe('AllowList selectors: globs and annotations', () => {
+  const readOnly = { ...user, item: { name: 'getUserById', annotations: { readOnlyHint: true, destructiveHint: false } } };
+  const deleting = {
+    service: 'user-service',
+    upstreamName: 'deleteUser',
+    exposedName: 'deleteUser',
+    item: { name: 'deleteUser', annotations: { destructiveHint: true } },
+  };
+
+  it('a glob matches exposed and qualified names, with * and ? only', () => {
+    expect(new AllowList(['*User*']).allows(user)).toBe(true);
+    expect(new AllowList(['*User*']).allows(product)).toBe(false);
+    expect(new AllowList(['user-service__get*']).allows(user)).toBe(true);
+    expect(new AllowList(['user-service__get*']).allows(deleting)).toBe(false);
+    expect(new AllowList(['getUserB?Id']).allows(user)).toBe(true);
+    // Regex characters are literal: "." matches only a dot.
+    expect(new AllowList(['get.serById']).allows(user)).toBe(false);
+  });
+
+  it('an annotation selector reads the item, true unless "=false"', () => {
+    expect(new AllowList(['@readOnlyHint']).allows(readOnly)).toBe(true);
+    expect(new AllowList(['@readOnlyHint']).allows(deleting)).toBe(false);
+    expect(new AllowList(['@destructiveHint=false']).allows(readOnly)).toBe(true);
+    expect(new AllowList(['@destructiveHint=false']).allows(deleting)).toBe(false);
+    // Without the item nothing is known of its annotations: not allowed.
+    expect(new AllowList(['@readOnlyHint']).allows(user)).toBe(false);
+  });
+
+  it('names what is wrong with a selector', () => {
+    expect(selectorProblem('@')).toMatch(/annotation selector/);
+    expect(selectorProblem('')).toBe('is empty');
+    expect(selectorProblem('user-service__*')).toBeUndefined();
   });
 });

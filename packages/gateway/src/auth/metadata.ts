@@ -19,11 +19,15 @@ export type RoleNeed = Role | 'any';
 export type AuthorizeResult = { ok: true } | { ok: false; message: string; scope?: string };
 
 /**
- * The resource identifier (RFC 8707) of the MCP endpoint: the configured URL, else the
- * origin the request reached, which only a Host check in front makes trustworthy.
+ * The resource identifier (RFC 8707) of an MCP endpoint (`/mcp`, or a virtual server's
+ * `/servers/{name}/mcp`): the configured URL, else the origin the request reached, which
+ * only a Host check in front makes trustworthy. A virtual server's endpoint sits beside
+ * the configured `/mcp`: same origin and base path.
  */
-export function resourceUrlFor(requestUrl: string, options: ResourceOptions): string {
-  return options.resourceUrl ?? `${new URL(requestUrl).origin}/mcp`;
+export function resourceUrlFor(requestUrl: string, options: ResourceOptions, endpoint = '/mcp'): string {
+  if (options.resourceUrl === undefined) return `${new URL(requestUrl).origin}${endpoint}`;
+  if (endpoint === '/mcp') return options.resourceUrl;
+  return `${options.resourceUrl.replace(/\/mcp\/?$/, '').replace(/\/$/, '')}${endpoint}`;
 }
 
 /** RFC 9728 §3.1: the well-known segment goes between the origin and the resource's path. */

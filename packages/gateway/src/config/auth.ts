@@ -3,7 +3,7 @@ import type { AuthConfig } from '../auth/authenticator.js';
 import { DEFAULT_SCOPE_MAP, type ParseResult, ScopeMap } from '../auth/scopes.js';
 import type { TokenEntry } from '../auth/tokens.js';
 import { optional } from './setting.js';
-import { httpUrl } from './values.js';
+import { httpUrl, selectorInput } from './values.js';
 
 /** The authentication variables: part of the env schema and of docs/configuration.md. */
 export const AUTH_SETTINGS = {
@@ -34,7 +34,7 @@ export const tokenInput = z
     token: z.string().min(1).optional(),
     tokenEnv: z.string().min(1).optional(),
     roles: z.array(z.enum(['admin', 'client'])).min(1, 'give at least one of admin, client'),
-    tools: z.array(z.string().min(1)).optional(),
+    tools: z.array(selectorInput).optional(),
   })
   .refine((entry) => (entry.token === undefined) !== (entry.tokenEnv === undefined), 'give exactly one of "token" or "tokenEnv"');
 export type TokenInput = z.infer<typeof tokenInput>;

@@ -139,6 +139,26 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MESHGATE_PIN_TOOLS: 'yes' })).toThrow(/env\.MESHGATE_PIN_TOOLS/);
   });
 
+  it('reads virtual servers from the config file, naming a bad entry, a bad selector or a name listed twice', () => {
+    const config = loadConfig({ MESHGATE_CONFIG: configFile({ virtualServers: [{ name: 'support', tools: ['getUserById', 'crm__*'], mode: 'search' }] }) });
+    expect(config.virtualServers).toEqual([{ name: 'support', tools: ['getUserById', 'crm__*'], mode: 'search' }]);
+    expect(loadConfig({ MESHGATE_CONFIG: configFile({ services: [] }) }).virtualServers).toEqual([]);
+    const twice = {
+      virtualServers: [
+        { name: 'a', tools: [] },
+        { name: 'a', tools: [] },
+      ],
+    };
+    expect(() => loadConfig({ MESHGATE_CONFIG: configFile(twice) })).toThrow(/virtual server "a" is listed twice/);
+    expect(() => loadConfig({ MESHGATE_CONFIG: configFile({ virtualServers: [{ name: 'a', tools: ['@'] }] }) })).toThrow(
+      /config\.virtualServers\.0\.tools\.0: selector "@" is not an annotation selector/,
+    );
+    expect(() => loadConfig({ MESHGATE_CONFIG: configFile({ virtualServers: [{ name: 'a', tools: [], mode: 'fast' }] }) })).toThrow(/virtualServers\.0\.mode/);
+    // A token's allow-list takes the same selectors, checked the same way.
+    const token = { tokens: [{ name: 't', token: 'secret-token-1', roles: ['client'], tools: ['@bad key'] }] };
+    expect(() => loadConfig({ MESHGATE_CONFIG: configFile(token) })).toThrow(/selector "@bad key"/);
+  });
+
   it('holds config-file services to the MCP schema and the credential rules', () => {
     const badFallback = { name: 'a', url: 'http://x', fallbackTools: [{ name: 't', inputSchema: { type: 'object', properties: 5 } }] };
     expect(() => loadConfig({ MESHGATE_CONFIG: configFile({ services: [badFallback] }) })).toThrow(/service "a": fallback tool "t": inputSchema\.properties/);

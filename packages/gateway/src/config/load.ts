@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { AuthConfig } from '../auth/authenticator.js';
 import { EMPTY_LISTINGS } from '../model/catalog.js';
 import { checkListings } from '../model/intake.js';
+import type { VirtualServerSpec } from '../model/virtual-server.js';
 import { type ObservabilityConfig, resolveObservability } from '../observability/settings.js';
 import type { SurfaceDefaults } from '../registry/registry.js';
 import { type SecurityConfig, securityConfig } from '../security/config.js';
@@ -31,6 +32,8 @@ export interface GatewayConfig {
   /** Sent to services whose credential is `gateway` (the default for registrations). */
   upstreamToken: string;
   services: ConfiguredService[];
+  /** Virtual servers of the config file, in its order (docs/tool-surfaces.md). */
+  virtualServers: VirtualServerSpec[];
   /** The SQLite registry file (used without `databaseUrl`). */
   dbPath: string;
   /** The shared PostgreSQL database of several replicas (registry, session state, rate limits), when set. */
@@ -92,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     host: values.HOST,
     upstreamToken,
     services,
+    virtualServers: file === undefined ? [] : virtualServersFromFile(file.data, file.path),
     credentials: credentials.value,
     auth: auth.value,
     dbPath: values.MESHGATE_DB_PATH,
@@ -166,6 +170,16 @@ function readConfigFile(path: string): ConfigFile {
   const parsed = configFileSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`invalid config file ${path}: ${describe(parsed.error, 'config')}`);
   return parsed.data;
+}
+
+function virtualServersFromFile(file: ConfigFile, path: string): VirtualServerSpec[] {
+  const servers = file.virtualServers ?? [];
+  const names = new Set<string>();
+  for (const server of servers) {
+    if (names.has(server.name)) throw new ConfigError(`invalid config file ${path}: virtual server "${server.name}" is listed twice`);
+    names.add(server.name);
+  }
+  return servers.map((server) => ({ ...server }) as VirtualServerSpec);
 }
 
 function servicesFromFile(file: ConfigFile, path: string): ConfiguredService[] {

@@ -4,8 +4,9 @@ import { SERVICE_NAME_PATTERN } from '../model/naming.js';
 import { toolOverridesSchema } from '../model/overrides.js';
 import { PIN_MODES, type PinMode } from '../model/pins.js';
 import type { CommandSpec, CredentialSpec, ToolSurfaceSpec } from '../model/service.js';
+import { VIRTUAL_SERVER_MODES, type VirtualServerMode } from '../model/virtual-server.js';
 import { tokenInput } from './auth.js';
-import { httpUrl } from './values.js';
+import { httpUrl, selectorInput } from './values.js';
 
 // The environment's schema lives in env.ts; re-exported so callers keep one import for config shapes.
 export { ENV_SETTINGS, ENV_VARS, type EnvConfig, envSchema } from './env.js';
@@ -121,9 +122,29 @@ const serviceEntry = z.unknown().transform((value, ctx): z.infer<typeof urlServi
   return z.NEVER;
 });
 
-/** The JSON file named by MESHGATE_CONFIG: services (an MCP URL, or a command to run) and client tokens. */
+/** Most selectors in one list of a virtual server. */
+export const MAX_SELECTORS = 500;
+const selectors = z.array(selectorInput).max(MAX_SELECTORS, `has more than ${MAX_SELECTORS} selectors`);
+
+/** What a virtual server serves and how (all but its name): the config file's entries and the admin API's bodies. */
+export const virtualServerFields = {
+  /** Selectors of the tools it serves: names, `<service>__*`, globs (`*`, `?`), `@annotation` (auth/allow-list.ts). */
+  tools: selectors,
+  prompts: selectors.optional(),
+  resources: selectors.optional(),
+  mode: z.enum(VIRTUAL_SERVER_MODES as [VirtualServerMode, ...VirtualServerMode[]]).optional(),
+  description: z.string().max(2000, 'is longer than 2000 characters').optional(),
+};
+const virtualServerName = z
+  .string()
+  .regex(SERVICE_NAME_PATTERN, 'must be lowercase letters, digits and dashes (start with a letter or digit, at most 63 characters): it is a path segment');
+export const virtualServerInput = z.strictObject({ name: virtualServerName, ...virtualServerFields });
+
+/** The JSON file named by MESHGATE_CONFIG: services (an MCP URL, or a command to run), virtual servers and client tokens. */
 export const configFileSchema = z.strictObject({
   services: z.array(serviceEntry).optional(),
+  /** Named parts of the catalog, each at `/servers/{name}/mcp` (docs/tool-surfaces.md). */
+  virtualServers: z.array(virtualServerInput).optional(),
   /** Client tokens; see config/auth.ts. */
   tokens: z.array(tokenInput).optional(),
 });

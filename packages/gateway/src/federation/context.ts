@@ -4,6 +4,7 @@ import type { GatewayIdentity } from '../auth/tokens.js';
 import type { Catalog } from '../model/catalog.js';
 import type { RequestRecord } from '../observability/record.js';
 import type { Downstream } from '../upstream/relay.js';
+import type { ServerScope } from './virtual-servers.js';
 
 /** What a method may change of the session it runs in (absent for a sessionless request). */
 export interface SessionScope {
@@ -28,8 +29,10 @@ export interface RequestContext {
   readonly identity: GatewayIdentity;
   readonly requestId: JsonRpcId;
   readonly method: string;
-  /** The catalog this request sees (today the whole federated catalog; later a virtual server's view). */
+  /** The catalog this request sees: the federated one on `/mcp`, a virtual server's view on its endpoint. */
   readonly catalog: Catalog;
+  /** The virtual server whose endpoint the request reached (`/servers/{name}/mcp`); absent on `/mcp`. */
+  readonly server?: ServerScope;
   /** Aborted when the client cancels the request or goes away. */
   readonly signal: AbortSignal | undefined;
   /** Where a forwarded call's progress, log messages and the service's requests go; absent when nobody can take them. */
@@ -41,6 +44,12 @@ export interface RequestContext {
   readonly session: SessionScope | undefined;
   /** What metrics, traces and the access log know of the request (observability/record.ts); set by the pipeline, or by the method table's observer. */
   record?: RequestRecord;
+}
+
+/** What one request sees of the catalog: a virtual server's view and its scope, or (no server) the federated catalog. */
+export interface RequestView {
+  readonly catalog: Catalog;
+  readonly server?: ServerScope;
 }
 
 export type Params = Record<string, unknown> | undefined;

@@ -10,6 +10,7 @@ import type { RequestContext, SessionScope } from './context.js';
 import { Federation } from './federation.js';
 import { MethodTable } from './methods.js';
 import { MAX_SUBSCRIPTIONS_PER_SESSION, Subscriptions } from './subscriptions.js';
+import { VirtualServer } from './virtual-servers.js';
 
 const tool = (name: string) => ({ name, inputSchema: { type: 'object' as const } });
 const catalog = Catalog.build([
@@ -140,6 +141,42 @@ describe('the method table', () => {
     expect(answer).toBeUndefined();
     expect(notified).toEqual([['notifications/progress', { progressToken: 'p', progress: 1, total: 2 }]]);
     expect(sent[0]?.options.signal).toBe(cancel.signal);
+  });
+
+  it('a search-mode virtual server: lists its two tools, searches its view, and call_tool is the tools/call it names (progress, cancellation)', async () => {
+    const server = new VirtualServer({ name: 'finder', tools: ['shop__*'], mode: 'search', source: 'config', createdAt: '', updatedAt: '' });
+    const scope = server.scope(catalog);
+    const cancel = new AbortController();
+    const { methods, sent } = table(async ({ options }) => {
+      options.onprogress?.({ progress: 1, progressToken: 'meshgate-progress-7' } as { progress: number });
+      return { content: [{ type: 'text', text: 'bought' }] };
+    });
+    type Answer = { result?: { tools?: { name: string }[]; structuredContent?: { tools: { name: string }[] } }; error?: { message: string } };
+    const listed = (await ask(methods, 'tools/list', {}, scope)) as Answer;
+    expect(listed.result?.tools?.map((t) => t.name)).toEqual(['search_tools', 'call_tool']);
+    const found = (await ask(methods, 'tools/call', { name: 'search_tools', arguments: { query: 'buy' } }, scope)) as Answer;
+    expect(found.result?.structuredContent?.tools.map((t) => t.name)).toEqual(['buy']);
+    // "whoami" is users', outside the view: not found by search, unknown to call_tool.
+    const outside = (await ask(methods, 'tools/call', { name: 'search_tools', arguments: { query: 'whoami' } }, scope)) as Answer;
+    expect(outside.result?.structuredContent?.tools).toEqual([]);
+    expect((await ask(methods, 'tools/call', { name: 'call_tool', arguments: { name: 'whoami' } }, scope))?.error?.message).toMatch(/Unknown tool "whoami"/);
+    const notified: unknown[] = [];
+    const downstream = { request: async () => ({}), notify: async (method: string, params: unknown) => void notified.push([method, params]) };
+    const called = await ask(
+      methods,
+      'tools/call',
+      { name: 'call_tool', arguments: { name: 'buy', arguments: { n: 1 } }, _meta: { progressToken: 'p' } },
+      {
+        ...scope,
+        signal: cancel.signal,
+        downstream,
+        progressToken: 'p',
+      },
+    );
+    expect(called?.result).toEqual({ content: [{ type: 'text', text: 'bought' }] });
+    expect(sent.at(-1)).toMatchObject({ service: 'shop', method: 'tools/call', params: { name: 'buy', arguments: { n: 1 }, _meta: { progressToken: 'p' } } });
+    expect(sent.at(-1)?.options.signal).toBe(cancel.signal);
+    expect(notified).toEqual([['notifications/progress', { progressToken: 'p', progress: 1 }]]);
   });
 
   it('a session holds at most MAX_SUBSCRIPTIONS_PER_SESSION resource subscriptions; past it, -32600 and nothing is sent upstream', async () => {

@@ -5,6 +5,7 @@ import { GatewayError, toRpcError } from '../errors.js';
 import type { Observer } from '../observability/observer.js';
 import type { Params, RequestContext, Result } from './context.js';
 import { type Federation, LIST_METHODS } from './federation.js';
+import { CALL_TOOL, SEARCH_MODE_TOOLS, SEARCH_TOOL, searchTools, type ToolSearch, unwrapCall } from './tool-search.js';
 
 /** One MCP method: what it needs offered to the session, and what it does. */
 interface Method {
@@ -66,10 +67,17 @@ export class MethodTable {
 
   /** Runs `method` and returns its result; throws what the caller maps with `toWire`. */
   run(ctx: RequestContext, params: Params): Result | Promise<Result> {
-    const entry = this.#methods.get(ctx.method);
+    let entry = this.#methods.get(ctx.method);
     const offered = ctx.session?.offered;
     if (entry === undefined || (entry.capability !== undefined && offered !== undefined && offered[entry.capability] === undefined)) {
       throw new ProtocolError(ProtocolErrorCode.MethodNotFound, `Method not found: ${ctx.method}`);
+    }
+    const search = ctx.server?.search;
+    if (search !== undefined && (ctx.method === 'tools/list' || ctx.method === 'tools/call')) {
+      // A search-mode virtual server: its gateway tools in place of the catalog's (tool-search.ts).
+      const local = searchMode(search, ctx.method, params);
+      if (local.params !== undefined) params = local.params;
+      if (local.handle !== undefined) entry = { handle: local.handle };
     }
     const probe = this.observer?.method(ctx, params);
     if (probe === undefined) return entry.handle(ctx, params);
@@ -116,6 +124,20 @@ export class MethodTable {
     if (rpc.code === -32603 && !(error instanceof GatewayError)) this.logger.error({ err: error, method }, 'request failed');
     return rpc;
   }
+}
+
+/**
+ * What `tools/list` and `tools/call` are on a search-mode virtual server: the list is its
+ * two gateway tools; `search_tools` is answered here; `call_tool` becomes the `tools/call`
+ * of the tool it names (so it is routed, observed and audited as that call); a tool of the
+ * view called by its own name is called as usual.
+ */
+function searchMode(search: ToolSearch, method: string, params: Params): { handle?: Method['handle']; params?: Params } {
+  if (method === 'tools/list') return { handle: () => SEARCH_MODE_TOOLS };
+  const name = params?.['name'];
+  if (name === SEARCH_TOOL) return { handle: (ctx) => searchTools(search, ctx.identity.allowList, params?.['arguments']) };
+  if (name === CALL_TOOL) return { params: unwrapCall(params) };
+  return {};
 }
 
 function isAbort(error: unknown): boolean {

@@ -1,12 +1,11 @@
 import { ProtocolError, Server, type ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { GatewayIdentity } from '../auth/tokens.js';
-import type { Catalog } from '../model/catalog.js';
 import type { RequestRecord } from '../observability/record.js';
 import type { Registry } from '../registry/registry.js';
 import type { Downstream } from '../upstream/relay.js';
 import { gatewayCapabilities, gatewayInstructions, SERVER_INFO } from './capabilities.js';
-import type { RequestContext } from './context.js';
+import type { RequestContext, RequestView } from './context.js';
 import type { MethodTable } from './methods.js';
 
 /** Keeps every field the client sent back (sampling, elicitation and roots results). */
@@ -18,13 +17,20 @@ const passthrough = z.looseObject({});
  * envelopes, `Mcp-Method` checks), through the SDK's `createMcpHandler`. The handlers map
  * the SDK's request context to the gateway's and failures to the SDK's ProtocolError.
  */
-export function buildSdkServer(methods: MethodTable, registry: Registry, identity: GatewayIdentity, catalog: () => Catalog, record?: RequestRecord): Server {
+export function buildSdkServer(
+  methods: MethodTable,
+  registry: Registry,
+  identity: GatewayIdentity,
+  view: () => RequestView,
+  record?: RequestRecord,
+  instructions = gatewayInstructions(registry, identity),
+): Server {
   const capabilities = gatewayCapabilities(registry);
-  const server = new Server(SERVER_INFO, { capabilities, instructions: gatewayInstructions(registry, identity) });
+  const server = new Server(SERVER_INFO, { capabilities, instructions });
   for (const method of methods.names) {
     if (!methods.knows(method, capabilities)) continue;
     server.setRequestHandler(method as 'tools/call', async (request, sdk) => {
-      const ctx = contextOf(sdk, identity, method, catalog(), record);
+      const ctx = contextOf(sdk, identity, method, view(), record);
       try {
         return (await methods.run(ctx, request.params)) as never;
       } catch (error) {
@@ -37,7 +43,7 @@ export function buildSdkServer(methods: MethodTable, registry: Registry, identit
   return server;
 }
 
-function contextOf(sdk: ServerContext, identity: GatewayIdentity, method: string, catalog: Catalog, record: RequestRecord | undefined): RequestContext {
+function contextOf(sdk: ServerContext, identity: GatewayIdentity, method: string, view: RequestView, record: RequestRecord | undefined): RequestContext {
   const token = sdk.mcpReq._meta?.progressToken;
   const downstream: Downstream = {
     request: (relayed, params) =>
@@ -50,7 +56,8 @@ function contextOf(sdk: ServerContext, identity: GatewayIdentity, method: string
     identity,
     requestId: sdk.mcpReq.id,
     method,
-    catalog,
+    catalog: view.catalog,
+    ...(view.server === undefined ? {} : { server: view.server }),
     signal: sdk.mcpReq.signal,
     downstream,
     progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,

@@ -30,6 +30,33 @@ export function servicesVisibleTo(catalog: Catalog, identity: GatewayIdentity): 
   return visible;
 }
 
+const served = new WeakMap<Catalog, ReadonlySet<string>>();
+
+/** The services `catalog` holds anything of (a virtual server's view holds some), worked out once per catalog. */
+function servicesIn(catalog: Catalog): ReadonlySet<string> {
+  let services = served.get(catalog);
+  if (services === undefined) {
+    const found = new Set<string>();
+    for (const index of [catalog.tools, catalog.prompts, catalog.resources, catalog.resourceTemplates])
+      for (const entry of index.entries) found.add(entry.service);
+    services = found;
+    served.set(catalog, services);
+  }
+  return services;
+}
+
+/**
+ * Whether a session may hear of `service` (its log messages, its roots requests): on `/mcp`
+ * (`view` is the federated catalog, `inView` false) as `maySee` says; on a virtual server
+ * only when its view holds something of the service, and its identity may see it there.
+ * `view` undefined (the session's virtual server was deleted): nothing.
+ */
+export function sessionMaySee(view: Catalog | undefined, inView: boolean, identity: GatewayIdentity, service: string): boolean {
+  if (view === undefined) return false;
+  if (inView && !servicesIn(view).has(service)) return false;
+  return maySee(view, identity, service);
+}
+
 /** Whether `identity` may see `service` in `catalog`. */
 export function maySee(catalog: Catalog, identity: GatewayIdentity, service: string): boolean {
   return servicesVisibleTo(catalog, identity)?.has(service) ?? true;

@@ -68,7 +68,7 @@ const approval = z.strictObject({
     .optional(),
 });
 
-function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
 }
 
@@ -105,7 +105,7 @@ export function requireRole(role: Role): MiddlewareHandler<Env> {
 }
 
 /** The body as JSON; an empty one is refused, or with `orEmpty` taken as that value. */
-async function readJson(request: Request, orEmpty?: unknown): Promise<unknown> {
+export async function readJson(request: Request, orEmpty?: unknown): Promise<unknown> {
   const body = await readBodyLimited(request, MAX_ADMIN_BODY);
   if (!body.ok) throw new GatewayError('invalid_body', body.message);
   if (body.text.trim() === '' && orEmpty !== undefined) return orEmpty;
@@ -142,6 +142,51 @@ function auditView(record: ServiceRecord | undefined) {
   return { name: record.name, ...where, source: record.source, credential: redactCredential(record.credential) };
 }
 
+/** What an audited admin change is: its kind, who made it, and what it changes (a service, or a target such as a virtual server). */
+export interface AdminChange {
+  kind: PendingAuditEntry['kind'];
+  identity: GatewayIdentity;
+  service: string | null;
+  target: string | null;
+}
+
+/**
+ * Runs one admin change and tells the audit log who made it, its outcome, and what it
+ * changed before and after (`snapshot`, read before and after the change; never secrets).
+ */
+export async function auditedChange<T>(
+  audit: ((entry: PendingAuditEntry) => void) | undefined,
+  what: AdminChange,
+  snapshot: () => unknown,
+  change: () => Promise<T>,
+  /** The entry's `detail` in place of `{before, after}` (an approval records what it approved). */
+  detail?: (result: T | undefined) => Record<string, unknown>,
+): Promise<T> {
+  const before = snapshot();
+  const started = performance.now();
+  const record = (outcome: 'ok' | 'error', code: string | null, result?: T) =>
+    audit?.({
+      at: new Date().toISOString(),
+      kind: what.kind,
+      identity: what.identity.name,
+      service: what.service,
+      target: what.target,
+      outcome,
+      code,
+      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      requestId: null,
+      detail: detail === undefined ? { before, after: snapshot() } : detail(result),
+    });
+  try {
+    const result = await change();
+    record('ok', null, result);
+    return result;
+  } catch (error) {
+    record('error', error instanceof GatewayError ? error.code : 'internal');
+    throw error;
+  }
+}
+
 /** `/register` and `/services`: the registry over HTTP. Auth runs before these routes. */
 export function adminRoutes(registry: Registry, options: AdminRouteOptions = {}): Hono<Env> {
   const app = new Hono<Env>();
@@ -152,39 +197,14 @@ export function adminRoutes(registry: Registry, options: AdminRouteOptions = {})
     return endpoint;
   };
   /** Runs one change and tells the audit log who made it, its outcome and the service before and after. */
-  const audited = async <T>(
+  const audited = <T>(
     kind: 'service.register' | 'service.update' | 'service.deregister' | 'tool.approve',
     identity: GatewayIdentity,
     name: string,
     change: () => Promise<T>,
     target: string | null = null,
     detail?: (result: T | undefined) => Record<string, unknown>,
-  ): Promise<T> => {
-    const before = auditView(registry.get(name)?.record);
-    const detailOf = detail ?? (() => ({ before, after: auditView(registry.get(name)?.record) }));
-    const started = performance.now();
-    const record = (outcome: 'ok' | 'error', code: string | null, result?: T) =>
-      options.audit?.({
-        at: new Date().toISOString(),
-        kind,
-        identity: identity.name,
-        service: name,
-        target,
-        outcome,
-        code,
-        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-        requestId: null,
-        detail: detailOf(result),
-      });
-    try {
-      const result = await change();
-      record('ok', null, result);
-      return result;
-    } catch (error) {
-      record('error', error instanceof GatewayError ? error.code : 'internal');
-      throw error;
-    }
-  };
+  ) => auditedChange(options.audit, { kind, identity, service: name, target }, () => auditView(registry.get(name)?.record), change, detail);
 
   // A credential is checked before anything connects: a refused one never leaves the gateway.
   const credentialOf = (service: string, input: CredentialInput): CredentialSpec => {

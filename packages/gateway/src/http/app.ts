@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { GatewayAuth } from '../auth/authenticator.js';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
+import type { VirtualServers } from '../federation/virtual-servers.js';
 import type { Observer } from '../observability/observer.js';
 import type { Registry } from '../registry/registry.js';
 import type { Perimeter } from '../security/index.js';
@@ -17,6 +18,7 @@ import { dashboardApiRoutes } from './dashboard-api.js';
 import { callerHasToken, corsGuard, originGuard, rateLimitGuard, restRefusal } from './perimeter.js';
 import { type OpenSessions, sessionRoutes } from './sessions.js';
 import { clientServiceView, healthView, seesEverything } from './views.js';
+import { virtualServerRoutes } from './virtual-servers.js';
 
 export interface HttpDeps {
   registry: Registry;
@@ -33,6 +35,8 @@ export interface HttpDeps {
   credentials?: CredentialPolicy;
   /** Where the dashboard's built bundle is (`/admin`); default: the dashboard package's dist, found at run time. */
   dashboardDir?: string;
+  /** The virtual servers, managed at `/virtual-servers`; each one's protected resource metadata is served too. */
+  virtualServers?: VirtualServers;
 }
 
 /** The gateway's HTTP surface besides `/mcp`: `/health` (open), the well-known metadata, `/register`, `/services`, `/sessions`, `/stats`, `/whoami` and `/audit` (Bearer), the dashboard's files at `/admin` (open). */
@@ -44,6 +48,7 @@ export function createHttpApp({
   perimeter,
   observer,
   credentials,
+  virtualServers,
   allowStdioRegistration = false,
   dashboardDir: dashboard = defaultDashboardDir(),
 }: HttpDeps): Hono<{ Variables: AuthVariables<GatewayIdentity> }> {
@@ -61,7 +66,7 @@ export function createHttpApp({
     };
   });
 
-  mountProtectedResourceMetadata(app, auth, perimeter);
+  mountProtectedResourceMetadata(app, auth, perimeter, (name) => virtualServers?.get(name) !== undefined);
   // /mcp never reaches this app: the pipeline in front of it (mcp/pipeline.ts) serves it.
   // Perimeter order here too: Origin/Host (403) before CORS (a preflight is answered without a
   // token), then authentication (401), rate limit (429) after it.
@@ -69,7 +74,15 @@ export function createHttpApp({
   const audit = observer?.audit;
   // `/services/*` matches `/services` too (Hono), so one pattern guards both, once: with both
   // listed, auth ran twice and a request took two units of its token's rate budget.
-  const paths = ['/register', '/services/*', '/sessions', '/stats', '/whoami', ...(audit === undefined ? [] : ['/audit/*'])];
+  const paths = [
+    '/register',
+    '/services/*',
+    '/sessions',
+    '/stats',
+    '/whoami',
+    ...(virtualServers === undefined ? [] : ['/virtual-servers/*']),
+    ...(audit === undefined ? [] : ['/audit/*']),
+  ];
   // The admin API's access-log lines (and X-Request-Id), like /mcp's; /health and the metadata stay out of the log.
   // One middleware for all of it: `/services/*` matches `/services` too, so per-path ones would log twice.
   if (observer !== undefined) app.use('*', accessLog(observer));
@@ -85,6 +98,12 @@ export function createHttpApp({
     }),
   );
   app.route('/', sessionRoutes(sessions));
+  if (virtualServers !== undefined) {
+    app.route(
+      '/',
+      virtualServerRoutes(virtualServers, () => registry.catalog, audit === undefined ? undefined : (entry) => audit.record(entry)),
+    );
+  }
   if (audit !== undefined) app.route('/', auditRoutes(audit));
   app.route(
     '/',
@@ -109,7 +128,7 @@ export function createHttpApp({
 }
 
 /** The admin API's paths: what gets access-log lines. */
-const ADMIN_PATH = /^\/(register|services|stats|whoami|audit)(\/|$)/;
+const ADMIN_PATH = /^\/(register|services|virtual-servers|stats|whoami|audit)(\/|$)/;
 /** The admin API's refusals that the metrics count, by status (the perimeter's and auth's). */
 const REFUSALS: Record<number, string> = { 401: 'unauthorized', 403: 'forbidden', 429: 'rate_limited' };
 

@@ -4,6 +4,8 @@ import type { GatewayAuth } from '../auth/authenticator.js';
 import { adminApiNeed, authorize, bearerChallenge, METADATA_PATH, metadataUrlFor, protectedResourceMetadata, resourceUrlFor } from '../auth/metadata.js';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
+import { unknownVirtualServer } from '../federation/virtual-servers.js';
+import { virtualServerPath } from '../model/virtual-server.js';
 import type { Perimeter } from '../security/index.js';
 import { hostRefusal, incomingOf, requestHost, restRefusal } from './perimeter.js';
 
@@ -14,8 +16,8 @@ type Env = { Variables: AuthVariables<GatewayIdentity> };
  * else built from the checked Host header, never from the request target, which an
  * absolute-form request (`GET http://evil.example/…`) fills with any host it likes.
  */
-export function resourceUrlOf(auth: GatewayAuth, host: string): string {
-  return resourceUrlFor(`http://${host}/mcp`, auth.resource);
+export function resourceUrlOf(auth: GatewayAuth, host: string, endpoint = '/mcp'): string {
+  return resourceUrlFor(`http://${host}/mcp`, auth.resource, endpoint);
 }
 /**
  * Bearer authentication and role checks for the admin API (MCP authorization spec): 401
@@ -57,15 +59,30 @@ export function adminApiAuth(auth: GatewayAuth, perimeter: Perimeter): Middlewar
 
 /**
  * OAuth 2.0 Protected Resource Metadata (RFC 9728), at the root well-known URL and at the
- * `/mcp` path-suffixed one that MCP clients try first. Public, so any origin may read it.
+ * `/mcp` path-suffixed one that MCP clients try first, and for each virtual server at
+ * `/servers/{name}/mcp`'s (its own resource; `exists` says which names are servers). Public,
+ * so any origin may read it.
  */
-export function mountProtectedResourceMetadata(app: Hono<Env>, auth: GatewayAuth, perimeter: Perimeter): void {
-  const serve: MiddlewareHandler<Env> = async (c) => {
-    const refused = hostRefusal(perimeter, c);
-    if (refused !== undefined) return restRefusal(refused);
-    const resource = resourceUrlOf(auth, requestHost(c));
-    return c.json(protectedResourceMetadata(resource, auth.resource), 200, { 'access-control-allow-origin': '*' });
-  };
-  app.get(METADATA_PATH, serve);
-  app.get(`${METADATA_PATH}/mcp`, serve);
+export function mountProtectedResourceMetadata(
+  app: Hono<Env>,
+  auth: GatewayAuth,
+  perimeter: Perimeter,
+  exists: (server: string) => boolean = () => false,
+): void {
+  const serve =
+    (endpoint: (c: Context) => string): MiddlewareHandler<Env> =>
+    async (c) => {
+      const refused = hostRefusal(perimeter, c);
+      if (refused !== undefined) return restRefusal(refused);
+      const resource = resourceUrlOf(auth, requestHost(c), endpoint(c));
+      return c.json(protectedResourceMetadata(resource, auth.resource), 200, { 'access-control-allow-origin': '*' });
+    };
+  const mcp = serve(() => '/mcp');
+  app.get(METADATA_PATH, mcp);
+  app.get(`${METADATA_PATH}/mcp`, mcp);
+  app.get(`${METADATA_PATH}/servers/:name/mcp`, async (c, next) => {
+    const name = c.req.param('name');
+    if (!exists(name)) return restRefusal(unknownVirtualServer(name));
+    return serve(() => virtualServerPath(name))(c, next);
+  });
 }

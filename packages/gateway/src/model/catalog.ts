@@ -28,6 +28,14 @@ export type CatalogKind = 'tool' | 'prompt' | 'resource' | 'resourceTemplate';
 export type CatalogClash = NameClash & { kind: CatalogKind };
 export type CatalogEntry = IndexEntry<Tool>;
 
+interface CatalogParts {
+  tools: ItemIndex<Tool>;
+  prompts: ItemIndex<Prompt>;
+  resources: ItemIndex<Resource>;
+  resourceTemplates: ItemIndex<ResourceTemplate>;
+  clashes: readonly CatalogClash[];
+}
+
 /**
  * The federated catalog: tools, prompts, resources and resource templates of every
  * service merged into one view, rebuilt when a service's listings change and read on
@@ -45,9 +53,20 @@ export class Catalog {
   /** Compiled templates, in federation order, for routing URIs that no listing names. */
   readonly #templates: { entry: IndexEntry<ResourceTemplate>; template: UriTemplate | undefined }[];
 
-  private constructor(services: readonly ServiceListings[], previous: Catalog | undefined) {
+  private constructor(parts: CatalogParts) {
+    this.tools = parts.tools;
+    this.prompts = parts.prompts;
+    this.resources = parts.resources;
+    this.resourceTemplates = parts.resourceTemplates;
+    this.clashes = parts.clashes;
+    this.#templates = this.resourceTemplates.entries.map((entry) => ({ entry, template: compile(entry.upstreamName) }));
+    this.hasTaskOnlyTools = this.tools.items.some((tool) => (tool as { execution?: { taskSupport?: unknown } }).execution?.taskSupport === 'required');
+  }
+
+  /** Builds the catalog; with `previous`, bare names stay with the services holding them there (ItemIndex.build). */
+  static build(services: readonly ServiceListings[], previous?: Catalog): Catalog {
     const of = <T>(pick: (listings: Listings) => readonly T[]) => services.map(({ service, listings, origin }) => ({ service, origin, items: pick(listings) }));
-    this.tools = ItemIndex.build(
+    const tools = ItemIndex.build(
       services.map(({ service, listings, origin, upstreamOf }) => ({
         service,
         origin,
@@ -58,36 +77,44 @@ export class Catalog {
       previous?.tools.claims,
       { safeNames: true },
     );
-    this.prompts = ItemIndex.build(
+    const prompts = ItemIndex.build(
       of((l) => l.prompts),
       byName<Prompt>(),
       previous?.prompts.claims,
     );
-    this.resources = ItemIndex.build(
+    const resources = ItemIndex.build(
       of((l) => l.resources),
       byUri<Resource>(),
       previous?.resources.claims,
     );
-    this.resourceTemplates = ItemIndex.build(
+    const resourceTemplates = ItemIndex.build(
       of((l) => l.resourceTemplates),
       byUriTemplate<ResourceTemplate>(),
       previous?.resourceTemplates.claims,
     );
-    this.clashes = [
-      ...this.tools.clashes.map((clash) => ({ ...clash, kind: 'tool' as const })),
-      ...this.prompts.clashes.map((clash) => ({ ...clash, kind: 'prompt' as const })),
-      ...this.resources.clashes.map((clash) => ({ ...clash, kind: 'resource' as const })),
-      ...this.resourceTemplates.clashes.map((clash) => ({ ...clash, kind: 'resourceTemplate' as const })),
+    const clashes = [
+      ...tools.clashes.map((clash) => ({ ...clash, kind: 'tool' as const })),
+      ...prompts.clashes.map((clash) => ({ ...clash, kind: 'prompt' as const })),
+      ...resources.clashes.map((clash) => ({ ...clash, kind: 'resource' as const })),
+      ...resourceTemplates.clashes.map((clash) => ({ ...clash, kind: 'resourceTemplate' as const })),
     ];
-    this.#templates = this.resourceTemplates.entries.map((entry) => ({ entry, template: compile(entry.upstreamName) }));
-    this.hasTaskOnlyTools = this.tools.items.some((tool) => (tool as { execution?: { taskSupport?: unknown } }).execution?.taskSupport === 'required');
+    return new Catalog({ tools, prompts, resources, resourceTemplates, clashes });
   }
 
-  static readonly empty = new Catalog([], undefined);
+  static readonly empty = Catalog.build([]);
 
-  /** Builds the catalog; with `previous`, bare names stay with the services holding them there (ItemIndex.build). */
-  static build(services: readonly ServiceListings[], previous?: Catalog): Catalog {
-    return new Catalog(services, previous);
+  /**
+   * The part of this catalog that `keep` picks, per kind, under the same names (a virtual
+   * server's view): built once per catalog by whoever holds the selection, never per request.
+   */
+  select(keep: Record<CatalogKind, (entry: IndexEntry<unknown>) => boolean>): Catalog {
+    return new Catalog({
+      tools: this.tools.subset(keep.tool),
+      prompts: this.prompts.subset(keep.prompt),
+      resources: this.resources.subset(keep.resource),
+      resourceTemplates: this.resourceTemplates.subset(keep.resourceTemplate),
+      clashes: [],
+    });
   }
 
   /**

@@ -60,6 +60,7 @@ export class ItemIndex<T> {
   readonly items: readonly T[];
   readonly #byExposed: Map<string, IndexEntry<T>>;
   readonly #byQualified: Map<string, IndexEntry<T>>;
+  readonly #scheme: NamingScheme<T>;
 
   private constructor(
     readonly entries: readonly IndexEntry<T>[],
@@ -68,6 +69,7 @@ export class ItemIndex<T> {
     /** Who holds each bare name: kept across rebuilds so that a bare name does not move (see build). */
     readonly claims: ReadonlyMap<string, string> = new Map(),
   ) {
+    this.#scheme = scheme;
     this.items = entries.map((entry) => entry.item);
     this.#byExposed = new Map(entries.map((entry) => [entry.exposedName, entry]));
     this.#byQualified = new Map(entries.map((entry) => [scheme.qualify(entry.service, entry.surfacedName), entry]));
@@ -132,6 +134,14 @@ export class ItemIndex<T> {
     if (options.safeNames === true) aliasUnsafe(entries, clashes);
     for (const entry of entries) if (entry.exposedName !== scheme.key(entry.item)) entry.item = scheme.rename(entry.item, entry.exposedName);
     return new ItemIndex(entries, clashes, scheme, held);
+  }
+
+  /**
+   * The entries `keep` picks, under the names they have here (a virtual server's view):
+   * nothing is renamed, so a tool is called by the same name on every endpoint.
+   */
+  subset(keep: (entry: IndexEntry<T>) => boolean): ItemIndex<T> {
+    return new ItemIndex(this.entries.filter(keep), [], this.#scheme, this.claims);
   }
 
   /** Finds the item a client means by `name`: exposed first, then the qualified form. */

@@ -1,11 +1,13 @@
 import type { ToolPin } from '../model/pins.js';
 import type { CatalogSnapshot, ServiceRecord } from '../model/service.js';
+import type { VirtualServerRecord } from '../model/virtual-server.js';
 import { type AuditEntry, type AuditPage, type AuditQuery, guardHolds, matchesAudit, type RegistryStore, type ServiceGuard } from './types.js';
 
 /** A store that lives as long as the process: for tests and for `MESHGATE_DB_PATH=:memory:`-like use. */
 export class MemoryStore implements RegistryStore {
   readonly #services = new Map<string, ServiceRecord>();
   readonly #catalogs = new Map<string, CatalogSnapshot>();
+  readonly #virtualServers = new Map<string, VirtualServerRecord>();
   /** Oldest first, numbered from 1. */
   #audit: AuditEntry[] = [];
   #seq = 0;
@@ -37,6 +39,21 @@ export class MemoryStore implements RegistryStore {
     const stored = this.#catalogs.get(snapshot.service);
     if (stored !== undefined && stored.seenAt > snapshot.seenAt) return;
     this.#catalogs.set(snapshot.service, structuredClone(snapshot));
+  }
+
+  async listVirtualServers(): Promise<VirtualServerRecord[]> {
+    // Oldest first, ties in insertion order, as the SQL stores list them.
+    return [...this.#virtualServers.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map((record) => structuredClone(record));
+  }
+
+  async putVirtualServer(record: VirtualServerRecord): Promise<void> {
+    // Replacing keeps the first creation time, as the SQL stores' upsert does.
+    const createdAt = this.#virtualServers.get(record.name)?.createdAt ?? record.createdAt;
+    this.#virtualServers.set(record.name, structuredClone({ ...record, createdAt }));
+  }
+
+  async deleteVirtualServer(name: string): Promise<void> {
+    this.#virtualServers.delete(name);
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {

@@ -698,7 +698,7 @@ export class Registry {
   }
 }
 
-function storeError(what: string, error: unknown): GatewayError {
+export function storeError(what: string, error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
   return new GatewayError('store_error', `Registry store failed: ${what}: ${error instanceof Error ? error.message : String(error)}`);
 }

@@ -8,6 +8,7 @@ import { GatewayError } from '../errors.js';
 import type { Listings } from '../model/catalog.js';
 import type { ToolPin } from '../model/pins.js';
 import type { CatalogSnapshot, CommandSpec, ServiceRecord, ToolSurfaceSpec } from '../model/service.js';
+import type { VirtualServerRecord } from '../model/virtual-server.js';
 import { type StoredCredential, sealCredential, unsealCredential } from './secrets.js';
 import type { AuditEntry, AuditQuery } from './types.js';
 
@@ -22,6 +23,14 @@ export interface ServiceRow {
   fallback_tools: string | null;
   /** The service's tool surface (overrides, pinning, hygiene) as JSON. */
   surface: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface VirtualServerRow {
+  name: string;
+  /** JSON: the selectors, mode and description (model/virtual-server.ts). */
+  definition: string;
   created_at: string;
   updated_at: string;
 }
@@ -229,5 +238,22 @@ export function toPin(row: PinRow): ToolPin {
     definition: parseColumn<Tool>('tool_pins', `${row.service}/${row.tool}`, 'definition', row.definition, isObject),
     approvedAt: row.approved_at,
     approvedBy: row.approved_by,
+  };
+}
+
+export function toVirtualServerRow(record: VirtualServerRecord): VirtualServerRow {
+  const { name, source: _source, createdAt, updatedAt, ...definition } = record;
+  return { name, definition: JSON.stringify(definition), created_at: createdAt, updated_at: updatedAt };
+}
+
+/** A stored virtual server: always one made through the admin API (configured ones live in configuration). */
+export function toVirtualServer(row: VirtualServerRow): VirtualServerRecord {
+  type Definition = Omit<VirtualServerRecord, 'name' | 'source' | 'createdAt' | 'updatedAt'>;
+  return {
+    ...parseColumn<Definition>('virtual_servers', row.name, 'definition', row.definition, isObject),
+    name: row.name,
+    source: 'registered',
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }

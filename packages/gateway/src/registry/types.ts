@@ -1,5 +1,6 @@
 import type { ToolPin } from '../model/pins.js';
 import type { CatalogSnapshot, ServiceRecord } from '../model/service.js';
+import type { VirtualServerRecord } from '../model/virtual-server.js';
 
 /**
  * Where registrations, last-seen catalogs and the audit log live. Async so that a
@@ -19,6 +20,11 @@ export interface RegistryStore {
   deleteService(name: string): Promise<boolean>;
   listCatalogs(): Promise<CatalogSnapshot[]>;
   /** Writes a catalog unless the stored one was seen later (`seenAt`): a slow writer never replaces newer listings. */
+  /** Virtual servers made through the admin API (configured ones live in configuration), oldest first; `source` is `registered`. */
+  listVirtualServers(): Promise<VirtualServerRecord[]>;
+  /** Inserts or replaces the virtual server of `record.name`. */
+  putVirtualServer(record: VirtualServerRecord): Promise<void>;
+  deleteVirtualServer(name: string): Promise<void>;
   putCatalog(snapshot: CatalogSnapshot): Promise<void>;
   /** Appends audit entries durably, in order, all or none; the store numbers them (`seq`). */
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
@@ -69,8 +75,18 @@ export interface RegistryFeed {
   subscribe(listener: FeedListener): Promise<() => Promise<void>>;
 }
 
-/** What an audit entry records: a client's call, a change of the registry through the admin API, or an admin approving a changed tool definition. */
-export type AuditKind = 'tools/call' | 'prompts/get' | 'resources/read' | 'service.register' | 'service.update' | 'service.deregister' | 'tool.approve';
+/** What an audit entry records: a client's call, a change of the registry through the admin API, an admin approving a changed tool definition, or a change of a virtual server. */
+export type AuditKind =
+  | 'tools/call'
+  | 'prompts/get'
+  | 'resources/read'
+  | 'service.register'
+  | 'service.update'
+  | 'service.deregister'
+  | 'tool.approve'
+  | 'virtual-server.create'
+  | 'virtual-server.update'
+  | 'virtual-server.delete';
 export const AUDIT_KINDS: readonly AuditKind[] = [
   'tools/call',
   'prompts/get',
@@ -79,6 +95,9 @@ export const AUDIT_KINDS: readonly AuditKind[] = [
   'service.update',
   'service.deregister',
   'tool.approve',
+  'virtual-server.create',
+  'virtual-server.update',
+  'virtual-server.delete',
 ];
 export type AuditOutcome = 'ok' | 'tool_error' | 'error' | 'cancelled';
 export const AUDIT_OUTCOMES: readonly AuditOutcome[] = ['ok', 'tool_error', 'error', 'cancelled'];

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { maySee } from '../federation/visibility.js';
+import type { VirtualServers } from '../federation/virtual-servers.js';
+import { sessionMaySee } from '../federation/visibility.js';
 import type { Registry } from '../registry/registry.js';
 import { relayRefusal } from '../upstream/relay.js';
 import type { SessionRegistry } from './registry.js';
@@ -28,7 +29,15 @@ export class ServiceAudience {
     private readonly registry: Registry,
     private readonly sessions: SessionRegistry,
     private readonly logger: Logger,
+    /** The virtual servers: a session on one hears only of the services its view holds something of. */
+    private readonly servers?: VirtualServers,
   ) {}
+
+  #maySee(session: Session, service: string): boolean {
+    const { catalog } = this.registry;
+    const view = this.servers === undefined ? catalog : this.servers.catalogOf(session.server, catalog);
+    return sessionMaySee(view, session.server !== undefined, session.identity, service);
+  }
 
   /** Takes the registry's requests outside calls and follows sessions ending. Returns a stop. */
   start(): () => void {
@@ -74,18 +83,16 @@ export class ServiceAudience {
 
   /** `session`'s roots may have changed: the services it may see hear `notifications/roots/list_changed`. */
   rootsChanged(session: Session): void {
-    const { catalog } = this.registry;
     for (const service of this.registry.list()) {
-      if (maySee(catalog, session.identity, service.record.name)) service.connection.notify('notifications/roots/list_changed', undefined);
+      if (this.#maySee(session, service.record.name)) service.connection.notify('notifications/roots/list_changed', undefined);
     }
   }
 
   /** The open sessions that take roots/list and may see `service`. */
   #rootsClients(service: string): Session[] {
-    const { catalog } = this.registry;
     const found: Session[] = [];
     for (const session of this.sessions.values()) {
-      if (session.closed || !session.takes('roots/list') || !maySee(catalog, session.identity, service)) continue;
+      if (session.closed || !session.takes('roots/list') || !this.#maySee(session, service)) continue;
       found.push(session);
       if (found.length > 1) break;
     }

@@ -1,6 +1,7 @@
 import type { Subscriptions } from '../federation/subscriptions.js';
 import type { TaskRouter } from '../federation/tasks.js';
-import { maySee } from '../federation/visibility.js';
+import type { VirtualServers } from '../federation/virtual-servers.js';
+import { sessionMaySee } from '../federation/visibility.js';
 import type { ListKind, Registry } from '../registry/registry.js';
 import { passesLevel } from './log-level.js';
 import type { SessionRegistry } from './registry.js';
@@ -20,7 +21,13 @@ const LIST_CHANGED: Record<ListKind, string> = {
  * gives it to that call's client and it never comes here), and a task's status to the
  * session that created it. A session ending drops its subscriptions.
  */
-export function wireBroadcasts(registry: Registry, sessions: SessionRegistry, subscriptions: Subscriptions, tasks: TaskRouter): () => void {
+export function wireBroadcasts(
+  registry: Registry,
+  sessions: SessionRegistry,
+  subscriptions: Subscriptions,
+  tasks: TaskRouter,
+  servers?: VirtualServers,
+): () => void {
   const stops = [
     registry.onCatalogChange((_catalog, changed) => {
       for (const session of sessions.values()) {
@@ -42,7 +49,9 @@ export function wireBroadcasts(registry: Registry, sessions: SessionRegistry, su
       if (method !== 'notifications/message') return;
       for (const session of sessions.values()) {
         if (session.logLevel === undefined || !passesLevel(params['level'], session.logLevel)) continue;
-        if (!maySee(registry.catalog, session.identity, service)) continue;
+        // A session on a virtual server hears only of the services its view holds something of.
+        const view = servers === undefined ? registry.catalog : servers.catalogOf(session.server, registry.catalog);
+        if (!sessionMaySee(view, session.server !== undefined, session.identity, service)) continue;
         session.notify(method, params);
       }
     }),

@@ -3,7 +3,7 @@ import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
-import type { Params, RequestContext } from '../federation/context.js';
+import type { Params, RequestContext, RequestView } from '../federation/context.js';
 import type { MethodTable } from '../federation/methods.js';
 import type { Catalog } from '../model/catalog.js';
 import type { RequestRecord } from '../observability/record.js';
@@ -17,6 +17,8 @@ export interface RequestMeta {
   traceparent: string | undefined;
   /** The pipeline's record of the request, for metrics, traces and the access log. */
   record?: RequestRecord;
+  /** A virtual server's view, when the request reached its endpoint; else the federated catalog. */
+  view?: RequestView;
 }
 
 /**
@@ -41,7 +43,8 @@ export class Dispatcher {
       identity: meta.identity,
       requestId: message.id,
       method: message.method,
-      catalog: this.catalog(),
+      catalog: meta.view?.catalog ?? this.catalog(),
+      ...(meta.view?.server === undefined ? {} : { server: meta.view.server }),
       signal: undefined,
       downstream: undefined,
       progressToken: undefined,
@@ -75,7 +78,8 @@ export class Dispatcher {
       identity: session.identity,
       requestId: id,
       method,
-      catalog: this.catalog(),
+      catalog: meta.view?.catalog ?? this.catalog(),
+      ...(meta.view?.server === undefined ? {} : { server: meta.view.server }),
       signal: cancel.signal,
       downstream: outbox === undefined ? undefined : this.#downstream(session, outbox, relayed),
       progressToken: progressTokenOf(params),

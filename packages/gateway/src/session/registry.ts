@@ -68,8 +68,8 @@ export class SessionRegistry {
     return this.#sessions.values();
   }
 
-  /** Opens a session for `identity`; `too_many_sessions` when the table or the identity's share of it is full. */
-  open(identity: GatewayIdentity, handshake: Handshake): Session {
+  /** Opens a session for `identity` (on virtual server `server`, else `/mcp`); `too_many_sessions` when the table or the identity's share of it is full. */
+  open(identity: GatewayIdentity, handshake: Handshake, server?: string): Session {
     const mine = this.#perIdentity.get(identity.name) ?? 0;
     if (this.#sessions.size >= this.#limits.maxSessions) {
       throw new GatewayError('too_many_sessions', 'Too many open sessions; try again later', undefined, { 'retry-after': '5' });
@@ -82,7 +82,14 @@ export class SessionRegistry {
         { 'retry-after': '5' },
       );
     }
-    const session = new Session(randomUUID(), identity, handshake, { events: this.#limits.replayEvents, bytes: this.#limits.replayBytes }, this.#replayBudget);
+    const session = new Session(
+      randomUUID(),
+      identity,
+      handshake,
+      { events: this.#limits.replayEvents, bytes: this.#limits.replayBytes },
+      this.#replayBudget,
+      server,
+    );
     this.#sessions.set(session.id, session);
     this.#perIdentity.set(identity.name, mine + 1);
     return session;
@@ -93,10 +100,13 @@ export class SessionRegistry {
     return this.#sessions.get(id);
   }
 
-  /** The session `id` if it is open and `identity` opened it (its idle clock restarts); undefined otherwise. */
-  find(id: string, identity: GatewayIdentity): Session | undefined {
+  /**
+   * The session `id` if it is open, `identity` opened it, and on the same endpoint (virtual
+   * server `server`, else `/mcp`); its idle clock restarts. Undefined otherwise.
+   */
+  find(id: string, identity: GatewayIdentity, server?: string): Session | undefined {
     const session = this.#sessions.get(id);
-    if (session === undefined || session.identity.name !== identity.name) return undefined;
+    if (session === undefined || session.identity.name !== identity.name || session.server !== server) return undefined;
     session.lastSeen = Date.now();
     return session;
   }

@@ -80,6 +80,8 @@ export class Session implements SessionScope {
     readonly handshake: Handshake,
     replayLimits: ReplayLimits = DEFAULT_REPLAY_LIMITS,
     replayBudget?: ReplayBudget,
+    /** The virtual server whose endpoint opened it; undefined for `/mcp`. The session is valid only there. */
+    readonly server?: string,
   ) {
     this.replay = new SessionReplay(replayLimits, replayBudget);
   }

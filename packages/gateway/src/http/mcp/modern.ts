@@ -3,8 +3,10 @@ import type { JsonRpcMessage } from '@meshgate/service-kit';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../../auth/tokens.js';
+import { gatewayInstructions } from '../../federation/capabilities.js';
 import type { MethodTable } from '../../federation/methods.js';
 import { buildSdkServer } from '../../federation/sdk-server.js';
+import type { VirtualServer } from '../../federation/virtual-servers.js';
 import type { RequestRecord } from '../../observability/record.js';
 import type { Registry } from '../../registry/registry.js';
 import { MAX_STREAM_BACKLOG_BYTES } from './reply.js';
@@ -25,7 +27,10 @@ export class ModernEndpoint {
         const identity = ctx.authInfo?.extra?.['identity'] as GatewayIdentity | undefined;
         if (identity === undefined) throw new Error('a 2026-07-28 request without an identity');
         const record = ctx.authInfo?.extra?.['record'] as RequestRecord | undefined;
-        return buildSdkServer(methods, registry, identity, () => registry.catalog, record);
+        const server = ctx.authInfo?.extra?.['server'] as VirtualServer | undefined;
+        if (server === undefined) return buildSdkServer(methods, registry, identity, () => ({ catalog: registry.catalog }), record);
+        const instructions = server.record.description ?? gatewayInstructions(registry, identity);
+        return buildSdkServer(methods, registry, identity, () => server.scope(registry.catalog), record, instructions);
       },
       { legacy: 'reject', onerror: (error) => logger.debug({ reason: error.message }, 'stateless request rejected') },
     );
@@ -38,6 +43,8 @@ export class ModernEndpoint {
     message: JsonRpcMessage,
     identity: GatewayIdentity,
     record?: RequestRecord,
+    /** The virtual server whose endpoint the request reached; absent on `/mcp`. */
+    server?: VirtualServer,
   ): Promise<void> {
     const headers = new Headers();
     for (const [name, value] of Object.entries(request.headers)) {
@@ -46,7 +53,7 @@ export class ModernEndpoint {
     const web = new Request(`http://${request.headers.host ?? 'localhost'}/mcp`, { method: 'POST', headers, body });
     const answer = await this.#handler.fetch(web, {
       parsedBody: message,
-      authInfo: { token: '', clientId: identity.name, scopes: [], extra: { identity, record } },
+      authInfo: { token: '', clientId: identity.name, scopes: [], extra: { identity, record, server } },
     });
     response.writeHead(answer.status, Object.fromEntries(answer.headers));
     if (answer.body === null) {

@@ -5,6 +5,8 @@ import type { GatewayAuth } from '../../auth/authenticator.js';
 import type { GatewayIdentity } from '../../auth/tokens.js';
 import { GatewayError } from '../../errors.js';
 import { gatewayCapabilities, gatewayInstructions, SERVER_INFO } from '../../federation/capabilities.js';
+import { unknownVirtualServer, type VirtualServer, type VirtualServers } from '../../federation/virtual-servers.js';
+import { virtualServerOf, virtualServerPath } from '../../model/virtual-server.js';
 import type { Observer } from '../../observability/observer.js';
 import type { RequestRecord } from '../../observability/record.js';
 import type { Registry } from '../../registry/registry.js';
@@ -31,6 +33,8 @@ export interface McpPipelineDeps {
   maxBodyBytes: number;
   /** Metrics, traces, access and audit logs (observability/); absent, nothing is observed. */
   observer?: Observer;
+  /** The virtual servers served at `/servers/{name}/mcp`; absent, those paths are unknown (404). */
+  virtualServers?: VirtualServers;
 }
 
 /** A stage's value; its refusal is thrown, rendered by the pipeline, and nothing after it runs. */
@@ -39,12 +43,16 @@ export function accept<T>(stage: Stage<T>): T {
   return stage.value;
 }
 
-function isMcpPath(url: string | undefined): boolean {
-  if (url === '/mcp') return true;
-  if (url === undefined) return false;
+/** The MCP endpoint a request target names: `/mcp` (server undefined), a virtual server's `/servers/{name}/mcp`, or none (undefined). */
+function endpointOf(url: string | undefined): { server: string | undefined } | undefined {
+  if (url === '/mcp') return MAIN_ENDPOINT;
+  if (url === undefined) return undefined;
   const path = url.startsWith('/') ? url.split('?', 1)[0] : safePath(url);
-  return path === '/mcp';
+  if (path === '/mcp') return MAIN_ENDPOINT;
+  const server = path === undefined || !path.startsWith('/servers/') ? undefined : virtualServerOf(path);
+  return server === undefined ? undefined : { server };
 }
+const MAIN_ENDPOINT = { server: undefined };
 
 function safePath(url: string): string | undefined {
   try {
@@ -68,12 +76,13 @@ export class McpPipeline {
 
   /** The pipeline as a lane in front of the Hono app (service-kit `listen`). */
   readonly lane: Lane = (request, response, next) => {
-    if (!isMcpPath(request.url)) {
+    const endpoint = endpointOf(request.url);
+    if (endpoint === undefined) {
       next();
       return;
     }
     const record = this.deps.observer?.begin(request, response);
-    this.#serve(request, response, record).catch((error: unknown) => this.#failed(response, error, record));
+    this.#serve(request, response, record, endpoint.server).catch((error: unknown) => this.#failed(response, error, record));
   };
 
   /** Further requests get 503. */
@@ -86,15 +95,17 @@ export class McpPipeline {
     answerFailure(response, error, this.deps.logger, 'MCP');
   }
 
-  async #serve(request: IncomingMessage, response: ServerResponse, record: RequestRecord | undefined): Promise<void> {
+  async #serve(request: IncomingMessage, response: ServerResponse, record: RequestRecord | undefined, serverName: string | undefined): Promise<void> {
     const { auth, perimeter } = this.deps;
     const { headers } = request;
     if (this.#closed) throw new GatewayError('shutting_down', 'Server is shutting down');
     if (admitted(perimeter, request, response)) return;
-    const identity = await admit(auth, perimeter, request);
+    const identity = await admit(auth, perimeter, request, serverName === undefined ? '/mcp' : virtualServerPath(serverName));
     if (record !== undefined) record.identity = identity.name;
+    // A virtual server's endpoint: the same stages, with its view of the catalog (after authentication, so names are not probed).
+    const server = serverName === undefined ? undefined : this.#virtualServer(serverName);
     const method = accept(methodStage(request.method, headers));
-    if (method !== 'POST') return this.#withoutBody(method, request, response, identity);
+    if (method !== 'POST') return this.#withoutBody(method, request, response, identity, server);
 
     const body = await readBody(request, this.deps.maxBodyBytes);
     const message = accept(framingStage(body));
@@ -102,31 +113,39 @@ export class McpPipeline {
     const era = accept(eraStage(method, headers, message));
     const sessionId = accept(sessionIdStage(headers));
     // A 2026 request names no session of the gateway's: the SDK's handler serves it whole.
-    const session = era === 'legacy' && sessionId !== undefined ? this.#session(sessionId, identity) : undefined;
+    const session = era === 'legacy' && sessionId !== undefined ? this.#session(sessionId, identity, server) : undefined;
     const limited = withinLimit(this.deps.perimeter, identity);
     if (limited !== undefined) await limited;
 
-    if (era === 'modern') return this.deps.modern.serve(request, response, body, message, identity, record);
+    if (era === 'modern') return this.deps.modern.serve(request, response, body, message, identity, record, server);
     const meta: RequestMeta = { identity, traceparent: traceparentOf(headers['traceparent'], message), record };
+    if (server !== undefined) meta.view = server.scope(this.deps.registry.catalog);
     if (session !== undefined) return this.#inSession(session, message, headers.accept, response, meta);
     if (!('method' in message) || !('id' in message)) {
       // A notification or an answer without a session: nobody is waiting for it.
       response.writeHead(202).end();
       return;
     }
-    if (message.method === 'initialize') return this.#initialize(message, identity, response);
+    if (message.method === 'initialize') return this.#initialize(message, identity, response, server);
     const answer = await this.deps.dispatcher.sessionless(message, meta);
     writeJson(response, 200, answer);
   }
 
-  #session(id: string, identity: GatewayIdentity): Session {
-    const session = this.deps.sessions.find(id, identity);
+  #virtualServer(name: string): VirtualServer {
+    const server = this.deps.virtualServers?.get(name);
+    if (server === undefined) throw unknownVirtualServer(name);
+    return server;
+  }
+
+  /** The caller's session `id`, opened on this endpoint: one opened on another virtual server, or on `/mcp`, is not found here. */
+  #session(id: string, identity: GatewayIdentity, server: VirtualServer | undefined): Session {
+    const session = this.deps.sessions.find(id, identity, server?.name);
     // An unknown id and another identity's id look the same: neither reveals the other.
     if (session === undefined) throw new GatewayError('unknown_session', 'Session not found: it expired or was deleted; initialize a new session');
     return session;
   }
 
-  #initialize(message: JsonRpcRequestMessage, identity: GatewayIdentity, response: ServerResponse): void {
+  #initialize(message: JsonRpcRequestMessage, identity: GatewayIdentity, response: ServerResponse, server: VirtualServer | undefined): void {
     let handshake: ReturnType<typeof negotiate>;
     try {
       handshake = negotiate(message.params, gatewayCapabilities(this.deps.registry));
@@ -134,14 +153,15 @@ export class McpPipeline {
       writeJson(response, 200, (error as GatewayError).toRpc(message.id));
       return;
     }
-    const session = this.deps.sessions.open(identity, handshake);
+    const session = this.deps.sessions.open(identity, handshake, server?.name);
+    const instructions = server?.record.description ?? gatewayInstructions(this.deps.registry, identity);
     writeJson(
       response,
       200,
       {
         jsonrpc: '2.0',
         id: message.id,
-        result: initializeResult(handshake, SERVER_INFO, gatewayInstructions(this.deps.registry, identity), this.deps.registry.federationMeta()),
+        result: initializeResult(handshake, SERVER_INFO, instructions, this.deps.registry.federationMeta()),
       },
       { 'mcp-session-id': session.id },
     );
@@ -174,14 +194,20 @@ export class McpPipeline {
   }
 
   /** GET opens the session's stream; DELETE ends the session. Both need the session's id. */
-  async #withoutBody(method: 'GET' | 'DELETE', request: IncomingMessage, response: ServerResponse, identity: GatewayIdentity): Promise<void> {
+  async #withoutBody(
+    method: 'GET' | 'DELETE',
+    request: IncomingMessage,
+    response: ServerResponse,
+    identity: GatewayIdentity,
+    server: VirtualServer | undefined,
+  ): Promise<void> {
     const { headers } = request;
     accept(eraStage(method, headers, undefined));
     const id = accept(sessionIdStage(headers));
     if (id === undefined) {
       throw new GatewayError('session_required', `Bad Request: ${method} needs an Mcp-Session-Id header; send initialize first`);
     }
-    const session = this.#session(id, identity);
+    const session = this.#session(id, identity, server);
     const limited = withinLimit(this.deps.perimeter, identity);
     if (limited !== undefined) await limited;
     if (method === 'DELETE') {
@@ -266,18 +292,18 @@ export function admitted(perimeter: Perimeter, request: IncomingMessage, respons
  * authentications from its address, the token, the role. Resolves with the caller; throws
  * the refusal.
  */
-export async function admit(auth: GatewayAuth, perimeter: Perimeter, request: IncomingMessage): Promise<GatewayIdentity> {
+export async function admit(auth: GatewayAuth, perimeter: Perimeter, request: IncomingMessage, endpoint = '/mcp'): Promise<GatewayIdentity> {
   const { headers } = request;
   const address = request.socket.remoteAddress;
   const throttled = perimeter.authRefusal(address);
   const refusal = throttled instanceof Promise ? await throttled : throttled;
   if (refusal !== undefined) throw refusal;
-  const authenticated = authenticateStage(auth, headers);
+  const authenticated = authenticateStage(auth, headers, endpoint);
   const stage = authenticated instanceof Promise ? await authenticated : authenticated;
   // A token given and refused is a guess: counted against the address (none given is not).
   if (!stage.ok && headers.authorization !== undefined) perimeter.authFailed(address);
   const identity = accept(stage);
-  accept(authorizeStage(auth, identity, headers));
+  accept(authorizeStage(auth, identity, headers, endpoint));
   return identity;
 }
 

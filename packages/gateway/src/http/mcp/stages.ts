@@ -72,40 +72,44 @@ export function corsStage(perimeter: Perimeter, method: string | undefined, head
 }
 
 /** Where the protected resource metadata of the endpoint a request reached lives (named in every challenge). */
-export function metadataUrlOf(auth: GatewayAuth, host: string | undefined): string {
-  return metadataUrlFor(resourceUrlFor(`http://${host ?? 'localhost'}/mcp`, auth.resource));
+export function metadataUrlOf(auth: GatewayAuth, host: string | undefined, endpoint = '/mcp'): string {
+  return metadataUrlFor(resourceUrlFor(`http://${host ?? 'localhost'}/mcp`, auth.resource, endpoint));
 }
 
 /**
  * 2. The Bearer token, verified once per request: static tokens answer at once, a JWT may
  * need the JWKS (a promise). A refusal carries the challenge naming the metadata.
  */
-export function authenticateStage(auth: GatewayAuth, headers: IncomingHttpHeaders): Stage<GatewayIdentity> | Promise<Stage<GatewayIdentity>> {
+export function authenticateStage(
+  auth: GatewayAuth,
+  headers: IncomingHttpHeaders,
+  endpoint = '/mcp',
+): Stage<GatewayIdentity> | Promise<Stage<GatewayIdentity>> {
   const bearer = parseBearer(single(headers, 'authorization'));
-  if (!bearer.ok) return fail(unauthorized(auth, headers, bearer.reason));
+  if (!bearer.ok) return fail(unauthorized(auth, headers, bearer.reason, endpoint));
   const found = auth.authenticate(bearer.token);
-  const settle = (identity: GatewayIdentity | undefined) => (identity === undefined ? fail(unauthorized(auth, headers, 'invalid')) : pass(identity));
+  const settle = (identity: GatewayIdentity | undefined) => (identity === undefined ? fail(unauthorized(auth, headers, 'invalid', endpoint)) : pass(identity));
   return found instanceof Promise ? found.then(settle) : settle(found);
 }
 
-function unauthorized(auth: GatewayAuth, headers: IncomingHttpHeaders, reason: keyof typeof BEARER_REFUSALS): GatewayError {
+function unauthorized(auth: GatewayAuth, headers: IncomingHttpHeaders, reason: keyof typeof BEARER_REFUSALS, endpoint: string): GatewayError {
   const challenge = bearerChallenge({
     realm: 'meshgate',
-    resource_metadata: metadataUrlOf(auth, single(headers, 'host')),
+    resource_metadata: metadataUrlOf(auth, single(headers, 'host'), endpoint),
     error: reason === 'missing' ? undefined : 'invalid_token',
   });
   return new GatewayError('unauthorized', `Unauthorized: ${BEARER_REFUSALS[reason]}`, undefined, { 'www-authenticate': challenge });
 }
 
 /** 3. `/mcp` needs the client role: an admin-only token manages services but calls no tools. */
-export function authorizeStage(auth: GatewayAuth, identity: GatewayIdentity, headers: IncomingHttpHeaders): Stage<true> {
+export function authorizeStage(auth: GatewayAuth, identity: GatewayIdentity, headers: IncomingHttpHeaders, endpoint = '/mcp'): Stage<true> {
   const verdict = authorize(identity, 'client', auth.resource.scopes);
   if (verdict.ok) return PASSED;
   const challenge = bearerChallenge({
     realm: 'meshgate',
     error: 'insufficient_scope',
     scope: verdict.scope,
-    resource_metadata: metadataUrlOf(auth, single(headers, 'host')),
+    resource_metadata: metadataUrlOf(auth, single(headers, 'host'), endpoint),
   });
   return fail(new GatewayError('forbidden', verdict.message, undefined, { 'www-authenticate': challenge }));
 }

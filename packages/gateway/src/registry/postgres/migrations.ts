@@ -89,9 +89,17 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
-    // Taken by virtual servers on their branch; empty here so that versions have no gaps.
-    name: 'reserved (virtual servers)',
-    up: '',
+    name: 'virtual servers',
+    // As SQLite's migration 6: those made through the admin API; `definition` is JSON.
+    up: `
+      CREATE TABLE virtual_servers (
+        id         bigint GENERATED ALWAYS AS IDENTITY,
+        name       text PRIMARY KEY,
+        definition text NOT NULL,
+        created_at text NOT NULL,
+        updated_at text NOT NULL
+      );
+    `,
   },
   {
     version: 7,

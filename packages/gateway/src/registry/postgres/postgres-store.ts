@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { ToolPin } from '../../model/pins.js';
 import type { CatalogSnapshot, ServiceRecord } from '../../model/service.js';
 import { redactUrl } from '../../model/service.js';
+import type { VirtualServerRecord } from '../../model/virtual-server.js';
 import {
   AUDIT_COLUMNS,
   type AuditRow,
@@ -19,6 +20,9 @@ import {
   toPinRow,
   toServiceRecord,
   toServiceRow,
+  toVirtualServer,
+  toVirtualServerRow,
+  type VirtualServerRow,
 } from '../rows.js';
 import { StoreOpenError } from '../store-error.js';
 import type { AuditEntry, AuditPage, AuditQuery, RegistryFeed, RegistryStore, ServiceGuard, StoreLogger } from '../types.js';
@@ -195,6 +199,24 @@ export class PostgresRegistryStore implements RegistryStore {
     const { rows } = await this.pool.query<AuditRow>(sql, [...params, query.limit + 1]);
     const entries = rows.slice(0, query.limit).map(toAuditEntry);
     return rows.length > query.limit ? { entries, nextCursor: entries.at(-1)?.seq ?? 0 } : { entries };
+  }
+
+  async listVirtualServers(): Promise<VirtualServerRecord[]> {
+    const { rows } = await this.pool.query<VirtualServerRow>('SELECT name, definition, created_at, updated_at FROM virtual_servers ORDER BY created_at, id');
+    return rows.map(toVirtualServer);
+  }
+
+  async putVirtualServer(record: VirtualServerRecord): Promise<void> {
+    const row = toVirtualServerRow(record);
+    await this.pool.query(
+      `INSERT INTO virtual_servers (name, definition, created_at, updated_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`,
+      [row.name, row.definition, row.created_at, row.updated_at],
+    );
+  }
+
+  async deleteVirtualServer(name: string): Promise<void> {
+    await this.pool.query('DELETE FROM virtual_servers WHERE name = $1', [name]);
   }
 
   async listPins(): Promise<ToolPin[]> {

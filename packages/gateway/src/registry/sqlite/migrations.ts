@@ -95,10 +95,17 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
-    // Taken by the virtual servers table on branch `vservers`; empty here so that versions
-    // have no gaps. When the branches merge, that branch's migration 6 replaces this entry.
-    name: 'reserved (virtual servers)',
-    up: '',
+    name: 'virtual servers',
+    // Those made through the admin API (configured ones live in the config file). `definition`
+    // is JSON: tools, prompts and resources selectors, mode, description.
+    up: `
+      CREATE TABLE virtual_servers (
+        name       TEXT PRIMARY KEY NOT NULL,
+        definition TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+    `,
   },
   {
     version: 7,

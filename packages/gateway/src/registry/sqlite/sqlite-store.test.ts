@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { at, service, snap, tool } from '../../../../../test/helpers/store-contract.js';
 import type { ServiceRecord } from '../../model/service.js';
+import { MemoryStore } from '../memory-store.js';
 import { SqliteStore, StoreOpenError } from './index.js';
 import { MIGRATIONS, migrate, SCHEMA_VERSION } from './migrations.js';
 
@@ -79,6 +80,42 @@ describe('SqliteStore data', () => {
     expect((await store.listServices())[0]?.credential).toEqual({ type: 'bearer', token: 'plain-old-secret' });
     await store.close();
     expect(readFileSync(path).toString('latin1')).not.toContain('plain-old-secret');
+  });
+
+  it('round-trips virtual servers, oldest first, replaced in place, deleted alone; the memory store alike', async () => {
+    const support = {
+      name: 'support',
+      tools: ['getUserById', 'crm__*'],
+      mode: 'search' as const,
+      description: 'd',
+      source: 'registered' as const,
+      createdAt: at(1),
+      updatedAt: at(1),
+    };
+    const ops = {
+      name: 'ops',
+      tools: ['@destructiveHint'],
+      prompts: ['p'],
+      resources: ['file:///*'],
+      source: 'registered' as const,
+      createdAt: at(2),
+      updatedAt: at(2),
+    };
+    const path = join(dir, 'virtual.sqlite');
+    for (const store of [SqliteStore.open(path), new MemoryStore()]) {
+      await store.putVirtualServer(ops);
+      await store.putVirtualServer(support);
+      await store.putVirtualServer({ ...support, tools: ['x'], updatedAt: at(3) });
+      expect((await store.listVirtualServers()).map((record) => record.name).sort()).toEqual(['ops', 'support']);
+      expect((await store.listVirtualServers()).find((record) => record.name === 'support')).toStrictEqual({ ...support, tools: ['x'], updatedAt: at(3) });
+      await store.deleteVirtualServer('support');
+      expect(await store.listVirtualServers()).toStrictEqual([ops]);
+      await store.close();
+    }
+    // Kept in the file: a restart finds it.
+    const reopened = SqliteStore.open(path);
+    expect(await reopened.listVirtualServers()).toStrictEqual([ops]);
+    await reopened.close();
   });
 
   it('works in memory for :memory:', async () => {

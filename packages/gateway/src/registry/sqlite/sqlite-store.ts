@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ToolPin } from '../../model/pins.js';
 import type { CatalogSnapshot, CredentialSpec, ServiceRecord } from '../../model/service.js';
+import type { VirtualServerRecord } from '../../model/virtual-server.js';
 import {
   type AuditRow,
   auditWhere,
@@ -17,6 +18,9 @@ import {
   toPinRow,
   toServiceRecord,
   toServiceRow,
+  toVirtualServer,
+  toVirtualServerRow,
+  type VirtualServerRow,
 } from '../rows.js';
 import { sealCredential } from '../secrets.js';
 import { StoreOpenError } from '../store-error.js';
@@ -106,6 +110,9 @@ export class SqliteStore implements RegistryStore {
   readonly #putGuarded: (row: ServiceRow, guard: ServiceGuard) => boolean;
   readonly #listCatalogs: Database.Statement<[], CatalogRow>;
   readonly #putCatalog: Database.Statement<CatalogRow, unknown>;
+  readonly #listVirtualServers: Database.Statement<[], VirtualServerRow>;
+  readonly #putVirtualServer: Database.Statement<VirtualServerRow, unknown>;
+  readonly #deleteVirtualServer: Database.Statement<[string], unknown>;
   readonly #appendAudit: (entries: readonly AuditEntry[]) => void;
   readonly #pruneAudit: (olderThan: string, keep: number) => number;
   readonly #listPins: Database.Statement<[], PinRow>;
@@ -201,6 +208,14 @@ export class SqliteStore implements RegistryStore {
        ON CONFLICT (service) DO UPDATE SET tools = excluded.tools, other_listings = excluded.other_listings, seen_at = excluded.seen_at
        WHERE excluded.seen_at >= catalogs.seen_at`,
     );
+    this.#listVirtualServers = db.prepare<[], VirtualServerRow>(
+      'SELECT name, definition, created_at, updated_at FROM virtual_servers ORDER BY created_at, rowid',
+    );
+    this.#putVirtualServer = db.prepare<VirtualServerRow, unknown>(
+      `INSERT INTO virtual_servers (name, definition, created_at, updated_at) VALUES (@name, @definition, @created_at, @updated_at)
+       ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`,
+    );
+    this.#deleteVirtualServer = db.prepare<[string], unknown>('DELETE FROM virtual_servers WHERE name = ?');
     const insertAudit = db.prepare<Omit<AuditRow, 'seq'>, unknown>(
       `INSERT INTO audit (at, kind, identity, service, target, outcome, code, duration_ms, request_id, detail)
        VALUES (@at, @kind, @identity, @service, @target, @outcome, @code, @duration_ms, @request_id, @detail)`,
@@ -270,6 +285,18 @@ export class SqliteStore implements RegistryStore {
 
   async putCatalog(snapshot: CatalogSnapshot): Promise<void> {
     this.#putCatalog.run(toCatalogRow(snapshot));
+  }
+
+  async listVirtualServers(): Promise<VirtualServerRecord[]> {
+    return this.#listVirtualServers.all().map(toVirtualServer);
+  }
+
+  async putVirtualServer(record: VirtualServerRecord): Promise<void> {
+    this.#putVirtualServer.run(toVirtualServerRow(record));
+  }
+
+  async deleteVirtualServer(name: string): Promise<void> {
+    this.#deleteVirtualServer.run(name);
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
