@@ -1,5 +1,7 @@
 import { type Lane, type Logger, listen, type RunningServer } from '@meshgate/service-kit';
 import { createGatewayAuth, describeAuth } from './auth/authenticator.js';
+import { MemoryBusHub, MemorySessionStateStore } from './cluster/memory.js';
+import type { MessageBus, SessionStateStore } from './cluster/types.js';
 import type { GatewayConfig } from './config/load.js';
 import { Federation } from './federation/federation.js';
 import { MethodTable } from './federation/methods.js';
@@ -20,7 +22,8 @@ import { createPerimeter } from './security/index.js';
 import { ServiceAudience } from './session/audience.js';
 import { wireBroadcasts } from './session/broadcast.js';
 import { Dispatcher } from './session/dispatch.js';
-import { SessionRegistry } from './session/registry.js';
+import { type SessionCluster, SessionRegistry } from './session/registry.js';
+import { SessionSealer } from './session/sealed.js';
 import { DEFAULT_LIMITS } from './upstream/limits.js';
 import { newInstanceId } from './upstream/loop.js';
 import { StdioHost } from './upstream/stdio/index.js';
@@ -38,6 +41,12 @@ export interface Gateway {
 /** What a process gives the gateway besides its configuration: where access-log lines go (else `logger`). */
 export interface GatewayOptions {
   accessLogger?: AccessLogger;
+  /**
+   * What replicas share for sessions (cluster/): the Postgres store and bus when several
+   * replicas run; by default the memory ones, which one process shares with itself.
+   * Only used with `config.sessionKeys` (sealed ids). The gateway closes them.
+   */
+  cluster?: { state: SessionStateStore; bus: MessageBus };
 }
 
 /** Wires the gateway together and starts listening. Holds no logic of its own. */
@@ -53,6 +62,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     backoff: { minMs: config.limits.retryMinMs ?? DEFAULT_LIMITS.retryMinMs, maxMs: config.limits.retryMaxMs ?? DEFAULT_LIMITS.retryMaxMs },
   });
   stdio.reapLeftovers();
+  const instanceId = newInstanceId();
   const registry = new Registry({
     store,
     logger,
@@ -61,13 +71,14 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     gatewayTokenForRegistered: credentials.gatewayTokenForRegistered,
     credentialEnv: (source) => credentials.policy.envFor(source),
     maxServices: credentials.maxServices,
-    instanceId: newInstanceId(),
+    instanceId,
     limits: config.limits,
     stdio,
     registeredDial: perimeter.dial,
   });
   const subscriptions = new Subscriptions(registry, logger);
-  const sessions = new SessionRegistry(config.sessions, logger);
+  const cluster = sessionCluster(config, options, instanceId);
+  const sessions = new SessionRegistry(config.sessions, logger, cluster);
   const observability = config.observability ?? OBSERVABILITY_OFF;
   const observer = new Observer(observability, store, metricsSources(registry, sessions), logger, options.accessLogger);
   const federation = new Federation(registry, subscriptions, config.listPageSize, observer);
@@ -134,13 +145,25 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
               // The last calls' audit entries are written before the store closes.
               await observer.close();
             } finally {
-              await store.close();
+              try {
+                await cluster?.bus.close();
+                await cluster?.state.close();
+              } finally {
+                await store.close();
+              }
             }
           }
         }
       }
     },
   };
+}
+
+/** Sealed session ids and the shared session state, when session keys are set. */
+function sessionCluster(config: GatewayConfig, options: GatewayOptions, replicaId: string): SessionCluster | undefined {
+  if (config.sessionKeys === undefined) return undefined;
+  const shared = options.cluster ?? { state: new MemorySessionStateStore(), bus: new MemoryBusHub().bus(replicaId) };
+  return { sealer: new SessionSealer(config.sessionKeys), ...shared };
 }
 
 /** What the metrics read at scrape time. */

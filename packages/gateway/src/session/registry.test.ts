@@ -1,8 +1,10 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { GatewayIdentity } from '../auth/tokens.js';
+import { MemoryBusHub, MemorySessionStateStore } from '../cluster/memory.js';
 import { GatewayError } from '../errors.js';
-import { SessionRegistry } from './registry.js';
+import { type SessionCluster, type SessionLimits, SessionRegistry } from './registry.js';
+import { SessionSealer } from './sealed.js';
 import type { Handshake, Outbox } from './session.js';
 
 const logger = pino({ level: 'silent' });
@@ -92,5 +94,111 @@ describe('SessionRegistry', () => {
     expect(sessions.find(idle.id, who('a'))).toBeUndefined();
     expect(sessions.find(busy.id, who('b'))).toBe(busy);
     sessions.close();
+  });
+});
+
+describe('SessionRegistry with several replicas (sealed ids, shared state)', () => {
+  const keys = [Buffer.alloc(32, 1)];
+  /** Replicas in one process: one state store and one bus hub, as the Postgres ones are shared. */
+  function replicas(count: number, limits: Partial<SessionLimits> = {}) {
+    const state = new MemorySessionStateStore();
+    const hub = new MemoryBusHub();
+    const made = Array.from({ length: count }, (_, n) => {
+      const cluster: SessionCluster = { sealer: new SessionSealer(keys), state, bus: hub.bus(`replica-${n}`) };
+      return new SessionRegistry(limits, logger, cluster);
+    });
+    return { state, all: made };
+  }
+
+  it('any replica rebuilds a session opened on another from its sealed id, for its identity only', async () => {
+    const { all } = replicas(2);
+    const [a, b] = all as [SessionRegistry, SessionRegistry];
+    const opened = a.open(who('alice'), { ...handshake, clientCapabilities: { sampling: {} } });
+    expect(opened.id.startsWith('s1.')).toBe(true);
+    expect(await b.resolve(opened.id, who('bob'))).toBeUndefined();
+    const rebuilt = await b.resolve(opened.id, who('alice'));
+    expect(rebuilt).toMatchObject({ id: opened.id, key: opened.key, createdAt: opened.createdAt, handshake: opened.handshake });
+    expect(rebuilt?.takes('sampling/createMessage')).toBe(true);
+    // Cached from then on: the same object, no second rebuild.
+    expect(await b.resolve(opened.id, who('alice'))).toBe(rebuilt);
+    expect(b.find(opened.id, who('alice'))).toBe(rebuilt);
+    for (const r of all) r.close();
+  });
+
+  it('two requests at once for an unseen id rebuild one session', async () => {
+    const { all } = replicas(2);
+    const [a, b] = all as [SessionRegistry, SessionRegistry];
+    const opened = a.open(who('alice'), handshake);
+    const [one, two] = await Promise.all([b.resolve(opened.id, who('alice')), b.resolve(opened.id, who('alice'))]);
+    expect(one).toBeDefined();
+    expect(one).toBe(two);
+    expect(b.size).toBe(1);
+    for (const r of all) r.close();
+  });
+
+  it('a rebuilt session takes the log level and subscriptions the shared store holds', async () => {
+    const { all, state } = replicas(2);
+    const [a, b] = all as [SessionRegistry, SessionRegistry];
+    const opened = a.open(who('alice'), handshake);
+    await state.setLogLevel(opened.key, 'warning', Date.now() + 60_000);
+    await state.subscribe(opened.key, { uri: 'res://a', service: 'svc', upstreamUri: 'file:///a' }, Date.now() + 60_000);
+    const rebuilt = await b.resolve(opened.id, who('alice'));
+    expect(rebuilt?.logLevel).toBe('warning');
+    expect([...(rebuilt?.subscribed ?? [])]).toEqual([['res://a', { service: 'svc', upstreamUri: 'file:///a' }]]);
+    for (const r of all) r.close();
+  });
+
+  it('a session ended on one replica is not found on any: tombstone for the unseen, the bus for those that cached it', async () => {
+    const { all } = replicas(3);
+    const [a, b, c] = all as [SessionRegistry, SessionRegistry, SessionRegistry];
+    const opened = a.open(who('alice'), handshake);
+    const cached = await b.resolve(opened.id, who('alice'));
+    expect(cached).toBeDefined();
+    await a.end(opened);
+    expect(a.find(opened.id, who('alice'))).toBeUndefined();
+    await vi.waitFor(() => expect(b.find(opened.id, who('alice'))).toBeUndefined());
+    expect(cached?.closed).toBe(true);
+    expect(await b.resolve(opened.id, who('alice'))).toBeUndefined();
+    expect(await c.resolve(opened.id, who('alice'))).toBeUndefined();
+    expect(await a.resolve(opened.id, who('alice'))).toBeUndefined();
+    for (const r of all) r.close();
+  });
+
+  it('refuses an id past the maximum age, a tampered one, one of another key list, and a random one, like an unknown id', async () => {
+    const { all } = replicas(2, { maxAgeMs: 60_000 });
+    const [a, b] = all as [SessionRegistry, SessionRegistry];
+    const opened = a.open(who('alice'), handshake);
+    const stranger = new SessionRegistry({}, logger, {
+      sealer: new SessionSealer([Buffer.alloc(32, 2)]),
+      state: new MemorySessionStateStore(),
+      bus: new MemoryBusHub().bus(),
+    });
+    expect(await stranger.resolve(opened.id, who('alice'))).toBeUndefined();
+    const tampered = `${opened.id.slice(0, -3)}${opened.id.endsWith('A') ? 'B' : 'A'}${opened.id.slice(-2)}`;
+    expect(await b.resolve(tampered, who('alice'))).toBeUndefined();
+    expect(await b.resolve(crypto.randomUUID(), who('alice'))).toBeUndefined();
+    vi.useFakeTimers({ now: Date.now() + 61_000, toFake: ['Date'] });
+    expect(await b.resolve(opened.id, who('alice'))).toBeUndefined();
+    for (const r of [...all, stranger]) r.close();
+  });
+
+  it('an idle session is only forgotten by the replica that idled: another one rebuilds it', async () => {
+    const { all } = replicas(2, { idleMs: 2_000 });
+    const [a, b] = all as [SessionRegistry, SessionRegistry];
+    const opened = a.open(who('alice'), handshake);
+    a.delete(opened);
+    expect(a.find(opened.id, who('alice'))).toBeUndefined();
+    expect(await b.resolve(opened.id, who('alice'))).toBeDefined();
+    expect(await a.resolve(opened.id, who('alice'))).toBeDefined();
+    for (const r of all) r.close();
+  });
+
+  it('counts a rebuilt session against the caps of the replica that rebuilds it', async () => {
+    const { all } = replicas(2, { maxSessions: 1, maxPerIdentity: 1 });
+    const [a, b] = all as [SessionRegistry, SessionRegistry];
+    const first = a.open(who('alice'), handshake);
+    b.open(who('bob'), handshake);
+    await expect(b.resolve(first.id, who('alice'))).rejects.toMatchObject({ code: 'too_many_sessions' });
+    for (const r of all) r.close();
   });
 });

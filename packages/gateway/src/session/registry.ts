@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../auth/tokens.js';
+import type { MessageBus, SessionStateStore } from '../cluster/types.js';
 import { GatewayError } from '../errors.js';
 import { DEFAULT_REPLAY_LIMITS, DEFAULT_REPLAY_TOTAL_BYTES, ReplayBudget } from './replay.js';
+import type { SessionSealer } from './sealed.js';
 import { type Handshake, type Outbox, Session } from './session.js';
 
 export interface SessionLimits {
@@ -18,7 +20,23 @@ export interface SessionLimits {
   replayBytes: number;
   /** Bytes all sessions together keep for replay; past it a stream evicts its own oldest events. */
   replayTotalBytes: number;
+  /** A sealed session id is accepted this long after it was issued, by any replica (then 404: initialize again). */
+  maxAgeMs: number;
 }
+
+/**
+ * What replicas share so that any of them serves any session (docs/sessions.md): the key
+ * list that seals ids, the store of per-session state and tombstones, and the bus that
+ * tells the others a session ended.
+ */
+export interface SessionCluster {
+  sealer: SessionSealer;
+  state: SessionStateStore;
+  bus: MessageBus;
+}
+
+/** The bus message saying a session ended (DELETE on some replica): every replica forgets it. */
+const SESSION_ENDED = 'session-ended';
 
 export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   idleMs: 30 * 60_000,
@@ -27,13 +45,19 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   replayEvents: DEFAULT_REPLAY_LIMITS.events,
   replayBytes: DEFAULT_REPLAY_LIMITS.bytes,
   replayTotalBytes: DEFAULT_REPLAY_TOTAL_BYTES,
+  maxAgeMs: 24 * 60 * 60_000,
 };
 
 /**
  * The open sessions, by id: the one registry every path asks. A session is bound to the
  * identity that opened it; another identity asking for its id is told it does not exist,
  * so neither learns of the other. Idle sessions are closed by a reaper.
- * (Several replicas will plug a shared store in here.)
+ *
+ * With a `SessionCluster` (several replicas), ids are sealed (sealed.ts) and this map is a
+ * cache: a replica that is asked for an id it never saw opens it, checks the shared store
+ * for a tombstone and the state that changed since (log level, subscriptions), and
+ * rebuilds the session. DELETE leaves a tombstone and tells every replica to forget it; an
+ * idle session is only forgotten here (another replica may be serving it).
  */
 export class SessionRegistry {
   readonly #sessions = new Map<string, Session>();
@@ -43,12 +67,25 @@ export class SessionRegistry {
   readonly #limits: SessionLimits;
   readonly #replayBudget: ReplayBudget;
   readonly #reaper: NodeJS.Timeout;
+  readonly #cluster: SessionCluster | undefined;
+  /** Sessions being rebuilt from their sealed ids, so two requests at once rebuild one. */
+  readonly #rebuilding = new Map<string, Promise<Session | undefined>>();
+  readonly #byKey = new Map<string, Session>();
+  readonly #stopBus: (() => void) | undefined;
 
   constructor(
     limits: Partial<SessionLimits>,
     private readonly logger: Logger,
+    cluster?: SessionCluster,
   ) {
     this.#limits = { ...DEFAULT_SESSION_LIMITS, ...limits };
+    this.#cluster = cluster;
+    this.#stopBus = cluster?.bus.onReplicaMessage((message) => {
+      if (message.type !== SESSION_ENDED || message.from === cluster.bus.replicaId) return;
+      const key = (message.body as { key?: unknown } | null)?.key;
+      const session = typeof key === 'string' ? this.#byKey.get(key) : undefined;
+      if (session !== undefined) this.#forget(session);
+    });
     this.#replayBudget = new ReplayBudget(this.#limits.replayTotalBytes);
     const sweepEvery = Math.max(1_000, Math.min(60_000, this.#limits.idleMs / 2));
     this.#reaper = setInterval(() => this.#reapIdle(), sweepEvery);
@@ -70,6 +107,19 @@ export class SessionRegistry {
 
   /** Opens a session for `identity`; `too_many_sessions` when the table or the identity's share of it is full. */
   open(identity: GatewayIdentity, handshake: Handshake): Session {
+    this.#admit(identity);
+    if (this.#cluster === undefined) return this.#add(new Session(randomUUID(), identity, handshake, this.#replayLimits, this.#replayBudget));
+    const now = Date.now();
+    const { id, key } = this.#cluster.sealer.seal(identity.name, handshake, now);
+    return this.#add(new Session(id, identity, handshake, this.#replayLimits, this.#replayBudget, key, now));
+  }
+
+  get #replayLimits() {
+    return { events: this.#limits.replayEvents, bytes: this.#limits.replayBytes };
+  }
+
+  /** Throws `too_many_sessions` when the table or `identity`'s share of it is full. */
+  #admit(identity: GatewayIdentity): void {
     const mine = this.#perIdentity.get(identity.name) ?? 0;
     if (this.#sessions.size >= this.#limits.maxSessions) {
       throw new GatewayError('too_many_sessions', 'Too many open sessions; try again later', undefined, { 'retry-after': '5' });
@@ -82,9 +132,12 @@ export class SessionRegistry {
         { 'retry-after': '5' },
       );
     }
-    const session = new Session(randomUUID(), identity, handshake, { events: this.#limits.replayEvents, bytes: this.#limits.replayBytes }, this.#replayBudget);
+  }
+
+  #add(session: Session): Session {
     this.#sessions.set(session.id, session);
-    this.#perIdentity.set(identity.name, mine + 1);
+    this.#byKey.set(session.key, session);
+    this.#perIdentity.set(session.identity.name, (this.#perIdentity.get(session.identity.name) ?? 0) + 1);
     return session;
   }
 
@@ -99,6 +152,62 @@ export class SessionRegistry {
     if (session === undefined || session.identity.name !== identity.name) return undefined;
     session.lastSeen = Date.now();
     return session;
+  }
+
+  /**
+   * Like `find`, and with several replicas also a session opened by another one: a sealed
+   * id that opens under a listed key, belongs to `identity`, is younger than the maximum
+   * age and has no tombstone is rebuilt here (with the state the shared store holds).
+   * Anything else is undefined, the same "not found" as an unknown id.
+   */
+  async resolve(id: string, identity: GatewayIdentity): Promise<Session | undefined> {
+    const cached = this.#sessions.get(id);
+    if (cached !== undefined || this.#cluster === undefined) return this.find(id, identity);
+    const sealed = this.#cluster.sealer.open(id);
+    if (sealed === undefined || sealed.identity !== identity.name) return undefined;
+    if (sealed.issuedAt + this.#limits.maxAgeMs <= Date.now()) return undefined;
+    let rebuilding = this.#rebuilding.get(id);
+    if (rebuilding === undefined) {
+      const cluster = this.#cluster;
+      rebuilding = (async () => {
+        try {
+          const known = await cluster.state.lookup(sealed.key);
+          if (known.kind === 'ended') return undefined;
+          const again = this.#sessions.get(id);
+          if (again !== undefined) return again;
+          this.#admit(identity);
+          const session = this.#add(new Session(id, identity, sealed.handshake, this.#replayLimits, this.#replayBudget, sealed.key, sealed.issuedAt));
+          if (known.kind === 'live') {
+            session.logLevel = known.state.logLevel;
+            for (const { uri, service, upstreamUri } of known.state.subscriptions) session.subscribed.set(uri, { service, upstreamUri });
+          }
+          this.logger.debug({ session: sealed.key }, 'serving an MCP session opened on another replica');
+          return session;
+        } finally {
+          this.#rebuilding.delete(id);
+        }
+      })();
+      this.#rebuilding.set(id, rebuilding);
+    }
+    return (await rebuilding) === undefined ? undefined : this.find(id, identity);
+  }
+
+  /**
+   * Ends a session a client DELETEd: with several replicas, its tombstone is written to the
+   * shared store first (so no replica rebuilds it) and every replica is told to forget it.
+   */
+  async end(session: Session): Promise<void> {
+    const cluster = this.#cluster;
+    if (cluster !== undefined) {
+      await cluster.state.end(session.key, session.createdAt + this.#limits.maxAgeMs);
+      try {
+        await cluster.bus.publish({ all: true }, SESSION_ENDED, { key: session.key });
+      } catch (error) {
+        // The tombstone holds: a replica that still caches the session forgets it when it goes idle.
+        this.logger.warn({ err: error, session: session.key }, 'could not tell the other replicas that a session ended');
+      }
+    }
+    this.delete(session);
   }
 
   /** Gives `session` its GET stream and tells the stream listeners. */
@@ -127,8 +236,14 @@ export class SessionRegistry {
 
   /** Ends a session and releases what it holds. */
   delete(session: Session): void {
+    this.#forget(session);
+  }
+
+  /** Drops a session from this replica's table and releases what it holds here. */
+  #forget(session: Session): void {
     if (this.#sessions.get(session.id) !== session) return;
     this.#sessions.delete(session.id);
+    this.#byKey.delete(session.key);
     const left = (this.#perIdentity.get(session.identity.name) ?? 1) - 1;
     if (left > 0) this.#perIdentity.set(session.identity.name, left);
     else this.#perIdentity.delete(session.identity.name);
@@ -159,11 +274,13 @@ export class SessionRegistry {
   /** Ends every session. */
   close(): void {
     clearInterval(this.#reaper);
+    this.#stopBus?.();
     const sessions = [...this.#sessions.values()];
     try {
       for (const session of sessions) this.delete(session);
     } finally {
       this.#sessions.clear();
+      this.#byKey.clear();
       this.#perIdentity.clear();
       this.#closeListeners.clear();
     }

@@ -67,8 +67,7 @@ export class Session implements SessionScope {
   stream: Outbox | undefined;
   /** The session's resumable event streams (its GET stream and POST streams): ids, and what a client that reconnects is replayed. */
   readonly replay: SessionReplay;
-  readonly createdAt = Date.now();
-  lastSeen = this.createdAt;
+  lastSeen = Date.now();
   #relayCount = 0;
   #closed = false;
   /** Said once per session in the log: past this, more of the same is noise. */
@@ -80,6 +79,10 @@ export class Session implements SessionScope {
     readonly handshake: Handshake,
     replayLimits: ReplayLimits = DEFAULT_REPLAY_LIMITS,
     replayBudget?: ReplayBudget,
+    /** The session's key in the shared session-state store: a sealed id's random part, else the id itself. */
+    readonly key: string = id,
+    /** When its id was issued (a session rebuilt from a sealed id keeps the id's time). */
+    readonly createdAt: number = Date.now(),
   ) {
     this.replay = new SessionReplay(replayLimits, replayBudget);
   }

@@ -102,7 +102,7 @@ export class McpPipeline {
     const era = accept(eraStage(method, headers, message));
     const sessionId = accept(sessionIdStage(headers));
     // A 2026 request names no session of the gateway's: the SDK's handler serves it whole.
-    const session = era === 'legacy' && sessionId !== undefined ? this.#session(sessionId, identity) : undefined;
+    const session = era === 'legacy' && sessionId !== undefined ? await this.#session(sessionId, identity) : undefined;
     const limited = withinLimit(this.deps.perimeter, identity);
     if (limited !== undefined) await limited;
 
@@ -119,8 +119,9 @@ export class McpPipeline {
     writeJson(response, 200, answer);
   }
 
-  #session(id: string, identity: GatewayIdentity): Session {
-    const session = this.deps.sessions.find(id, identity);
+  async #session(id: string, identity: GatewayIdentity): Promise<Session> {
+    // With several replicas, one opened on another replica is rebuilt from its sealed id.
+    const session = await this.deps.sessions.resolve(id, identity);
     // An unknown id and another identity's id look the same: neither reveals the other.
     if (session === undefined) throw new GatewayError('unknown_session', 'Session not found: it expired or was deleted; initialize a new session');
     return session;
@@ -181,11 +182,11 @@ export class McpPipeline {
     if (id === undefined) {
       throw new GatewayError('session_required', `Bad Request: ${method} needs an Mcp-Session-Id header; send initialize first`);
     }
-    const session = this.#session(id, identity);
+    const session = await this.#session(id, identity);
     const limited = withinLimit(this.deps.perimeter, identity);
     if (limited !== undefined) await limited;
     if (method === 'DELETE') {
-      this.deps.sessions.delete(session);
+      await this.deps.sessions.end(session);
       response.writeHead(200, { 'mcp-session-id': session.id }).end();
       return;
     }
