@@ -89,7 +89,16 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const stopAudience = audience.start();
   const auth = createGatewayAuth(config.auth, logger);
   const modern = new ModernEndpoint(methods, registry, logger);
-  const dispatcher = new Dispatcher(methods, () => registry.catalog, audience, logger);
+  const dispatcher = new Dispatcher(
+    methods,
+    () => registry.catalog,
+    audience,
+    logger,
+    (session, message) => sessions.forwardAnswer(session, message),
+  );
+  sessions.onRelayAnswer((session, message) => {
+    dispatcher.take(session, message).catch((error: unknown) => logger.warn({ err: error, session: session.key }, 'could not take a relayed answer'));
+  });
   const pipeline = new McpPipeline({ auth, perimeter, registry, sessions, dispatcher, modern, logger, maxBodyBytes: config.maxBodyBytes, observer });
   const legacySse = new LegacySseEndpoint({ auth, perimeter, registry, sessions, dispatcher, logger, maxBodyBytes: config.maxBodyBytes, observer });
   const app = createHttpApp({

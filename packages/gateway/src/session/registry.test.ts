@@ -202,3 +202,87 @@ describe('SessionRegistry with several replicas (sealed ids, shared state)', () 
     for (const r of all) r.close();
   });
 });
+
+describe('what crosses replicas for a session', () => {
+  function pair() {
+    const state = new MemorySessionStateStore();
+    const hub = new MemoryBusHub();
+    const make = (name: string) => new SessionRegistry({}, logger, { sealer: new SessionSealer([Buffer.alloc(32, 5)]), state, bus: hub.bus(name) });
+    return { state, a: make('replica-a'), b: make('replica-b') };
+  }
+  const outbox = (): Outbox & { sent: unknown[] } => {
+    const sent: unknown[] = [];
+    return { sent, notify: (method, params) => void sent.push({ method, params }), request: () => true, close: () => {}, connected: true };
+  };
+
+  it("a resource update taken on a replica without the session's stream reaches the replica that holds it, once", async () => {
+    const { a, b } = pair();
+    const onA = a.open(who('alice'), handshake);
+    const onB = (await b.resolve(onA.id, who('alice'))) as NonNullable<Awaited<ReturnType<typeof b.resolve>>>;
+    const stream = outbox();
+    b.attachStream(onB, stream);
+    onA.resourceUpdated('res://x');
+    await vi.waitFor(() => expect(stream.sent).toEqual([{ method: 'notifications/resources/updated', params: { uri: 'res://x' } }]));
+    // The holder delivers its own updates itself.
+    onB.resourceUpdated('res://y');
+    expect(stream.sent).toHaveLength(2);
+    a.close();
+    b.close();
+  });
+
+  it('a log level or subscription set through one replica is written to the store and applied on the others', async () => {
+    const { a, b, state } = pair();
+    const onA = a.open(who('alice'), handshake);
+    const onB = await b.resolve(onA.id, who('alice'));
+    const heard: string[] = [];
+    b.onRemoteChange((_session, change) => void heard.push(change.kind));
+    onA.logLevel = 'error';
+    await onA.share?.({ kind: 'logLevel', level: 'error' });
+    await onA.share?.({ kind: 'subscribed', uri: 'res://x', service: 's', upstreamUri: 'u://x' });
+    await vi.waitFor(() => expect(onB?.logLevel).toBe('error'));
+    await vi.waitFor(() => expect(onB?.subscribed.get('res://x')).toEqual({ service: 's', upstreamUri: 'u://x' }));
+    expect(await state.lookup(onA.key)).toEqual({
+      kind: 'live',
+      state: { logLevel: 'error', subscriptions: [{ uri: 'res://x', service: 's', upstreamUri: 'u://x' }] },
+    });
+    await onA.share?.({ kind: 'unsubscribed', uri: 'res://x' });
+    await vi.waitFor(() => expect(onB?.subscribed.size).toBe(0));
+    expect(heard).toEqual(['logLevel', 'subscribed', 'unsubscribed']);
+    a.close();
+    b.close();
+  });
+
+  it("a client's answer to a request relayed from another replica is passed to that replica; one to this replica's is not", async () => {
+    const { a, b } = pair();
+    const onA = a.open(who('alice'), { ...handshake, clientCapabilities: { sampling: {} } });
+    const onB = (await b.resolve(onA.id, who('alice'))) as NonNullable<Awaited<ReturnType<typeof b.resolve>>>;
+    const relayIds: string[] = [];
+    const asked = onA.ask(outbox(), 'sampling/createMessage', {}, (id) => void relayIds.push(id));
+    expect(relayIds[0]).toMatch(/^meshgate-relay-replica-a\.1$/);
+    const taken: unknown[] = [];
+    a.onRelayAnswer((session, message) => {
+      taken.push(message);
+      session.relays.get(String(message.id))?.resolve(message.result as Record<string, unknown>);
+    });
+    await b.forwardAnswer(onB, { jsonrpc: '2.0', id: relayIds[0] as string, result: { content: 'yes' } });
+    await expect(asked).resolves.toEqual({ content: 'yes' });
+    expect(taken).toHaveLength(1);
+    // An id of this replica's own, or of no replica, goes nowhere.
+    await a.forwardAnswer(onA, { jsonrpc: '2.0', id: 'meshgate-relay-replica-a.9', result: {} });
+    await b.forwardAnswer(onB, { jsonrpc: '2.0', id: 'something-else', result: {} });
+    await new Promise((wake) => setImmediate(wake));
+    expect(taken).toHaveLength(1);
+    a.close();
+    b.close();
+  });
+
+  it('an answer the bus cannot carry is refused with relay_unreachable, not left waiting', async () => {
+    const { a, b } = pair();
+    const onA = a.open(who('alice'), handshake);
+    const onB = (await b.resolve(onA.id, who('alice'))) as NonNullable<Awaited<ReturnType<typeof b.resolve>>>;
+    const huge = { jsonrpc: '2.0' as const, id: 'meshgate-relay-replica-a.1', result: { text: 'x'.repeat(1_100_000) } };
+    await expect(b.forwardAnswer(onB, huge)).rejects.toMatchObject({ code: 'relay_unreachable', status: 503 });
+    a.close();
+    b.close();
+  });
+});

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { JsonRpcResponseMessage } from '@meshgate/service-kit';
 import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../auth/tokens.js';
-import type { MessageBus, SessionStateStore } from '../cluster/types.js';
+import type { BusMessage, MessageBus, SessionStateStore } from '../cluster/types.js';
 import { GatewayError } from '../errors.js';
+import type { SessionChange } from '../federation/context.js';
 import { DEFAULT_REPLAY_LIMITS, DEFAULT_REPLAY_TOTAL_BYTES, ReplayBudget } from './replay.js';
 import type { SessionSealer } from './sealed.js';
 import { type Handshake, type Outbox, Session } from './session.js';
@@ -35,8 +37,20 @@ export interface SessionCluster {
   bus: MessageBus;
 }
 
-/** The bus message saying a session ended (DELETE on some replica): every replica forgets it. */
-const SESSION_ENDED = 'session-ended';
+/** Bus messages between replicas about sessions. */
+const BUS = {
+  /** A session ended (DELETE on some replica): every replica forgets it. `{ key }` to all. */
+  ended: 'session-ended',
+  /** A session's state changed (log level, subscriptions): every replica caching it applies it. `{ key, change }` to all. */
+  changed: 'session-changed',
+  /** A client's answer to a request relayed from another replica. `{ key, message }` to that replica. */
+  relayAnswer: 'relay-answer',
+  /** A notification for the session's GET stream, sent by a replica that does not hold it. `{ method, params }` to the session. */
+  notify: 'session-notify',
+} as const;
+
+/** A relayed request's id names the replica it was sent from: `meshgate-relay-<replica>.<n>`. */
+const RELAY_ID = /^meshgate-relay-([A-Za-z0-9-]{1,64})\.\d+$/;
 
 export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   idleMs: 30 * 60_000,
@@ -72,6 +86,10 @@ export class SessionRegistry {
   readonly #rebuilding = new Map<string, Promise<Session | undefined>>();
   readonly #byKey = new Map<string, Session>();
   readonly #stopBus: (() => void) | undefined;
+  /** The bus subscriptions of the sessions whose GET stream this replica holds. */
+  readonly #streamSubscriptions = new Map<Session, () => void>();
+  readonly #changeListeners = new Set<(session: Session, change: SessionChange) => void>();
+  readonly #answerListeners = new Set<(session: Session, message: JsonRpcResponseMessage) => void>();
 
   constructor(
     limits: Partial<SessionLimits>,
@@ -80,12 +98,7 @@ export class SessionRegistry {
   ) {
     this.#limits = { ...DEFAULT_SESSION_LIMITS, ...limits };
     this.#cluster = cluster;
-    this.#stopBus = cluster?.bus.onReplicaMessage((message) => {
-      if (message.type !== SESSION_ENDED || message.from === cluster.bus.replicaId) return;
-      const key = (message.body as { key?: unknown } | null)?.key;
-      const session = typeof key === 'string' ? this.#byKey.get(key) : undefined;
-      if (session !== undefined) this.#forget(session);
-    });
+    this.#stopBus = cluster?.bus.onReplicaMessage((message) => this.#fromReplica(message));
     this.#replayBudget = new ReplayBudget(this.#limits.replayTotalBytes);
     const sweepEvery = Math.max(1_000, Math.min(60_000, this.#limits.idleMs / 2));
     this.#reaper = setInterval(() => this.#reapIdle(), sweepEvery);
@@ -114,6 +127,85 @@ export class SessionRegistry {
     return this.#add(new Session(id, identity, handshake, this.#replayLimits, this.#replayBudget, key, now));
   }
 
+  /** What another replica says of a session this one may cache. */
+  #fromReplica(message: BusMessage): void {
+    if (this.#cluster === undefined || message.from === this.#cluster.bus.replicaId) return;
+    const body = message.body as { key?: unknown; change?: SessionChange; message?: JsonRpcResponseMessage } | null;
+    const session = typeof body?.key === 'string' ? this.#byKey.get(body.key) : undefined;
+    if (session === undefined || body === null) return;
+    if (message.type === BUS.ended) this.#forget(session);
+    else if (message.type === BUS.changed && body.change !== undefined) this.#apply(session, body.change);
+    else if (message.type === BUS.relayAnswer && body.message !== undefined) {
+      for (const listener of this.#answerListeners) listener(session, body.message);
+    }
+  }
+
+  #apply(session: Session, change: SessionChange): void {
+    // The listeners first: one that holds the subscription upstream needs its entry before it goes.
+    for (const listener of this.#changeListeners) {
+      try {
+        listener(session, change);
+      } catch (error) {
+        this.logger.error({ err: error, session: session.key }, 'a session change listener failed');
+      }
+    }
+    if (change.kind === 'logLevel') session.logLevel = change.level;
+    else if (change.kind === 'subscribed') session.subscribed.set(change.uri, { service: change.service, upstreamUri: change.upstreamUri });
+    else session.subscribed.delete(change.uri);
+  }
+
+  /** Calls `listener` when another replica changed the state of a session this one caches (before it is applied here). */
+  onRemoteChange(listener: (session: Session, change: SessionChange) => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
+  }
+
+  /** Calls `listener` with a client's answer to a request this replica relayed, which reached another replica. */
+  onRelayAnswer(listener: (session: Session, message: JsonRpcResponseMessage) => void): () => void {
+    this.#answerListeners.add(listener);
+    return () => this.#answerListeners.delete(listener);
+  }
+
+  /**
+   * A client's answer to a relayed request this replica is not waiting for: if the id names
+   * another replica, it is passed there over the bus. Throws `relay_unreachable` when the bus
+   * refuses it (closed, too large), so the client is told rather than left waiting.
+   */
+  async forwardAnswer(session: Session, message: JsonRpcResponseMessage): Promise<void> {
+    const cluster = this.#cluster;
+    const replica = typeof message.id === 'string' ? RELAY_ID.exec(message.id)?.[1] : undefined;
+    if (cluster === undefined || replica === undefined || replica === cluster.bus.replicaId) return;
+    try {
+      await cluster.bus.publish({ replica }, BUS.relayAnswer, { key: session.key, message });
+    } catch (error) {
+      throw new GatewayError(
+        'relay_unreachable',
+        `The answer to ${message.id} could not be passed to the gateway replica waiting for it (${(error as Error).message}); the request it answers will fail`,
+      );
+    }
+  }
+
+  /** With several replicas: how a session reaches the shared store and the others. */
+  #wire(session: Session): void {
+    const cluster = this.#cluster;
+    if (cluster === undefined) return;
+    session.relayTag = `${cluster.bus.replicaId}.`;
+    const expiresAt = session.createdAt + this.#limits.maxAgeMs;
+    session.forward = (method, params) => {
+      cluster.bus.publish({ session: session.key }, BUS.notify, { method, params }).catch((error: unknown) => {
+        if (session.firstTime('forward'))
+          this.logger.warn({ err: error, session: session.key }, 'could not pass a notification to the replica holding the stream');
+      });
+    };
+    session.share = async (change) => {
+      if (change.kind === 'logLevel') await cluster.state.setLogLevel(session.key, change.level, expiresAt);
+      else if (change.kind === 'subscribed') {
+        await cluster.state.subscribe(session.key, { uri: change.uri, service: change.service, upstreamUri: change.upstreamUri }, expiresAt);
+      } else await cluster.state.unsubscribe(session.key, change.uri);
+      await cluster.bus.publish({ all: true }, BUS.changed, { key: session.key, change });
+    };
+  }
+
   get #replayLimits() {
     return { events: this.#limits.replayEvents, bytes: this.#limits.replayBytes };
   }
@@ -135,6 +227,7 @@ export class SessionRegistry {
   }
 
   #add(session: Session): Session {
+    this.#wire(session);
     this.#sessions.set(session.id, session);
     this.#byKey.set(session.key, session);
     this.#perIdentity.set(session.identity.name, (this.#perIdentity.get(session.identity.name) ?? 0) + 1);
@@ -201,7 +294,7 @@ export class SessionRegistry {
     if (cluster !== undefined) {
       await cluster.state.end(session.key, session.createdAt + this.#limits.maxAgeMs);
       try {
-        await cluster.bus.publish({ all: true }, SESSION_ENDED, { key: session.key });
+        await cluster.bus.publish({ all: true }, BUS.ended, { key: session.key });
       } catch (error) {
         // The tombstone holds: a replica that still caches the session forgets it when it goes idle.
         this.logger.warn({ err: error, session: session.key }, 'could not tell the other replicas that a session ended');
@@ -213,6 +306,16 @@ export class SessionRegistry {
   /** Gives `session` its GET stream and tells the stream listeners. */
   attachStream(session: Session, stream: Outbox): void {
     session.stream = stream;
+    const cluster = this.#cluster;
+    if (cluster !== undefined && !this.#streamSubscriptions.has(session)) {
+      // What other replicas pass on for this session's stream (resource updates they took) comes here.
+      const stop = cluster.bus.subscribeSession(session.key, (message) => {
+        const body = message.body as { method?: unknown; params?: unknown } | null;
+        if (message.type !== BUS.notify || typeof body?.method !== 'string') return;
+        session.notify(body.method, (typeof body.params === 'object' && body.params !== null ? body.params : undefined) as Record<string, unknown> | undefined);
+      });
+      this.#streamSubscriptions.set(session, stop);
+    }
     for (const listener of this.#streamListeners) {
       try {
         listener(session);
@@ -244,6 +347,8 @@ export class SessionRegistry {
     if (this.#sessions.get(session.id) !== session) return;
     this.#sessions.delete(session.id);
     this.#byKey.delete(session.key);
+    this.#streamSubscriptions.get(session)?.();
+    this.#streamSubscriptions.delete(session);
     const left = (this.#perIdentity.get(session.identity.name) ?? 1) - 1;
     if (left > 0) this.#perIdentity.set(session.identity.name, left);
     else this.#perIdentity.delete(session.identity.name);

@@ -150,7 +150,7 @@ export class McpPipeline {
 
   async #inSession(session: Session, message: JsonRpcMessage, acceptHeader: string | undefined, response: ServerResponse, meta: RequestMeta): Promise<void> {
     if (!('method' in message) || !('id' in message)) {
-      this.deps.dispatcher.take(session, message);
+      await this.deps.dispatcher.take(session, message);
       response.writeHead(202, { 'mcp-session-id': session.id }).end();
       return;
     }
