@@ -9,18 +9,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HAPROXY, haproxyConfig, haproxyStates, SERVED_BY } from '../../scripts/lib/haproxy.mjs';
 import { eventually } from './mesh.js';
 import { freePort } from './process.js';
 
-export const HAPROXY = '/usr/sbin/haproxy';
-/** The header naming the replica that served an answer. */
-export const SERVED_BY = 'x-served-by';
-
-export interface Backend {
-  /** Server name in HAProxy (and in `x-served-by`). */
-  name: string;
-  port: number;
-}
+export { SERVED_BY };
 
 export interface RunningHaproxy {
   /** Base URL, e.g. `http://127.0.0.1:41234`. */
@@ -33,43 +26,8 @@ export interface RunningHaproxy {
   stop(): Promise<void>;
 }
 
-/** The configuration: one frontend, one round-robin backend checked on /health, a stats page on its own port. */
-export function haproxyConfig(port: number, statsPort: number, backends: readonly Backend[]): string {
-  return [
-    'global',
-    '  maxconn 4096',
-    'defaults',
-    '  mode http',
-    '  timeout connect 2s',
-    '  timeout client 60s',
-    '  timeout server 60s',
-    // An event stream (a GET stream, a long call) stays open: no idle cut while it is quiet.
-    '  timeout tunnel 1h',
-    '  option http-server-close',
-    `frontend mcp`,
-    `  bind 127.0.0.1:${port}`,
-    '  default_backend gateways',
-    'backend gateways',
-    '  balance roundrobin',
-    // HTTP/1.1 with a Host the gateway accepts (its Host check refuses a request without one).
-    '  option httpchk',
-    '  http-check send meth GET uri /health ver HTTP/1.1 hdr Host localhost',
-    '  http-check expect status 200',
-    // A request that reached a replica which died is not sent again: only a failed connect is redispatched.
-    '  retries 2',
-    '  option redispatch',
-    `  http-response set-header ${SERVED_BY} %[srv_name]`,
-    ...backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} check inter 250ms fall 2 rise 1`),
-    'frontend stats',
-    `  bind 127.0.0.1:${statsPort}`,
-    '  stats enable',
-    '  stats uri /stats',
-    '',
-  ].join('\n');
-}
-
 /** Starts HAProxy in the foreground (`-db`) and waits until it answers on its stats port. */
-export async function startHaproxy(backends: readonly Backend[]): Promise<RunningHaproxy> {
+export async function startHaproxy(backends: readonly { name: string; port: number }[]): Promise<RunningHaproxy> {
   const [port, statsPort] = [await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'meshgate-haproxy-'));
   const file = join(dir, 'haproxy.cfg');
@@ -82,18 +40,7 @@ export async function startHaproxy(backends: readonly Backend[]): Promise<Runnin
   let done = false;
   void exited.then(() => (done = true));
 
-  const states = async (): Promise<Record<string, string>> => {
-    const response = await fetch(`http://127.0.0.1:${statsPort}/stats;csv`);
-    const lines = (await response.text()).split('\n');
-    const header = (lines[0] ?? '').replace(/^# /, '').split(',');
-    const [pxname, svname, status] = ['pxname', 'svname', 'status'].map((column) => header.indexOf(column)) as [number, number, number];
-    const found: Record<string, string> = {};
-    for (const line of lines.slice(1)) {
-      const cells = line.split(',');
-      if (cells[pxname] === 'gateways' && cells[svname] !== 'BACKEND' && cells[svname] !== undefined) found[cells[svname]] = cells[status] ?? '';
-    }
-    return found;
-  };
+  const states = () => haproxyStates(statsPort);
   const stop = async () => {
     if (!done) child.kill('SIGTERM');
     await exited;
