@@ -122,8 +122,9 @@ describe('three replicas behind HAProxy, no stickiness', () => {
     });
     // Kill once every replica has served calls of this session.
     while (new Set(served).size < 3) await new Promise((wake) => setTimeout(wake, 20));
-    killed = true;
+    // The flag goes up once the process is gone: a call started before then may have been in flight on it.
     await victim.kill();
+    killed = true;
     const inFlightAtKill = 4;
     await Promise.all(callers);
     const failed = calls.filter((call) => !call.ok);
