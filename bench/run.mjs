@@ -18,6 +18,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { closeSessions, isSuccess, postLoad, rpcBody, sdkLoop, serialLoad, sessionLoad } from './lib/load.mjs';
 import { choosePinning, extraGateways, REPO_ROOT, rssMiB, sleep, startBenchMesh, toolName } from './lib/mesh.mjs';
+import { REPLICA_WORKLOADS, runReplicas } from './lib/replicas.mjs';
 import { toMarkdown } from './lib/report.mjs';
 import { interleaved as interleave } from './lib/rounds.mjs';
 import { runScale, SCALE_PLANS, SCALE_WORKLOADS } from './lib/scale.mjs';
@@ -25,7 +26,7 @@ import { ratio } from './lib/stats.mjs';
 import { runToolSearch, toolSearchTargets } from './lib/tool-search.mjs';
 
 const MAIN_WORKLOADS = ['call_c1', 'call_c32', 'list_1000', 'sdk_loop', 'sessions', 'memory', 'call_obs'];
-const ALL_WORKLOADS = [...MAIN_WORKLOADS, ...SCALE_WORKLOADS, 'tool_search'];
+const ALL_WORKLOADS = [...MAIN_WORKLOADS, ...SCALE_WORKLOADS, ...REPLICA_WORKLOADS, 'tool_search'];
 /**
  * The gateways of the observability workload (call_obs): the same build with everything
  * off, with metrics and the access log on (the 10% target), plus the audit log, plus
@@ -46,6 +47,8 @@ Options:
                      (call_obs starts four more gateways: observability off, metrics+access log, +audit, +tracing;
                      the scale_* workloads run on a second mesh of ${SCALE_PLANS.full.backends} backends × ${SCALE_PLANS.full.tools} tools,
                      ${SCALE_PLANS.full.idleSessions} idle sessions for scale_memory; smoke: ${SCALE_PLANS.smoke.backends} × ${SCALE_PLANS.smoke.tools}, ${SCALE_PLANS.smoke.idleSessions};
+                     replicas_call and replicas_sdk start three gateway replicas sharing session keys and two HAProxies
+                     (Debian's haproxy: one replica vs three, round-robin); seal_open times opening a sealed session id;
                      tool_search counts the tokens of tools/list vs the search path on a generated catalog of 1,000 tools
                      and recall@1/@5 of search_tools over its fixed queries, in process, no mesh)
   --no-build         do not build the repository first (npm run build) before the run
@@ -124,6 +127,7 @@ const workloads = {};
 const memory = {};
 let scale;
 let toolSearch;
+let replicas;
 let exitCode = 0;
 const runMain = MAIN_WORKLOADS.some(wanted);
 const mesh = runMain ? await startBenchMesh({ backends: BACKENDS, tools: TOOLS_PER_BACKEND, pinning, extras, log }) : undefined;
@@ -147,6 +151,7 @@ try {
   if (mesh) await runMainWorkloads();
   if (SCALE_WORKLOADS.some(wanted)) scale = await runScale({ wanted, plan, smoke, pinning, log, show });
   if (wanted('tool_search')) toolSearch = await runToolSearch({ log });
+  if (REPLICA_WORKLOADS.some(wanted)) replicas = await runReplicas({ wanted, plan, smoke, pinning, log, show });
 } catch (error) {
   log(`benchmark failed: ${error.stack ?? error}`);
   for (const proc of Object.values(procs ?? {})) if (proc) console.error(`--- ${proc.name} output (tail) ---\n${proc.output().slice(-2000)}`);
@@ -156,6 +161,7 @@ try {
   traceSink?.close();
 }
 if (scale) Object.assign(workloads, scale.workloads);
+if (replicas) Object.assign(workloads, replicas.workloads);
 
 /** The workloads on the mesh of 10 backends; the mesh is stopped by the caller. */
 async function runMainWorkloads() {
@@ -223,16 +229,19 @@ const result = {
   memory,
   ...(scale ? { scaleMemory: scale.memory, scaleSize: scale.size } : {}),
   ...(toolSearch ? { toolSearch } : {}),
-  targets: [...targets(workloads, memory), ...(scale?.targets ?? []), ...toolSearchTargets(toolSearch)],
+  ...(replicas?.seal ? { sealOpen: replicas.seal } : {}),
+  targets: [...targets(workloads, memory), ...(scale?.targets ?? []), ...(replicas?.targets ?? []), ...toolSearchTargets(toolSearch)],
 };
 result.errors =
   Object.values(workloads).reduce((sum, w) => sum + Object.values(w.configs).reduce((n, s) => n + s.errors, 0), 0) +
   (memory.errors ?? 0) +
-  (scale?.memory.errors ?? 0);
+  (scale?.memory.errors ?? 0) +
+  (replicas?.seal?.errors ?? 0);
 const measuredAll = (name) => {
   if (name === 'memory') return Number.isFinite(memory.idleSessionsMiB);
   if (name === 'scale_memory') return Number.isFinite(scale?.memory.idleSessionsMiB);
   if (name === 'tool_search') return toolSearch !== undefined;
+  if (name === 'seal_open') return Number.isFinite(replicas?.seal?.micros);
   return workloads[name] !== undefined;
 };
 result.complete = ALL_WORKLOADS.every(measuredAll);

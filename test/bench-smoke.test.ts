@@ -44,6 +44,8 @@ describe('npm run bench -- --smoke', () => {
       'call_c32',
       'call_obs',
       'list_1000',
+      'replicas_call',
+      'replicas_sdk',
       'scale_call',
       'scale_list',
       'scale_sessions',
@@ -89,6 +91,9 @@ describe('npm run bench -- --smoke', () => {
       'scale_call_cpu',
       'scale_session_cpu',
       'scale_rss',
+      'seal_open',
+      'replicas_call_ratio',
+      'replicas_sdk_ratio',
       'tool_search_tokens',
       'tool_search_recall',
     ]);
@@ -96,6 +101,14 @@ describe('npm run bench -- --smoke', () => {
     expect(result.toolSearch).toMatchObject({ tools: 1000, services: 10 });
     expect(result.toolSearch.queries).toBeGreaterThanOrEqual(50);
     expect(result.toolSearch.searchPathTokens).toBeLessThan(result.toolSearch.listTokens);
+    // The replica rows: one replica vs three behind HAProxy, each with its replicas' own CPU; the sealed-id open cost.
+    for (const key of ['replicas_call', 'replicas_sdk']) {
+      expect(Object.keys(result.workloads[key].configs)).toEqual(['one', 'three']);
+      expect(Number.isFinite(result.workloads[key].configs.one.oneCpuUs)).toBe(true);
+      expect(Number.isFinite(result.workloads[key].configs.three.threeCpuUs)).toBe(true);
+    }
+    expect(result.sealOpen.micros).toBeGreaterThan(0);
+    expect(result.sealOpen.errors).toBe(0);
     for (const target of result.targets) expect(typeof target.met).toBe('boolean');
 
     const markdown = readFileSync(join(outDir, 'latest.md'), 'utf8');

@@ -13,6 +13,7 @@ import { join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import {
+  CI as CI_STRICT,
   COMPOSE_FILE,
   composeEnv,
   DEFAULT_TOKEN,
@@ -110,8 +111,9 @@ describe('docker-compose.yml', () => {
   const services = dict(compose.services, 'services');
   const svc = (s: ServiceSpec): Dict => dict(services[s.service], `services.${s.service}`);
 
-  it('defines exactly shopping-service, user-service and mcp-gateway', () => {
-    expect(Object.keys(services).sort()).toEqual(SERVICES.map((s) => s.service).sort());
+  it('defines exactly shopping-service, user-service and mcp-gateway outside profiles (what `docker compose up --build` starts)', () => {
+    const unprofiled = Object.keys(services).filter((name) => dict(services[name], name).profiles === undefined);
+    expect(unprofiled.sort()).toEqual(SERVICES.map((s) => s.service).sort());
   });
 
   for (const s of SERVICES)
@@ -189,5 +191,68 @@ describe('docker-compose.yml', () => {
     );
     expect(mounts).toContainEqual({ source: 'meshgate-data', target: posix.dirname(env.MESHGATE_DB_PATH ?? '') });
     expect(Object.keys(dict(compose.volumes, 'top-level volumes'))).toContain('meshgate-data');
+  });
+});
+
+// ---------------------------------------------------------------------------
+// The `replicas` profile: PostgreSQL, three gateway replicas, HAProxy
+// ---------------------------------------------------------------------------
+
+describe('docker-compose.yml, profile replicas', () => {
+  const compose = dict(parseYaml(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }), 'docker-compose.yml');
+  const services = dict(compose.services, 'services');
+  const REPLICAS = ['gateway-1', 'gateway-2', 'gateway-3'];
+  const svc = (name: string): Dict => dict(services[name], `services.${name}`);
+
+  it('holds postgres, three gateway replicas and haproxy, all in the profile and nothing else', () => {
+    const profiled = Object.keys(services).filter((name) => svc(name).profiles !== undefined);
+    expect(profiled.sort()).toEqual(['haproxy', 'postgres', ...REPLICAS].sort());
+    for (const name of profiled) expect(svc(name).profiles, name).toEqual(['replicas']);
+  });
+
+  it('the replicas share one configuration: the database, the session keys and the secret key from the environment', () => {
+    const envs = REPLICAS.map((name) => envOf(svc(name)));
+    for (const env of envs) expect(env).toEqual(envs[0]);
+    const env = envs[0] as Record<string, string>;
+    expect(env.MESHGATE_DATABASE_URL).toMatch(/^postgres:\/\/meshgate:.*@postgres:5432\/meshgate$/);
+    expect(env.MESHGATE_SESSION_KEYS).toBe(`\${MESHGATE_SESSION_KEYS:-}`);
+    expect(env.MESHGATE_SECRET_KEY).toBe(`\${MESHGATE_SECRET_KEY:-}`);
+    for (const name of REPLICAS) {
+      expect(dict(dict(svc(name).depends_on, `${name}.depends_on`).postgres, 'postgres').condition).toBe('service_healthy');
+      expect(svc(name).ports, `${name} publishes no port: clients go through haproxy`).toBeUndefined();
+    }
+  });
+
+  it('a replica without session keys or secret key refuses to start, saying what to set', () => {
+    const command = svc('gateway-1').command as string[];
+    expect(command.slice(0, 2)).toEqual(['sh', '-c']);
+    // Compose turns $$ into $; run the script as the container would, without the two keys.
+    const script = String(command[2]).replace(/\$\$/g, '$');
+    const env = composeEnv();
+    delete env.MESHGATE_SESSION_KEYS;
+    delete env.MESHGATE_SECRET_KEY;
+    const refused = runCapture('sh', ['-c', script], env);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('set MESHGATE_SESSION_KEYS and MESHGATE_SECRET_KEY');
+    expect(script).toMatch(/exec node packages\/gateway\/dist\/main\.js$/);
+  });
+
+  it('haproxy mounts deploy/haproxy/haproxy.cfg, publishes 3010 and waits for healthy replicas', () => {
+    const haproxy = svc('haproxy');
+    expect(haproxy.volumes).toEqual(['./deploy/haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro']);
+    expect(portsOf(haproxy)).toContainEqual({ published: 3010, target: 3010 });
+    const deps = dict(haproxy.depends_on, 'haproxy.depends_on');
+    expect(Object.keys(deps).sort()).toEqual(REPLICAS);
+  });
+
+  it('deploy/haproxy/haproxy.cfg balances round-robin over the three replicas with no stickiness, checking /health, and HAProxy accepts it', (ctx) => {
+    const config = readFileSync(join(ROOT, 'deploy/haproxy/haproxy.cfg'), 'utf8');
+    expect(config).toMatch(/^\s*balance roundrobin$/m);
+    expect(config).toMatch(/http-check send meth GET uri \/health/);
+    expect(config).not.toMatch(/^\s*(cookie|stick|hash-type|balance source)/m);
+    for (const name of REPLICAS) expect(config).toMatch(new RegExp(`^\\s*server ${name} ${name}:3001$`, 'm'));
+    ctx.skip(!existsSync('/usr/sbin/haproxy') && !CI_STRICT, 'haproxy is not installed here (.ci/run installs it)');
+    const checked = runCapture('/usr/sbin/haproxy', ['-c', '-f', join(ROOT, 'deploy/haproxy/haproxy.cfg')], composeEnv());
+    expect(checked.status, checked.stderr + checked.stdout).toBe(0);
   });
 });

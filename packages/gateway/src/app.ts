@@ -1,5 +1,9 @@
 import { type Lane, type Logger, listen, type RunningServer } from '@meshgate/service-kit';
 import { createGatewayAuth, describeAuth } from './auth/authenticator.js';
+import { MemoryBusHub, MemorySessionStateStore } from './cluster/memory.js';
+import { PostgresMessageBus } from './cluster/postgres-bus.js';
+import { PostgresSessionStateStore } from './cluster/postgres-session-state.js';
+import type { MessageBus, SessionStateStore } from './cluster/types.js';
 import type { GatewayConfig } from './config/load.js';
 import { Federation } from './federation/federation.js';
 import { MethodTable } from './federation/methods.js';
@@ -22,7 +26,8 @@ import { createPerimeter } from './security/index.js';
 import { ServiceAudience } from './session/audience.js';
 import { wireBroadcasts } from './session/broadcast.js';
 import { Dispatcher } from './session/dispatch.js';
-import { SessionRegistry } from './session/registry.js';
+import { type SessionCluster, SessionRegistry } from './session/registry.js';
+import { SessionSealer } from './session/sealed.js';
 import { DEFAULT_LIMITS } from './upstream/limits.js';
 import { newInstanceId } from './upstream/loop.js';
 import { StdioHost } from './upstream/stdio/index.js';
@@ -45,6 +50,12 @@ export interface Gateway {
 export interface GatewayOptions {
   accessLogger?: AccessLogger;
   shared?: SharedDatabase;
+  /**
+   * What replicas share for sessions (cluster/): the Postgres store and bus when several
+   * replicas run; by default the memory ones, which one process shares with itself.
+   * Only used with `config.sessionKeys` (sealed ids). The gateway closes them.
+   */
+  cluster?: { state: SessionStateStore; bus: MessageBus };
 }
 
 /** Wires the gateway together and starts listening. Holds no logic of its own. */
@@ -60,6 +71,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     backoff: { minMs: config.limits.retryMinMs ?? DEFAULT_LIMITS.retryMinMs, maxMs: config.limits.retryMaxMs ?? DEFAULT_LIMITS.retryMaxMs },
   });
   stdio.reapLeftovers();
+  const instanceId = newInstanceId();
   const registry = new Registry({
     store,
     logger,
@@ -68,7 +80,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     gatewayTokenForRegistered: credentials.gatewayTokenForRegistered,
     credentialEnv: (source) => credentials.policy.envFor(source),
     maxServices: credentials.maxServices,
-    instanceId: newInstanceId(),
+    instanceId,
     limits: config.limits,
     stdio,
     registeredDial: perimeter.dial,
@@ -76,7 +88,15 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   });
   const subscriptions = new Subscriptions(registry, logger);
   const virtualServers = new VirtualServers({ registry, store, configured: config.virtualServers ?? [], logger });
-  const sessions = new SessionRegistry(config.sessions, logger);
+  const cluster = await sessionCluster(config, options, instanceId, logger);
+  const sessions = new SessionRegistry(config.sessions, logger, cluster);
+  // Any replica may forget expired shared state and tombstones; each does it now and then.
+  const sweeper =
+    cluster === undefined
+      ? undefined
+      : setInterval(() => {
+          cluster.state.sweep(Date.now()).catch((error: unknown) => logger.warn({ err: error }, 'could not sweep expired shared session state'));
+        }, CLUSTER_SWEEP_MS).unref();
   const observability = config.observability ?? OBSERVABILITY_OFF;
   const observer = new Observer(observability, store, metricsSources(registry, sessions), logger, options.accessLogger);
   const federation = new Federation(registry, subscriptions, config.listPageSize, observer);
@@ -87,7 +107,16 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const stopAudience = audience.start();
   const auth = createGatewayAuth(config.auth, logger);
   const modern = new ModernEndpoint(methods, registry, logger);
-  const dispatcher = new Dispatcher(methods, () => registry.catalog, audience, logger);
+  const dispatcher = new Dispatcher(
+    methods,
+    () => registry.catalog,
+    audience,
+    logger,
+    (session, message) => sessions.forwardAnswer(session, message),
+  );
+  sessions.onRelayAnswer((session, message) => {
+    dispatcher.take(session, message).catch((error: unknown) => logger.warn({ err: error, session: session.key }, 'could not take a relayed answer'));
+  });
   const pipeline = new McpPipeline({
     auth,
     perimeter,
@@ -158,13 +187,44 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
               // The last calls' audit entries are written before the store closes.
               await observer.close();
             } finally {
-              await store.close();
+              try {
+                clearInterval(sweeper);
+                await cluster?.bus.close();
+                await cluster?.state.close();
+              } finally {
+                await store.close();
+              }
             }
           }
         }
       }
     },
   };
+}
+
+/** How often a replica forgets expired shared session state and tombstones. */
+const CLUSTER_SWEEP_MS = 10 * 60_000;
+
+/**
+ * Sealed session ids and the shared session state, when session keys are set: in the
+ * registry's Postgres database when there is one (so every replica on it shares them),
+ * else in memory (one process sharing with itself).
+ */
+async function sessionCluster(config: GatewayConfig, options: GatewayOptions, replicaId: string, logger: Logger): Promise<SessionCluster | undefined> {
+  if (config.sessionKeys === undefined) {
+    if (options.shared !== undefined)
+      logger.warn('the registry is shared through PostgreSQL but MESHGATE_SESSION_KEYS is not set: a session is known only to the replica that opened it');
+    return undefined;
+  }
+  const sealer = new SessionSealer(config.sessionKeys);
+  if (options.cluster !== undefined) return { sealer, ...options.cluster };
+  if (options.shared !== undefined) {
+    const { pool, url } = options.shared;
+    const state = await PostgresSessionStateStore.create(pool);
+    const bus = await PostgresMessageBus.create(pool, url, { replicaId, logger });
+    return { sealer, state, bus };
+  }
+  return { sealer, state: new MemorySessionStateStore(), bus: new MemoryBusHub().bus(replicaId) };
 }
 
 /** What the metrics read at scrape time. */

@@ -26,6 +26,11 @@ export const GATEWAY_ERRORS = {
   unsupported_media_type: { status: 415, rpc: -32600, summary: 'Content-Type must be application/json' },
   unknown_virtual_server: { status: 404, rpc: -32001, summary: 'No virtual server has this name (`/servers/{name}/mcp`, `/virtual-servers/{name}`)' },
   too_many_sessions: { status: 503, rpc: -32001, summary: "The session table (MESHGATE_MAX_SESSIONS) or this token's share of it is full" },
+  relay_unreachable: {
+    status: 503,
+    rpc: -32603,
+    summary: 'An answer to a relayed request (sampling, elicitation, roots) could not be passed to the gateway replica waiting for it',
+  },
   shutting_down: { status: 503, rpc: -32001, summary: 'The gateway is stopping' },
   dashboard_not_built: { status: 503, rpc: -32603, summary: 'The dashboard at /admin has no bundle: run `npm run build` (it builds packages/dashboard/dist)' },
   internal: { status: 500, rpc: -32603, summary: 'An unexpected failure inside the gateway (logged with its cause)' },

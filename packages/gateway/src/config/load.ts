@@ -23,7 +23,7 @@ import {
   toSurfaceSpec,
 } from './schema.js';
 import { SEED_FALLBACK_TOOLS } from './seed-fallbacks.js';
-import { resolveSessions, type SessionLimits } from './sessions.js';
+import { resolveSessionKeys, resolveSessions, type SessionLimits } from './sessions.js';
 
 /** Everything the gateway needs to start, resolved from the environment and the config file. */
 export interface GatewayConfig {
@@ -47,6 +47,8 @@ export interface GatewayConfig {
   security: SecurityConfig;
   /** Client sessions: idle timeout and how many may be open, in all and per identity. */
   sessions: SessionLimits;
+  /** Keys sealing session ids (newest first) so any replica serves any session; undefined: random ids, one replica. */
+  sessionKeys: Buffer[] | undefined;
   /** Largest request body a client may send. */
   maxBodyBytes: number;
   /** Whether `POST /register` may register a command (admin role only). */
@@ -79,6 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   if (!auth.ok) throw new ConfigError(`invalid configuration: ${auth.message}`);
   const sessions = resolveSessions(values);
   if (!sessions.ok) throw new ConfigError(`invalid configuration: ${sessions.message}`);
+  const sessionKeys = resolveSessionKeys(values);
+  if (!sessionKeys.ok) throw new ConfigError(`invalid configuration: ${sessionKeys.message}`);
   const upstreamToken = values.MESHGATE_UPSTREAM_TOKEN ?? values.MCP_BEARER_TOKEN;
   const services = file === undefined ? defaultServices(values, present) : servicesFromFile(file.data, file.path);
   const credentials = resolveCredentials(values, {
@@ -106,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     listPageSize: values.MESHGATE_LIST_PAGE_SIZE,
     security: perimeter(values),
     sessions: sessions.value,
+    sessionKeys: sessionKeys.value,
     maxBodyBytes: values.MESHGATE_MAX_BODY_BYTES,
     allowStdioRegistration: values.MESHGATE_ALLOW_STDIO_REGISTRATION,
     observability: resolveObservability(values),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './load.js';
 
 describe('session settings', () => {
-  it('default to a 30-minute idle timeout, 10000 sessions, 1000 per identity, 100 events and 256 KiB of replay per stream, 64 MiB in all', () => {
+  it('default to a 30-minute idle timeout, 10000 sessions, 1000 per identity, 100 events and 256 KiB of replay per stream, 64 MiB in all, ids sealed for a day once keys are set', () => {
     expect(loadConfig({}).sessions).toEqual({
       idleMs: 1_800_000,
       maxSessions: 10_000,
@@ -10,7 +10,17 @@ describe('session settings', () => {
       replayEvents: 100,
       replayBytes: 262_144,
       replayTotalBytes: 67_108_864,
+      maxAgeMs: 86_400_000,
     });
+    expect(loadConfig({}).sessionKeys).toBeUndefined();
+  });
+
+  it('read the session keys, newest first, base64 or base64url', () => {
+    const newest = Buffer.alloc(32, 0xfb);
+    const older = Buffer.alloc(32, 3);
+    const config = loadConfig({ MESHGATE_SESSION_KEYS: `${newest.toString('base64url')},${older.toString('base64')}`, MESHGATE_SESSION_MAX_AGE_MS: '3600000' });
+    expect(config.sessionKeys).toEqual([newest, older]);
+    expect(config.sessions.maxAgeMs).toBe(3_600_000);
   });
 
   it('read the replay buffer bounds, 0 included', () => {
@@ -38,6 +48,12 @@ describe('session settings', () => {
       /env\.MESHGATE_REPLAY_BUFFER_BYTES: must be a whole number from 0 to 4194304/,
     ],
     ['a negative replay count', { MESHGATE_REPLAY_BUFFER_EVENTS: '-1' }, /env\.MESHGATE_REPLAY_BUFFER_EVENTS: must be a whole number, 0 or more/],
+    [
+      'a session key of 16 bytes',
+      { MESHGATE_SESSION_KEYS: Buffer.alloc(16).toString('base64') },
+      /env\.MESHGATE_SESSION_KEYS: key 1 of 1 decodes to 16 bytes, not 32/,
+    ],
+    ['a session key that is not base64', { MESHGATE_SESSION_KEYS: 'secret key' }, /env\.MESHGATE_SESSION_KEYS: key 1 of 1 is not base64/],
     ['a lowered total under the default per identity', { MESHGATE_MAX_SESSIONS: '10' }, /1000 is more than MESHGATE_MAX_SESSIONS \(10\)/],
   ])('refuses %s, naming the variable', (_, env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

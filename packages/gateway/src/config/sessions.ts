@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { ParseResult } from '../auth/scopes.js';
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from '../session/registry.js';
 import { MAX_STREAM_BACKLOG_BYTES } from '../session/replay.js';
-import { withDefault } from './setting.js';
+import { parseSessionKeys } from '../session/sealed.js';
+import { optional, withDefault } from './setting.js';
 
 export type { SessionLimits } from '../session/registry.js';
 
@@ -38,6 +39,16 @@ export const SESSION_SETTINGS = {
     DEFAULT_SESSION_LIMITS.replayTotalBytes,
     'Bytes all sessions together keep for replay; past it the stream that records evicts its own oldest events',
   ),
+  MESHGATE_SESSION_KEYS: optional(
+    z.string().min(1),
+    '(none: random session ids, one replica)',
+    'Keys that seal session ids so any replica serves any session: comma-separated, newest first (it seals, all open), each 32 bytes as base64 or base64url (`openssl rand -base64 32`); the same list on every replica (docs/operations.md)',
+  ),
+  MESHGATE_SESSION_MAX_AGE_MS: withDefault(
+    positive,
+    DEFAULT_SESSION_LIMITS.maxAgeMs,
+    'With `MESHGATE_SESSION_KEYS`: a sealed session id is accepted this long after it was issued, then the client initializes again',
+  ),
 };
 
 /** The session variables, as parsed by the env schema. */
@@ -48,6 +59,15 @@ export interface SessionEnv {
   MESHGATE_REPLAY_BUFFER_EVENTS: number;
   MESHGATE_REPLAY_BUFFER_BYTES: number;
   MESHGATE_REPLAY_BUFFER_TOTAL_BYTES: number;
+  MESHGATE_SESSION_KEYS?: string | undefined;
+  MESHGATE_SESSION_MAX_AGE_MS: number;
+}
+
+/** The keys that seal session ids, newest first; undefined when unset (one replica, random ids). */
+export function resolveSessionKeys(values: Pick<SessionEnv, 'MESHGATE_SESSION_KEYS'>): ParseResult<Buffer[] | undefined> {
+  if (values.MESHGATE_SESSION_KEYS === undefined) return { ok: true, value: undefined };
+  const parsed = parseSessionKeys(values.MESHGATE_SESSION_KEYS);
+  return parsed.ok ? { ok: true, value: parsed.keys } : { ok: false, message: `env.MESHGATE_SESSION_KEYS: ${parsed.message}` };
 }
 
 /** The session limits; a per-identity limit above the total is a mistake, not a no-op. */
@@ -59,6 +79,7 @@ export function resolveSessions(values: SessionEnv): ParseResult<SessionLimits> 
     MESHGATE_REPLAY_BUFFER_EVENTS: replayEvents,
     MESHGATE_REPLAY_BUFFER_BYTES: replayBytes,
     MESHGATE_REPLAY_BUFFER_TOTAL_BYTES: replayTotalBytes,
+    MESHGATE_SESSION_MAX_AGE_MS: maxAgeMs,
   } = values;
   if (maxPerIdentity > maxSessions) {
     return {
@@ -66,5 +87,5 @@ export function resolveSessions(values: SessionEnv): ParseResult<SessionLimits> 
       message: `env.MESHGATE_MAX_SESSIONS_PER_IDENTITY: ${maxPerIdentity} is more than MESHGATE_MAX_SESSIONS (${maxSessions}); lower it or raise MESHGATE_MAX_SESSIONS`,
     };
   }
-  return { ok: true, value: { idleMs, maxSessions, maxPerIdentity, replayEvents, replayBytes, replayTotalBytes } };
+  return { ok: true, value: { idleMs, maxSessions, maxPerIdentity, replayEvents, replayBytes, replayTotalBytes, maxAgeMs } };
 }

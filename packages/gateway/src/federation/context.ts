@@ -18,7 +18,18 @@ export interface SessionScope {
   readonly subscribed: Map<string, { service: string; upstreamUri: string }>;
   /** Tells the client that a resource it subscribed to changed, under the URI it used. */
   resourceUpdated(uri: string): void;
+  /**
+   * With several replicas: writes a change of the session's state to the shared store and
+   * tells the other replicas (absent with one replica). Called after the change is made here.
+   */
+  share?(change: SessionChange): Promise<void>;
 }
+
+/** A change of a session's state that every replica serving it must know. */
+export type SessionChange =
+  | { kind: 'logLevel'; level: LoggingLevel }
+  | { kind: 'subscribed'; uri: string; service: string; upstreamUri: string }
+  | { kind: 'unsubscribed'; uri: string };
 
 /**
  * Everything a method handler knows of the request it serves, passed explicitly: the one

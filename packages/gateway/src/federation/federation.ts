@@ -148,9 +148,12 @@ export class Federation {
       }
       await this.subscriptions.subscribe(entry.service, entry.upstreamUri, session, uri);
       session.subscribed.set(uri, entry);
+      await session.share?.({ kind: 'subscribed', uri, ...entry });
     } else {
       session.subscribed.delete(uri);
       await this.subscriptions.unsubscribe(entry.service, entry.upstreamUri, session);
+      // The replica that took the subscription (it holds it upstream) may be another one.
+      await session.share?.({ kind: 'unsubscribed', uri });
     }
     return {};
   }

@@ -144,12 +144,15 @@ function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
 }
 
-function setLevel(ctx: RequestContext, params: Params): Result {
+async function setLevel(ctx: RequestContext, params: Params): Promise<Result> {
   const level = params?.['level'];
   if (typeof level !== 'string' || !LEVELS.has(level)) {
     throw new GatewayError('invalid_body', `Invalid params: logging/setLevel needs "level", one of ${[...LEVELS].join(', ')}`);
   }
   // Without a session there is nothing to deliver log messages to: accepted, and nothing changes.
-  if (ctx.session !== undefined) ctx.session.logLevel = level as LoggingLevel;
+  if (ctx.session !== undefined) {
+    ctx.session.logLevel = level as LoggingLevel;
+    await ctx.session.share?.({ kind: 'logLevel', level: level as LoggingLevel });
+  }
   return {};
 }

@@ -56,6 +56,11 @@ export function wireBroadcasts(
       }
     }),
     sessions.onClose((session) => subscriptions.forget(session, session.subscribed.values())),
+    // With several replicas the subscription is held upstream by the replica that took it; an unsubscribe may land elsewhere.
+    sessions.onRemoteChange((session, change) => {
+      const entry = change.kind === 'unsubscribed' ? session.subscribed.get(change.uri) : undefined;
+      if (entry !== undefined) void subscriptions.unsubscribe(entry.service, entry.upstreamUri, session);
+    }),
   ];
   return () => {
     for (const stop of stops) stop();

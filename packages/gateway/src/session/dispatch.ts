@@ -35,6 +35,8 @@ export class Dispatcher {
     /** Told when a client's roots change, so the services it uses hear of it. */
     private readonly audience?: { rootsChanged(session: Session): void },
     private readonly logger?: Logger,
+    /** With several replicas: passes on an answer to a request another replica relayed (SessionRegistry.forwardAnswer). */
+    private readonly forwardAnswer?: (session: Session, message: JsonRpcResponseMessage) => Promise<void>,
   ) {}
 
   /** Answers a request made without a session: nothing can be relayed to its client, and it cannot be cancelled. */
@@ -105,11 +107,12 @@ export class Dispatcher {
   /**
    * A client's message that is not a request: the answer to a request relayed to it, the
    * cancellation of one of its calls, or a notification the gateway only acknowledges
-   * (`notifications/initialized`, `notifications/roots/list_changed`).
+   * (`notifications/initialized`, `notifications/roots/list_changed`). An answer to a request
+   * another replica relayed is passed there; rejects with `relay_unreachable` if it cannot be.
    */
-  take(session: Session, message: JsonRpcResponseMessage | JsonRpcNotificationMessage): void {
+  async take(session: Session, message: JsonRpcResponseMessage | JsonRpcNotificationMessage): Promise<void> {
     if (!('method' in message)) {
-      this.#answered(session, message);
+      if (!this.#answered(session, message)) await this.forwardAnswer?.(session, message);
       return;
     }
     if (message.method === 'notifications/cancelled') {
@@ -120,14 +123,16 @@ export class Dispatcher {
     }
   }
 
-  #answered(session: Session, message: JsonRpcResponseMessage): void {
+  /** Whether the answer was to a request this replica relayed and still waits for. */
+  #answered(session: Session, message: JsonRpcResponseMessage): boolean {
     const pending = typeof message.id === 'string' ? session.relays.get(message.id) : undefined;
-    if (pending === undefined) return; // an answer to nothing the gateway asked, or asked and gave up on
+    if (pending === undefined) return false; // an answer to nothing asked here, or asked and given up on
     session.relays.delete(message.id as string);
     const { result, error } = message;
     if (error !== undefined) pending.reject(new ProtocolError(error.code, error.message, error.data));
     else if (typeof result === 'object' && result !== null && !Array.isArray(result)) pending.resolve(result as Record<string, unknown>);
     else pending.reject(new ProtocolError(ProtocolErrorCode.InvalidParams, 'The client answered without a result object'));
+    return true;
   }
 
   /**

@@ -2,7 +2,7 @@ import type { JsonRpcId } from '@meshgate/service-kit';
 import { type ClientCapabilities, type LoggingLevel, ProtocolError, ProtocolErrorCode, type ServerCapabilities } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../auth/tokens.js';
-import type { Params, SessionScope } from '../federation/context.js';
+import type { Params, SessionChange, SessionScope } from '../federation/context.js';
 import { DEFAULT_REPLAY_LIMITS, type ReplayBudget, type ReplayLimits, SessionReplay } from './replay.js';
 
 /** Which client capability a relayed request needs. */
@@ -67,8 +67,13 @@ export class Session implements SessionScope {
   stream: Outbox | undefined;
   /** The session's resumable event streams (its GET stream and POST streams): ids, and what a client that reconnects is replayed. */
   readonly replay: SessionReplay;
-  readonly createdAt = Date.now();
-  lastSeen = this.createdAt;
+  lastSeen = Date.now();
+  /** With several replicas: this replica's id and a dot, in the ids of requests relayed from here, so a client's answer landing elsewhere finds its way back. */
+  relayTag = '';
+  /** With several replicas: passes a resource update on to the replica holding the session's GET stream, when this one does not. */
+  forward: ((method: string, params: Params) => void) | undefined;
+  /** With several replicas: writes a change of state to the shared store and tells the other replicas (SessionScope.share). */
+  share: ((change: SessionChange) => Promise<void>) | undefined;
   #relayCount = 0;
   #closed = false;
   /** Said once per session in the log: past this, more of the same is noise. */
@@ -80,6 +85,10 @@ export class Session implements SessionScope {
     readonly handshake: Handshake,
     replayLimits: ReplayLimits = DEFAULT_REPLAY_LIMITS,
     replayBudget?: ReplayBudget,
+    /** The session's key in the shared session-state store: a sealed id's random part, else the id itself. */
+    readonly key: string = id,
+    /** When its id was issued (a session rebuilt from a sealed id keeps the id's time). */
+    readonly createdAt: number = Date.now(),
     /** The virtual server whose endpoint opened it; undefined for `/mcp`. The session is valid only there. */
     readonly server?: string,
   ) {
@@ -101,7 +110,7 @@ export class Session implements SessionScope {
   /** An id for a request relayed to this client, unique in the session. */
   nextRelayId(): string {
     this.#relayCount += 1;
-    return `meshgate-relay-${this.#relayCount}`;
+    return `meshgate-relay-${this.relayTag}${this.#relayCount}`;
   }
 
   /** Whether the client said at initialize that it takes `method` (sampling, elicitation, roots). */
@@ -160,8 +169,14 @@ export class Session implements SessionScope {
     this.stream?.notify(method, params);
   }
 
+  /**
+   * A resource it subscribed to changed. The replica that took the subscription hears of it;
+   * if the GET stream is held by another, the update goes there (list changes and log
+   * messages need no forwarding: every replica hears of those itself).
+   */
   resourceUpdated(uri: string): void {
-    this.notify('notifications/resources/updated', { uri });
+    if (this.stream === undefined && this.forward !== undefined) this.forward('notifications/resources/updated', { uri });
+    else this.notify('notifications/resources/updated', { uri });
   }
 
   /** Stops the calls in flight, fails the pending relays, ends the GET stream and frees what was kept for replay. Idempotent. */

@@ -176,7 +176,8 @@ export class LegacySseEndpoint {
       throw new GatewayError('session_required', 'Bad Request: send initialize first', undefined, undefined, isRequest ? message.id : undefined);
     }
     if (!isRequest) {
-      this.deps.dispatcher.take(session, message);
+      // A legacy session's relays are all on this replica's SSE channel: nothing to pass on.
+      void this.deps.dispatcher.take(session, message);
       return;
     }
     this.deps.dispatcher.inSession(session, message, stream, { identity, traceparent }).then(

@@ -113,7 +113,7 @@ export class McpPipeline {
     const era = accept(eraStage(method, headers, message));
     const sessionId = accept(sessionIdStage(headers));
     // A 2026 request names no session of the gateway's: the SDK's handler serves it whole.
-    const session = era === 'legacy' && sessionId !== undefined ? this.#session(sessionId, identity, server) : undefined;
+    const session = era === 'legacy' && sessionId !== undefined ? await this.#session(sessionId, identity, server) : undefined;
     const limited = withinLimit(this.deps.perimeter, identity);
     if (limited !== undefined) await limited;
 
@@ -138,8 +138,9 @@ export class McpPipeline {
   }
 
   /** The caller's session `id`, opened on this endpoint: one opened on another virtual server, or on `/mcp`, is not found here. */
-  #session(id: string, identity: GatewayIdentity, server: VirtualServer | undefined): Session {
-    const session = this.deps.sessions.find(id, identity, server?.name);
+  async #session(id: string, identity: GatewayIdentity, server: VirtualServer | undefined): Promise<Session> {
+    // With several replicas, one opened on another replica is rebuilt from its sealed id.
+    const session = await this.deps.sessions.resolve(id, identity, server?.name);
     // An unknown id and another identity's id look the same: neither reveals the other.
     if (session === undefined) throw new GatewayError('unknown_session', 'Session not found: it expired or was deleted; initialize a new session');
     return session;
@@ -169,7 +170,7 @@ export class McpPipeline {
 
   async #inSession(session: Session, message: JsonRpcMessage, acceptHeader: string | undefined, response: ServerResponse, meta: RequestMeta): Promise<void> {
     if (!('method' in message) || !('id' in message)) {
-      this.deps.dispatcher.take(session, message);
+      await this.deps.dispatcher.take(session, message);
       response.writeHead(202, { 'mcp-session-id': session.id }).end();
       return;
     }
@@ -207,11 +208,11 @@ export class McpPipeline {
     if (id === undefined) {
       throw new GatewayError('session_required', `Bad Request: ${method} needs an Mcp-Session-Id header; send initialize first`);
     }
-    const session = this.#session(id, identity, server);
+    const session = await this.#session(id, identity, server);
     const limited = withinLimit(this.deps.perimeter, identity);
     if (limited !== undefined) await limited;
     if (method === 'DELETE') {
-      this.deps.sessions.delete(session);
+      await this.deps.sessions.end(session);
       response.writeHead(200, { 'mcp-session-id': session.id }).end();
       return;
     }
