@@ -210,3 +210,49 @@ describe('Registry rebuilds', () => {
     expect(changes).toEqual([['tools']]);
   });
 });
+
+describe('Registry start-up', () => {
+  it('builds the catalog once for a burst of services coming up, not once per service', async () => {
+    const backends: Backends = new Map(Array.from({ length: 10 }, (_, i) => [`http://s${i}/mcp`, [`tool${i}`]]));
+    // Every service's tools/list waits for `release`, so all ten answer in one burst.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const waiting = new Set<string>();
+    const plain = transportsFor(backends);
+    const factory: TransportFactory = (options, events) => {
+      const transport = plain(options, events);
+      return {
+        ...transport,
+        request: async (method, params, requestOptions) => {
+          if (method === 'tools/list') {
+            waiting.add(options.url);
+            await gate;
+          }
+          return transport.request(method, params, requestOptions);
+        },
+      };
+    };
+    const r = new Registry({
+      store: new MemoryStore(),
+      logger,
+      configured: [...backends.keys()].map((url, i) => configured(`s${i}`, url)),
+      gatewayToken: 'token',
+      limits: { probeIntervalMs: 0, retryMinMs: 5, retryMaxMs: 20 },
+      transportFactory: factory,
+    });
+    registries.push(r);
+    const builtWith: number[] = [];
+    r.onCatalogChange((catalog, changed) => {
+      if (changed.has('tools')) builtWith.push(catalog.tools.items.length);
+    });
+    await r.start();
+    await vi.waitFor(() => expect(waiting.size).toBe(10));
+    release();
+    await vi.waitFor(() => expect(builtWith.at(-1)).toBe(10));
+    // Perhaps one build of the empty catalog while the services were connecting; then one of all ten.
+    expect(builtWith.filter((tools) => tools > 0)).toEqual([10]);
+    expect(names(r)).toEqual(Array.from({ length: 10 }, (_, i) => `tool${i}`));
+  });
+});
