@@ -28,6 +28,21 @@ function transportsFor(backends: Backends): TransportFactory {
   };
 }
 
+/** `transportsFor(backends)` with `before(url, method)` run ahead of every request: it may wait, or throw to fail the request. */
+function intercepted(backends: Backends, before: (url: string, method: string) => Promise<void> | void): TransportFactory {
+  const plain = transportsFor(backends);
+  return (options, events) => {
+    const transport = plain(options, events);
+    return {
+      ...transport,
+      request: async (method, params, requestOptions) => {
+        await before(options.url, method);
+        return transport.request(method, params, requestOptions);
+      },
+    };
+  };
+}
+
 const logger = pino({ level: 'silent' });
 const now = new Date(0).toISOString();
 const configured = (name: string, url: string): ServiceRecord => ({
@@ -157,21 +172,13 @@ describe('Registry rebuilds', () => {
       ['http://b/mcp', ['buy']],
     ]);
     let failPing = false;
-    const plain = transportsFor(backends);
     // Once failPing is set, service b misses one health probe (degraded), then answers (up again).
-    const factory: TransportFactory = (options, events) => {
-      const transport = plain(options, events);
-      return {
-        ...transport,
-        request: async (method, params, requestOptions) => {
-          if (method === 'ping' && options.url === 'http://b/mcp' && failPing) {
-            failPing = false;
-            throw new Error('no answer to ping');
-          }
-          return transport.request(method, params, requestOptions);
-        },
-      };
-    };
+    const factory = intercepted(backends, (url, method) => {
+      if (method === 'ping' && url === 'http://b/mcp' && failPing) {
+        failPing = false;
+        throw new Error('no answer to ping');
+      }
+    });
     const r = new Registry({
       store: new MemoryStore(),
       logger,
@@ -220,20 +227,11 @@ describe('Registry start-up', () => {
       release = resolve;
     });
     const waiting = new Set<string>();
-    const plain = transportsFor(backends);
-    const factory: TransportFactory = (options, events) => {
-      const transport = plain(options, events);
-      return {
-        ...transport,
-        request: async (method, params, requestOptions) => {
-          if (method === 'tools/list') {
-            waiting.add(options.url);
-            await gate;
-          }
-          return transport.request(method, params, requestOptions);
-        },
-      };
-    };
+    const factory = intercepted(backends, async (url, method) => {
+      if (method !== 'tools/list') return;
+      waiting.add(url);
+      await gate;
+    });
     const r = new Registry({
       store: new MemoryStore(),
       logger,
