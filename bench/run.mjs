@@ -23,9 +23,10 @@ import { toMarkdown } from './lib/report.mjs';
 import { interleaved as interleave } from './lib/rounds.mjs';
 import { runScale, SCALE_PLANS, SCALE_WORKLOADS } from './lib/scale.mjs';
 import { ratio } from './lib/stats.mjs';
+import { STEADY_PLANS, steadyMemory, steadyTarget } from './lib/steady.mjs';
 import { runToolSearch, toolSearchTargets } from './lib/tool-search.mjs';
 
-const MAIN_WORKLOADS = ['call_c1', 'call_c32', 'list_1000', 'sdk_loop', 'sessions', 'memory', 'call_obs'];
+const MAIN_WORKLOADS = ['call_c1', 'call_c32', 'list_1000', 'sdk_loop', 'sessions', 'memory', 'call_obs', 'memory_steady'];
 const ALL_WORKLOADS = [...MAIN_WORKLOADS, ...SCALE_WORKLOADS, ...REPLICA_WORKLOADS, 'tool_search'];
 /**
  * The gateways of the observability workload (call_obs): the same build with everything
@@ -47,6 +48,8 @@ Options:
                      (call_obs starts four more gateways: observability off, metrics+access log, +audit, +tracing;
                      the scale_* workloads run on a second mesh of ${SCALE_PLANS.full.backends} backends × ${SCALE_PLANS.full.tools} tools,
                      ${SCALE_PLANS.full.idleSessions} idle sessions for scale_memory; smoke: ${SCALE_PLANS.smoke.backends} × ${SCALE_PLANS.smoke.tools}, ${SCALE_PLANS.smoke.idleSessions};
+                     memory_steady holds tools/call at c=${STEADY_PLANS.full.connections} for ${STEADY_PLANS.full.seconds} s after a ${STEADY_PLANS.full.warmupSeconds} s warm-up, RSS every
+                     ${STEADY_PLANS.full.sampleSeconds} s: the long one, alone with --only memory_steady; smoke: ${STEADY_PLANS.smoke.seconds} s;
                      replicas_call and replicas_sdk start three gateway replicas sharing session keys and two HAProxies
                      (Debian's haproxy: one replica vs three, round-robin); seal_open times opening a sealed session id;
                      tool_search counts the tokens of tools/list vs the search path on a generated catalog of 1,000 tools
@@ -205,6 +208,10 @@ async function runMainWorkloads() {
     });
   }
   if (wanted('call_obs')) workloads.call_obs = await interleaved('tools/call, c=32, observability', obsConfigs, callLoad(32));
+  if (wanted('memory_steady')) {
+    const size = smoke ? STEADY_PLANS.smoke : STEADY_PLANS.full;
+    memory.steady = await steadyMemory({ baseUrl: urls.gateway, token, body: CALL_BODY, pid: procs.gateway.pid, size, log });
+  }
   memory.afterLoadMiB = rssMiB(procs.gateway.pid);
   await mesh.stop();
 }
@@ -235,10 +242,12 @@ const result = {
 result.errors =
   Object.values(workloads).reduce((sum, w) => sum + Object.values(w.configs).reduce((n, s) => n + s.errors, 0), 0) +
   (memory.errors ?? 0) +
+  (memory.steady?.errors ?? 0) +
   (scale?.memory.errors ?? 0) +
   (replicas?.seal?.errors ?? 0);
 const measuredAll = (name) => {
   if (name === 'memory') return Number.isFinite(memory.idleSessionsMiB);
+  if (name === 'memory_steady') return Number.isFinite(memory.steady?.spread);
   if (name === 'scale_memory') return Number.isFinite(scale?.memory.idleSessionsMiB);
   if (name === 'tool_search') return toolSearch !== undefined;
   if (name === 'seal_open') return Number.isFinite(replicas?.seal?.micros);
@@ -304,6 +313,7 @@ function targets(w, mem) {
       met: mem.idleSessionsMiB * 1.048576 < 150 && mem.idleSessions >= 1000,
     });
   }
+  if (mem.steady) list_.push(steadyTarget(mem.steady));
   const obs = w.call_obs?.configs;
   if (obs) {
     const cost = (config) => ratio(obs[config][`${config}CpuUs`], obs.obs_off.obs_offCpuUs) - 1;

@@ -76,6 +76,10 @@ describe('npm run bench -- --smoke', () => {
     expect(result.scaleMemory.idleSessionsMiB).toBeGreaterThan(0);
     expect(result.memory.idleSessions).toBeGreaterThanOrEqual(100);
     expect(result.memory.idleSessionsMiB).toBeGreaterThan(0);
+    // The steady-load row: the gateway's RSS sampled after every slice of the load.
+    expect(result.memory.steady.samples.length).toBe(result.memory.steady.seconds / result.memory.steady.sampleSeconds);
+    for (const sample of result.memory.steady.samples) expect(sample.rssMiB).toBeGreaterThan(0);
+    expect(result.memory.steady.requests).toBeGreaterThan(0);
     expect(result.targets.map((target: { id: string }) => target.id)).toEqual([
       'c1_added_latency',
       'c1_added_vs_floor',
@@ -83,6 +87,7 @@ describe('npm run bench -- --smoke', () => {
       'c32_absolute',
       'list_p50',
       'rss',
+      'steady_memory',
       'obs_cost',
       'obs_audit_cost',
       'obs_traced_cost',
@@ -115,5 +120,6 @@ describe('npm run bench -- --smoke', () => {
     expect(markdown).toContain('| Workload | Config | req/s |');
     expect(markdown).toContain('| Target (issues 6 and 18) | Measured | Met |');
     expect(markdown).toContain('Scale gateway (wide) RSS:');
+    expect(markdown).toContain('Steady load (tools/call at c=16');
   }, 180_000);
 });

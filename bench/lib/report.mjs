@@ -67,6 +67,14 @@ function scaleMemoryLine(result) {
   ];
 }
 
+function steadyLines(steady) {
+  if (!steady) return [];
+  return [
+    `Steady load (tools/call at c=${steady.connections}, ${steady.seconds} s after warm-up), gateway RSS every ${steady.sampleSeconds} s: ${steady.samples.map((sample) => fmt(sample.rssMiB, 1)).join(', ')} MiB (min ${fmt(steady.minMiB, 1)}, max ${fmt(steady.maxMiB, 1)}, +${fmt(steady.spread * 100, 1)}%).`,
+    '',
+  ];
+}
+
 export function toMarkdown(result) {
   const { meta } = result;
   const lines = [
@@ -92,6 +100,7 @@ export function toMarkdown(result) {
           '',
         ]
       : []),
+    ...steadyLines(m.steady),
     ...scaleMemoryLine(result),
     '| Target (issues 6 and 18) | Measured | Met |',
     '| --- | --- | --- |',

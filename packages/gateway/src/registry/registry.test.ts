@@ -29,6 +29,21 @@ function transportsFor(backends: Backends): TransportFactory {
   };
 }
 
+/** `transportsFor(backends)` with `before(url, method)` run ahead of every request: it may wait, or throw to fail the request. */
+function intercepted(backends: Backends, before: (url: string, method: string) => Promise<void> | void): TransportFactory {
+  const plain = transportsFor(backends);
+  return (options, events) => {
+    const transport = plain(options, events);
+    return {
+      ...transport,
+      request: async (method, params, requestOptions) => {
+        await before(options.url, method);
+        return transport.request(method, params, requestOptions);
+      },
+    };
+  };
+}
+
 const logger = pino({ level: 'silent' });
 const now = new Date(0).toISOString();
 const configured = (name: string, url: string): ServiceRecord => ({
@@ -158,21 +173,13 @@ describe('Registry rebuilds', () => {
       ['http://b/mcp', ['buy']],
     ]);
     let failPing = false;
-    const plain = transportsFor(backends);
     // Once failPing is set, service b misses one health probe (degraded), then answers (up again).
-    const factory: TransportFactory = (options, events) => {
-      const transport = plain(options, events);
-      return {
-        ...transport,
-        request: async (method, params, requestOptions) => {
-          if (method === 'ping' && options.url === 'http://b/mcp' && failPing) {
-            failPing = false;
-            throw new Error('no answer to ping');
-          }
-          return transport.request(method, params, requestOptions);
-        },
-      };
-    };
+    const factory = intercepted(backends, (url, method) => {
+      if (method === 'ping' && url === 'http://b/mcp' && failPing) {
+        failPing = false;
+        throw new Error('no answer to ping');
+      }
+    });
     const r = new Registry({
       store: new MemoryStore(),
       logger,
@@ -281,5 +288,42 @@ describe('Registry following its store’s change feed', () => {
     expect(one.get('quiet')).toBeUndefined();
     listener?.resync();
     await until(() => names(one).includes('alpha'));
+  });
+});
+
+describe('Registry start-up', () => {
+  it('builds the catalog once for a burst of services coming up, not once per service', async () => {
+    const backends: Backends = new Map(Array.from({ length: 10 }, (_, i) => [`http://s${i}/mcp`, [`tool${i}`]]));
+    // Every service's tools/list waits for `release`, so all ten answer in one burst.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const waiting = new Set<string>();
+    const factory = intercepted(backends, async (url, method) => {
+      if (method !== 'tools/list') return;
+      waiting.add(url);
+      await gate;
+    });
+    const r = new Registry({
+      store: new MemoryStore(),
+      logger,
+      configured: [...backends.keys()].map((url, i) => configured(`s${i}`, url)),
+      gatewayToken: 'token',
+      limits: { probeIntervalMs: 0, retryMinMs: 5, retryMaxMs: 20 },
+      transportFactory: factory,
+    });
+    registries.push(r);
+    const builtWith: number[] = [];
+    r.onCatalogChange((catalog, changed) => {
+      if (changed.has('tools')) builtWith.push(catalog.tools.items.length);
+    });
+    await r.start();
+    await vi.waitFor(() => expect(waiting.size).toBe(10));
+    release();
+    await vi.waitFor(() => expect(builtWith.at(-1)).toBe(10));
+    // Perhaps one build of the empty catalog while the services were connecting; then one of all ten.
+    expect(builtWith.filter((tools) => tools > 0)).toEqual([10]);
+    expect(names(r)).toEqual(Array.from({ length: 10 }, (_, i) => `tool${i}`));
   });
 });

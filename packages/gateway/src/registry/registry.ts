@@ -102,6 +102,8 @@ export type NotificationListener = (service: string, method: string, params: Rec
 export type ServiceRequestHandler = (service: string, method: string, params: Record<string, unknown> | undefined) => Promise<Record<string, unknown>>;
 
 const NOBODY: ReadonlySet<Downstream> = new Set();
+/** The longest a start-up burst of services coming up waits for its one catalog build (see Registry#invalidate). */
+const START_BURST_MS = 200;
 
 /** A service's connection changed status. */
 export type StatusListener = (service: string, status: UpstreamStatus) => void;
@@ -135,12 +137,19 @@ export class Registry {
   #reconcileAgain = false;
   #unsubscribeFeed: (() => Promise<void>) | undefined;
   #closed = false;
+  /** Whether something changed since the catalog was built: the next read, or the build scheduled by #invalidate, builds it. */
+  #stale = false;
+  /** The build scheduled for the next turn of the event loop, and the one at the end of a start-up burst. */
+  #soon: NodeJS.Immediate | undefined;
+  #burst: NodeJS.Timeout | undefined;
 
   constructor(options: RegistryOptions) {
     this.#options = options;
   }
 
+  /** The catalog of what the services list now: a change not built yet is built on this read. */
   get catalog(): Catalog {
+    if (this.#stale) this.#rebuild();
     return this.#catalog;
   }
 
@@ -154,7 +163,7 @@ export class Registry {
     for (const record of [...configured, ...registered.filter((r) => !configuredNames.has(r.name))]) {
       this.#add(record, byService.get(record.name)).connection.start();
     }
-    this.#rebuild();
+    this.#invalidate();
     // A store several gateways share tells of their changes: each one, and "re-read all"
     // after a lost connection or on the periodic reconcile, become the same reconcile.
     if (store.feed !== undefined) {
@@ -223,7 +232,7 @@ export class Registry {
       }
       this.#reorder();
     }
-    if (changed) this.#rebuild();
+    if (changed) this.#invalidate();
     await Promise.allSettled(closing);
   }
 
@@ -423,7 +432,7 @@ export class Registry {
     if (this.#services.get(name) !== service) return;
     this.#services.delete(name);
     this.#surfaced.delete(name); // its pins stay: a service registered again under this name is held to them
-    this.#rebuild();
+    this.#invalidate();
     await service.connection.close();
     this.#options.logger.info({ service: name }, `deregistered service "${name}"`);
   }
@@ -474,7 +483,7 @@ export class Registry {
       },
       onStatus: (status) => {
         if (this.#services.get(record.name)?.connection !== connection) return;
-        this.#rebuild();
+        this.#invalidate();
         for (const listener of this.#statusListeners) listener(record.name, status);
       },
       onNotification: (method, params) => {
@@ -497,7 +506,7 @@ export class Registry {
     this.#options.store.putCatalog(snapshot).catch((error: unknown) => {
       this.#options.logger.error({ service: service.record.name, err: error }, 'could not save the service catalog');
     });
-    this.#rebuild();
+    this.#invalidate();
   }
 
   /** What a service contributes now: live when up, else the last known, else configured fallback tools. */
@@ -511,6 +520,38 @@ export class Registry {
   }
 
   /**
+   * Marks the catalog out of date and schedules one build for all the changes made until
+   * then (docs/performance.md, "Start-up"). While the services come up one after another at
+   * start-up, the build waits until every service has had its first connection attempt, or
+   * START_BURST_MS at most: building once per service that arrives built the catalog a
+   * hundred times over everything listed so far, and filled the old generation with the
+   * garbage. After that, the build runs on the next turn of the event loop. A read of
+   * `catalog` before it builds it there and then, so no reader ever sees an out-of-date
+   * catalog; only the catalog listeners hear of a change that much later.
+   */
+  #invalidate(): void {
+    this.#stale = true;
+    if (this.#soon !== undefined) return;
+    const build = () => {
+      this.#soon = undefined;
+      this.#burst = undefined;
+      if (this.#stale) this.#rebuild();
+    };
+    if (this.#namesHeld || this.#everyServiceTried()) {
+      clearTimeout(this.#burst);
+      this.#burst = undefined;
+      this.#soon = setImmediate(build);
+    } else if (this.#burst === undefined) {
+      this.#burst = setTimeout(build, START_BURST_MS).unref();
+    }
+  }
+
+  /** Whether every service has had its first connection attempt (listed, or down). */
+  #everyServiceTried(): boolean {
+    return this.list().every(({ connection }) => connection.listings !== undefined || connection.status === 'down');
+  }
+
+  /**
    * Builds the catalog again after a change, and tells the listeners which lists changed.
    * Its cost grows with every tool of every service, so nothing is rebuilt when what each
    * service contributes is the very same as last time (the same listings object, from the
@@ -518,6 +559,7 @@ export class Registry {
    * services there are, costs nothing (docs/performance.md, "More backends").
    */
   #rebuild(): void {
+    this.#stale = false;
     const inputs = this.list().map((service) => this.#surface(service, Registry.listingsOf(service)));
     const same = this.#inputs !== undefined && sameInputs(inputs, this.#inputs);
     // Bare names stick to their holder only once every service has had its first connection
@@ -526,7 +568,7 @@ export class Registry {
     const previous = this.#catalog;
     const catalog = same ? previous : Catalog.build(inputs, this.#namesHeld ? previous : undefined);
     // From the first catalog built with every service tried (listed, or down), its names are held.
-    if (!this.#namesHeld) this.#namesHeld = this.list().every(({ connection }) => connection.listings !== undefined || connection.status === 'down');
+    if (!this.#namesHeld) this.#namesHeld = this.#everyServiceTried();
     if (same) return;
     const first = this.#inputs === undefined;
     this.#inputs = inputs;
@@ -689,6 +731,11 @@ export class Registry {
     this.#closed = true;
     await this.#unsubscribeFeed?.();
     await this.#reconciling;
+    clearImmediate(this.#soon);
+    clearTimeout(this.#burst);
+    this.#soon = undefined;
+    this.#burst = undefined;
+    this.#stale = false;
     const services = this.list();
     this.#services.clear();
     this.#listeners.clear();
