@@ -233,6 +233,45 @@ describe('search mode', () => {
 });
 
 describe('the admin API', () => {
+  it('applies its own overrides on its endpoint only: renamed, redescribed, hidden; routing stays exact', async () => {
+    const overrides = {
+      getUserById: { name: 'find_user', description: 'Looks a support user up by id', annotations: { readOnlyHint: true } },
+      findCustomerByEmail: { hidden: true },
+      notServed: { title: 'nothing' },
+    };
+    const created = await api(gateway.url, 'POST', '/virtual-servers', { name: 'desk', tools: ['getUserById', 'crm__*'], overrides }, ADMIN);
+    expect(created.status).toBe(201);
+    expect(created.body.serves.tools).toEqual(['find_user', 'deleteCustomer', 'refundOrder']);
+    expect(created.body.overrideProblems).toEqual([{ tool: 'notServed', problem: 'this virtual server serves no tool of this name' }]);
+    try {
+      const client = await v2('/servers/desk/mcp');
+      try {
+        const tools = (await client.listTools()).tools;
+        expect(names(tools)).toEqual(['deleteCustomer', 'find_user', 'refundOrder']);
+        expect(tools.find((tool) => tool.name === 'find_user')).toMatchObject({ description: 'Looks a support user up by id', annotations: { readOnlyHint: true } });
+        const result = await client.callTool({ name: 'find_user', arguments: { id: '1' } });
+        expect(result.isError).not.toBe(true);
+        expect(JSON.stringify(result.structuredContent)).toContain('"id"');
+        // The old name and the hidden tool are not callable here.
+        await expect(client.callTool({ name: 'getUserById', arguments: { id: '1' } })).rejects.toThrow(/Unknown tool "getUserById"/);
+        await expect(client.callTool({ name: 'findCustomerByEmail', arguments: { email: 'a@b.c' } })).rejects.toThrow(/Unknown tool/);
+      } finally {
+        await client.close();
+      }
+      // /mcp and the other virtual servers are as they were.
+      const federated = (await mcp('/mcp', 'tools/list', {})).body.result.tools as { name: string; description?: string }[];
+      expect(names(federated)).toContain('getUserById');
+      expect(names(federated)).not.toContain('find_user');
+      expect(names((await mcp('/servers/support/mcp', 'tools/list', {})).body.result.tools)).toEqual(['findCustomerByEmail', 'getUserById']);
+      // A bad override is refused with the field named.
+      const bad = await api(gateway.url, 'PUT', '/virtual-servers/desk', { tools: ['*'], overrides: { getUserById: { name: 'has space' } } }, ADMIN);
+      expect(bad.status).toBe(400);
+      expect(bad.body.message).toMatch(/overrides\.getUserById\.name: must be 1 to 64 letters/);
+    } finally {
+      await api(gateway.url, 'DELETE', '/virtual-servers/desk', undefined, ADMIN);
+    }
+  });
+
   it('validates, creates, replaces and deletes; stored across a restart; audited', async () => {
     const bad = await api(gateway.url, 'POST', '/virtual-servers', { name: 'Bad Name', tools: ['@'] }, ADMIN);
     expect(bad.status).toBe(400);

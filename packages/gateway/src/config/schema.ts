@@ -133,6 +133,8 @@ export const virtualServerFields = {
   prompts: selectors.optional(),
   resources: selectors.optional(),
   mode: z.enum(VIRTUAL_SERVER_MODES as [VirtualServerMode, ...VirtualServerMode[]]).optional(),
+  /** Overrides of its tools on its endpoint only, keyed by their names on `/mcp`. */
+  overrides: toolOverridesSchema.optional(),
   description: z.string().max(2000, 'is longer than 2000 characters').optional(),
 };
 const virtualServerName = z

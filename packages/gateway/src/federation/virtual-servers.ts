@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { AllowList } from '../auth/allow-list.js';
 import { GatewayError } from '../errors.js';
 import type { Catalog } from '../model/catalog.js';
-import type { ItemIndex } from '../model/item-index.js';
+import type { IndexEntry, ItemIndex } from '../model/item-index.js';
+import { applyToolOverrides, type OverrideProblem, type ToolOverrides } from '../model/overrides.js';
 import type { VirtualServerMode, VirtualServerRecord, VirtualServerSpec } from '../model/virtual-server.js';
 import { type Registry, storeError } from '../registry/registry.js';
 import type { RegistryStore } from '../registry/types.js';
@@ -30,6 +31,9 @@ export class VirtualServer {
   readonly #resources: AllowList;
   readonly #views = new WeakMap<Catalog, { catalog: Catalog; search: ToolSearch | undefined }>();
 
+  /** Overrides of the latest view that could not be applied (a name it does not serve, a rename onto a taken name). */
+  overrideProblems: readonly OverrideProblem[] = [];
+
   constructor(readonly record: VirtualServerRecord) {
     this.#tools = new AllowList(record.tools);
     this.#prompts = record.prompts === undefined ? NOTHING : new AllowList(record.prompts);
@@ -48,12 +52,14 @@ export class VirtualServer {
   view(federated: Catalog): { catalog: Catalog; search: ToolSearch | undefined } {
     let view = this.#views.get(federated);
     if (view === undefined) {
-      const catalog = federated.select({
+      const selected = federated.select({
         tool: (entry) => this.#tools.allows(entry),
         prompt: (entry) => this.#prompts.allows(entry),
         resource: (entry) => this.#resources.allows(entry),
         resourceTemplate: (entry) => this.#resources.allows(entry),
       });
+      const { catalog, problems } = overriddenView(selected, this.record.overrides);
+      this.overrideProblems = problems;
       view = { catalog, search: this.mode === 'search' ? new ToolSearch(catalog.tools as ItemIndex<Tool>) : undefined };
       this.#views.set(federated, view);
     }
@@ -65,6 +71,31 @@ export class VirtualServer {
     const { catalog, search } = this.view(federated);
     return { catalog, server: { name: this.name, mode: this.mode, search } };
   }
+}
+
+/**
+ * A view's tools with its overrides applied (model/overrides.ts, keyed by the names on
+ * `/mcp`): a renamed tool is exposed, and called, under its new name on this endpoint only,
+ * and still routes to its service's upstream name; a hidden one is gone from the view.
+ */
+function overriddenView(view: Catalog, overrides: ToolOverrides | undefined): { catalog: Catalog; problems: OverrideProblem[] } {
+  if (overrides === undefined || Object.keys(overrides).length === 0) return { catalog: view, problems: [] };
+  const entries = view.tools.entries as readonly IndexEntry<Tool>[];
+  const applied = applyToolOverrides(
+    entries.map((entry) => entry.item),
+    overrides,
+  );
+  const byName = new Map(entries.map((entry) => [entry.exposedName, entry]));
+  const reshaped = applied.tools.flatMap((tool) => {
+    const entry = byName.get(applied.upstreamOf.get(tool.name) ?? tool.name);
+    if (entry === undefined) return [];
+    const renamed = tool.name !== entry.exposedName;
+    return [{ ...entry, exposedName: tool.name, ...(renamed ? { surfacedName: tool.name } : {}), item: tool }];
+  });
+  const problems = applied.problems.map((problem) =>
+    problem.problem === 'the service lists no tool of this name' ? { ...problem, problem: 'this virtual server serves no tool of this name' } : problem,
+  );
+  return { catalog: view.withTools((view.tools as ItemIndex<Tool>).withEntries(reshaped)), problems };
 }
 
 export interface VirtualServersOptions {

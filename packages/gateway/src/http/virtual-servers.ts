@@ -31,6 +31,8 @@ export function virtualServerView(server: VirtualServer, catalog: Catalog, ident
     ...(record.description === undefined ? {} : { description: record.description }),
     source: record.source,
     selectors: { tools: record.tools, prompts: record.prompts ?? [], resources: record.resources ?? [] },
+    ...(record.overrides === undefined ? {} : { overrides: record.overrides }),
+    ...(server.overrideProblems.length === 0 ? {} : { overrideProblems: server.overrideProblems }),
     serves: {
       tools: names(view.tools.entries),
       prompts: names(view.prompts.entries),

@@ -117,6 +117,11 @@ export class Catalog {
     });
   }
 
+  /** This catalog with `tools` in place of its tools (a virtual server's view with overrides applied). */
+  withTools(tools: ItemIndex<Tool>): Catalog {
+    return new Catalog({ tools, prompts: this.prompts, resources: this.resources, resourceTemplates: this.resourceTemplates, clashes: this.clashes });
+  }
+
   /**
    * The service that serves `uri` and the URI to send it: the qualified form names its
    * service; a listed resource goes to its owner; otherwise the first template (in

@@ -141,7 +141,15 @@ export class ItemIndex<T> {
    * nothing is renamed, so a tool is called by the same name on every endpoint.
    */
   subset(keep: (entry: IndexEntry<T>) => boolean): ItemIndex<T> {
-    return new ItemIndex(this.entries.filter(keep), [], this.#scheme, this.claims);
+    return this.withEntries(this.entries.filter(keep));
+  }
+
+  /**
+   * An index of `entries` (this index's, changed by a virtual server's overrides) with this
+   * one's naming scheme. The caller keeps exposed names unique.
+   */
+  withEntries(entries: readonly IndexEntry<T>[]): ItemIndex<T> {
+    return new ItemIndex(entries, [], this.#scheme, this.claims);
   }
 
   /** Finds the item a client means by `name`: exposed first, then the qualified form. */

@@ -4,6 +4,8 @@
  * allow-lists (auth/allow-list.ts): names, `<service>__*`, globs, `@annotation`.
  */
 
+import type { ToolOverrides } from './overrides.js';
+
 /** `catalog`: clients list and call the selected tools; `search`: they get `search_tools` and `call_tool` instead. */
 export type VirtualServerMode = 'catalog' | 'search';
 export const VIRTUAL_SERVER_MODES: readonly VirtualServerMode[] = ['catalog', 'search'];
@@ -19,6 +21,11 @@ export interface VirtualServerSpec {
   /** Selectors of the resources and resource templates it serves, by URI or `<service>__*` (none unless given). */
   resources?: string[];
   mode?: VirtualServerMode;
+  /**
+   * Overrides of the tools it serves, keyed by their names on `/mcp` (model/overrides.ts):
+   * rename, retitle, redescribe, annotate or hide a tool on this endpoint only.
+   */
+  overrides?: ToolOverrides;
   /** Shown to clients as the server's instructions, and in `GET /virtual-servers`. */
   description?: string;
 }
