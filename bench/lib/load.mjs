@@ -64,7 +64,7 @@ function checkedBody(check) {
  * `seconds`. Latency is recorded per response at full resolution (autocannon's own
  * histogram has 1 ms buckets, too coarse for sub-millisecond hops).
  */
-export async function postLoad({ baseUrl, token, body, connections, seconds, check = isSuccess }) {
+export async function postLoad({ baseUrl, token, body, connections, seconds, check = isSuccess, headers = {} }) {
   const samples = [];
   let non2xx = 0;
   let bytes = 0;
@@ -72,7 +72,7 @@ export async function postLoad({ baseUrl, token, body, connections, seconds, che
   const instance = autocannon({
     url: `${baseUrl}/mcp`,
     method: 'POST',
-    headers: rpcHeaders(token),
+    headers: rpcHeaders(token, headers),
     body,
     connections,
     pipelining: 1,

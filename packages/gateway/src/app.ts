@@ -6,6 +6,7 @@ import { MethodTable } from './federation/methods.js';
 import { Subscriptions } from './federation/subscriptions.js';
 import { createHttpApp } from './http/app.js';
 import { LegacySseEndpoint } from './http/legacy-sse/endpoint.js';
+import { ListenStreams } from './http/mcp/listen.js';
 import { ModernEndpoint } from './http/mcp/modern.js';
 import { McpPipeline } from './http/mcp/pipeline.js';
 import type { ServiceRecord } from './model/service.js';
@@ -77,7 +78,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const audience = new ServiceAudience(registry, sessions, logger);
   const stopAudience = audience.start();
   const auth = createGatewayAuth(config.auth, logger);
-  const modern = new ModernEndpoint(methods, registry, logger);
+  const modern = new ModernEndpoint(methods, registry, new ListenStreams(registry, subscriptions, logger), logger);
   const dispatcher = new Dispatcher(methods, () => registry.catalog, audience, logger);
   const pipeline = new McpPipeline({ auth, perimeter, registry, sessions, dispatcher, modern, logger, maxBodyBytes: config.maxBodyBytes, observer });
   const legacySse = new LegacySseEndpoint({ auth, perimeter, registry, sessions, dispatcher, logger, maxBodyBytes: config.maxBodyBytes, observer });
@@ -115,6 +116,8 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     close: async () => {
       pipeline.close();
       legacySse.close();
+      // Listen streams end with their final result before the server waits for connections to close.
+      modern.close();
       try {
         await server.close();
         await metricsServer?.close();
@@ -123,7 +126,6 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
           stopBroadcasts();
           stopAudience();
           sessions.close();
-          await modern.close();
         } finally {
           try {
             await registry.close();

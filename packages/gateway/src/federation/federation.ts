@@ -159,8 +159,8 @@ export class Federation {
   #resource(ctx: RequestContext, params: Params) {
     const uri = params?.['uri'];
     if (typeof uri !== 'string' || uri === '') throw new GatewayError('invalid_body', `Invalid params: ${ctx.method} needs "uri", a non-empty string`);
-    const target = ctx.catalog.resolveResource(uri);
-    if (target === undefined || ctx.identity.allowList?.allows({ ...target, exposedName: uri }) === false) {
+    const target = resourceFor(ctx.catalog, ctx.identity, uri);
+    if (target === undefined) {
       throw new GatewayError('unknown_resource', `Unknown resource "${uri}"; call resources/list or resources/templates/list`, { uri });
     }
     return { uri, target };
@@ -221,4 +221,10 @@ function callOptions(ctx: RequestContext): RequestOptions {
     }
   }
   return options;
+}
+
+/** The service and upstream URI of the resource `uri` names, when `identity` may use it (else undefined: its existence is not revealed). */
+export function resourceFor(catalog: Catalog, identity: GatewayIdentity, uri: string) {
+  const target = catalog.resolveResource(uri);
+  return target === undefined || identity.allowList?.allows({ ...target, exposedName: uri }) === false ? undefined : target;
 }

@@ -1,77 +1,201 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { JsonRpcMessage } from '@meshgate/service-kit';
-import { createMcpHandler } from '@modelcontextprotocol/server';
+import { acceptsStream, type JsonRpcId, type JsonRpcMessage } from '@meshgate/service-kit';
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../../auth/tokens.js';
+import { gatewayCapabilities, gatewayInstructions } from '../../federation/capabilities.js';
+import type { Params, RequestContext, Result } from '../../federation/context.js';
 import type { MethodTable } from '../../federation/methods.js';
-import { buildSdkServer } from '../../federation/sdk-server.js';
 import type { RequestRecord } from '../../observability/record.js';
 import type { Registry } from '../../registry/registry.js';
-import { MAX_STREAM_BACKLOG_BYTES } from './reply.js';
+import type { Downstream } from '../../upstream/relay.js';
+import type { ListenStreams } from './listen.js';
+import { encodeResult, isRejection, MODERN_METHODS, MODERN_REVISION, modernRoute } from './modern-wire.js';
+import { traceparentOf } from './pipeline.js';
+import { MAX_STREAM_BACKLOG_BYTES, sseEvent } from './reply.js';
+import { writeJson } from './respond.js';
+
+const STREAM_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' } as const;
+
+/** Encoded frozen results (prebuilt list pages) by identity: a listing is encoded once, not per request. */
+const encodedPages = new WeakMap<object, Result>();
 
 /**
- * Requests of the stateless 2026-07-28 revision, served by the SDK's own handler with an
- * SDK server built from the method table. The only place a web Request is built: the
- * SDK's handler takes nothing else. The caller's identity rides in `authInfo`.
+ * Requests of the stateless 2026-07-28 revision, served on node's own request and response
+ * objects through the method table, with nothing built per request: the SDK's classifier
+ * checks the `_meta` envelope and the headers (modern-wire.ts), the method runs with a
+ * request context like any other path's, and the answer is JSON, or an event stream once
+ * the call has something to send before it (progress, log messages) and the client takes
+ * one. `server/discover` is answered here; `subscriptions/listen` streams are
+ * federation/listen.ts's. The caller's identity comes from the pipeline.
  */
 export class ModernEndpoint {
-  readonly #handler: ReturnType<typeof createMcpHandler>;
-  readonly #logger: Logger;
+  constructor(
+    private readonly methods: MethodTable,
+    private readonly registry: Registry,
+    private readonly listens: ListenStreams,
+    private readonly logger: Logger,
+  ) {}
 
-  constructor(methods: MethodTable, registry: Registry, logger: Logger) {
-    this.#logger = logger;
-    this.#handler = createMcpHandler(
-      (ctx) => {
-        const identity = ctx.authInfo?.extra?.['identity'] as GatewayIdentity | undefined;
-        if (identity === undefined) throw new Error('a 2026-07-28 request without an identity');
-        const record = ctx.authInfo?.extra?.['record'] as RequestRecord | undefined;
-        return buildSdkServer(methods, registry, identity, () => registry.catalog, record);
-      },
-      { legacy: 'reject', onerror: (error) => logger.debug({ reason: error.message }, 'stateless request rejected') },
+  async serve(request: IncomingMessage, response: ServerResponse, message: JsonRpcMessage, identity: GatewayIdentity, record?: RequestRecord): Promise<void> {
+    const route = modernRoute(request.headers, message);
+    if (isRejection(route)) {
+      this.logger.debug({ reason: route.error.message }, 'stateless request rejected');
+      writeJson(response, route.status, { jsonrpc: '2.0', id: idOf(message), error: route.error });
+      return;
+    }
+    // A notification of a stateless request names no exchange of the gateway's: accepted, nothing to do.
+    if (route.kind === 'notification') {
+      response.writeHead(202).end();
+      return;
+    }
+    const { id, method, params } = route;
+    if (method === 'server/discover') {
+      writeJson(response, 200, { jsonrpc: '2.0', id, result: encodeResult(method, this.#discover(identity)) });
+      return;
+    }
+    if (method === 'subscriptions/listen') {
+      await this.listens.open(response, id, params, identity);
+      return;
+    }
+    if (!this.#knows(method)) {
+      const error = new ProtocolError(ProtocolErrorCode.MethodNotFound, 'Method not found');
+      writeJson(response, 404, { jsonrpc: '2.0', id, error: { code: error.code, message: error.message } });
+      return;
+    }
+    await this.#call(request, response, route.id, method, params, route.meta, traceparentOf(request.headers['traceparent'], message), identity, record);
+  }
+
+  #discover(identity: GatewayIdentity): Result {
+    return {
+      supportedVersions: [MODERN_REVISION],
+      capabilities: gatewayCapabilities(this.registry),
+      instructions: gatewayInstructions(this.registry, identity),
+    };
+  }
+
+  /** Whether the revision and the gateway (its capabilities now) have the method. */
+  #knows(method: string): boolean {
+    if (!MODERN_METHODS.has(method)) return false;
+    if (method.startsWith('tools/')) return this.methods.knows(method, undefined);
+    return this.methods.knows(method, gatewayCapabilities(this.registry));
+  }
+
+  async #call(
+    request: IncomingMessage,
+    response: ServerResponse,
+    id: JsonRpcId,
+    method: string,
+    params: Params,
+    meta: Record<string, unknown>,
+    traceparent: string | undefined,
+    identity: GatewayIdentity,
+    record: RequestRecord | undefined,
+  ): Promise<void> {
+    const reply = new ModernReply(response, acceptsStream(request.headers.accept ?? null), () =>
+      this.logger.warn({ identity: identity.name }, 'closing a 2026-07-28 response stream whose client does not read it (backlog over the limit)'),
+    );
+    const token = meta['progressToken'];
+    const ctx: RequestContext = {
+      identity,
+      requestId: id,
+      method,
+      catalog: this.registry.catalog,
+      signal: reply.signal,
+      downstream: reply,
+      progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
+      traceparent,
+      session: undefined,
+      record,
+    };
+    let answer: unknown;
+    try {
+      answer = { jsonrpc: '2.0', id, result: this.#encoded(method, await this.methods.run(ctx, params)) };
+    } catch (error) {
+      // The client went away: nobody is left to answer.
+      if (reply.signal.aborted) return;
+      answer = { jsonrpc: '2.0', id, error: this.methods.toWire(error, method) };
+    }
+    reply.end(answer);
+  }
+
+  #encoded(method: string, result: Result): Result {
+    if (!Object.isFrozen(result)) return encodeResult(method, result);
+    let encoded = encodedPages.get(result);
+    if (encoded === undefined) {
+      encoded = Object.freeze(encodeResult(method, result));
+      encodedPages.set(result, encoded);
+    }
+    return encoded;
+  }
+
+  close(): void {
+    this.listens.closeAll();
+  }
+}
+
+/**
+ * The answer to one 2026-07-28 request: plain JSON, unless the call sends something first
+ * (progress, a log message) to a client that takes an event stream; then a stream that ends
+ * with the answer. A client that does not read its stream does not grow the gateway: past
+ * MAX_STREAM_BACKLOG_BYTES the connection is closed (said once, by `onOverflow`).
+ */
+class ModernReply implements Downstream {
+  readonly #abort = new AbortController();
+  #streaming = false;
+
+  constructor(
+    private readonly response: ServerResponse,
+    private readonly streams: boolean,
+    private readonly onOverflow: () => void,
+  ) {
+    response.once('close', () => {
+      if (!response.writableFinished) this.#abort.abort();
+    });
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  notify(method: string, params: Record<string, unknown> | undefined): Promise<void> {
+    if (this.streams) this.#write({ jsonrpc: '2.0', method, ...(params === undefined ? {} : { params }) });
+    return Promise.resolve();
+  }
+
+  request(method: string): Promise<Record<string, unknown>> {
+    return Promise.reject(
+      new ProtocolError(ProtocolErrorCode.InvalidRequest, `The gateway cannot relay ${method} to a client of the stateless 2026-07-28 revision during a call`),
     );
   }
 
-  async serve(
-    request: IncomingMessage,
-    response: ServerResponse,
-    body: string,
-    message: JsonRpcMessage,
-    identity: GatewayIdentity,
-    record?: RequestRecord,
-  ): Promise<void> {
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(request.headers)) {
-      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
-    const web = new Request(`http://${request.headers.host ?? 'localhost'}/mcp`, { method: 'POST', headers, body });
-    const answer = await this.#handler.fetch(web, {
-      parsedBody: message,
-      authInfo: { token: '', clientId: identity.name, scopes: [], extra: { identity, record } },
-    });
-    response.writeHead(answer.status, Object.fromEntries(answer.headers));
-    if (answer.body === null) {
-      response.end();
+  end(answer: unknown): void {
+    const { response } = this;
+    if (response.writableEnded || response.destroyed) return;
+    if (!this.#streaming) {
+      writeJson(response, 200, answer);
       return;
     }
-    const reader = answer.body.getReader();
-    response.once('close', () => void reader.cancel().catch(() => undefined));
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (response.destroyed) return;
-      // A client that does not read its stream (a long-lived subscriptions/listen) must not grow the gateway.
-      if (response.writableLength > MAX_STREAM_BACKLOG_BYTES) {
-        this.#logger.warn({ identity: identity.name }, 'closing a 2026-07-28 response stream whose client does not read it (backlog over the limit)');
-        await reader.cancel().catch(() => undefined);
-        response.destroy();
-        return;
-      }
-      response.write(value);
-    }
-    response.end();
+    if (this.#write(answer)) response.end();
   }
 
-  close(): Promise<void> {
-    return this.#handler.close();
+  #write(message: unknown): boolean {
+    const { response } = this;
+    if (response.writableEnded || response.destroyed) return false;
+    if (!this.#streaming) {
+      this.#streaming = true;
+      response.writeHead(200, STREAM_HEADERS);
+    }
+    if (response.writableLength > MAX_STREAM_BACKLOG_BYTES) {
+      this.onOverflow();
+      response.destroy();
+      return false;
+    }
+    response.write(sseEvent(message));
+    return true;
   }
+}
+
+function idOf(message: JsonRpcMessage): JsonRpcId | null {
+  return 'id' in message && (typeof message.id === 'string' || typeof message.id === 'number') ? message.id : null;
 }

@@ -106,7 +106,7 @@ export class McpPipeline {
     const limited = withinLimit(this.deps.perimeter, identity);
     if (limited !== undefined) await limited;
 
-    if (era === 'modern') return this.deps.modern.serve(request, response, body, message, identity, record);
+    if (era === 'modern') return this.deps.modern.serve(request, response, message, identity, record);
     const meta: RequestMeta = { identity, traceparent: traceparentOf(headers['traceparent'], message), record };
     if (session !== undefined) return this.#inSession(session, message, headers.accept, response, meta);
     if (!('method' in message) || !('id' in message)) {
