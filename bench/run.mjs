@@ -16,7 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { closeSessions, isSuccess, postLoad, rpcBody, sdkLoop, serialLoad, sessionLoad } from './lib/load.mjs';
+import { closeSessions, isSuccess, modernCall, postLoad, rpcBody, sdkLoop, serialLoad, sessionLoad } from './lib/load.mjs';
 import { choosePinning, extraGateways, REPO_ROOT, rssMiB, sleep, startBenchMesh, toolName } from './lib/mesh.mjs';
 import { toMarkdown } from './lib/report.mjs';
 import { interleaved as interleave } from './lib/rounds.mjs';
@@ -135,18 +135,7 @@ function interleaved(title, configs, load) {
 
 const CALL_BODY = rpcBody('tools/call', { name: CALL_TOOL, arguments: { id: '42' } });
 const LIST_BODY = rpcBody('tools/list');
-/** The same call in the stateless 2026-07-28 revision: the per-request `_meta` envelope and the standard headers. */
-const MODERN_REVISION = '2026-07-28';
-const MODERN_CALL_BODY = rpcBody('tools/call', {
-  name: CALL_TOOL,
-  arguments: { id: '42' },
-  _meta: {
-    'io.modelcontextprotocol/protocolVersion': MODERN_REVISION,
-    'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1.0.0' },
-    'io.modelcontextprotocol/clientCapabilities': {},
-  },
-});
-const MODERN_HEADERS = { 'mcp-protocol-version': MODERN_REVISION, 'mcp-method': 'tools/call', 'mcp-name': CALL_TOOL };
+const MODERN_CALL = modernCall(CALL_TOOL, { id: '42' });
 const CALL_CONFIGS = ['direct', 'gateway', 'floor', ...(mesh?.extras.filter((name) => !obsConfigs.includes(name)) ?? [])];
 const listedAll = (message) => isSuccess(message) && Array.isArray(message.result.tools) && message.result.tools.length === mesh.tools;
 const callLoad = (connections) => (config) => postLoad({ baseUrl: urls[config], token, body: CALL_BODY, connections, seconds: plan.seconds });
@@ -184,7 +173,7 @@ async function runMainWorkloads() {
     await postLoad({ baseUrl: urls[config], token, body: CALL_BODY, connections: 8, seconds: plan.warmup });
   await postLoad({ baseUrl: urls.gateway, token, body: LIST_BODY, connections: 1, seconds: plan.warmup, check: listedAll });
   if (wanted('call_modern'))
-    await postLoad({ baseUrl: urls.gateway, token, body: MODERN_CALL_BODY, headers: MODERN_HEADERS, connections: 8, seconds: plan.warmup });
+    await postLoad({ baseUrl: urls.gateway, token, body: MODERN_CALL.body, headers: MODERN_CALL.headers, connections: 8, seconds: plan.warmup });
 
   if (wanted('call_c1')) workloads.call_c1 = await interleaved('tools/call, c=1', CALL_CONFIGS, callLoad(1));
   if (wanted('call_c32')) workloads.call_c32 = await interleaved('tools/call, c=32', CALL_CONFIGS, callLoad(32));
@@ -200,7 +189,7 @@ async function runMainWorkloads() {
       show,
       load: (config) =>
         config === 'modern'
-          ? postLoad({ baseUrl: urls.gateway, token, body: MODERN_CALL_BODY, headers: MODERN_HEADERS, connections: 32, seconds: plan.seconds })
+          ? postLoad({ baseUrl: urls.gateway, token, body: MODERN_CALL.body, headers: MODERN_CALL.headers, connections: 32, seconds: plan.seconds })
           : callLoad(32)('gateway'),
     });
   }

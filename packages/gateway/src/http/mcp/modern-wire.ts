@@ -1,9 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { JsonRpcId, JsonRpcMessage } from '@meshgate/service-kit';
+import { classifyMessage, type JsonRpcId, type JsonRpcMessage } from '@meshgate/service-kit';
 import {
   CLIENT_CAPABILITIES_META_KEY,
   CLIENT_INFO_META_KEY,
-  classifyInboundRequest,
   LOG_LEVEL_META_KEY,
   PROTOCOL_VERSION_META_KEY,
   ProtocolErrorCode,
@@ -17,7 +16,8 @@ import type { Result } from '../../federation/context.js';
  * The wire rules of the stateless 2026-07-28 revision that the SDK's `createMcpHandler`
  * applies before and after a handler runs, kept here so the gateway serves the revision
  * without an SDK server per request. The era, the `_meta` envelope and the header/body
- * cross-checks are the SDK's own `classifyInboundRequest`; the rest (the presence and
+ * cross-checks are the SDK's own `classifyInboundRequest` (service-kit `classifyMessage`,
+ * made once per request: the era stage's answer is reused); the rest (the presence and
  * `Mcp-Name` half of the standard headers, the result encoding) follows the installed
  * SDK's source (`validateStandardRequestHeaders`, `rev2026Codec.encodeResult`), which it
  * does not export.
@@ -130,13 +130,7 @@ function standardHeaders(headers: IncomingHttpHeaders, method: string, params: u
  * the standard headers).
  */
 export function modernRoute(headers: IncomingHttpHeaders, message: JsonRpcMessage): ModernRoute | WireRejection {
-  const outcome = classifyInboundRequest({
-    httpMethod: 'POST',
-    protocolVersionHeader: header(headers, 'mcp-protocol-version'),
-    mcpMethodHeader: header(headers, 'mcp-method'),
-    mcpNameHeader: header(headers, 'mcp-name'),
-    body: message,
-  });
+  const outcome = classifyMessage(message, headers);
   if (outcome.kind === 'reject') {
     return {
       status: outcome.httpStatus,
