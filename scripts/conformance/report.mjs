@@ -1,13 +1,17 @@
 /**
  * Compares the direct and through-gateway results, applies the expected-failures list
- * and writes conformance/results/latest.{json,md}. Only a regression fails the run: a
- * scenario that passes against the fixture directly, fails through the gateway and is
- * not listed in conformance/expected-failures.json.
+ * and writes conformance/results/latest.{json,md}. A regression fails the run: a scenario
+ * that fails against the fixture directly and is not listed under `directly`, or passes
+ * directly, fails through the gateway and is not listed under `gateway`, in
+ * conformance/expected-failures.json. A listed scenario that passes is stale (a warning).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** One row per scenario with its verdict: ok, expected, regression, stale (listed but passing) or fixture (fails directly). */
+/**
+ * One row per scenario with its verdict: ok, expected (fails as listed), regression, or
+ * stale (listed but passing). `expected` is the file's `{ directly, gateway }`.
+ */
 export function compare(suites, expected) {
   const rows = [];
   for (const suite of suites) {
@@ -16,13 +20,16 @@ export function compare(suites, expected) {
       const key = `${suite.id}/${scenario}`;
       const direct = suite.direct.scenarios[scenario];
       const gateway = suite.gateway.scenarios[scenario];
-      const reason = expected[key];
       const directPass = direct?.status === 'pass';
       const gatewayPass = gateway?.status === 'pass';
+      const directReason = expected.directly?.[key];
+      const gatewayReason = expected.gateway?.[key];
       let verdict = 'ok';
-      if (!directPass) verdict = 'fixture';
-      else if (!gatewayPass) verdict = reason === undefined ? 'regression' : 'expected';
-      else if (reason !== undefined) verdict = 'stale';
+      let reason;
+      if (!directPass) [verdict, reason] = directReason === undefined ? ['regression'] : ['expected', `fails directly: ${directReason}`];
+      else if (directReason !== undefined) [verdict, reason] = ['stale', `listed as failing directly: ${directReason}`];
+      else if (!gatewayPass) [verdict, reason] = gatewayReason === undefined ? ['regression'] : ['expected', gatewayReason];
+      else if (gatewayReason !== undefined) [verdict, reason] = ['stale', gatewayReason];
       rows.push({ key, suite: suite.id, scenario, direct, gateway, reason, verdict });
     }
   }
@@ -35,7 +42,7 @@ const cell = (text) =>
     .replaceAll('|', '\\|')
     .replaceAll('\n', ' ');
 
-export function writeReport(root, { suites, rows, meta }) {
+export function writeReport(root, { suites, rows, meta, coverage }) {
   const dir = join(root, 'conformance', 'results');
   mkdirSync(dir, { recursive: true });
   const count = (verdict) => rows.filter((row) => row.verdict === verdict).length;
@@ -57,16 +64,27 @@ export function writeReport(root, { suites, rows, meta }) {
     'user-service, reached through a proxy that adds the Bearer token (the suite cannot send one).',
     '',
     `Scenarios: ${summary.scenarios}; pass directly: ${summary.directPass}; pass through the gateway: ${summary.gatewayPass};`,
-    `expected gateway failures: ${summary.expected}; regressions: ${summary.regressions}; stale expectations: ${summary.stale}.`,
+    `expected failures: ${summary.expected}; regressions: ${summary.regressions}; stale expectations: ${summary.stale}.`,
+    '',
+    '## Coverage',
+    '',
+    Object.keys(coverage).length === 0
+      ? 'Not checked: CONFORMANCE_SUITES selected a subset of the suites.'
+      : 'Every server scenario each CLI lists (`list --server`) and whether a suite ran it:',
+    '',
   ];
+  for (const [cli, { listed, missing }] of Object.entries(coverage)) {
+    lines.push(
+      `- \`${cli}\`: ${listed.length} listed, ${listed.length - missing.length} run${missing.length === 0 ? '' : `; **not run: ${missing.join(', ')}**`}`,
+    );
+  }
   for (const suite of suites) {
     lines.push('', `## ${suite.id}`, '', suite.title, '', '| Scenario | Direct | Gateway | Note |', '| --- | --- | --- | --- |');
     for (const row of rows.filter((r) => r.suite === suite.id)) {
       const note = {
         ok: '',
-        fixture: `fails directly: ${row.direct?.firstError ?? 'not run'}`,
         expected: `expected: ${row.reason}`,
-        regression: '**REGRESSION**',
+        regression: `**REGRESSION**: ${(row.direct?.status === 'pass' ? row.gateway?.firstError : row.direct?.firstError) ?? 'not run'}`,
         stale: `passes now: remove from expected-failures (${row.reason})`,
       }[row.verdict];
       lines.push(`| ${row.scenario} | ${mark(row.direct)} | ${mark(row.gateway)} | ${cell(note)} |`);

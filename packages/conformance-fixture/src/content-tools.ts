@@ -12,6 +12,7 @@ export const JSON_SCHEMA_2020_12_INPUT = {
   type: 'object',
   $defs: {
     address: {
+      $anchor: 'addressDef',
       type: 'object',
       properties: { street: { type: 'string' }, city: { type: 'string' } },
     },
@@ -19,8 +20,30 @@ export const JSON_SCHEMA_2020_12_INPUT = {
   properties: {
     name: { type: 'string' },
     address: { $ref: '#/$defs/address' },
+    contactMethod: { type: 'string', enum: ['phone', 'email'] },
+    phone: { type: 'string' },
+    email: { type: 'string' },
   },
+  // SEP-2106: composition and conditional keywords a proxy must pass through untouched.
+  allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
+  if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
+  // biome-ignore lint/suspicious/noThenProperty: a JSON Schema keyword, never awaited
+  then: { required: ['phone'] },
+  else: { required: ['email'] },
   additionalProperties: false,
+} as const;
+
+/**
+ * Input schema of `test_custom_headers` (SEP-2243): `region` is mirrored into the
+ * `Mcp-Param-Region` header, which the SDK checks against the body before the handler runs.
+ */
+export const CUSTOM_HEADERS_INPUT = {
+  type: 'object',
+  properties: {
+    region: { type: 'string', description: 'Deployment region', 'x-mcp-header': 'Region' },
+    query: { type: 'string', description: 'What to look up' },
+  },
+  required: ['region'],
 } as const;
 
 export function registerContentTools(server: McpServer): void {
@@ -69,5 +92,11 @@ export function registerContentTools(server: McpServer): void {
     'json_schema_2020_12_tool',
     { description: 'Tool with JSON Schema 2020-12 features', inputSchema: fromJsonSchema(JSON_SCHEMA_2020_12_INPUT) },
     (args) => ({ content: [{ type: 'text', text: `Received: ${JSON.stringify(args)}` }] }),
+  );
+
+  server.registerTool(
+    'test_custom_headers',
+    { description: 'Echoes a region the client also sends as the Mcp-Param-Region header', inputSchema: fromJsonSchema(CUSTOM_HEADERS_INPUT) },
+    (args) => ({ content: [{ type: 'text', text: `Region: ${String((args as { region?: unknown }).region)}` }] }),
   );
 }

@@ -18,7 +18,7 @@ function post(body: unknown, headers: Record<string, string> = {}) {
 
 describe('conformance fixture HTTP', () => {
   it('refuses a non-localhost Host (DNS rebinding) before anything else', async () => {
-    const { app, close } = createFixtureApp();
+    const { app, close } = await createFixtureApp();
     const response = await app.fetch(post(initialize, { host: 'evil.example.com', origin: 'http://evil.example.com' }));
     expect(response.status).toBeGreaterThanOrEqual(400);
     expect(response.status).toBeLessThan(500);
@@ -26,7 +26,7 @@ describe('conformance fixture HTTP', () => {
   });
 
   it('opens a session on initialize and answers 400 to a 2025-era request without one, 404 to an unknown one', async () => {
-    const { app, close } = createFixtureApp();
+    const { app, close } = await createFixtureApp();
     const opened = await app.fetch(post(initialize));
     expect(opened.status).toBe(200);
     expect(opened.headers.get('mcp-session-id')).toMatch(/^[0-9a-f-]{36}$/);
@@ -38,7 +38,7 @@ describe('conformance fixture HTTP', () => {
   });
 
   it('requires the Bearer token when one is configured', async () => {
-    const { app, close } = createFixtureApp({ token: 'secret' });
+    const { app, close } = await createFixtureApp({ token: 'secret' });
     expect((await app.fetch(post(initialize))).status).toBe(401);
     const allowed = await app.fetch(post(initialize, { authorization: 'Bearer secret' }));
     expect(allowed.status).toBe(200);

@@ -18,8 +18,12 @@ import {
   readRequestBody,
 } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
-import { createFixtureServer } from './server.js';
+import { createRequestState } from './input-required.js';
+import { ListChanges } from './list-changes.js';
+import { createFixtureServer, type FixtureShared } from './server.js';
 import { jsonRpcErrorResponse, Sessions } from './sessions.js';
+import { loadSkills } from './skills.js';
+import { TaskStore } from './tasks.js';
 
 export interface FixtureAppOptions {
   /** When set, `/mcp` requires `Authorization: Bearer <token>`. */
@@ -32,12 +36,19 @@ export interface FixtureApp {
   close(): Promise<void>;
 }
 
-export function createFixtureApp(options: FixtureAppOptions = {}): FixtureApp {
-  const sessions = new Sessions({ createServer: () => createFixtureServer('legacy') });
-  const modern = createMcpHandler(({ era }) => createFixtureServer(era), {
+export async function createFixtureApp(options: FixtureAppOptions = {}): Promise<FixtureApp> {
+  const shared: FixtureShared = {
+    requestState: createRequestState(),
+    tasks: new TaskStore(),
+    skills: await loadSkills(),
+    lists: new ListChanges(),
+  };
+  const sessions = new Sessions({ createServer: () => createFixtureServer(shared, 'legacy') });
+  const modern = createMcpHandler(({ era }) => createFixtureServer(shared, era), {
     legacy: 'reject',
     ...(options.onerror === undefined ? {} : { onerror: options.onerror }),
   });
+  shared.lists.notifier = modern.notify;
   const hosts = localhostAllowedHostnames();
   const origins = localhostAllowedOrigins();
 
@@ -78,6 +89,7 @@ export function createFixtureApp(options: FixtureAppOptions = {}): FixtureApp {
   return {
     app,
     close: async () => {
+      shared.tasks.close();
       await modern.close();
       await sessions.close();
     },

@@ -3,7 +3,7 @@
  * and elicitation requests to the client, and a tool that closes its own SSE stream
  * mid-call so the client must resume with `Last-Event-ID` (SEP-1699).
  */
-import type { McpServer, ServerContext } from '@modelcontextprotocol/server';
+import { acceptedContent, inputRequired, type McpServer, type ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
 const sleep = (ms: number) => new Promise<void>((wake) => setTimeout(wake, ms));
@@ -61,13 +61,32 @@ async function progress(ctx: ServerContext, value: number): Promise<void> {
 }
 
 export function registerInteractiveTools(server: McpServer): void {
-  server.registerTool('test_tool_with_logging', { description: 'Logs three messages while it runs' }, async (ctx) => {
+  const logThree = async (ctx: ServerContext) => {
     await ctx.mcpReq.log('info', 'Tool execution started');
     await sleep(50);
     await ctx.mcpReq.log('info', 'Tool processing data');
     await sleep(50);
     await ctx.mcpReq.log('info', 'Tool execution completed');
     return text('Tool with logging executed successfully');
+  };
+  server.registerTool('test_tool_with_logging', { description: 'Logs three messages while it runs' }, logThree);
+  // The 2026-07-28 name (server-stateless): the SDK sends its messages only when the request set a log level.
+  server.registerTool('test_logging_tool', { description: 'Logs three messages while it runs (only at a requested log level)' }, logThree);
+
+  // server-stateless: a streamed call that needs input answers with progress and then
+  // input_required on its own response stream, never with a request of its own.
+  server.registerTool('test_streaming_elicitation', { description: 'Streams progress, then asks for a name with input_required' }, async (ctx) => {
+    const answer = acceptedContent(ctx.mcpReq.inputResponses, 'name', z.object({ name: z.string() }));
+    if (answer !== undefined) return text(`Hello, ${answer.name}!`);
+    await progress(ctx, 50);
+    return inputRequired({
+      inputRequests: {
+        name: inputRequired.elicit({
+          message: 'What is your name?',
+          requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+        }),
+      },
+    });
   });
 
   server.registerTool('test_tool_with_progress', { description: 'Reports progress 0, 50, 100 of 100' }, async (ctx) => {

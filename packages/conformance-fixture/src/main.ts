@@ -11,7 +11,7 @@ try {
   const host = process.env['HOST'] || '127.0.0.1';
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`PORT must be a port number, got "${process.env['PORT']}"`);
   const token = process.env['CONFORMANCE_FIXTURE_TOKEN'] || undefined;
-  const fixture = createFixtureApp({ token, onerror: (error) => logger.debug({ err: error }, 'MCP request rejected') });
+  const fixture = await createFixtureApp({ token, onerror: (error) => logger.debug({ err: error }, 'MCP request rejected') });
   const server = await listen(fixture.app, { port, host });
   logger.info({ url: `${server.url}/mcp`, auth: token === undefined ? 'none' : 'bearer' }, `conformance-fixture listening on ${host}:${server.port}`);
   stopOnSignals(
