@@ -52,7 +52,15 @@ export interface WireRejection {
 }
 
 export type ModernRoute =
-  | { kind: 'request'; id: JsonRpcId; method: string; params: Record<string, unknown> | undefined; meta: Record<string, unknown> }
+  | {
+      kind: 'request';
+      id: JsonRpcId;
+      method: string;
+      params: Record<string, unknown> | undefined;
+      meta: Record<string, unknown>;
+      /** The retry channel of a multi-round-trip request (lifted out of params, as the SDK does): answers to the gateway's input requests, and its state. */
+      retry: { inputResponses: unknown; requestState: unknown };
+    }
   | { kind: 'notification'; method: string };
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -158,14 +166,21 @@ export function modernRoute(headers: IncomingHttpHeaders, message: JsonRpcMessag
   const rejected = standardHeaders(headers, body.method, body.params, revision);
   if (rejected !== undefined) return rejected;
   const meta = (body.params?.['_meta'] ?? {}) as Record<string, unknown>;
-  return { kind: 'request', id: body.id as JsonRpcId, method: body.method, params: withoutEnvelope(body.params, meta), meta };
+  const { inputResponses, requestState, ...params } = body.params ?? {};
+  return {
+    kind: 'request',
+    id: body.id as JsonRpcId,
+    method: body.method,
+    params: body.params === undefined ? undefined : withoutEnvelope(params, meta),
+    meta,
+    retry: { inputResponses, requestState },
+  };
 }
 
 /** The per-request envelope: what the client says of itself to the gateway, not passed on to a service (which has its own session with the gateway). */
 const ENVELOPE_KEYS = [PROTOCOL_VERSION_META_KEY, CLIENT_INFO_META_KEY, CLIENT_CAPABILITIES_META_KEY, LOG_LEVEL_META_KEY];
 
-function withoutEnvelope(params: Record<string, unknown> | undefined, meta: Record<string, unknown>): Record<string, unknown> | undefined {
-  if (params === undefined) return undefined;
+function withoutEnvelope(params: Record<string, unknown>, meta: Record<string, unknown>): Record<string, unknown> {
   const { _meta: _envelope, ...rest } = params;
   const kept = Object.fromEntries(Object.entries(meta).filter(([key]) => !ENVELOPE_KEYS.includes(key)));
   return Object.keys(kept).length === 0 ? rest : { ...rest, _meta: kept };

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { acceptsStream, type JsonRpcId, type JsonRpcMessage } from '@meshgate/service-kit';
-import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import { CLIENT_CAPABILITIES_META_KEY, LOG_LEVEL_META_KEY, type LoggingLevel, ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../../auth/tokens.js';
 import { gatewayCapabilities, gatewayInstructions } from '../../federation/capabilities.js';
@@ -8,7 +8,9 @@ import type { Params, RequestContext, Result } from '../../federation/context.js
 import type { MethodTable } from '../../federation/methods.js';
 import type { RequestRecord } from '../../observability/record.js';
 import type { Registry } from '../../registry/registry.js';
+import { passesLevel } from '../../session/log-level.js';
 import type { Downstream } from '../../upstream/relay.js';
+import { HeldCall, HeldCalls, INPUT_REQUIRED_METHODS } from './input-required.js';
 import type { ListenStreams } from './listen.js';
 import { encodeResult, isRejection, MODERN_METHODS, MODERN_REVISION, modernRoute } from './modern-wire.js';
 import { traceparentOf } from './pipeline.js';
@@ -30,12 +32,21 @@ const encodedPages = new WeakMap<object, Result>();
  * federation/listen.ts's. The caller's identity comes from the pipeline.
  */
 export class ModernEndpoint {
+  readonly #held: HeldCalls;
+
   constructor(
     private readonly methods: MethodTable,
     private readonly registry: Registry,
     private readonly listens: ListenStreams,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#held = new HeldCalls(logger);
+  }
+
+  /** The calls held for their clients' retries (input_required). */
+  get held(): HeldCalls {
+    return this.#held;
+  }
 
   async serve(request: IncomingMessage, response: ServerResponse, message: JsonRpcMessage, identity: GatewayIdentity, record?: RequestRecord): Promise<void> {
     const route = modernRoute(request.headers, message);
@@ -63,7 +74,18 @@ export class ModernEndpoint {
       writeJson(response, 404, { jsonrpc: '2.0', id, error: { code: error.code, message: error.message } });
       return;
     }
-    await this.#call(request, response, route.id, method, params, route.meta, traceparentOf(request.headers['traceparent'], message), identity, record);
+    await this.#call(
+      request,
+      response,
+      route.id,
+      method,
+      params,
+      route.meta,
+      route.retry,
+      traceparentOf(request.headers['traceparent'], message),
+      identity,
+      record,
+    );
   }
 
   #discover(identity: GatewayIdentity): Result {
@@ -88,35 +110,106 @@ export class ModernEndpoint {
     method: string,
     params: Params,
     meta: Record<string, unknown>,
+    retry: { inputResponses: unknown; requestState: unknown },
     traceparent: string | undefined,
     identity: GatewayIdentity,
     record: RequestRecord | undefined,
   ): Promise<void> {
-    const reply = new ModernReply(response, acceptsStream(request.headers.accept ?? null), () =>
-      this.logger.warn({ identity: identity.name }, 'closing a 2026-07-28 response stream whose client does not read it (backlog over the limit)'),
+    const level = meta[LOG_LEVEL_META_KEY];
+    const reply = new ModernReply(
+      response,
+      acceptsStream(request.headers.accept ?? null),
+      typeof level === 'string' ? (level as LoggingLevel) : undefined,
+      () => this.logger.warn({ identity: identity.name }, 'closing a 2026-07-28 response stream whose client does not read it (backlog over the limit)'),
     );
     const token = meta['progressToken'];
-    const ctx: RequestContext = {
+    const context = (downstream: Downstream, signal: AbortSignal): RequestContext => ({
       identity,
       requestId: id,
       method,
       catalog: this.registry.catalog,
-      signal: reply.signal,
-      downstream: reply,
+      signal,
+      downstream,
       progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
       traceparent,
       session: undefined,
       record,
-    };
+    });
+    if (INPUT_REQUIRED_METHODS.has(method)) return this.#multiRound(reply, id, method, params, meta, retry, identity, context);
     let answer: unknown;
     try {
-      answer = { jsonrpc: '2.0', id, result: this.#encoded(method, await this.methods.run(ctx, params)) };
+      answer = { jsonrpc: '2.0', id, result: this.#encoded(method, await this.methods.run(context(reply, reply.signal), params)) };
     } catch (error) {
       // The client went away: nobody is left to answer.
       if (reply.signal.aborted) return;
       answer = { jsonrpc: '2.0', id, error: this.methods.toWire(error, method) };
     }
     reply.end(answer);
+  }
+
+  /**
+   * A request whose result may be `input_required` (tools/call, prompts/get, resources/read):
+   * the call runs as a HeldCall, so that a service's sampling, elicitation or roots request
+   * during it becomes an `input_required` answer with a sealed `requestState`; the client's
+   * retry (the same request with `inputResponses` and that state) answers the waiting
+   * service requests and waits for the next step, as many rounds as the service needs.
+   */
+  async #multiRound(
+    reply: ModernReply,
+    id: JsonRpcId,
+    method: string,
+    params: Params,
+    meta: Record<string, unknown>,
+    retry: { inputResponses: unknown; requestState: unknown },
+    identity: GatewayIdentity,
+    context: (downstream: Downstream, signal: AbortSignal) => RequestContext,
+  ): Promise<void> {
+    const binding = `${method}\u0000${String(params?.[method === 'resources/read' ? 'uri' : 'name'] ?? '')}\u0000${identity.name}`;
+    let call: HeldCall;
+    if (retry.requestState !== undefined) {
+      try {
+        call = await this.held.take(retry.requestState, binding);
+      } catch (error) {
+        reply.end({ jsonrpc: '2.0', id, error: this.methods.toWire(error, method) });
+        return;
+      }
+      call.answer(retry.inputResponses);
+    } else {
+      const started = new HeldCall(binding);
+      call = started;
+      const ctx = context(started, started.abort.signal);
+      started.run(async () => this.methods.run(ctx, params));
+    }
+    call.capabilities = asRecord(meta[CLIENT_CAPABILITIES_META_KEY]);
+    call.current = reply;
+    // A client gone before any input_required was sent cancels the call; once held, only the deadline ends it.
+    const gone = () => {
+      if (!call.held) call.abort.abort();
+    };
+    reply.signal.addEventListener('abort', gone, { once: true });
+    const step = await call.next();
+    reply.signal.removeEventListener('abort', gone);
+    call.current = undefined;
+    if (step.kind === 'complete') {
+      this.held.release(call);
+      reply.end({ jsonrpc: '2.0', id, result: this.#encoded(method, step.result) });
+      return;
+    }
+    if (step.kind === 'failed') {
+      this.held.release(call);
+      if (reply.signal.aborted) return;
+      const error = this.methods.toWire(step.error, method);
+      reply.end({ jsonrpc: '2.0', id, error }, error.code === ProtocolErrorCode.MissingRequiredClientCapability ? 400 : 200);
+      return;
+    }
+    const requestState = await this.held.hold(call, identity);
+    if (requestState === undefined) {
+      call.drop('the gateway holds too many calls waiting for their clients');
+      this.logger.warn({ identity: identity.name }, `refusing to hold another 2026-07-28 call for its client's input: ${this.held.size} are held`);
+      reply.end({ jsonrpc: '2.0', id, error: { code: -32603, message: 'The gateway holds too many calls waiting for input; try again later' } });
+      return;
+    }
+    reply.end({ jsonrpc: '2.0', id, result: encodeResult(method, { resultType: 'input_required', inputRequests: step.requests, requestState }) });
   }
 
   #encoded(method: string, result: Result): Result {
@@ -131,6 +224,7 @@ export class ModernEndpoint {
 
   close(): void {
     this.listens.closeAll();
+    this.held.close();
   }
 }
 
@@ -147,6 +241,8 @@ class ModernReply implements Downstream {
   constructor(
     private readonly response: ServerResponse,
     private readonly streams: boolean,
+    /** The request's `_meta` log level: without one, the revision sends the request no log messages. */
+    private readonly logLevel: LoggingLevel | undefined,
     private readonly onOverflow: () => void,
   ) {
     response.once('close', () => {
@@ -159,6 +255,7 @@ class ModernReply implements Downstream {
   }
 
   notify(method: string, params: Record<string, unknown> | undefined): Promise<void> {
+    if (method === 'notifications/message' && (this.logLevel === undefined || !passesLevel(params?.['level'], this.logLevel))) return Promise.resolve();
     if (this.streams) this.#write({ jsonrpc: '2.0', method, ...(params === undefined ? {} : { params }) });
     return Promise.resolve();
   }
@@ -169,11 +266,11 @@ class ModernReply implements Downstream {
     );
   }
 
-  end(answer: unknown): void {
+  end(answer: unknown, status = 200): void {
     const { response } = this;
     if (response.writableEnded || response.destroyed) return;
     if (!this.#streaming) {
-      writeJson(response, 200, answer);
+      writeJson(response, status, answer);
       return;
     }
     if (this.#write(answer)) response.end();
@@ -198,4 +295,8 @@ class ModernReply implements Downstream {
 
 function idOf(message: JsonRpcMessage): JsonRpcId | null {
   return 'id' in message && (typeof message.id === 'string' || typeof message.id === 'number') ? message.id : null;
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
