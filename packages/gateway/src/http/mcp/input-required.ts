@@ -51,7 +51,7 @@ interface Waiting {
  * It is the call's Downstream; notifications go to the HTTP request now waiting on it.
  */
 export class HeldCall implements Downstream {
-  readonly id = randomUUID();
+  #id: string | undefined;
   readonly abort = new AbortController();
   round = 0;
   /** Set once an `input_required` answer went out: from then on the call outlives its HTTP requests. */
@@ -68,6 +68,12 @@ export class HeldCall implements Downstream {
   #expiry: NodeJS.Timeout | undefined;
 
   constructor(readonly binding: string) {}
+
+  /** Its name in the table of held calls: made only when the call is held (most calls never are). */
+  get id(): string {
+    this.#id ??= randomUUID();
+    return this.#id;
+  }
 
   /** Runs the call; its outcome ends the wait of whichever request is waiting then. */
   run(call: () => Promise<Result>): void {
