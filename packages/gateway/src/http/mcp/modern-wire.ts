@@ -186,6 +186,9 @@ function withoutEnvelope(params: Record<string, unknown>, meta: Record<string, u
   return Object.keys(kept).length === 0 ? rest : { ...rest, _meta: kept };
 }
 
+/** A request of the revision, as the checks let it through. */
+export type ModernRequest = Extract<ModernRoute, { kind: 'request' }>;
+
 export function isRejection(route: ModernRoute | WireRejection): route is WireRejection {
   return 'status' in route;
 }
@@ -224,4 +227,87 @@ export function encodeResult(method: string, result: Result): Result {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** A tool argument its schema asks clients to mirror in an `Mcp-Param-<name>` header (SEP-2243's `x-mcp-header`). */
+interface ParamHeader {
+  path: string[];
+  header: string;
+  type: string;
+}
+
+/** The `x-mcp-header` declarations of each tool's input schema, found once per schema object (catalog items are kept as they are). */
+const paramHeaders = new WeakMap<object, ParamHeader[]>();
+const RFC9110_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_TYPES = new Set(['string', 'integer', 'boolean']);
+
+/**
+ * The declarations reachable through a chain of `properties`, as the SDK's scan finds them.
+ * A schema the SDK would reject (a declaration anywhere else, not a token, on a non-primitive,
+ * or twice) has none here: the service serves that tool as it likes, the gateway does not guess.
+ */
+function declaredParamHeaders(schema: unknown): ParamHeader[] {
+  if (!isRecord(schema)) return [];
+  const known = paramHeaders.get(schema);
+  if (known !== undefined) return known;
+  const found: ParamHeader[] = [];
+  const seen = new Set<string>();
+  let valid = true;
+  const visit = (node: unknown, path: string[]): void => {
+    if (!valid || !isRecord(node)) return;
+    const raw = node['x-mcp-header'];
+    if (raw !== undefined) {
+      const type = node['type'];
+      if (
+        path.length === 0 ||
+        typeof raw !== 'string' ||
+        !RFC9110_TOKEN.test(raw) ||
+        typeof type !== 'string' ||
+        !HEADER_TYPES.has(type) ||
+        seen.has(raw.toLowerCase())
+      ) {
+        valid = false;
+        return;
+      }
+      seen.add(raw.toLowerCase());
+      found.push({ path, header: raw, type });
+    }
+    if (isRecord(node['properties'])) for (const [key, child] of Object.entries(node['properties'])) visit(child, [...path, key]);
+  };
+  visit(schema, []);
+  const result = valid ? found : [];
+  paramHeaders.set(schema, result);
+  return result;
+}
+
+function primitiveString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number' && Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value))) return String(value);
+  return undefined;
+}
+
+/**
+ * `Mcp-Param-*` headers of a `tools/call` against the tool's `x-mcp-header` declarations
+ * (SEP-2243), as the SDK checks them for its own tools: a body value needs its header, and
+ * the header (its `=?base64?…?=` sentinel decoded) must say the same; else -32020 with 400.
+ */
+export function paramHeaderRejection(headers: IncomingHttpHeaders, inputSchema: unknown, args: unknown): WireRejection | undefined {
+  for (const declared of declaredParamHeaders(inputSchema)) {
+    const name = `Mcp-Param-${declared.header}`;
+    let value: unknown = args;
+    for (const key of declared.path) value = isRecord(value) ? value[key] : undefined;
+    const body = primitiveString(value);
+    if (body === undefined) continue;
+    const sent = header(headers, name.toLowerCase());
+    const where = declared.path.join('.');
+    if (sent === undefined) return mismatch(name, `the body carries ${where}=${JSON.stringify(value)} but the ${name} header is absent`);
+    const decoded = decodeParamValue(sent);
+    if (decoded === undefined) return mismatch(name, `the ${name} header carries an invalid Base64 sentinel value`);
+    const numeric = (declared.type === 'integer' || declared.type === 'number') && typeof value === 'number' && /^-?\d+(\.\d+)?$/.test(decoded);
+    if (numeric ? Number(decoded) !== value : decoded !== body) {
+      return mismatch(name, `the ${name} header decodes to ${JSON.stringify(decoded)} but the body carries ${where}=${JSON.stringify(value)}`);
+    }
+  }
+  return undefined;
 }

@@ -4,7 +4,7 @@ import { CLIENT_CAPABILITIES_META_KEY, LOG_LEVEL_META_KEY, type LoggingLevel, Pr
 import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../../auth/tokens.js';
 import { gatewayCapabilities, gatewayInstructions } from '../../federation/capabilities.js';
-import type { Params, RequestContext, Result } from '../../federation/context.js';
+import type { RequestContext, Result } from '../../federation/context.js';
 import type { MethodTable } from '../../federation/methods.js';
 import type { RequestRecord } from '../../observability/record.js';
 import type { Registry } from '../../registry/registry.js';
@@ -12,7 +12,7 @@ import { passesLevel } from '../../session/log-level.js';
 import type { Downstream } from '../../upstream/relay.js';
 import { HeldCall, HeldCalls, INPUT_REQUIRED_METHODS } from './input-required.js';
 import type { ListenStreams } from './listen.js';
-import { encodeResult, isRejection, MODERN_METHODS, MODERN_REVISION, modernRoute } from './modern-wire.js';
+import { encodeResult, isRejection, MODERN_METHODS, MODERN_REVISION, type ModernRequest, modernRoute, paramHeaderRejection } from './modern-wire.js';
 import { traceparentOf } from './pipeline.js';
 import { MAX_STREAM_BACKLOG_BYTES, sseEvent } from './reply.js';
 import { writeJson } from './respond.js';
@@ -74,18 +74,15 @@ export class ModernEndpoint {
       writeJson(response, 404, { jsonrpc: '2.0', id, error: { code: error.code, message: error.message } });
       return;
     }
-    await this.#call(
-      request,
-      response,
-      route.id,
-      method,
-      params,
-      route.meta,
-      route.retry,
-      traceparentOf(request.headers['traceparent'], message),
-      identity,
-      record,
-    );
+    if (method === 'tools/call') {
+      const tool = this.registry.catalog.tools.resolve(String(params?.['name'] ?? ''));
+      const rejected = tool === undefined ? undefined : paramHeaderRejection(request.headers, tool.item.inputSchema, params?.['arguments']);
+      if (rejected !== undefined) {
+        writeJson(response, rejected.status, { jsonrpc: '2.0', id, error: rejected.error });
+        return;
+      }
+    }
+    await this.#call(request, response, route, traceparentOf(request.headers['traceparent'], message), identity, record);
   }
 
   #discover(identity: GatewayIdentity): Result {
@@ -106,15 +103,12 @@ export class ModernEndpoint {
   async #call(
     request: IncomingMessage,
     response: ServerResponse,
-    id: JsonRpcId,
-    method: string,
-    params: Params,
-    meta: Record<string, unknown>,
-    retry: { inputResponses: unknown; requestState: unknown },
+    route: ModernRequest,
     traceparent: string | undefined,
     identity: GatewayIdentity,
     record: RequestRecord | undefined,
   ): Promise<void> {
+    const { id, method, params, meta } = route;
     const level = meta[LOG_LEVEL_META_KEY];
     const reply = new ModernReply(
       response,
@@ -135,7 +129,7 @@ export class ModernEndpoint {
       session: undefined,
       record,
     });
-    if (INPUT_REQUIRED_METHODS.has(method)) return this.#multiRound(reply, id, method, params, meta, retry, identity, context);
+    if (INPUT_REQUIRED_METHODS.has(method)) return this.#multiRound(reply, route, identity, context);
     let answer: unknown;
     try {
       answer = { jsonrpc: '2.0', id, result: this.#encoded(method, await this.methods.run(context(reply, reply.signal), params)) };
@@ -156,14 +150,11 @@ export class ModernEndpoint {
    */
   async #multiRound(
     reply: ModernReply,
-    id: JsonRpcId,
-    method: string,
-    params: Params,
-    meta: Record<string, unknown>,
-    retry: { inputResponses: unknown; requestState: unknown },
+    route: ModernRequest,
     identity: GatewayIdentity,
     context: (downstream: Downstream, signal: AbortSignal) => RequestContext,
   ): Promise<void> {
+    const { id, method, params, meta, retry } = route;
     const binding = `${method}\u0000${String(params?.[method === 'resources/read' ? 'uri' : 'name'] ?? '')}\u0000${identity.name}`;
     let call: HeldCall;
     if (retry.requestState !== undefined) {
