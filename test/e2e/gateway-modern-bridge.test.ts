@@ -45,7 +45,12 @@ async function modernClient(capabilities: Record<string, unknown> = { sampling: 
 
 /** One raw 2026-07-28 POST: the status and the JSON answer. */
 async function post(method: string, params: Record<string, unknown>, name?: string) {
-  const response = await fetch(`${gateway.url}/mcp`, {
+  const response = await send(method, params, name);
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+function send(method: string, params: Record<string, unknown>, name?: string) {
+  return fetch(`${gateway.url}/mcp`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
@@ -57,7 +62,6 @@ async function post(method: string, params: Record<string, unknown>, name?: stri
     },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { ...params, _meta: { ...ENVELOPE, ...(params['_meta'] as object | undefined) } } }),
   });
-  return { status: response.status, body: (await response.json()) as any };
 }
 
 describe('a 2025-era service and a 2026-07-28 client, through the gateway', () => {
@@ -121,6 +125,20 @@ describe('a 2025-era service and a 2026-07-28 client, through the gateway', () =
     const undeclared = await post('tools/call', { name: 'ask', arguments: {}, _meta: { 'io.modelcontextprotocol/clientCapabilities': {} } }, 'ask');
     expect(undeclared.status).toBe(400);
     expect(undeclared.body.error).toMatchObject({ code: -32021, data: { requiredCapabilities: { sampling: {} } } });
+  });
+
+  it("sends a call's log messages only to a request that names a log level in its envelope", async () => {
+    const silent = await send('tools/call', { name: 'chatty', arguments: {} }, 'chatty');
+    expect(silent.headers.get('content-type')).toBe('application/json');
+    expect(await silent.text()).not.toContain('notifications/message');
+    const heard = await send('tools/call', { name: 'chatty', arguments: {}, _meta: { 'io.modelcontextprotocol/logLevel': 'info' } }, 'chatty');
+    expect(heard.headers.get('content-type')).toBe('text/event-stream');
+    const events = (await heard.text())
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map((line) => JSON.parse(line.slice(6)));
+    expect(events.map((event) => event.method ?? 'answer')).toEqual(['notifications/message', 'answer']);
+    expect(events[1].result.content).toEqual([{ type: 'text', text: 'done' }]);
   });
 
   it('delivers a resource update and tools/list_changed on subscriptions/listen', async () => {
