@@ -10,6 +10,7 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamicService, startDynamicService } from '../fixtures/dynamic-service.js';
+import { type InputRequiredService, startInputRequiredService } from '../fixtures/input-required-service.js';
 import { type ProtocolService, startProtocolService } from '../fixtures/protocol-service.js';
 import { api, eventually, FIXTURE_CREDENTIAL, startGateway, TOKEN } from '../helpers/mesh.js';
 import { type StartedProcess, stopAll } from '../helpers/process.js';
@@ -24,15 +25,18 @@ const ENVELOPE = {
 let gateway: StartedProcess;
 let alpha: ProtocolService;
 let late: DynamicService | undefined;
+let asking: InputRequiredService;
 
 beforeAll(async () => {
   alpha = await startProtocolService({ name: 'alpha', scheme: 'alpha', resources: 3 });
+  asking = await startInputRequiredService();
   gateway = await startGateway({ USER_SERVICE_URL: 'http://127.0.0.1:9/mcp', SHOPPING_SERVICE_URL: 'http://127.0.0.1:9/mcp' });
   expect((await api(gateway.url, 'POST', '/register', { name: 'alpha', url: alpha.url, credential: FIXTURE_CREDENTIAL })).status).toBe(201);
+  expect((await api(gateway.url, 'POST', '/register', { name: 'asking', url: asking.url, credential: FIXTURE_CREDENTIAL })).status).toBe(201);
 });
 afterAll(async () => {
   await stopAll();
-  await Promise.all([alpha?.close(), late?.close()]);
+  await Promise.all([alpha?.close(), late?.close(), asking?.close()]);
 });
 
 async function modernClient(capabilities: Record<string, unknown> = { sampling: {}, elicitation: {} }) {
@@ -165,6 +169,24 @@ describe('a 2025-era service and a 2026-07-28 client, through the gateway', () =
     await subscription.close();
     // Closing the stream gives the upstream subscription back.
     await eventually('the upstream unsubscription', async () => (alpha.subscriptions()['alpha://item/1'] ?? 0) === 0);
+    await client.close();
+  });
+});
+
+describe('a service that answers input_required, and a 2025-era session client', () => {
+  it("gets the service's input request as elicitation/create on its session, and the service gets the answer on its retry", async () => {
+    const client = new Client({ name: 'session-client', version: '1.0.0' }, { capabilities: { elicitation: {} } });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${TOKEN}` } } }));
+    expect(client.getNegotiatedProtocolVersion()).toBe('2025-11-25');
+    const asked: string[] = [];
+    client.setRequestHandler('elicitation/create', async (request) => {
+      asked.push('message' in request.params ? request.params.message : '');
+      return { action: 'accept', content: { ok: true } };
+    });
+    const result = await client.callTool({ name: 'confirm', arguments: {} });
+    expect(result.content).toEqual([{ type: 'text', text: 'confirmed: accept true (state state-1)' }]);
+    expect(asked).toEqual(['Proceed?']);
+    expect(asking.retries()).toEqual(['state-1']);
     await client.close();
   });
 });
