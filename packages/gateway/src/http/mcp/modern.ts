@@ -135,7 +135,7 @@ export class ModernEndpoint {
       answer = { jsonrpc: '2.0', id, result: this.#encoded(method, await this.methods.run(context(reply, reply.signal), params)) };
     } catch (error) {
       // The client went away: nobody is left to answer.
-      if (reply.signal.aborted) return;
+      if (reply.gone) return;
       answer = { jsonrpc: '2.0', id, error: this.methods.toWire(error, method) };
     }
     reply.end(answer);
@@ -177,9 +177,9 @@ export class ModernEndpoint {
     const gone = () => {
       if (!call.held) call.abort.abort();
     };
-    reply.signal.addEventListener('abort', gone, { once: true });
+    reply.onGone = gone;
     const step = await call.next();
-    reply.signal.removeEventListener('abort', gone);
+    reply.onGone = undefined;
     call.current = undefined;
     if (step.kind === 'complete') {
       this.held.release(call);
@@ -188,7 +188,7 @@ export class ModernEndpoint {
     }
     if (step.kind === 'failed') {
       this.held.release(call);
-      if (reply.signal.aborted) return;
+      if (reply.gone) return;
       const error = this.methods.toWire(step.error, method);
       reply.end({ jsonrpc: '2.0', id, error }, error.code === ProtocolErrorCode.MissingRequiredClientCapability ? 400 : 200);
       return;
@@ -226,7 +226,11 @@ export class ModernEndpoint {
  * MAX_STREAM_BACKLOG_BYTES the connection is closed (said once, by `onOverflow`).
  */
 class ModernReply implements Downstream {
-  readonly #abort = new AbortController();
+  /** Made only when a signal is asked for: a multi-round call has its own (most 2026 calls). */
+  #abort: AbortController | undefined;
+  #gone = false;
+  /** Told once if the client goes away before the answer. */
+  onGone: (() => void) | undefined;
   #streaming = false;
 
   constructor(
@@ -237,11 +241,23 @@ class ModernReply implements Downstream {
     private readonly onOverflow: () => void,
   ) {
     response.once('close', () => {
-      if (!response.writableFinished) this.#abort.abort();
+      if (response.writableFinished) return;
+      this.#gone = true;
+      this.#abort?.abort();
+      this.onGone?.();
     });
   }
 
+  /** Whether the client went away before its answer was written. */
+  get gone(): boolean {
+    return this.#gone;
+  }
+
   get signal(): AbortSignal {
+    if (this.#abort === undefined) {
+      this.#abort = new AbortController();
+      if (this.#gone) this.#abort.abort();
+    }
     return this.#abort.signal;
   }
 
