@@ -1,16 +1,16 @@
 #!/usr/bin/env node
 /**
- * npm run bench:profile [-- --seconds N] [-- --workload call|list|session] [-- --connections C] [-- --backends B]
+ * npm run bench:profile [-- --seconds N] [-- --workload call|modern|list|session] [-- --connections C] [-- --backends B]
  *
  * Starts the benchmark mesh with the gateway under `node --cpu-prof`, drives sessionless
- * tools/call at c=32 (or tools/list over 1,000 tools, or an SDK client calling a tool in
+ * tools/call at c=32 (or the same call in the 2026-07-28 revision: `modern`; or tools/list over 1,000 tools, or an SDK client calling a tool in
  * one session: `session`), stops the gateway so it writes
  * its profile, and prints the functions with the most self time.
  * Writes bench/results/profile-<workload>.json (top functions) next to the raw .cpuprofile.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { postLoad, rpcBody, sdkLoop } from './lib/load.mjs';
+import { modernCall, postLoad, rpcBody, sdkLoop } from './lib/load.mjs';
 import { choosePinning, REPO_ROOT, startBenchMesh, toolName } from './lib/mesh.mjs';
 
 const argv = process.argv.slice(2);
@@ -32,14 +32,21 @@ mkdirSync(profileDir, { recursive: true });
 const log = (message) => console.log(`[profile] ${message}`);
 const pinning = choosePinning(!argv.includes('--no-pin'));
 const mesh = await startBenchMesh({ backends, pinning, log, gatewayNodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] });
-const body = workload === 'list' ? rpcBody('tools/list') : rpcBody('tools/call', { name: toolName('b00', 0), arguments: { id: '42' } });
+const modern = modernCall(toolName('b00', 0), { id: '42' });
+const body =
+  workload === 'list'
+    ? rpcBody('tools/list')
+    : workload === 'modern'
+      ? modern.body
+      : rpcBody('tools/call', { name: toolName('b00', 0), arguments: { id: '42' } });
+const headers = workload === 'modern' ? modern.headers : {};
 let run;
 try {
   log(`${workload} at c=${connections} for ${seconds} s through the gateway`);
   run =
     workload === 'session'
       ? await sdkLoop({ baseUrl: mesh.urls.gateway, token: mesh.token, tool: toolName('b00', 0), seconds })
-      : await postLoad({ baseUrl: mesh.urls.gateway, token: mesh.token, body, connections, seconds });
+      : await postLoad({ baseUrl: mesh.urls.gateway, token: mesh.token, body, headers, connections, seconds });
   log(`${Math.round(run.rps)} req/s, p50 ${run.p50.toFixed(2)} ms, errors ${run.errors}`);
 } finally {
   await mesh.stop();

@@ -16,7 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { closeSessions, isSuccess, postLoad, rpcBody, sdkLoop, serialLoad, sessionLoad } from './lib/load.mjs';
+import { closeSessions, isSuccess, modernCall, postLoad, rpcBody, sdkLoop, serialLoad, sessionLoad } from './lib/load.mjs';
 import { choosePinning, extraGateways, REPO_ROOT, rssMiB, sleep, startBenchMesh, toolName } from './lib/mesh.mjs';
 import { REPLICA_WORKLOADS, runReplicas } from './lib/replicas.mjs';
 import { toMarkdown } from './lib/report.mjs';
@@ -26,7 +26,7 @@ import { ratio } from './lib/stats.mjs';
 import { STEADY_PLANS, steadyMemory, steadyTarget } from './lib/steady.mjs';
 import { runToolSearch, toolSearchTargets } from './lib/tool-search.mjs';
 
-const MAIN_WORKLOADS = ['call_c1', 'call_c32', 'list_1000', 'sdk_loop', 'sessions', 'memory', 'call_obs', 'memory_steady'];
+const MAIN_WORKLOADS = ['call_c1', 'call_c32', 'call_modern', 'list_1000', 'sdk_loop', 'sessions', 'memory', 'call_obs', 'memory_steady'];
 const ALL_WORKLOADS = [...MAIN_WORKLOADS, ...SCALE_WORKLOADS, ...REPLICA_WORKLOADS, 'tool_search'];
 /**
  * The gateways of the observability workload (call_obs): the same build with everything
@@ -146,6 +146,7 @@ function interleaved(title, configs, load) {
 
 const CALL_BODY = rpcBody('tools/call', { name: CALL_TOOL, arguments: { id: '42' } });
 const LIST_BODY = rpcBody('tools/list');
+const MODERN_CALL = modernCall(CALL_TOOL, { id: '42' });
 const CALL_CONFIGS = ['direct', 'gateway', 'floor', ...(mesh?.extras.filter((name) => !obsConfigs.includes(name)) ?? [])];
 const listedAll = (message) => isSuccess(message) && Array.isArray(message.result.tools) && message.result.tools.length === mesh.tools;
 const callLoad = (connections) => (config) => postLoad({ baseUrl: urls[config], token, body: CALL_BODY, connections, seconds: plan.seconds });
@@ -185,9 +186,27 @@ async function runMainWorkloads() {
   for (const config of [...CALL_CONFIGS, ...obsConfigs])
     await postLoad({ baseUrl: urls[config], token, body: CALL_BODY, connections: 8, seconds: plan.warmup });
   await postLoad({ baseUrl: urls.gateway, token, body: LIST_BODY, connections: 1, seconds: plan.warmup, check: listedAll });
+  if (wanted('call_modern'))
+    await postLoad({ baseUrl: urls.gateway, token, body: MODERN_CALL.body, headers: MODERN_CALL.headers, connections: 8, seconds: plan.warmup });
 
   if (wanted('call_c1')) workloads.call_c1 = await interleaved('tools/call, c=1', CALL_CONFIGS, callLoad(1));
   if (wanted('call_c32')) workloads.call_c32 = await interleaved('tools/call, c=32', CALL_CONFIGS, callLoad(32));
+  if (wanted('call_modern')) {
+    // One gateway, two bodies: the sessionless call and the 2026-07-28 one, its CPU watched under each name.
+    const watched = { gatewayCpuUs: procs.gateway.pid, modernCpuUs: procs.gateway.pid, backendCpuUs: procs.direct.pid };
+    workloads.call_modern = await interleave({
+      title: 'tools/call, c=32, sessionless vs 2026-07-28',
+      configs: ['gateway', 'modern'],
+      rounds: plan.rounds,
+      watched,
+      log,
+      show,
+      load: (config) =>
+        config === 'modern'
+          ? postLoad({ baseUrl: urls.gateway, token, body: MODERN_CALL.body, headers: MODERN_CALL.headers, connections: 32, seconds: plan.seconds })
+          : callLoad(32)('gateway'),
+    });
+  }
   if (wanted('list_1000')) {
     workloads.list_1000 = await interleaved(`tools/list, ${mesh.tools} tools, c=1`, ['gateway'], () =>
       serialLoad({ baseUrl: urls.gateway, token, body: LIST_BODY, seconds: plan.seconds, check: listedAll }),
@@ -311,6 +330,17 @@ function targets(w, mem) {
       value: mem.idleSessionsMiB,
       measured: `${mem.idleSessionsMiB.toFixed(1)} MiB with ${mem.idleSessions} sessions`,
       met: mem.idleSessionsMiB * 1.048576 < 150 && mem.idleSessions >= 1000,
+    });
+  }
+  const modern = w.call_modern?.configs;
+  if (modern) {
+    const cost = ratio(modern.modern.modernCpuUs, modern.gateway.gatewayCpuUs);
+    list_.push({
+      id: 'modern_cpu',
+      text: '2026-07-28 tools/call: gateway CPU per call within 10% of the sessionless one',
+      value: cost,
+      measured: `${cost.toFixed(2)}× (${modern.modern.modernCpuUs.toFixed(0)} vs ${modern.gateway.gatewayCpuUs.toFixed(0)} µs/call)`,
+      met: cost <= 1.1,
     });
   }
   if (mem.steady) list_.push(steadyTarget(mem.steady));

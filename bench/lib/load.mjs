@@ -29,6 +29,24 @@ export function rpcBody(method, params, id = 1) {
   return JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) });
 }
 
+/**
+ * A tools/call in the stateless 2026-07-28 revision: the body with its per-request `_meta`
+ * envelope, and the standard headers that must go with it.
+ */
+export function modernCall(tool, args) {
+  const revision = '2026-07-28';
+  const body = rpcBody('tools/call', {
+    name: tool,
+    arguments: args,
+    _meta: {
+      'io.modelcontextprotocol/protocolVersion': revision,
+      'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1.0.0' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    },
+  });
+  return { body, headers: { 'mcp-protocol-version': revision, 'mcp-method': 'tools/call', 'mcp-name': tool } };
+}
+
 /** A JSON-RPC answer is a success when it has a result that is not a tool error. */
 export function isSuccess(message) {
   return (
@@ -64,7 +82,7 @@ function checkedBody(check) {
  * `seconds`. Latency is recorded per response at full resolution (autocannon's own
  * histogram has 1 ms buckets, too coarse for sub-millisecond hops).
  */
-export async function postLoad({ baseUrl, token, body, connections, seconds, check = isSuccess }) {
+export async function postLoad({ baseUrl, token, body, connections, seconds, check = isSuccess, headers = {} }) {
   const samples = [];
   let non2xx = 0;
   let bytes = 0;
@@ -72,7 +90,7 @@ export async function postLoad({ baseUrl, token, body, connections, seconds, che
   const instance = autocannon({
     url: `${baseUrl}/mcp`,
     method: 'POST',
-    headers: rpcHeaders(token),
+    headers: rpcHeaders(token, headers),
     body,
     connections,
     pipelining: 1,

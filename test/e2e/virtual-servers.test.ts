@@ -248,7 +248,10 @@ describe('the admin API', () => {
       try {
         const tools = (await client.listTools()).tools;
         expect(names(tools)).toEqual(['deleteCustomer', 'find_user', 'refundOrder']);
-        expect(tools.find((tool) => tool.name === 'find_user')).toMatchObject({ description: 'Looks a support user up by id', annotations: { readOnlyHint: true } });
+        expect(tools.find((tool) => tool.name === 'find_user')).toMatchObject({
+          description: 'Looks a support user up by id',
+          annotations: { readOnlyHint: true },
+        });
         const result = await client.callTool({ name: 'find_user', arguments: { id: '1' } });
         expect(result.isError).not.toBe(true);
         expect(JSON.stringify(result.structuredContent)).toContain('"id"');

@@ -135,6 +135,8 @@ describe('per-session buffers under a log flood', () => {
       'io.modelcontextprotocol/protocolVersion': '2026-07-28',
       'io.modelcontextprotocol/clientInfo': { name: 'flood', version: '1' },
       'io.modelcontextprotocol/clientCapabilities': {},
+      // A 2026-07-28 request hears log messages only when it names a level.
+      'io.modelcontextprotocol/logLevel': 'debug',
     };
     const call = JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'flood', arguments: { count: FLOOD }, _meta: meta } });
     await sendAndNeverRead(

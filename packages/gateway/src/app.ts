@@ -11,6 +11,7 @@ import { Subscriptions } from './federation/subscriptions.js';
 import { VirtualServers } from './federation/virtual-servers.js';
 import { createHttpApp } from './http/app.js';
 import { LegacySseEndpoint } from './http/legacy-sse/endpoint.js';
+import { ListenStreams } from './http/mcp/listen.js';
 import { ModernEndpoint } from './http/mcp/modern.js';
 import { McpPipeline } from './http/mcp/pipeline.js';
 import type { ServiceRecord } from './model/service.js';
@@ -106,7 +107,7 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
   const audience = new ServiceAudience(registry, sessions, logger, virtualServers);
   const stopAudience = audience.start();
   const auth = createGatewayAuth(config.auth, logger);
-  const modern = new ModernEndpoint(methods, registry, logger);
+  const modern = new ModernEndpoint(methods, registry, new ListenStreams(registry, subscriptions, logger), logger);
   const dispatcher = new Dispatcher(
     methods,
     () => registry.catalog,
@@ -167,6 +168,8 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
     close: async () => {
       pipeline.close();
       legacySse.close();
+      // Listen streams end with their final result before the server waits for connections to close.
+      modern.close();
       try {
         await server.close();
         await metricsServer?.close();
@@ -176,7 +179,6 @@ export async function startGateway(config: GatewayConfig, store: RegistryStore, 
           virtualServers.stop();
           stopAudience();
           sessions.close();
-          await modern.close();
         } finally {
           try {
             await registry.close();

@@ -43,7 +43,9 @@ export { type ConnectableServer, McpEndpoint, type McpEndpointOptions } from './
 export {
   acceptsJsonOrStream,
   acceptsStream,
+  classifyMessage,
   hasMeta,
+  type InboundClassification,
   isLegacyMessage,
   JSON_CONTENT_TYPE,
   SESSION_HEADER,

@@ -12,8 +12,19 @@ export const SUPPORTED_VERSIONS = new Set<string>(SUPPORTED_PROTOCOL_VERSIONS);
 /** `application/json` or a `+json` type, parameters allowed; not `application/json-seq` or `application/jsonl`. */
 export const JSON_CONTENT_TYPE = /^application\/([\w.!#$&^-]+\+)?json\s*(;|$)/i;
 
-/** The SDK's own era decision (what `isLegacyRequest` decides), from headers and the parsed message. */
-export function isLegacyMessage(message: JsonRpcMessage, headers: IncomingHttpHeaders): boolean {
+/** What the SDK's classifier says of one POST: its era, or the refusal it answers with. */
+export type InboundClassification = ReturnType<typeof classifyInboundRequest>;
+
+/** The last classification of each message, with the headers it was made from: one request is classified once (it costs tens of µs). */
+const classified = new WeakMap<object, { headers: IncomingHttpHeaders; outcome: InboundClassification }>();
+
+/**
+ * The SDK's own classification of a POST (what `createMcpHandler` routes by: the era, the
+ * `_meta` envelope, the header/body cross-checks), from headers and the parsed message.
+ */
+export function classifyMessage(message: JsonRpcMessage, headers: IncomingHttpHeaders): InboundClassification {
+  const memo = classified.get(message);
+  if (memo !== undefined && memo.headers === headers) return memo.outcome;
   const header = (name: string) => (typeof headers[name] === 'string' ? (headers[name] as string) : undefined);
   const outcome = classifyInboundRequest({
     httpMethod: 'POST',
@@ -22,7 +33,13 @@ export function isLegacyMessage(message: JsonRpcMessage, headers: IncomingHttpHe
     ...optional('mcpMethodHeader', header('mcp-method')),
     ...optional('mcpNameHeader', header('mcp-name')),
   });
-  return outcome.kind === 'legacy';
+  classified.set(message, { headers, outcome });
+  return outcome;
+}
+
+/** The SDK's own era decision (what `isLegacyRequest` decides), from headers and the parsed message. */
+export function isLegacyMessage(message: JsonRpcMessage, headers: IncomingHttpHeaders): boolean {
+  return classifyMessage(message, headers).kind === 'legacy';
 }
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {

@@ -30,6 +30,10 @@ function requiresTask(item: unknown): boolean {
 
 /** Items per page of the gateway's own lists, unless configured (MESHGATE_LIST_PAGE_SIZE). */
 export const DEFAULT_PAGE_SIZE = 1_000;
+/** Rounds of input a service may ask for in one request, a bound of the gateway's: past it the service's answer is invalid. */
+export const MAX_INPUT_ROUNDS = 8;
+/** What a service may ask its client for in an input_required result. */
+const INPUT_REQUESTS = new Set(['sampling/createMessage', 'elicitation/create', 'roots/list']);
 export const LIST_METHODS = Object.keys(LISTS) as ListMethod[];
 
 /**
@@ -73,7 +77,7 @@ export class Federation {
   async callTool(ctx: RequestContext, params: Params): Promise<Result> {
     const entry = this.#named(ctx, ctx.catalog.tools, 'tool', params);
     // Only the name changes on the way up; arguments and _meta pass through untouched.
-    const result = await this.#forward(ctx, entry.service, entry.exposedName, 'tools/call', { ...params, name: entry.upstreamName });
+    const result = await this.#rounds(ctx, entry.service, entry.exposedName, 'tools/call', { ...params, name: entry.upstreamName });
     return params?.['task'] === undefined ? result : this.tasks.created(entry.service, ctx.identity, ctx.session?.id, result);
   }
 
@@ -101,13 +105,13 @@ export class Federation {
   /** `prompts/get`: routes by name to the owning service. */
   getPrompt(ctx: RequestContext, params: Params): Promise<Result> {
     const entry = this.#named(ctx, ctx.catalog.prompts, 'prompt', params);
-    return this.#forward(ctx, entry.service, entry.exposedName, 'prompts/get', { ...params, name: entry.upstreamName });
+    return this.#rounds(ctx, entry.service, entry.exposedName, 'prompts/get', { ...params, name: entry.upstreamName });
   }
 
   /** `resources/read`: routes by URI; contents come back under the URI the client asked for. */
   async readResource(ctx: RequestContext, params: Params): Promise<Result> {
     const { uri, target } = this.#resource(ctx, params);
-    const result = await this.#forward(ctx, target.service, uri, 'resources/read', { ...params, uri: target.upstreamName });
+    const result = await this.#rounds(ctx, target.service, uri, 'resources/read', { ...params, uri: target.upstreamName });
     if (uri === target.upstreamName || !Array.isArray(result['contents'])) return result;
     const contents = (result['contents'] as Result[]).map((content) => (content['uri'] === target.upstreamName ? { ...content, uri } : content));
     return { ...result, contents };
@@ -162,8 +166,8 @@ export class Federation {
   #resource(ctx: RequestContext, params: Params) {
     const uri = params?.['uri'];
     if (typeof uri !== 'string' || uri === '') throw new GatewayError('invalid_body', `Invalid params: ${ctx.method} needs "uri", a non-empty string`);
-    const target = ctx.catalog.resolveResource(uri);
-    if (target === undefined || ctx.identity.allowList?.allows({ ...target, exposedName: uri }) === false) {
+    const target = resourceFor(ctx.catalog, ctx.identity, uri);
+    if (target === undefined) {
       throw new GatewayError('unknown_resource', `Unknown resource "${uri}"; call resources/list or resources/templates/list`, { uri });
     }
     return { uri, target };
@@ -187,6 +191,57 @@ export class Federation {
    * and trace context go with it (headers and `params._meta`) and its time is measured as
    * the upstream part; `item` is the catalog name (or URI) it reached.
    */
+  /**
+   * A multi-round-trip request (tools/call, prompts/get, resources/read) to a service that
+   * may answer `input_required` (the 2026-07-28 revision's way to ask its client for input):
+   * each round's input requests go to the calling client as requests (a 2025 session client
+   * gets sampling/createMessage, elicitation/create or roots/list on its stream; a 2026
+   * client, the gateway's own input_required), and the request is sent again with their
+   * answers as `inputResponses` and the service's `requestState` echoed, at most
+   * MAX_INPUT_ROUNDS times. What the service asks is checked: it is as untrusted as a client.
+   */
+  async #rounds(ctx: RequestContext, service: string, item: string, method: string, params: Result): Promise<Result> {
+    let sent = params;
+    for (let round = 1; ; round += 1) {
+      const result = await this.#forward(ctx, service, item, method, sent);
+      if (result['resultType'] !== 'input_required') return result;
+      const asked = result['inputRequests'];
+      const requests = asked !== null && typeof asked === 'object' && !Array.isArray(asked) ? Object.entries(asked as Result) : [];
+      const state = result['requestState'];
+      if (round > MAX_INPUT_ROUNDS || (requests.length === 0 && typeof state !== 'string')) {
+        const why =
+          round > MAX_INPUT_ROUNDS
+            ? `still asked for input after ${MAX_INPUT_ROUNDS} rounds`
+            : 'answered input_required with no inputRequests and no requestState';
+        throw new GatewayError('upstream_error', `Service "${service}" gave an invalid answer to ${method}: it ${why}`, { service });
+      }
+      const downstream = ctx.downstream;
+      if (downstream === undefined)
+        throw new GatewayError(
+          'invalid_request',
+          `Service "${service}" needs input from the client for ${method}, and a client without a session cannot be asked; initialize a session first`,
+          { service },
+        );
+      const inputResponses: Result = {};
+      for (const [key, request] of requests) {
+        const { method: asks, params: with_ } = (request ?? {}) as { method?: unknown; params?: unknown };
+        if (
+          typeof asks !== 'string' ||
+          !INPUT_REQUESTS.has(asks) ||
+          (with_ !== undefined && (with_ === null || typeof with_ !== 'object' || Array.isArray(with_)))
+        ) {
+          throw new GatewayError(
+            'upstream_error',
+            `Service "${service}" gave an invalid answer to ${method}: input request "${key}" is not a sampling, elicitation or roots request`,
+            { service },
+          );
+        }
+        inputResponses[key] = await downstream.request(asks, with_ as Result | undefined);
+      }
+      sent = { ...params, inputResponses, ...(typeof state === 'string' ? { requestState: state } : {}) };
+    }
+  }
+
   #forward(ctx: RequestContext, service: string, item: string, method: string, params: Result): Promise<Result> {
     const connection = this.#service(service).connection;
     const probe = this.observer?.upstream(ctx, service, item, method);
@@ -224,4 +279,10 @@ function callOptions(ctx: RequestContext): RequestOptions {
     }
   }
   return options;
+}
+
+/** The service and upstream URI of the resource `uri` names, when `identity` may use it (else undefined: its existence is not revealed). */
+export function resourceFor(catalog: Catalog, identity: GatewayIdentity, uri: string) {
+  const target = catalog.resolveResource(uri);
+  return target === undefined || identity.allowList?.allows({ ...target, exposedName: uri }) === false ? undefined : target;
 }

@@ -117,7 +117,7 @@ export class McpPipeline {
     const limited = withinLimit(this.deps.perimeter, identity);
     if (limited !== undefined) await limited;
 
-    if (era === 'modern') return this.deps.modern.serve(request, response, body, message, identity, record, server);
+    if (era === 'modern') return this.deps.modern.serve(request, response, message, identity, record, server);
     const meta: RequestMeta = { identity, traceparent: traceparentOf(headers['traceparent'], message), record };
     if (server !== undefined) meta.view = server.scope(this.deps.registry.catalog);
     if (session !== undefined) return this.#inSession(session, message, headers.accept, response, meta);
