@@ -35,6 +35,7 @@ let alpha: ProtocolService;
 let extra: RunningService;
 let replicas: StartedProcess[];
 let haproxy: RunningHaproxy;
+let config: string;
 
 beforeAll(async () => {
   [pg, alpha, extra] = await Promise.all([
@@ -43,7 +44,7 @@ beforeAll(async () => {
     startFixtureService('extra', ['lookup']),
   ]);
   const databaseUrl = await pg.createDatabase();
-  const config = join(mkdtempSync(join(tmpdir(), 'meshgate-cfg-')), 'services.json');
+  config = join(mkdtempSync(join(tmpdir(), 'meshgate-cfg-')), 'services.json');
   writeFileSync(config, JSON.stringify({ services: [{ name: 'alpha', url: `${alpha.url}/mcp`, credential: { bearer: TOKEN } }] }));
   // The three open the database together: migrations and the config's seeding must not race.
   replicas = await Promise.all(
@@ -242,6 +243,18 @@ describe('three gateway processes on one PostgreSQL behind HAProxy, no stickines
     console.info(`registration through one replica callable through the others after ${latencies.join(' ms, ')} ms`);
     // The record is the same on every replica.
     for (const replica of others) expect((await api(replica.url, 'GET', '/services/extra')).body?.url).toBe(`${extra.url}/mcp`);
+  });
+
+  it('a gateway with session keys but no database says at start what it does not share', async () => {
+    const alone = await startGateway({ MESHGATE_CONFIG: config, MESHGATE_SESSION_KEYS: SESSION_KEYS });
+    await waitUntilUp(alone.url, ['alpha']);
+    const warning = alone
+      .output()
+      .split('\n')
+      .find((line) => line.includes('MESHGATE_DATABASE_URL is not'));
+    expect(warning).toContain('log levels, subscriptions, deletions and answers to relayed requests stay on the replica that took them');
+    expect(warning).not.toContain(SESSION_KEYS.split(',')[0]);
+    await alone.stop();
   });
 
   it('a replica killed with SIGKILL under load: the session goes on through the others, and only calls in flight on it fail', async () => {
