@@ -47,8 +47,9 @@ Options:
                      (call_obs starts four more gateways: observability off, metrics+access log, +audit, +tracing;
                      the scale_* workloads run on a second mesh of ${SCALE_PLANS.full.backends} backends × ${SCALE_PLANS.full.tools} tools,
                      ${SCALE_PLANS.full.idleSessions} idle sessions for scale_memory; smoke: ${SCALE_PLANS.smoke.backends} × ${SCALE_PLANS.smoke.tools}, ${SCALE_PLANS.smoke.idleSessions};
-                     replicas_call and replicas_sdk start three gateway replicas sharing session keys and two HAProxies
-                     (Debian's haproxy: one replica vs three, round-robin); seal_open times opening a sealed session id;
+                     replicas_call and replicas_sdk start PostgreSQL (Debian's), three gateway replicas sharing it and the
+                     session keys, and two HAProxies (Debian's haproxy: one replica vs three, round-robin); seal_open times
+                     opening a sealed session id;
                      tool_search counts the tokens of tools/list vs the search path on a generated catalog of 1,000 tools
                      and recall@1/@5 of search_tools over its fixed queries, in process, no mesh)
   --no-build         do not build the repository first (npm run build) before the run
