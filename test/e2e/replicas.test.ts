@@ -62,10 +62,11 @@ afterAll(async () => {
   await pg?.stop();
 });
 
-/** One HTTP request of the client's: its JSON-RPC message (a GET is `{ method: 'GET' }`) and the replica that answered it. */
+/** One HTTP request of the client's: its JSON-RPC message (a GET is `{ method: 'GET' }`), the replica that answered it and the status. */
 interface Served {
   message: { id?: unknown; method?: string; result?: unknown };
   by: string;
+  status: number;
 }
 
 /** An SDK v2 client through HAProxy that can sample; `served` collects where each of its HTTP requests landed. */
@@ -77,8 +78,9 @@ async function connect(served: Served[]): Promise<{ client: Client; transport: S
     fetch: async (input, init) => {
       const response = await fetch(input, init);
       const by = response.headers.get(SERVED_BY) ?? '';
-      if (init?.method === 'POST' && typeof init.body === 'string') served.push({ message: JSON.parse(init.body), by });
-      if (init?.method === 'GET') served.push({ message: { method: 'GET' }, by });
+      const { status } = response;
+      if (init?.method === 'POST' && typeof init.body === 'string') served.push({ message: JSON.parse(init.body), by, status });
+      if (init?.method === 'GET') served.push({ message: { method: 'GET' }, by, status });
       return response;
     },
   });
@@ -267,6 +269,24 @@ describe('three gateway processes on one PostgreSQL behind HAProxy, no stickines
     const served: Served[] = [];
     const { client } = await connect(served);
     const victim = replicas[1] as StartedProcess;
+    // A second session whose GET stream the victim holds, subscribed to a resource through another replica.
+    const watched: Served[] = [];
+    const heard: string[] = [];
+    let watcher = await connect(watched);
+    for (let attempt = 0; (await eventually('the GET stream open', async () => landed(watched, 'GET')[0])) !== 'gw2'; attempt += 1) {
+      expect(attempt).toBeLessThan(6);
+      await watcher.client.ping(); // moves the round-robin on by one for the next try
+      await watcher.client.close();
+      watched.length = 0;
+      watcher = await connect(watched);
+    }
+    watcher.client.setNotificationHandler('notifications/resources/updated', (notification) => void heard.push(notification.params.uri));
+    await watcher.client.subscribeResource({ uri: 'alpha://item/2' });
+    while (landed(watched, 'resources/subscribe').at(-1) === 'gw2') {
+      await watcher.client.unsubscribeResource({ uri: 'alpha://item/2' });
+      await watcher.client.subscribeResource({ uri: 'alpha://item/2' });
+    }
+    await eventually('alpha holding the subscription', async () => alpha.subscriptions()['alpha://item/2'] === 1);
     /** Each call: whether it started before the kill, and how it ended. */
     const calls: { beforeKill: boolean; ok: boolean }[] = [];
     let killed = false;
@@ -299,7 +319,18 @@ describe('three gateway processes on one PostgreSQL behind HAProxy, no stickines
     served.length = 0;
     for (let n = 0; n < 6; n += 1) await client.ping();
     expect(new Set(served.map(({ by }) => by))).toEqual(new Set(['gw1', 'gw3']));
+    // The second session's GET stream is reopened on a live replica (it cannot be resumed there:
+    // its events were the victim's), which tells the client what it may have missed...
+    await eventually('the hint of a possibly missed update on the reopened GET stream', async () => heard.length > 0);
+    expect(landed(watched, 'GET').at(-1)).not.toBe('gw2');
+    expect(watched.filter(({ message }) => message.method === 'GET').at(-1)?.status).toBe(200);
+    // ...and the next update from the service reaches it there.
+    heard.length = 0;
+    await eventually('the update on the reopened GET stream', async () => {
+      await alpha.touch('alpha://item/2');
+      return heard.length > 0;
+    });
     console.info(`replica killed under load: ${failed.length} of ${calls.length} calls failed, all in flight at the kill`);
-    await client.close();
+    await Promise.all([client.close(), watcher.client.close()]);
   });
 });
