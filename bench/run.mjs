@@ -50,8 +50,9 @@ Options:
                      ${SCALE_PLANS.full.idleSessions} idle sessions for scale_memory; smoke: ${SCALE_PLANS.smoke.backends} × ${SCALE_PLANS.smoke.tools}, ${SCALE_PLANS.smoke.idleSessions};
                      memory_steady holds tools/call at c=${STEADY_PLANS.full.connections} for ${STEADY_PLANS.full.seconds} s after a ${STEADY_PLANS.full.warmupSeconds} s warm-up, RSS every
                      ${STEADY_PLANS.full.sampleSeconds} s: the long one, alone with --only memory_steady; smoke: ${STEADY_PLANS.smoke.seconds} s;
-                     replicas_call and replicas_sdk start three gateway replicas sharing session keys and two HAProxies
-                     (Debian's haproxy: one replica vs three, round-robin); seal_open times opening a sealed session id;
+                     replicas_call and replicas_sdk start PostgreSQL (Debian's), three gateway replicas sharing it and the
+                     session keys, and two HAProxies (Debian's haproxy: one replica vs three, round-robin); seal_open times
+                     opening a sealed session id;
                      tool_search counts the tokens of tools/list vs the search path on a generated catalog of 1,000 tools
                      and recall@1/@5 of search_tools over its fixed queries, in process, no mesh)
   --no-build         do not build the repository first (npm run build) before the run

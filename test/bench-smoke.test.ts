@@ -42,6 +42,7 @@ describe('npm run bench -- --smoke', () => {
     expect(Object.keys(result.workloads).sort()).toEqual([
       'call_c1',
       'call_c32',
+      'call_modern',
       'call_obs',
       'list_1000',
       'replicas_call',
@@ -87,6 +88,7 @@ describe('npm run bench -- --smoke', () => {
       'c32_absolute',
       'list_p50',
       'rss',
+      'modern_cpu',
       'steady_memory',
       'obs_cost',
       'obs_audit_cost',

@@ -1,7 +1,9 @@
 /**
- * The replica rows (issue 15): three gateway replicas sharing session keys behind HAProxy
- * (round-robin, no stickiness) against one replica behind the same HAProxy, on the same
- * machine and backend, and the cost of opening a sealed session id:
+ * The replica rows (issue 15): three gateway replicas behind HAProxy (round-robin, no
+ * stickiness) against one replica behind the same HAProxy, on the same machine and backend,
+ * and the cost of opening a sealed session id. The replicas are set up as in production:
+ * the same session keys and secret key, and one PostgreSQL database (Debian's server, started
+ * here as the tests start it) for the registry, the session state and the bus between them:
  * - replicas_call: sessionless tools/call at c=32 through HAProxy to one or three replicas;
  * - replicas_sdk: an SDK client's session calling in a loop, its requests spread over the
  *   replicas (each rebuilds the session from its sealed id on first sight);
@@ -16,6 +18,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HAPROXY, haproxyConfig, haproxyStates } from '../../scripts/lib/haproxy.mjs';
 import { freePort } from '../../scripts/lib/net.mjs';
+import { startPostgres } from '../../scripts/lib/postgres.mjs';
 import { postLoad, rpcBody, sdkLoop } from './load.mjs';
 import { cpuMs, GATEWAY_ENTRY, GATEWAY_NODE_ARGS, processSet, REPO_ROOT, toolName, waitFor } from './mesh.mjs';
 import { interleaved as interleave } from './rounds.mjs';
@@ -79,7 +82,11 @@ export async function runReplicas({ wanted, plan, smoke, pinning, log, show }) {
     const dir = mkdtempSync(join(tmpdir(), 'meshgate-bench-replicas-'));
     const { start, stop } = processSet(pinning, dir);
     const balancers = [];
+    let postgres;
     try {
+      log('replicas: starting PostgreSQL for the shared registry, session state and bus');
+      postgres = await startPostgres();
+      const databaseUrl = await postgres.createDatabase();
       const backendPort = await freePort();
       const backend = await start({
         name: 'replicas backend b00',
@@ -90,6 +97,7 @@ export async function runReplicas({ wanted, plan, smoke, pinning, log, show }) {
       const configPath = join(dir, 'services.json');
       writeFileSync(configPath, JSON.stringify({ services: [{ name: 'b00', url: `${url(backendPort)}/mcp`, credential: { gateway: true } }] }));
       const keys = randomBytes(32).toString('base64');
+      const secretKey = randomBytes(32).toString('base64');
       const replicas = [];
       for (const name of ['gw1', 'gw2', 'gw3']) {
         const port = await freePort();
@@ -100,6 +108,8 @@ export async function runReplicas({ wanted, plan, smoke, pinning, log, show }) {
           env: {
             PORT: String(port),
             MESHGATE_DB_PATH: join(dir, `${name}.db`),
+            MESHGATE_DATABASE_URL: databaseUrl,
+            MESHGATE_SECRET_KEY: secretKey,
             MESHGATE_CONFIG: configPath,
             MCP_BEARER_TOKEN: token,
             MESHGATE_SESSION_KEYS: keys,
@@ -142,6 +152,7 @@ export async function runReplicas({ wanted, plan, smoke, pinning, log, show }) {
     } finally {
       await Promise.allSettled(balancers.map((b) => b.stop()));
       await stop();
+      await postgres?.stop();
     }
   }
   return { workloads, seal, targets: replicaTargets(workloads, seal) };

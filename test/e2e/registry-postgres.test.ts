@@ -78,6 +78,9 @@ describe('two gateways on one Postgres registry', () => {
     // Both hold the same record, and the name is taken on both.
     const again = await api(second.url, 'POST', '/register', { name: 'extra-shop', url: extraUrl, credential: FIXTURE_CREDENTIAL });
     expect(again.status).toBe(409);
+    // Without session keys, each says its sessions stay its own.
+    for (const gateway of [first, second])
+      expect(gateway.output()).toContain('MESHGATE_SESSION_KEYS is not set: a session is known only to the replica that opened it');
   });
 
   it('an update through the other is live on the first, and a deregistration too', async () => {

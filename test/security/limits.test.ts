@@ -109,8 +109,11 @@ describe('limits', () => {
     // so every connection beyond the cap was refused: at least TOTAL - CAP (one more if the
     // keep-alive connection of the start-up health check still held a place).
     const refused = seen.filter((entry) => entry.connectedAt !== undefined && entry.closedAt! - entry.connectedAt < DEADLINE_MS);
-    expect(refused.every((entry) => entry.bytes === '')).toBe(true);
     expect(refused.length).toBeGreaterThanOrEqual(TOTAL - CAP);
+    // Only a held connection can be answered by the deadline's 408, and at most CAP (one more:
+    // the start-up health check's) are held: no connection refused at accept got one. Counted,
+    // not told by timestamps, which a busy test process reads late.
+    expect(seen.filter((entry) => statusOf(entry.bytes) === 408).length).toBeLessThanOrEqual(CAP + 1);
     for (const entry of seen) entry.socket.destroy();
     await expectAlive(capped);
     await capped.stop();

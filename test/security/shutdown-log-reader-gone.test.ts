@@ -54,7 +54,9 @@ describe('shutdown with nobody reading the log', () => {
       const padded = `${backend.url}/mcp?pad=${'p'.repeat(1900)}`;
       const cycle = async (n: number) => {
         try {
-          const signal = AbortSignal.timeout(3_000);
+          // Generous: a registration connects to the backend and lists it, slow on a loaded
+          // machine; a gateway stuck on its log never answers however long this waits.
+          const signal = AbortSignal.timeout(10_000);
           const name = `log-${n}`;
           const registered = await fetch(`${url}/register`, { method: 'POST', headers, body: JSON.stringify({ name, url: padded }), signal });
           await registered.text();

@@ -226,6 +226,9 @@ async function sessionCluster(config: GatewayConfig, options: GatewayOptions, re
     const bus = await PostgresMessageBus.create(pool, url, { replicaId, logger });
     return { sealer, state, bus };
   }
+  logger.warn(
+    'MESHGATE_SESSION_KEYS is set but MESHGATE_DATABASE_URL is not: any replica with the keys opens a session id, but log levels, subscriptions, deletions and answers to relayed requests stay on the replica that took them',
+  );
   return { sealer, state: new MemorySessionStateStore(), bus: new MemoryBusHub().bus(replicaId) };
 }
 

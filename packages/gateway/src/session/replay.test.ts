@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type EventSink, eventId, MAX_REPLAY_STREAMS, parseEventId, ReplayBudget, ReplayStream, SessionReplay } from './replay.js';
+import { type EventSink, eventId, eventIdKind, MAX_REPLAY_STREAMS, parseEventId, ReplayBudget, ReplayStream, SessionReplay } from './replay.js';
 
 /** A connection that records what it is sent; `full` makes it refuse events, as a client that does not read. */
 function sink() {
@@ -42,6 +42,17 @@ describe('event ids', () => {
     'x'.repeat(10_000),
   ])('a value that is not one of the gateway ids (%j) names nothing', (value) => {
     expect(parseEventId(value)).toBeUndefined();
+    expect(eventIdKind(value)).toBeUndefined();
+  });
+
+  it("tell a GET stream's ids from a POST stream's by the id alone, whichever session or replica made them", () => {
+    const replay = new SessionReplay(LIMITS);
+    for (let n = 0; n < 50; n += 1) {
+      expect(eventIdKind(replay.open('get').primingId)).toBe('get');
+      expect(eventIdKind(replay.open('post').primingId)).toBe('post');
+    }
+    expect(eventIdKind('7fffffffffffffff.3')).toBe('get');
+    expect(eventIdKind('8000000000000000.3')).toBe('post');
   });
 });
 

@@ -65,6 +65,24 @@ export function eventId(streamId: string, seq: number): string {
   return `${streamId}.${seq}`;
 }
 
+/**
+ * Which kind of stream an event id's stream is, read from the id alone: the top bit of its
+ * first byte is clear for a GET stream and set for a POST stream. So a replica asked to
+ * resume a stream another replica held can tell a session's GET stream from a call's.
+ */
+export function eventIdKind(id: string): 'get' | 'post' | undefined {
+  const parsed = parseEventId(id.trim());
+  if (parsed === undefined) return undefined;
+  return Number.parseInt(parsed.streamId.slice(0, 2), 16) < 0x80 ? 'get' : 'post';
+}
+
+/** A fresh random stream id of `kind` (see eventIdKind). */
+function newStreamId(kind: 'get' | 'post'): string {
+  const bytes = randomBytes(8);
+  bytes[0] = kind === 'get' ? (bytes[0] as number) & 0x7f : (bytes[0] as number) | 0x80;
+  return bytes.toString('hex');
+}
+
 /** The stream and place an event id names, or undefined when it is not one of the gateway's ids. */
 export function parseEventId(id: string): { streamId: string; seq: number } | undefined {
   const match = /^([0-9a-f]{16})\.(0|[1-9][0-9]{0,15})$/.exec(id);
@@ -232,7 +250,7 @@ export class SessionReplay {
       const streams = [...this.#streams.values()];
       this.#drop(streams.find((stream) => stream.finished) ?? (streams[0] as ReplayStream));
     }
-    const stream = new ReplayStream(randomBytes(8).toString('hex'), kind, this.limits, this.budget);
+    const stream = new ReplayStream(newStreamId(kind), kind, this.limits, this.budget);
     this.#streams.set(stream.id, stream);
     return stream;
   }

@@ -14,7 +14,7 @@ import type { Perimeter } from '../../security/index.js';
 import type { Dispatcher, RequestMeta } from '../../session/dispatch.js';
 import { initializeResult, negotiate } from '../../session/initialize.js';
 import type { SessionRegistry } from '../../session/registry.js';
-import type { ReplayStream } from '../../session/replay.js';
+import { eventIdKind, type ReplayStream } from '../../session/replay.js';
 import type { Session } from '../../session/session.js';
 import { readBody } from './body.js';
 import type { ModernEndpoint } from './modern.js';
@@ -217,12 +217,33 @@ export class McpPipeline {
       return;
     }
     const lastEventId = headers['last-event-id'];
-    if (typeof lastEventId === 'string') return this.#resume(session, lastEventId, response);
+    if (typeof lastEventId === 'string' && !this.#heldElsewhere(session, lastEventId)) return this.#resume(session, lastEventId, response);
     if (session.stream?.connected) throw new GatewayError('stream_conflict', 'Conflict: this session already has a GET stream open');
     // A GET without Last-Event-ID is a new stream: what the old one kept is not for it.
     const stream = new SessionStream(session.replay.open('get'));
     this.#connect(session, stream.log, response, takesPriming(session.protocolVersion) ? stream.log.primingId : undefined, 0);
     this.deps.sessions.attachStream(session, stream);
+    if (typeof lastEventId === 'string') this.#afterGap(session);
+  }
+
+  /**
+   * Several replicas: a GET resuming the session's GET stream that another replica held (it
+   * died, or the balancer sent the reconnection here). Its events are kept there, so none can
+   * be replayed; the GET opens the session's stream here instead (`#afterGap` tells the
+   * client what it may have missed). Refusing it with 400 would end the session's stream for
+   * good with clients that only ever retry the same id (the SDK's).
+   */
+  #heldElsewhere(session: Session, lastEventId: string): boolean {
+    return session.share !== undefined && eventIdKind(lastEventId) === 'get' && session.replay.find(lastEventId) === undefined;
+  }
+
+  /** What a client whose stream could not be resumed may have missed, as hints to look again: list changes, and an update of every resource it subscribed to. */
+  #afterGap(session: Session): void {
+    this.deps.logger.info({ session: session.key }, 'a GET stream held by another replica was opened here afresh; the client is told to list and read again');
+    for (const kind of ['tools', 'prompts', 'resources'] as const) {
+      if (session.offered[kind]?.listChanged === true) session.notify(`notifications/${kind}/list_changed`, undefined);
+    }
+    for (const uri of session.subscribed.keys()) session.notify('notifications/resources/updated', { uri });
   }
 
   /**
