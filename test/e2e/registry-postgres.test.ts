@@ -104,6 +104,27 @@ describe('two gateways on one Postgres registry', () => {
     expect((await api(first.url, 'GET', '/services/extra-shop')).status).toBe(404);
   });
 
+  it('a virtual server made through one is served by the other, replaced and deleted there too', async () => {
+    expect((await api(first.url, 'POST', '/virtual-servers', { name: 'shop-desk', tools: ['getProductById'] })).status).toBe(201);
+    const made = Date.now();
+    const latency = await liveAfter('shop-desk on the second gateway', made, async () => {
+      const listed = await rpc(`${second.url}/servers/shop-desk`, 'tools/list', {});
+      return JSON.stringify(listed.body?.result?.tools?.map((tool: { name: string }) => tool.name)) === '["getProductById"]';
+    });
+    console.log(`virtual server via one replica live on the other: ${latency} ms`);
+    expect((await api(second.url, 'PUT', '/virtual-servers/shop-desk', { tools: [] })).status).toBe(200);
+    await liveAfter('the replaced definition on the first gateway', Date.now(), async () => {
+      const { body } = await api(first.url, 'GET', '/virtual-servers/shop-desk');
+      return body?.serves?.tools?.length === 0;
+    });
+    expect((await api(second.url, 'DELETE', '/virtual-servers/shop-desk')).status).toBe(204);
+    await liveAfter(
+      'shop-desk gone from the first gateway',
+      Date.now(),
+      async () => (await api(first.url, 'GET', '/virtual-servers/shop-desk')).status === 404,
+    );
+  });
+
   it('a gateway whose listening connection was cut reconciles from the table when it reconnects', async () => {
     expect((await api(first.url, 'POST', '/register', { name: 'extra-shop', url: third.url, credential: FIXTURE_CREDENTIAL })).status).toBe(201);
     await liveAfter('extra-shop on the second gateway', Date.now(), async () => (await toolNames(second)).includes('extra-shop__getProductById'));

@@ -115,6 +115,7 @@ export class VirtualServers {
   readonly #servers = new Map<string, VirtualServer>();
   readonly #options: VirtualServersOptions;
   #stop: (() => void) | undefined;
+  #unsubscribeFeed: (() => Promise<void>) | undefined;
 
   constructor(options: VirtualServersOptions) {
     this.#options = options;
@@ -136,10 +137,41 @@ export class VirtualServers {
     }
     this.#stop = this.#options.registry.onCatalogChange((catalog) => this.#prebuild(catalog));
     this.#prebuild(this.#options.registry.catalog);
+    // A store several gateways share tells of their changes: a server made, replaced or
+    // deleted through another replica is served (or gone) here too.
+    const feed = this.#options.store.feed;
+    if (feed !== undefined) {
+      const reload = () => void this.#reload();
+      this.#unsubscribeFeed = await feed.subscribe({ changed: () => {}, resync: reload, virtualServerChanged: reload });
+    }
   }
 
   stop(): void {
     this.#stop?.();
+    this.#unsubscribeFeed?.().catch(() => undefined);
+    this.#unsubscribeFeed = undefined;
+  }
+
+  /** Brings the stored servers in line with the store (configured ones are the config file's). */
+  async #reload(): Promise<void> {
+    let stored: VirtualServerRecord[];
+    try {
+      stored = await this.#options.store.listVirtualServers();
+    } catch (error) {
+      this.#options.logger.warn({ err: error }, 'could not read the virtual servers again');
+      return;
+    }
+    const wanted = new Map(stored.map((record) => [record.name, record]));
+    for (const [name, server] of this.#servers) {
+      if (server.record.source === 'registered' && !wanted.has(name)) this.#servers.delete(name);
+    }
+    for (const record of stored) {
+      const current = this.#servers.get(record.name);
+      if (current?.record.source === 'config' || current?.record.updatedAt === record.updatedAt) continue;
+      const server = new VirtualServer(record);
+      server.view(this.#options.registry.catalog);
+      this.#servers.set(record.name, server);
+    }
   }
 
   /** The catalog a session sees: the federated one on `/mcp` (`server` undefined), its server's view, or undefined when that server was deleted. */

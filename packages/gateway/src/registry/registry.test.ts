@@ -1,5 +1,7 @@
+import type { Tool } from '@modelcontextprotocol/server';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { definitionDigest, type ToolPin } from '../model/pins.js';
 import type { ServiceRecord } from '../model/service.js';
 import type { CommandTransports } from '../upstream/stdio/index.js';
 import type { TransportFactory, UpstreamTransport } from '../upstream/transport.js';
@@ -238,6 +240,10 @@ class SharedMemoryStore extends MemoryStore {
     for (const listener of this.listeners) listener.changed(name);
     return deleted;
   }
+  override async putPins(pins: readonly ToolPin[]): Promise<void> {
+    await super.putPins(pins);
+    for (const service of new Set(pins.map((pin) => pin.service))) for (const listener of this.listeners) listener.pinsChanged?.(service);
+  }
   /** A write nobody hears (a notification lost while a listener was away). */
   async putQuietly(record: ServiceRecord): Promise<void> {
     await super.putService(record);
@@ -277,6 +283,19 @@ describe('Registry following its store’s change feed', () => {
     await one.update('svc', { url: 'http://b.test/mcp' });
     await expect(two.update('svc', { url: 'http://a.test/mcp' })).rejects.toMatchObject({ code: 'service_exists' });
     expect((await store.listServices())[0]?.url).toBe('http://b.test/mcp');
+  });
+
+  it('serves a definition another registry on the store pinned or approved, as soon as it is told', async () => {
+    const store = new SharedMemoryStore();
+    const { registry: one } = registry(backends, [], store);
+    await one.start();
+    await one.register({ name: 'svc', url: 'http://a.test/mcp', credential: { type: 'none' }, surface: { pin: 'serve-pinned' } });
+    const live = one.catalog.tools.items.find((tool) => tool.name === 'alpha');
+    expect(live).toBeDefined();
+    // Another replica approved another definition of the tool: this one serves it in place of what the service lists.
+    const approved = { ...(live as Tool), description: 'approved elsewhere' };
+    await store.putPins([{ service: 'svc', tool: 'alpha', digest: definitionDigest(approved), definition: approved, approvedAt: now, approvedBy: 'admin' }]);
+    await until(() => one.catalog.tools.items.find((tool) => tool.name === 'alpha')?.description === 'approved elsewhere');
   });
 
   it('finds a change it never heard of when told to resync', async () => {

@@ -168,7 +168,15 @@ export class Registry {
     // after a lost connection or on the periodic reconcile, become the same reconcile.
     if (store.feed !== undefined) {
       const reconcile = () => this.reconcile();
-      this.#unsubscribeFeed = await store.feed.subscribe({ changed: reconcile, resync: reconcile });
+      const pins = () => void this.#reloadPins();
+      this.#unsubscribeFeed = await store.feed.subscribe({
+        changed: reconcile,
+        resync: () => {
+          reconcile();
+          pins();
+        },
+        pinsChanged: pins,
+      });
       // What changed between the first read and listening is not lost: read once more.
       await this.reconcile();
     }
@@ -655,6 +663,39 @@ export class Registry {
     this.#pinsVersion.set(name, (this.#pinsVersion.get(name) ?? 0) + 1);
     this.#rebuild();
     return approvals;
+  }
+
+  /**
+   * Reads the pins again after another gateway on the store pinned or approved something:
+   * a service whose pins differ is surfaced again, so an approval made through one replica
+   * is served by every replica. Failures are logged (the periodic resync tries again).
+   */
+  async #reloadPins(): Promise<void> {
+    let stored: ToolPin[];
+    try {
+      stored = await this.#options.store.listPins();
+    } catch (error) {
+      this.#options.logger.warn({ err: error }, 'could not read the pinned tool definitions again');
+      return;
+    }
+    if (this.#closed) return;
+    const fresh = new Map<string, Map<string, ToolPin>>();
+    for (const pin of stored) {
+      const mine = fresh.get(pin.service) ?? new Map<string, ToolPin>();
+      mine.set(pin.tool, pin);
+      fresh.set(pin.service, mine);
+    }
+    let changed = false;
+    for (const service of new Set([...fresh.keys(), ...this.#pins.keys()])) {
+      const now = fresh.get(service) ?? new Map<string, ToolPin>();
+      const before = this.#pins.get(service) ?? new Map<string, ToolPin>();
+      const same = now.size === before.size && [...now].every(([tool, pin]) => before.get(tool)?.digest === pin.digest);
+      if (same) continue;
+      this.#pins.set(service, now);
+      this.#pinsVersion.set(service, (this.#pinsVersion.get(service) ?? 0) + 1);
+      changed = true;
+    }
+    if (changed) this.#invalidate();
   }
 
   #pinsOf(service: string): Map<string, ToolPin> {

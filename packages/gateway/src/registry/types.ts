@@ -68,6 +68,10 @@ export interface FeedListener {
    * periodic reconcile is due): read every service again.
    */
   resync(): void;
+  /** Another process approved or first pinned a definition of `service`'s tools: read its pins again. */
+  pinsChanged?(service: string): void;
+  /** Another process created, replaced or deleted virtual server `name`: read the stored ones again. */
+  virtualServerChanged?(name: string): void;
 }
 
 export interface RegistryFeed {

@@ -1,6 +1,16 @@
 import type { FeedListener, RegistryFeed, StoreLogger } from '../types.js';
 import { PgListener } from './listen.js';
-import { REGISTRY_CHANNEL } from './migrations.js';
+import { PIN_PREFIX, REGISTRY_CHANNEL, VIRTUAL_SERVER_PREFIX } from './migrations.js';
+
+/**
+ * What one notification says (migrations.ts's triggers): a service's name (services can't
+ * have a ':' in their names), `pin:<service>` or `virtual-server:<name>`.
+ */
+function tell(listener: FeedListener, payload: string): void {
+  if (payload.startsWith(PIN_PREFIX)) listener.pinsChanged?.(payload.slice(PIN_PREFIX.length));
+  else if (payload.startsWith(VIRTUAL_SERVER_PREFIX)) listener.virtualServerChanged?.(payload.slice(VIRTUAL_SERVER_PREFIX.length));
+  else listener.changed(payload);
+}
 
 export interface FeedOptions {
   /** Every this often, listeners resync even with no notification (a safety net for anything missed); 0: never. */
@@ -10,7 +20,7 @@ export interface FeedOptions {
 
 /**
  * The registry change feed on Postgres: the `services` trigger NOTIFYs the service's name on
- * every committed write (migrations.ts), this LISTENs on one dedicated connection and tells
+ * every committed write, the `tool_pins` and `virtual_servers` triggers a prefixed name (migrations.ts), this LISTENs on one dedicated connection and tells
  * the listeners; a reconnect, and the periodic reconcile, tell them to re-read everything.
  * Notifications of this process's own writes arrive too: the Registry finds them unchanged.
  */
@@ -26,7 +36,7 @@ export class PostgresFeed implements RegistryFeed {
     };
     this.#listener = new PgListener(url, {
       channels: [REGISTRY_CHANNEL],
-      onNotification: (_, service) => each((listener) => listener.changed(service)),
+      onNotification: (_, payload) => each((listener) => tell(listener, payload)),
       onReconnect: () => each((listener) => listener.resync()),
       label: 'the registry change feed',
       applicationName: `meshgate-feed:${process.pid}`,

@@ -3,6 +3,9 @@ import { type MigrateResult, type Migration, planMigrations } from '../migration
 
 /** The channel the `services` trigger notifies with a service's name on every write (the change feed, feed.ts). */
 export const REGISTRY_CHANNEL = 'meshgate_registry';
+/** Notifications of the registry channel other than a service's name (service names have no ':'). */
+export const PIN_PREFIX = 'pin:';
+export const VIRTUAL_SERVER_PREFIX = 'virtual-server:';
 
 /**
  * The registry's schema history on Postgres, step for step the SQLite one
@@ -116,6 +119,28 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (service, tool)
       );
       ALTER TABLE services ADD COLUMN surface text;
+    `,
+  },
+  {
+    version: 8,
+    name: 'change feed of pins and virtual servers',
+    // Postgres only (SQLite has one writer and no feed): another replica's approval or new
+    // virtual server is live on every replica, as a registration is.
+    up: `
+      CREATE FUNCTION meshgate_pins_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('${REGISTRY_CHANNEL}', '${PIN_PREFIX}' || CASE WHEN TG_OP = 'DELETE' THEN OLD.service ELSE NEW.service END);
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER tool_pins_changed AFTER INSERT OR UPDATE OR DELETE ON tool_pins
+        FOR EACH ROW EXECUTE FUNCTION meshgate_pins_changed();
+      CREATE FUNCTION meshgate_virtual_server_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('${REGISTRY_CHANNEL}', '${VIRTUAL_SERVER_PREFIX}' || CASE WHEN TG_OP = 'DELETE' THEN OLD.name ELSE NEW.name END);
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER virtual_servers_changed AFTER INSERT OR UPDATE OR DELETE ON virtual_servers
+        FOR EACH ROW EXECUTE FUNCTION meshgate_virtual_server_changed();
     `,
   },
 ];
