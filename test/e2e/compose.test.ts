@@ -234,7 +234,7 @@ describe('docker-compose.yml, profile replicas', () => {
     const refused = runCapture('sh', ['-c', script], env);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain('set MESHGATE_SESSION_KEYS and MESHGATE_SECRET_KEY');
-    expect(script).toMatch(/exec node packages\/gateway\/dist\/main\.js$/);
+    expect(script).toMatch(/exec node (--\S+ )*packages\/gateway\/dist\/main\.js$/);
   });
 
   it('haproxy mounts deploy/haproxy/haproxy.cfg, publishes 3010 and waits for healthy replicas', () => {

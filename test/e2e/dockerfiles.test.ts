@@ -52,7 +52,11 @@ for (const s of SERVICES)
       const cmds = ops(final, 'CMD');
       const cmd = cmds[cmds.length - 1];
       expect(cmd, 'final stage needs a CMD').toBeDefined();
-      expect(JSON.parse(cmd?.args ?? 'null')).toEqual(['node', `packages/${s.pkg}/dist/main.js`]);
+      // node, its flags if any (the gateway's heap flags: node-flags.test.ts), the entry point
+      const argv = JSON.parse(cmd?.args ?? 'null') as string[];
+      expect(argv[0]).toBe('node');
+      expect(argv.slice(1, -1).every((arg) => arg.startsWith('--'))).toBe(true);
+      expect(argv.at(-1)).toBe(`packages/${s.pkg}/dist/main.js`);
       // WORKDIR must make that relative path land where the dist is copied
       const workdirs = ops(final, 'WORKDIR');
       const workdir = workdirs[workdirs.length - 1]?.args ?? '/';
