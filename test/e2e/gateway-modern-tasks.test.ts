@@ -91,6 +91,20 @@ describe('the 2026-07-28 tasks extension, bridged to a 2025-11-25 tasks service'
     expect(done.result.content[0].text).toBe('Deleted notes.txt');
   });
 
+  it('answers -32021 on tasks/get when the task asks for input the client did not declare, and the task waits on', async () => {
+    const created = (await call('confirm_delete', { filename: 'kept.txt' })).body.result;
+    const withoutElicitation = { extensions: { [TASKS]: {} } };
+    const refused = await eventually('tasks/get to refuse for the missing capability', async () => {
+      const polled = await task('tasks/get', created.taskId, {}, withoutElicitation);
+      return polled.body.error === undefined ? undefined : polled;
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: -32021, data: { requiredCapabilities: { elicitation: {} } } });
+    const waiting = await until(created.taskId, 'input_required');
+    expect(Object.values(waiting.inputRequests)).toHaveLength(1);
+    await task('tasks/cancel', created.taskId);
+  });
+
   it('cancels a running task; the next tasks/get sees it cancelled', async () => {
     const created = (await call('slow_compute', { seconds: 60 })).body.result;
     const ack = await task('tasks/cancel', created.taskId);

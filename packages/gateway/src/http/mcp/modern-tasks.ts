@@ -1,4 +1,5 @@
-import { CLIENT_CAPABILITIES_META_KEY, MissingRequiredClientCapabilityError } from '@modelcontextprotocol/server';
+import { CLIENT_CAPABILITIES_META_KEY, MissingRequiredClientCapabilityError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import { toRpcError } from '../../errors.js';
 import type { Params, RequestContext, Result } from '../../federation/context.js';
 import type { MethodTable } from '../../federation/methods.js';
 import { RELATED_TASK_META_KEY } from '../../federation/tasks.js';
@@ -130,8 +131,13 @@ export class ModernTasks {
         }
       });
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([started.next(), new Promise((resolve) => (timer = setTimeout(resolve, FIRST_INPUT_WAIT_MS)))]);
+      const waited = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), FIRST_INPUT_WAIT_MS);
+      });
+      const step = await Promise.race([started.next(), waited]);
       clearTimeout(timer);
+      // The service asked for what this client did not declare: tasks/get says so (-32021), the task waits on.
+      if (step?.kind === 'failed' && toRpcError(step.error).code === ProtocolErrorCode.MissingRequiredClientCapability) throw step.error;
     }
     relay.capabilities = capabilitiesOf(meta);
     return relay.pending();
