@@ -15,7 +15,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, eventually, freePort, rpc, startGateway, TOKEN } from '../helpers/mesh.js';
+import { api, eventually, freePort, modernRpc, rpc, startGateway, TOKEN } from '../helpers/mesh.js';
 import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 const EVERYTHING_ENTRY = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
@@ -209,6 +209,24 @@ describe("server-everything's tasks through the gateway", () => {
     expect(listed.body.result.tasks.map((task: { taskId: string }) => task.taskId)).toContain(taskId);
     const unknown = await rpc(gateway.url, 'tasks/get', { taskId: 'not-a-task' });
     expect(unknown.body.error.code).toBe(-32602);
+  });
+
+  it('a 2026-07-28 client declaring the tasks extension gets the same task in the flat shape, its result inlined by tasks/get', async () => {
+    const capabilities = { extensions: { 'io.modelcontextprotocol/tasks': {} } };
+    const name = 'simulate-research-query';
+    const created = await modernRpc(gateway.url, 'tools/call', { name, arguments: { topic: 'bridging' } }, { name, capabilities });
+    expect(created.body.result?.resultType, JSON.stringify(created.body)).toBe('task');
+    const taskId = created.body.result.taskId as string;
+    const done = await eventually(
+      'the research task to complete',
+      async () => {
+        const polled = await modernRpc(gateway.url, 'tasks/get', { taskId }, { name: taskId, capabilities });
+        expect(polled.body.error, JSON.stringify(polled.body)).toBeUndefined();
+        return polled.body.result.status === 'completed' ? polled.body.result : undefined;
+      },
+      30_000,
+    );
+    expect(done.result.content[0].text).toContain('Research Report: bridging');
   });
 
   it('the gateway offers tasks, and lists a task-required tool only to clients of a revision that has tasks', async () => {

@@ -45,6 +45,37 @@ export async function rpc(
   return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
 }
 
+/**
+ * One raw POST of the stateless 2026-07-28 revision: the standard headers (`Mcp-Name` when
+ * given) and the `_meta` envelope declaring `capabilities`; resolves with the HTTP status and
+ * the JSON answer.
+ */
+export async function modernRpc(
+  baseUrl: string,
+  method: string,
+  params: Record<string, unknown>,
+  options: { name?: string; capabilities?: Record<string, unknown> } = {},
+): Promise<{ status: number; body: any }> {
+  const envelope = {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+    'io.modelcontextprotocol/clientCapabilities': options.capabilities ?? {},
+  };
+  const response = await fetch(`${baseUrl}/mcp`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      authorization: `Bearer ${TOKEN}`,
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': method,
+      ...(options.name === undefined ? {} : { 'mcp-name': options.name }),
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { ...params, _meta: { ...envelope, ...(params['_meta'] as object | undefined) } } }),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
 /** A REST call to the gateway's admin API. */
 export async function api(baseUrl: string, method: string, path: string, body?: unknown, token: string | null = TOKEN) {
   const response = await fetch(`${baseUrl}${path}`, {

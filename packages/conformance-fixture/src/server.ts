@@ -19,7 +19,7 @@ export const FIXTURE_INFO = { name: 'meshgate-conformance-fixture', version: '0.
 export interface FixtureShared {
   /** The codec of `requestState` (input-required.ts): the SDK verifies every echoed state with it before a handler runs. */
   requestState: RequestStateCodec<FlowState>;
-  /** The tasks of the tasks extension (tasks.ts); tasks exist on the 2026-07-28 path only. */
+  /** The tasks (tasks.ts): the extension's on the 2026-07-28 path, 2025-11-25 tasks on a 2025-era session. */
   tasks: TaskStore;
   /** The skills of the skills extension (skills.ts). */
   skills: SkillCatalog;

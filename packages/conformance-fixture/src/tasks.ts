@@ -65,6 +65,8 @@ interface TaskRecord {
   readonly asks: Set<Ask>;
   readonly abort: AbortController;
   readonly expiry: NodeJS.Timeout;
+  /** Told once on the next status change (the 2025-11-25 `tasks/result` waits with it). */
+  readonly watchers: Set<() => void>;
 }
 
 /** The tasks of one fixture process, shared by every per-request server. */
@@ -88,6 +90,7 @@ export class TaskStore {
       asks: new Set(),
       abort: new AbortController(),
       expiry,
+      watchers: new Set(),
     };
     this.#tasks.set(taskId, task);
     const job: TaskJob = { signal: task.abort.signal, ask: (requests) => this.#ask(task, requests) };
@@ -160,6 +163,14 @@ export class TaskStore {
   #touch(task: TaskRecord, status: Status): void {
     task.status = status;
     task.lastUpdatedAt = new Date().toISOString();
+    const watchers = [...task.watchers];
+    task.watchers.clear();
+    for (const watcher of watchers) watcher();
+  }
+
+  /** Resolves on the task's next status change. */
+  changed(task: TaskRecord): Promise<void> {
+    return new Promise((resolve) => task.watchers.add(resolve));
   }
 
   #forget(taskId: string): void {
@@ -226,7 +237,7 @@ interface TaskTool<A extends z.ZodObject> {
   args: A;
   taskSupport: 'optional' | 'required';
   /** Rounds gathered with `input_required` before the task is created; returns what `run` gets, or the round's result. */
-  gather?: (ctx: ServerContext) => { gathered: Record<string, unknown> } | ReturnType<typeof inputRequired>;
+  gather?: (inputResponses: Record<string, unknown> | undefined) => { gathered: Record<string, unknown> } | ReturnType<typeof inputRequired>;
   run(args: z.infer<A>, job: TaskJob, gathered: Record<string, unknown>): Promise<CallToolResult>;
 }
 
@@ -292,8 +303,8 @@ const TASK_TOOLS: Record<string, TaskTool<z.ZodObject>> = {
     description: 'Asks for a name with input_required, then greets it from a task',
     args: z.object({}),
     taskSupport: 'required',
-    gather: (ctx) => {
-      const answer = acceptedContent(ctx.mcpReq.inputResponses, 'user_name', z.object({ name: z.string() }));
+    gather: (inputResponses) => {
+      const answer = acceptedContent(inputResponses, 'user_name', z.object({ name: z.string() }));
       if (answer !== undefined) return { gathered: { name: answer.name } };
       return inputRequired({
         inputRequests: {
@@ -318,13 +329,14 @@ const UpdateParams = z.looseObject({ taskId: z.string() });
 /**
  * Puts the tasks surface on `server`: `greet` and the task-supporting tools on both eras;
  * on the 2026-07-28 path (`era: 'modern'`) also the three task methods and the extension
- * in the capabilities. A 2025-era session never gets a task (the extension is 2026-only):
- * optional-task tools run synchronously there and task-required ones answer -32021.
+ * in the capabilities. A 2025-era session gets the same tasks as MCP 2025-11-25 tasks
+ * (`registerLegacyTasks`): a `tools/call` with `task` creates one; without it,
+ * optional-task tools run synchronously and task-required ones answer -32021.
  * Call before any other tool is registered: the tools/call dispatch of McpServer is
  * wrapped (see `routeTaskCalls`).
  */
 export function registerTasks(server: McpServer, store: TaskStore, era: 'legacy' | 'modern'): void {
-  routeTaskCalls(server, store);
+  routeTaskCalls(server, store, era);
 
   server.registerTool('greet', { description: 'Greets by name (never a task)', inputSchema: z.object({ name: z.string() }) }, ({ name }) =>
     text(`Hello, ${name}!`),
@@ -336,7 +348,10 @@ export function registerTasks(server: McpServer, store: TaskStore, era: 'legacy'
     );
   }
 
-  if (era === 'legacy') return;
+  if (era === 'legacy') {
+    registerLegacyTasks(server, store);
+    return;
+  }
   server.server.registerCapabilities({ extensions: { [TASKS_EXTENSION]: {} } });
   server.server.setRequestHandler('tasks/get', { params: TaskIdParams }, (params, ctx) => {
     if (!declaresTasks(ctx)) throw requireTasks();
@@ -363,17 +378,31 @@ type CallHandler = (request: { params: { name: string; arguments?: Record<string
  * public `setRequestHandler`, before the first tool is registered): a task tool is
  * answered here, every other call goes to McpServer unchanged.
  */
-function routeTaskCalls(server: McpServer, store: TaskStore): void {
+function routeTaskCalls(server: McpServer, store: TaskStore, era: 'legacy' | 'modern'): void {
   const inner = server.server;
   const set = inner.setRequestHandler.bind(inner) as (method: string, ...rest: unknown[]) => void;
   const wrapped = (method: string, ...rest: unknown[]) => {
     const handler = rest[0];
+    if (era === 'legacy' && method === 'tools/list' && rest.length === 1 && typeof handler === 'function') {
+      // 2025-11-25: each task tool says in tools/list whether it can (or must) run as a task.
+      const list = handler as (...args: unknown[]) => Promise<{ tools: Array<{ name: string }> }>;
+      return set(method, async (...args: unknown[]) => {
+        const result = await list(...args);
+        const tools = result.tools.map((tool) => {
+          const task = TASK_TOOLS[tool.name];
+          return task === undefined ? tool : { ...tool, execution: { taskSupport: task.taskSupport } };
+        });
+        return { ...result, tools };
+      });
+    }
     if (method !== 'tools/call' || rest.length !== 1 || typeof handler !== 'function') return set(method, ...rest);
     const mcpServerCall = handler as CallHandler;
-    return set(method, (request: Parameters<CallHandler>[0], ctx: ServerContext) => {
+    return set(method, async (request: Parameters<CallHandler>[0], ctx: ServerContext) => {
       const tool = TASK_TOOLS[request.params.name];
       if (tool === undefined) return mcpServerCall(request, ctx);
-      if (!declaresTasks(ctx)) {
+      // 2025-11-25: the client asks for a task with `task` in the params.
+      const asTask = era === 'legacy' ? isObject((request.params as { task?: unknown }).task) : declaresTasks(ctx);
+      if (!asTask) {
         if (tool.taskSupport === 'required') throw requireTasks();
         return mcpServerCall(request, ctx);
       }
@@ -381,12 +410,89 @@ function routeTaskCalls(server: McpServer, store: TaskStore): void {
       if (!parsed.success) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Invalid arguments for ${request.params.name}: ${parsed.error.message}`);
       let gathered: Record<string, unknown> = {};
       if (tool.gather !== undefined) {
-        const round = tool.gather(ctx);
+        let round = tool.gather(ctx.mcpReq.inputResponses);
+        // 2025-era: the round's requests go to the client as server-to-client requests during the call.
+        if (era === 'legacy' && isInputRequiredResult(round)) round = tool.gather(await askDuringCall(ctx, round.inputRequests ?? {}));
         if (isInputRequiredResult(round)) return round;
         gathered = (round as { gathered: Record<string, unknown> }).gathered;
       }
-      return createTaskResult(store.start((job) => tool.run(parsed.data, job, gathered)));
+      const task = store.start((job) => tool.run(parsed.data, job, gathered));
+      // SDK 2.4.0 validates every 2025-era tools/call result as a CallToolResult (it has no
+      // 2025-11-25 task runtime): the CreateTaskResult carries an empty `content` to pass.
+      return era === 'legacy' ? { content: [], task: legacyTask(task) } : createTaskResult(task);
     });
   };
   inner.setRequestHandler = wrapped as typeof inner.setRequestHandler;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A task as MCP 2025-11-25 puts it on the wire (`ttl`, `pollInterval`). */
+function legacyTask(task: TaskRecord) {
+  return {
+    taskId: task.taskId,
+    status: task.status,
+    createdAt: task.createdAt,
+    lastUpdatedAt: task.lastUpdatedAt,
+    ttl: TTL_MS,
+    pollInterval: POLL_INTERVAL_MS,
+  };
+}
+
+/** Sends each input request to the client (elicitation/create, sampling/createMessage) and collects the answers by key. */
+async function askDuringCall(ctx: ServerContext, requests: Record<string, InputRequest>, meta?: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const answers: Record<string, unknown> = {};
+  await Promise.all(Object.entries(requests).map(async ([key, request]) => (answers[key] = await askOne(ctx, request, meta))));
+  return answers;
+}
+
+function askOne(ctx: ServerContext, request: InputRequest, meta?: Record<string, unknown>): Promise<unknown> {
+  const asked = request as { method: string; params: Record<string, unknown> };
+  const params = meta === undefined ? asked.params : { ...asked.params, _meta: meta };
+  // Tied to the request it is made during (relatedRequestId): it goes on that request's stream, not the session's GET stream.
+  const options = { relatedRequestId: ctx.mcpReq.id };
+  return asked.method === 'sampling/createMessage' ? ctx.mcpReq.requestSampling(params as never, options) : ctx.mcpReq.elicitInput(params as never, options);
+}
+
+/** The `_meta` key relating a message to its task (2025-11-25). */
+const RELATED_TASK = 'io.modelcontextprotocol/related-task';
+
+/**
+ * MCP 2025-11-25 tasks on a 2025-era session, over the same store: the capability and
+ * `tasks/get|result|cancel` (the tools' `execution.taskSupport` is `routeTaskCalls`').
+ * `tasks/result` waits for the task to end; while it waits, each input request the task
+ * parks on is sent to the client (elicitation/create, sampling/createMessage, with the
+ * related-task `_meta`) and its answer resumes the task.
+ */
+function registerLegacyTasks(server: McpServer, store: TaskStore): void {
+  server.server.registerCapabilities({ tasks: { cancel: {}, requests: { tools: { call: {} } } } });
+  server.server.setRequestHandler('tasks/get', { params: TaskIdParams }, (params) => legacyTask(store.get(params.taskId)) as never);
+  server.server.setRequestHandler('tasks/cancel', { params: TaskIdParams }, (params) => {
+    store.cancel(params.taskId);
+    return legacyTask(store.get(params.taskId)) as never;
+  });
+  const relayed = new WeakMap<TaskRecord, Set<string>>();
+  server.server.setRequestHandler('tasks/result', { params: TaskIdParams }, async (params, ctx) => {
+    const task = store.get(params.taskId);
+    const meta = { [RELATED_TASK]: { taskId: task.taskId } };
+    const sent = relayed.get(task) ?? new Set<string>();
+    relayed.set(task, sent);
+    while (!TERMINAL.has(task.status)) {
+      const changed = store.changed(task);
+      for (const [key, request] of task.pending) {
+        if (sent.has(key)) continue;
+        sent.add(key);
+        askOne(ctx, request, meta).then(
+          (response) => {
+            if (!TERMINAL.has(task.status)) store.update(task.taskId, { [key]: response });
+          },
+          () => sent.delete(key),
+        );
+      }
+      await changed;
+    }
+    if (task.status === 'completed' && task.result !== undefined) return { ...task.result, _meta: meta } as never;
+    if (task.status === 'cancelled') throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Task "${task.taskId}" was cancelled`);
+    throw new ProtocolError(task.error?.code ?? ProtocolErrorCode.InternalError, task.error?.message ?? 'the task failed');
+  });
 }

@@ -118,6 +118,13 @@ export class HeldCall implements Downstream {
     });
   }
 
+  /** The service's requests still waiting for the client's answer, by key, as `inputRequests` carries them. */
+  pending(): Record<string, unknown> {
+    const requests: Record<string, unknown> = {};
+    for (const [key, { method, params }] of this.#waiting) requests[key] = params === undefined ? { method } : { method, params };
+    return requests;
+  }
+
   /** The client's answers to this round's requests, by key; unknown keys are ignored, unanswered requests are asked again. */
   answer(responses: unknown): void {
     if (responses === null || typeof responses !== 'object' || Array.isArray(responses)) return;
@@ -155,9 +162,7 @@ export class HeldCall implements Downstream {
     const wake = this.#wake;
     if (wake === undefined || this.#waiting.size === 0) return;
     this.#wake = undefined;
-    const requests: Record<string, unknown> = {};
-    for (const [key, { method, params }] of this.#waiting) requests[key] = params === undefined ? { method } : { method, params };
-    wake({ kind: 'input', requests });
+    wake({ kind: 'input', requests: this.pending() });
   }
 
   #settle(step: Step): void {

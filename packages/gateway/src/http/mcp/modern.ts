@@ -13,6 +13,7 @@ import { passesLevel } from '../../session/log-level.js';
 import type { Downstream } from '../../upstream/relay.js';
 import { HeldCall, HeldCalls, INPUT_REQUIRED_METHODS } from './input-required.js';
 import type { ListenStreams } from './listen.js';
+import { ModernTasks, modernCallResult, TASK_METHODS, TASKS_EXTENSION, taskCallParams } from './modern-tasks.js';
 import { encodeResult, isRejection, MODERN_METHODS, MODERN_REVISION, type ModernRequest, modernRoute, paramHeaderRejection } from './modern-wire.js';
 import { traceparentOf } from './pipeline.js';
 import { MAX_STREAM_BACKLOG_BYTES, sseEvent } from './reply.js';
@@ -34,6 +35,7 @@ const encodedPages = new WeakMap<object, Result>();
  */
 export class ModernEndpoint {
   readonly #held: HeldCalls;
+  readonly #tasks: ModernTasks;
 
   constructor(
     private readonly methods: MethodTable,
@@ -42,6 +44,7 @@ export class ModernEndpoint {
     private readonly logger: Logger,
   ) {
     this.#held = new HeldCalls(logger);
+    this.#tasks = new ModernTasks(methods);
   }
 
   /** The calls held for their clients' retries (input_required). */
@@ -78,12 +81,13 @@ export class ModernEndpoint {
       await this.listens.open(response, id, params, identity, server);
       return;
     }
-    if (!this.#knows(method)) {
+    if (!this.#knows(method) && !(TASK_METHODS.has(method) && this.#hasTasks())) {
       const error = new ProtocolError(ProtocolErrorCode.MethodNotFound, 'Method not found');
       writeJson(response, 404, { jsonrpc: '2.0', id, error: { code: error.code, message: error.message } });
       return;
     }
     const view: RequestView = server === undefined ? { catalog: this.registry.catalog } : server.scope(this.registry.catalog);
+    let forwarded = route;
     if (method === 'tools/call') {
       const tool = view.catalog.tools.resolve(String(params?.['name'] ?? ''));
       const rejected = tool === undefined ? undefined : paramHeaderRejection(request.headers, tool.item.inputSchema, params?.['arguments']);
@@ -91,16 +95,24 @@ export class ModernEndpoint {
         writeJson(response, rejected.status, { jsonrpc: '2.0', id, error: rejected.error });
         return;
       }
+      forwarded = { ...route, params: taskCallParams(params, route.meta, tool?.item) };
     }
-    await this.#call(request, response, route, traceparentOf(request.headers['traceparent'], message), identity, record, view);
+    await this.#call(request, response, forwarded, traceparentOf(request.headers['traceparent'], message), identity, record, view);
   }
 
   #discover(identity: GatewayIdentity, server: VirtualServer | undefined): Result {
+    const capabilities = gatewayCapabilities(this.registry);
     return {
       supportedVersions: [MODERN_REVISION],
-      capabilities: gatewayCapabilities(this.registry),
+      // A service's 2025-11-25 tasks are offered as the revision's tasks extension (modern-tasks.ts).
+      capabilities: this.#hasTasks() ? { ...capabilities, extensions: { ...capabilities.extensions, [TASKS_EXTENSION]: {} } } : capabilities,
       instructions: server?.record.description ?? gatewayInstructions(this.registry, identity),
     };
+  }
+
+  /** Whether some service runs tool calls as tasks now. */
+  #hasTasks(): boolean {
+    return gatewayCapabilities(this.registry).tasks !== undefined;
   }
 
   /** Whether the revision and the gateway (its capabilities now) have the method. */
@@ -143,14 +155,28 @@ export class ModernEndpoint {
     });
     if (INPUT_REQUIRED_METHODS.has(method)) return this.#multiRound(reply, route, identity, context);
     let answer: unknown;
+    let status = 200;
     try {
-      answer = { jsonrpc: '2.0', id, result: this.#encoded(method, await this.methods.run(context(reply, reply.signal), params)) };
+      const result = TASK_METHODS.has(method)
+        ? await this.#tasks.run(
+            method,
+            params,
+            meta,
+            route.retry.inputResponses,
+            (name, down, signal) => ({ ...context(down, signal), method: name }),
+            reply,
+            reply.signal,
+          )
+        : await this.methods.run(context(reply, reply.signal), params);
+      answer = { jsonrpc: '2.0', id, result: this.#encoded(method, result) };
     } catch (error) {
       // The client went away: nobody is left to answer.
       if (reply.gone) return;
-      answer = { jsonrpc: '2.0', id, error: this.methods.toWire(error, method) };
+      const wire = this.methods.toWire(error, method);
+      answer = { jsonrpc: '2.0', id, error: wire };
+      if (wire.code === ProtocolErrorCode.MissingRequiredClientCapability) status = 400;
     }
-    reply.end(answer);
+    reply.end(answer, status);
   }
 
   /**
@@ -195,7 +221,7 @@ export class ModernEndpoint {
     call.current = undefined;
     if (step.kind === 'complete') {
       this.held.release(call);
-      reply.end({ jsonrpc: '2.0', id, result: this.#encoded(method, step.result) });
+      reply.end({ jsonrpc: '2.0', id, result: this.#encoded(method, method === 'tools/call' ? modernCallResult(step.result) : step.result) });
       return;
     }
     if (step.kind === 'failed') {
@@ -228,6 +254,7 @@ export class ModernEndpoint {
   close(): void {
     this.listens.closeAll();
     this.held.close();
+    this.#tasks.close();
   }
 }
 
