@@ -60,6 +60,8 @@ export interface RegistryOptions {
   registeredDial?: Dial;
   /** How tools are surfaced where a service does not say (MESHGATE_PIN_TOOLS, MESHGATE_STRIP_INVISIBLE, MESHGATE_FLAG_INSTRUCTIONS). */
   surface?: SurfaceDefaults;
+  /** The longest a start-up burst waits for every service's first attempt before building (START_BURST_MS). */
+  startBurstMs?: number;
 }
 
 /** The gateway-wide surface settings (model/tool-surface.ts); a service's own `surface` overrides each. */
@@ -550,7 +552,7 @@ export class Registry {
       this.#burst = undefined;
       this.#soon = setImmediate(build);
     } else if (this.#burst === undefined) {
-      this.#burst = setTimeout(build, START_BURST_MS).unref();
+      this.#burst = setTimeout(build, this.#options.startBurstMs ?? START_BURST_MS).unref();
     }
   }
 
