@@ -92,6 +92,11 @@ export class HeldCall implements Downstream {
     if (capability === undefined) {
       return Promise.reject(new ProtocolError(ProtocolErrorCode.MethodNotFound, `The gateway cannot relay ${method} to a 2026-07-28 client`));
     }
+    // A service may ask for roots on its own account (server-everything does, at any time):
+    // a client without roots is told no, as a 2025 session's would be, and its call goes on.
+    if (method === 'roots/list' && this.capabilities[capability] === undefined) {
+      return Promise.reject(new ProtocolError(ProtocolErrorCode.InvalidRequest, 'The client did not declare the roots capability'));
+    }
     if (this.capabilities[capability] === undefined || (method === 'elicitation/create' && !elicitationAllowed(params, this.capabilities['elicitation']))) {
       const required = method === 'elicitation/create' && params?.['mode'] === 'url' ? { elicitation: { url: {} } } : { [capability]: {} };
       // The request fails as the SDK fails it (-32021, HTTP 400), and the service's call is cancelled.
