@@ -15,26 +15,102 @@ export const JSON_CONTENT_TYPE = /^application\/([\w.!#$&^-]+\+)?json\s*(;|$)/i;
 /** What the SDK's classifier says of one POST: its era, or the refusal it answers with. */
 export type InboundClassification = ReturnType<typeof classifyInboundRequest>;
 
-/** The last classification of each message, with the headers it was made from: one request is classified once (it costs tens of µs). */
+/** The last classification of each message, with the headers it was made from: one request is classified once. */
 const classified = new WeakMap<object, { headers: IncomingHttpHeaders; outcome: InboundClassification }>();
 
 /**
  * The SDK's own classification of a POST (what `createMcpHandler` routes by: the era, the
  * `_meta` envelope, the header/body cross-checks), from headers and the parsed message.
+ *
+ * The SDK runs several zod schemas per request (tens of µs, two of them failing and building
+ * issue lists), yet decides a request only from what `decisionKey` keeps. So the decision
+ * for a key is remembered (DECISIONS entries) and a request with the same key gets it
+ * without the schemas: a client's envelope is the same on every request it sends. Requests
+ * that read more (`initialize`), that the key cannot stand for, and refusals always go
+ * through the SDK. `mcp-request.test.ts` checks the remembered decisions against the SDK's.
  */
 export function classifyMessage(message: JsonRpcMessage, headers: IncomingHttpHeaders): InboundClassification {
   const memo = classified.get(message);
   if (memo !== undefined && memo.headers === headers) return memo.outcome;
+  const key = decisionKey(message, headers);
+  const known = key === undefined ? undefined : decisions.get(key);
+  const outcome =
+    known === undefined ? sdkClassification(message, headers) : known.kind === 'modern' ? ({ ...known, message } as InboundClassification) : known;
+  if (key !== undefined && known === undefined && outcome.kind !== 'reject') remember(key, outcome);
+  classified.set(message, { headers, outcome });
+  return outcome;
+}
+
+function sdkClassification(message: JsonRpcMessage, headers: IncomingHttpHeaders): InboundClassification {
   const header = (name: string) => (typeof headers[name] === 'string' ? (headers[name] as string) : undefined);
-  const outcome = classifyInboundRequest({
+  return classifyInboundRequest({
     httpMethod: 'POST',
     body: message,
     ...optional('protocolVersionHeader', header(VERSION_HEADER)),
     ...optional('mcpMethodHeader', header('mcp-method')),
     ...optional('mcpNameHeader', header('mcp-name')),
   });
-  classified.set(message, { headers, outcome });
-  return outcome;
+}
+
+/** How many decisions are remembered: one per kind of client and method is plenty; the oldest goes first. */
+const DECISIONS = 512;
+const decisions = new Map<string, InboundClassification>();
+
+function remember(key: string, outcome: InboundClassification): void {
+  if (decisions.size >= DECISIONS) decisions.delete(decisions.keys().next().value as string);
+  // Shared by every request of the key: nobody may change it (a modern outcome is copied with its own message).
+  const { message: _own, ...shared } = outcome as InboundClassification & { message?: unknown; classification?: object };
+  if (shared.classification !== undefined) Object.freeze(shared.classification);
+  decisions.set(key, Object.freeze(shared) as InboundClassification);
+}
+
+/** The longest `_meta` (as JSON) a decision is remembered for. */
+const MAX_KEYED_META = 4_096;
+const REQUEST_KEYS = new Set(['jsonrpc', 'id', 'method', 'params']);
+
+/**
+ * What the SDK's classifier reads of a request parsed from JSON: the version and method
+ * headers (`Mcp-Name` is checked later, by the standard-header step), the
+ * top-level members (its JSON-RPC schemas are strict), `jsonrpc`, the method, whether
+ * `params` is an object, and all of `params._meta` (the envelope; the rest of params is
+ * loose to it). An id and a progress token count only by kind (any string, or any safe
+ * integer, passes its schema alike). Undefined when the request is none of that: a
+ * notification or answer, `initialize` (the SDK also reads its `protocolVersion`), another
+ * kind of id or token, or params that are not an object.
+ */
+function decisionKey(message: JsonRpcMessage, headers: IncomingHttpHeaders): string | undefined {
+  const body = message as unknown as Record<string, unknown>;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  for (const key in body) if (!REQUEST_KEYS.has(key)) return undefined;
+  const { jsonrpc, id, method, params } = body;
+  if (typeof method !== 'string' || method === 'initialize') return undefined;
+  const idKind = kindOf(id);
+  if (idKind === undefined) return undefined;
+  let meta = '-';
+  if (params !== undefined) {
+    if (params === null || typeof params !== 'object' || Array.isArray(params)) return undefined;
+    const raw = (params as Record<string, unknown>)['_meta'];
+    if (raw !== undefined) {
+      if (raw !== null && typeof raw === 'object' && !Array.isArray(raw) && 'progressToken' in raw) {
+        const token = kindOf((raw as Record<string, unknown>)['progressToken']);
+        if (token === undefined) return undefined;
+        meta = `${token}${JSON.stringify({ ...raw, progressToken: 0 })}`;
+      } else meta = `.${JSON.stringify(raw)}`;
+    }
+  } else meta = 'none';
+  const header = (name: string) => {
+    const value = headers[name];
+    return value === undefined ? '' : typeof value === 'string' ? `=${value}` : `*${JSON.stringify(value)}`;
+  };
+  // A client's envelope is small; a key is not kept for a large one (the table's memory stays bounded).
+  if (meta.length > MAX_KEYED_META) return undefined;
+  return JSON.stringify([header(VERSION_HEADER), header('mcp-method'), JSON.stringify(jsonrpc) ?? '', idKind, method, meta]);
+}
+
+/** `s` for any string, `i` for any safe integer: the kinds of JSON-RPC ids and progress tokens the SDK takes alike. */
+function kindOf(value: unknown): 's' | 'i' | undefined {
+  if (typeof value === 'string') return 's';
+  return Number.isSafeInteger(value) ? 'i' : undefined;
 }
 
 /** The SDK's own era decision (what `isLegacyRequest` decides), from headers and the parsed message. */

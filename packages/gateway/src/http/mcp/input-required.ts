@@ -250,7 +250,8 @@ export class HeldCalls {
   }
 
   release(call: HeldCall): void {
-    if (this.#held.get(call.id) === call) this.#held.delete(call.id);
+    // A call never held has no id yet, and is not here.
+    if (call.held && this.#held.get(call.id) === call) this.#held.delete(call.id);
   }
 
   close(): void {
