@@ -15,8 +15,12 @@ export const JSON_CONTENT_TYPE = /^application\/([\w.!#$&^-]+\+)?json\s*(;|$)/i;
 /** What the SDK's classifier says of one POST: its era, or the refusal it answers with. */
 export type InboundClassification = ReturnType<typeof classifyInboundRequest>;
 
-/** The last classification of each message, with the headers it was made from: one request is classified once. */
-const classified = new WeakMap<object, { headers: IncomingHttpHeaders; outcome: InboundClassification }>();
+/**
+ * The last classification made, with the message and headers it was made from: the era stage
+ * and the endpoint then ask about the same request, one after the other. (One slot, not a
+ * WeakMap over every message: weak tables cost the garbage collector on every request.)
+ */
+let last: { message: JsonRpcMessage; headers: IncomingHttpHeaders; outcome: InboundClassification } | undefined;
 
 /**
  * The SDK's own classification of a POST (what `createMcpHandler` routes by: the era, the
@@ -30,14 +34,13 @@ const classified = new WeakMap<object, { headers: IncomingHttpHeaders; outcome: 
  * through the SDK. `mcp-request.test.ts` checks the remembered decisions against the SDK's.
  */
 export function classifyMessage(message: JsonRpcMessage, headers: IncomingHttpHeaders): InboundClassification {
-  const memo = classified.get(message);
-  if (memo !== undefined && memo.headers === headers) return memo.outcome;
+  if (last !== undefined && last.message === message && last.headers === headers) return last.outcome;
   const key = decisionKey(message, headers);
   const known = key === undefined ? undefined : decisions.get(key);
   const outcome =
     known === undefined ? sdkClassification(message, headers) : known.kind === 'modern' ? ({ ...known, message } as InboundClassification) : known;
   if (key !== undefined && known === undefined && outcome.kind !== 'reject') remember(key, outcome);
-  classified.set(message, { headers, outcome });
+  last = { message, headers, outcome };
   return outcome;
 }
 

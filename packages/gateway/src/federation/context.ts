@@ -4,6 +4,7 @@ import type { GatewayIdentity } from '../auth/tokens.js';
 import type { Catalog } from '../model/catalog.js';
 import type { RequestRecord } from '../observability/record.js';
 import type { Downstream } from '../upstream/relay.js';
+import type { CancelSignal } from './cancel.js';
 import type { ServerScope } from './virtual-servers.js';
 
 /** What a method may change of the session it runs in (absent for a sessionless request). */
@@ -45,7 +46,7 @@ export interface RequestContext {
   /** The virtual server whose endpoint the request reached (`/servers/{name}/mcp`); absent on `/mcp`. */
   readonly server?: ServerScope;
   /** Aborted when the client cancels the request or goes away. */
-  readonly signal: AbortSignal | undefined;
+  readonly signal: CancelSignal | undefined;
   /** Where a forwarded call's progress, log messages and the service's requests go; absent when nobody can take them. */
   readonly downstream: Downstream | undefined;
   /** The client's progress token for this request, when it asked for progress. */

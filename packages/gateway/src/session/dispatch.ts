@@ -3,6 +3,7 @@ import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
+import { Cancellation } from '../federation/cancel.js';
 import type { Params, RequestContext, RequestView } from '../federation/context.js';
 import type { MethodTable } from '../federation/methods.js';
 import type { Catalog } from '../model/catalog.js';
@@ -73,7 +74,7 @@ export class Dispatcher {
       const error = new GatewayError('invalid_request', `Invalid Request: a request with id ${JSON.stringify(id)} is already in flight in this session`);
       return error.toRpc(id);
     }
-    const cancel = new AbortController();
+    const cancel = new Cancellation();
     session.calls.set(id, cancel);
     const relayed: string[] = [];
     const ctx: RequestContext = {

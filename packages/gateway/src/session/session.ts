@@ -2,6 +2,7 @@ import type { JsonRpcId } from '@meshgate/service-kit';
 import { type ClientCapabilities, type LoggingLevel, ProtocolError, ProtocolErrorCode, type ServerCapabilities } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../auth/tokens.js';
+import type { Cancellation } from '../federation/cancel.js';
 import type { Params, SessionChange, SessionScope } from '../federation/context.js';
 import { DEFAULT_REPLAY_LIMITS, type ReplayBudget, type ReplayLimits, SessionReplay } from './replay.js';
 
@@ -60,7 +61,7 @@ export class Session implements SessionScope {
   logLevel: LoggingLevel | undefined;
   readonly subscribed = new Map<string, { service: string; upstreamUri: string }>();
   /** The calls in flight, by the client's request id, to cancel them. */
-  readonly calls = new Map<JsonRpcId, AbortController>();
+  readonly calls = new Map<JsonRpcId, Cancellation>();
   /** Requests relayed to the client (sampling, elicitation, roots), by the id the gateway gave them. */
   readonly relays = new Map<string, PendingRelay>();
   /** The session's GET stream, once the client opened one (while it is away, what comes is kept for it to resume). */

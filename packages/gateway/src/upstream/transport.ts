@@ -1,6 +1,7 @@
 import type { LookupFunction } from 'node:net';
 import type { ServerCapabilities } from '@modelcontextprotocol/client';
 import type { Dispatcher } from 'undici';
+import type { CancelSignal } from '../federation/cancel.js';
 import type { Downstream } from './relay.js';
 
 /**
@@ -24,7 +25,7 @@ export interface UpstreamHandshake {
 
 /** Options of one request. */
 export interface CallOptions {
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** This request's deadline, in place of the limits' `requestMs` (progress still extends it up to `maxRequestMs`). */
   timeoutMs?: number;
   onprogress?: (progress: { progress: number; total?: number; message?: string }) => void;

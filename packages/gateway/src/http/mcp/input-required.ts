@@ -8,6 +8,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { GatewayIdentity } from '../../auth/tokens.js';
+import { Cancellation } from '../../federation/cancel.js';
 import type { Result } from '../../federation/context.js';
 import type { Downstream } from '../../upstream/relay.js';
 
@@ -52,7 +53,7 @@ interface Waiting {
  */
 export class HeldCall implements Downstream {
   #id: string | undefined;
-  readonly abort = new AbortController();
+  readonly abort = new Cancellation();
   round = 0;
   /** Set once an `input_required` answer went out: from then on the call outlives its HTTP requests. */
   held = false;

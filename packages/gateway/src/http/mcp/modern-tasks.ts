@@ -1,5 +1,6 @@
 import { CLIENT_CAPABILITIES_META_KEY, MissingRequiredClientCapabilityError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import { toRpcError } from '../../errors.js';
+import type { CancelSignal } from '../../federation/cancel.js';
 import type { Params, RequestContext, Result } from '../../federation/context.js';
 import type { MethodTable } from '../../federation/methods.js';
 import { RELATED_TASK_META_KEY } from '../../federation/tasks.js';
@@ -13,7 +14,7 @@ export const TASK_METHODS = new Set(['tasks/get', 'tasks/update', 'tasks/cancel'
 /** How long a `tasks/get` of a task that just asked for input waits for the service's requests to arrive. */
 const FIRST_INPUT_WAIT_MS = 2_000;
 
-type Context = (method: string, downstream: Downstream, signal: AbortSignal) => RequestContext;
+type Context = (method: string, downstream: Downstream, signal: CancelSignal) => RequestContext;
 
 const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
@@ -84,7 +85,7 @@ export class ModernTasks {
     inputResponses: unknown,
     context: Context,
     here: Downstream,
-    signal: AbortSignal,
+    signal: CancelSignal,
   ): Promise<Result> {
     if (!declaresTasks(meta)) throw tasksUndeclared();
     const ask = (name: string) => this.methods.run(context(name, here, signal), params);
