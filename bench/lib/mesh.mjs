@@ -230,7 +230,18 @@ export async function startBenchMesh({ backends = 10, tools = 100, pinning, gate
         script: entry,
         cwd: root,
         nodeArgs: [...shippedArgs, ...gatewayNodeArgs],
-        env: { PORT: String(port), MESHGATE_DB_PATH: join(dir, `${name}.db`), MESHGATE_CONFIG: configPath, MCP_BEARER_TOKEN: token, ...extraEnv },
+        env: {
+          PORT: String(port),
+          MESHGATE_DB_PATH: join(dir, `${name}.db`),
+          MESHGATE_CONFIG: configPath,
+          MCP_BEARER_TOKEN: token,
+          // Every workload uses the one token: the new-sessions row opens up to 3,000 a round
+          // and the memory row 1,000 more, past the default of 1,000 per token (a limit of the
+          // perimeter, not a cost: nothing per call depends on it).
+          MESHGATE_MAX_SESSIONS: '20000',
+          MESHGATE_MAX_SESSIONS_PER_IDENTITY: '20000',
+          ...extraEnv,
+        },
         healthUrl: `${url(port)}/health`,
       });
       await waitFor(`every backend up in the ${name}`, async () => {
