@@ -32,6 +32,7 @@ export async function waitFor(what, check, timeoutMs = 20_000) {
     try {
       const value = await check();
       if (value) return value;
+      last = undefined;
     } catch (error) {
       last = error;
     }
@@ -244,10 +245,19 @@ export async function startBenchMesh({ backends = 10, tools = 100, pinning, gate
         },
         healthUrl: `${url(port)}/health`,
       });
-      await waitFor(`every backend up in the ${name}`, async () => {
-        const health = await (await fetch(`${url(port)}/health`)).json();
-        return names.every((service) => health.services?.[service]?.status === 'up' && health.services[service].tools === tools);
-      });
+      // Generous: on a machine busy with the rest of the test suite, ten backends' first
+      // listings took over 20 s; the message names what was still missing.
+      await waitFor(
+        `every backend up in the ${name}`,
+        async () => {
+          const health = await (await fetch(`${url(port)}/health`)).json();
+          const missing = names.filter((service) => !(health.services?.[service]?.status === 'up' && health.services[service].tools === tools));
+          if (missing.length === 0) return true;
+          const first = health.services?.[missing[0]];
+          throw new Error(`${missing.length} not yet, ${missing[0]} ${first === undefined ? 'unknown' : `${first.status} with ${first.tools} tools`}`);
+        },
+        90_000,
+      );
       return { proc, url: url(port) };
     };
     const gateway = await startGateway({ name: 'gateway' });

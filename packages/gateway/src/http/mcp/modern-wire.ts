@@ -17,7 +17,7 @@ import type { Result } from '../../federation/context.js';
  * applies before and after a handler runs, kept here so the gateway serves the revision
  * without an SDK server per request. The era, the `_meta` envelope and the header/body
  * cross-checks are the SDK's own `classifyInboundRequest` (service-kit `classifyMessage`,
- * made once per request: the era stage's answer is reused); the rest (the presence and
+ * whose decisions are remembered by what the SDK reads of a request); the rest (the presence and
  * `Mcp-Name` half of the standard headers, the result encoding) follows the installed
  * SDK's source (`validateStandardRequestHeaders`, `rev2026Codec.encodeResult`), which it
  * does not export.
