@@ -12,15 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamicService, startDynamicService } from '../fixtures/dynamic-service.js';
 import { type InputRequiredService, startInputRequiredService } from '../fixtures/input-required-service.js';
 import { type ProtocolService, startProtocolService } from '../fixtures/protocol-service.js';
-import { api, eventually, FIXTURE_CREDENTIAL, startGateway, TOKEN } from '../helpers/mesh.js';
+import { api, eventually, FIXTURE_CREDENTIAL, modernPost, modernRpc, startGateway, TOKEN } from '../helpers/mesh.js';
 import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 const REVISION = '2026-07-28';
-const ENVELOPE = {
-  'io.modelcontextprotocol/protocolVersion': REVISION,
-  'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
-  'io.modelcontextprotocol/clientCapabilities': { sampling: {}, elicitation: {} },
-};
+/** What the raw requests' envelopes declare. */
+const CAPABILITIES = { sampling: {}, elicitation: {} };
 
 let gateway: StartedProcess;
 let alpha: ProtocolService;
@@ -47,26 +44,18 @@ async function modernClient(capabilities: Record<string, unknown> = { sampling: 
   return client;
 }
 
-/** One raw 2026-07-28 POST: the status and the JSON answer. */
-async function post(method: string, params: Record<string, unknown>, name?: string) {
-  const response = await send(method, params, name);
-  return { status: response.status, body: (await response.json()) as any };
-}
+/** How this file's raw 2026-07-28 POSTs are made: a client that takes sampling, elicitation and a streamed answer. */
+const RAW = (name: string | undefined) => ({
+  ...(name === undefined ? {} : { name }),
+  capabilities: CAPABILITIES,
+  accept: 'application/json, text/event-stream',
+});
 
-function send(method: string, params: Record<string, unknown>, name?: string) {
-  return fetch(`${gateway.url}/mcp`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      authorization: `Bearer ${TOKEN}`,
-      'mcp-protocol-version': REVISION,
-      'mcp-method': method,
-      ...(name === undefined ? {} : { 'mcp-name': name }),
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { ...params, _meta: { ...ENVELOPE, ...(params['_meta'] as object | undefined) } } }),
-  });
-}
+/** One raw 2026-07-28 POST: the status and the JSON answer. */
+const post = (method: string, params: Record<string, unknown>, name?: string) => modernRpc(gateway.url, method, params, RAW(name));
+
+/** One raw 2026-07-28 POST: the response as it came (JSON or an event stream). */
+const send = (method: string, params: Record<string, unknown>, name?: string) => modernPost(gateway.url, method, params, RAW(name));
 
 describe('a 2025-era service and a 2026-07-28 client, through the gateway', () => {
   it("delivers the service's sampling request during a call as input_required, and the client's answer back to it", async () => {

@@ -45,27 +45,30 @@ export async function rpc(
   return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
 }
 
+/** How a raw 2026-07-28 POST is made: its `Mcp-Name`, the capabilities its envelope declares, its Accept header. */
+export interface ModernPostOptions {
+  name?: string;
+  capabilities?: Record<string, unknown>;
+  /** `application/json` unless given (`application/json, text/event-stream` takes a streamed answer). */
+  accept?: string;
+}
+
 /**
  * One raw POST of the stateless 2026-07-28 revision: the standard headers (`Mcp-Name` when
- * given) and the `_meta` envelope declaring `capabilities`; resolves with the HTTP status and
- * the JSON answer.
+ * given) and the `_meta` envelope declaring `capabilities` (a `_meta` in `params` adds to it);
+ * resolves with the response as it came.
  */
-export async function modernRpc(
-  baseUrl: string,
-  method: string,
-  params: Record<string, unknown>,
-  options: { name?: string; capabilities?: Record<string, unknown> } = {},
-): Promise<{ status: number; body: any }> {
+export function modernPost(baseUrl: string, method: string, params: Record<string, unknown>, options: ModernPostOptions = {}): Promise<Response> {
   const envelope = {
     'io.modelcontextprotocol/protocolVersion': '2026-07-28',
     'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
     'io.modelcontextprotocol/clientCapabilities': options.capabilities ?? {},
   };
-  const response = await fetch(`${baseUrl}/mcp`, {
+  return fetch(`${baseUrl}/mcp`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      accept: 'application/json',
+      accept: options.accept ?? 'application/json',
       authorization: `Bearer ${TOKEN}`,
       'mcp-protocol-version': '2026-07-28',
       'mcp-method': method,
@@ -73,6 +76,16 @@ export async function modernRpc(
     },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { ...params, _meta: { ...envelope, ...(params['_meta'] as object | undefined) } } }),
   });
+}
+
+/** `modernPost`, resolving with the HTTP status and the JSON answer. */
+export async function modernRpc(
+  baseUrl: string,
+  method: string,
+  params: Record<string, unknown>,
+  options: ModernPostOptions = {},
+): Promise<{ status: number; body: any }> {
+  const response = await modernPost(baseUrl, method, params, options);
   return { status: response.status, body: await response.json() };
 }
 

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { GatewayIdentity } from '../auth/tokens.js';
 import { MemoryBusHub, MemorySessionStateStore } from '../cluster/memory.js';
 import { GatewayError } from '../errors.js';
+import { Cancellation } from '../federation/cancel.js';
 import { type SessionCluster, type SessionLimits, SessionRegistry } from './registry.js';
 import { SessionSealer } from './sealed.js';
 import type { Handshake, Outbox } from './session.js';
@@ -51,7 +52,7 @@ describe('SessionRegistry', () => {
   it('ending a session stops its calls, fails its pending relays, ends its stream and tells the listeners', () => {
     const sessions = new SessionRegistry({}, logger);
     const session = sessions.open(who('alice'), handshake);
-    const call = new AbortController();
+    const call = new Cancellation();
     session.calls.set(1, call);
     const relay = { resolve: vi.fn(), reject: vi.fn() };
     session.relays.set('r1', relay);
@@ -89,7 +90,7 @@ describe('SessionRegistry', () => {
     const sessions = new SessionRegistry({ idleMs: 2_000 }, logger);
     const idle = sessions.open(who('a'), handshake);
     const busy = sessions.open(who('b'), handshake);
-    busy.calls.set(1, new AbortController());
+    busy.calls.set(1, new Cancellation());
     vi.advanceTimersByTime(5_000);
     expect(sessions.find(idle.id, who('a'))).toBeUndefined();
     expect(sessions.find(busy.id, who('b'))).toBe(busy);
