@@ -20,7 +20,11 @@ export type InboundClassification = ReturnType<typeof classifyInboundRequest>;
  * and the endpoint then ask about the same request, one after the other. (One slot, not a
  * WeakMap over every message: weak tables cost the garbage collector on every request.)
  */
-let last: { message: JsonRpcMessage; headers: IncomingHttpHeaders; outcome: InboundClassification } | undefined;
+const last: { message: JsonRpcMessage | undefined; headers: IncomingHttpHeaders | undefined; outcome: InboundClassification | undefined } = {
+  message: undefined,
+  headers: undefined,
+  outcome: undefined,
+};
 
 /**
  * The SDK's own classification of a POST (what `createMcpHandler` routes by: the era, the
@@ -34,13 +38,15 @@ let last: { message: JsonRpcMessage; headers: IncomingHttpHeaders; outcome: Inbo
  * through the SDK. `mcp-request.test.ts` checks the remembered decisions against the SDK's.
  */
 export function classifyMessage(message: JsonRpcMessage, headers: IncomingHttpHeaders): InboundClassification {
-  if (last !== undefined && last.message === message && last.headers === headers) return last.outcome;
+  if (last.message === message && last.headers === headers && last.outcome !== undefined) return last.outcome;
   const key = decisionKey(message, headers);
   const known = key === undefined ? undefined : decisions.get(key);
   const outcome =
     known === undefined ? sdkClassification(message, headers) : known.kind === 'modern' ? ({ ...known, message } as InboundClassification) : known;
   if (key !== undefined && known === undefined && outcome.kind !== 'reject') remember(key, outcome);
-  last = { message, headers, outcome };
+  last.message = message;
+  last.headers = headers;
+  last.outcome = outcome;
   return outcome;
 }
 
@@ -103,11 +109,12 @@ function decisionKey(message: JsonRpcMessage, headers: IncomingHttpHeaders): str
   } else meta = 'none';
   const header = (name: string) => {
     const value = headers[name];
-    return value === undefined ? '' : typeof value === 'string' ? `=${value}` : `*${JSON.stringify(value)}`;
+    return value === undefined ? '' : JSON.stringify(value);
   };
   // A client's envelope is small; a key is not kept for a large one (the table's memory stays bounded).
   if (meta.length > MAX_KEYED_META) return undefined;
-  return JSON.stringify([header(VERSION_HEADER), header('mcp-method'), JSON.stringify(jsonrpc) ?? '', idKind, method, meta]);
+  // Joined by NUL, which no part holds raw (header values are JSON-quoted, and so are the method and jsonrpc), the envelope last.
+  return `${header(VERSION_HEADER)}\u0000${header('mcp-method')}\u0000${JSON.stringify(jsonrpc) ?? ''}\u0000${idKind}${JSON.stringify(method)}\u0000${meta}`;
 }
 
 /** `s` for any string, `i` for any safe integer: the kinds of JSON-RPC ids and progress tokens the SDK takes alike. */

@@ -61,7 +61,8 @@ export class HeldCall implements Downstream {
   capabilities: Record<string, unknown> = {};
   /** Where notifications go now (the HTTP request waiting on the call), if any. */
   current: Downstream | undefined;
-  readonly #waiting = new Map<string, Waiting>();
+  /** The service's requests waiting for the client, by key; made on the first (most calls have none). */
+  #waitingMap: Map<string, Waiting> | undefined;
   #next = 0;
   #outcome: Step | undefined;
   #wake: ((step: Step) => void) | undefined;
@@ -69,6 +70,11 @@ export class HeldCall implements Downstream {
   #expiry: NodeJS.Timeout | undefined;
 
   constructor(readonly binding: string) {}
+
+  get #waiting(): Map<string, Waiting> {
+    this.#waitingMap ??= new Map();
+    return this.#waitingMap;
+  }
 
   /** Its name in the table of held calls: made only when the call is held (most calls never are). */
   get id(): string {
@@ -120,7 +126,7 @@ export class HeldCall implements Downstream {
     return new Promise((resolve) => {
       this.#wake = resolve;
       // What was asked and is still unanswered is asked again at once.
-      if (this.#waiting.size > 0 && this.#gather === undefined) this.#askClient();
+      if ((this.#waitingMap?.size ?? 0) > 0 && this.#gather === undefined) this.#askClient();
     });
   }
 
@@ -147,8 +153,8 @@ export class HeldCall implements Downstream {
   drop(reason: string): void {
     clearTimeout(this.#gather);
     clearTimeout(this.#expiry);
-    for (const waiting of this.#waiting.values()) waiting.reject(new ProtocolError(ProtocolErrorCode.InternalError, reason));
-    this.#waiting.clear();
+    for (const waiting of this.#waitingMap?.values() ?? []) waiting.reject(new ProtocolError(ProtocolErrorCode.InternalError, reason));
+    this.#waitingMap?.clear();
     this.abort.abort();
   }
 
@@ -166,7 +172,7 @@ export class HeldCall implements Downstream {
     clearTimeout(this.#gather);
     this.#gather = undefined;
     const wake = this.#wake;
-    if (wake === undefined || this.#waiting.size === 0) return;
+    if (wake === undefined || (this.#waitingMap?.size ?? 0) === 0) return;
     this.#wake = undefined;
     wake({ kind: 'input', requests: this.pending() });
   }
