@@ -233,7 +233,11 @@ export class VirtualServers {
     } catch (error) {
       throw storeError(`could not save virtual server "${record.name}"`, error);
     }
-    if (this.#servers.get(record.name) !== current) {
+    // Changed meanwhile, unless what is there now is the same definition: the change feed reloads
+    // what is stored (this gateway's own writes too), so an entry may be a new object of the
+    // definition this request started from, or of the one it just wrote.
+    const now = this.#servers.get(record.name);
+    if (now !== current && !(now !== undefined && (sameVersion(now.record, current?.record) || sameVersion(now.record, record)))) {
       throw new GatewayError('virtual_server_exists', `Virtual server "${record.name}" changed while this request ran; try again`, {
         virtualServer: record.name,
       });
@@ -251,4 +255,9 @@ export function unknownVirtualServer(name: string): GatewayError {
   return new GatewayError('unknown_virtual_server', `No virtual server named "${name.slice(0, 100)}"; GET /virtual-servers lists them`, {
     virtualServer: name.slice(0, 100),
   });
+}
+
+/** Whether two records of a virtual server are the same stored version (made and last changed at the same moments). */
+function sameVersion(a: VirtualServerRecord, b: VirtualServerRecord | undefined): boolean {
+  return b !== undefined && a.createdAt === b.createdAt && a.updatedAt === b.updatedAt;
 }
