@@ -167,7 +167,7 @@ export class VirtualServers {
     }
     for (const record of stored) {
       const current = this.#servers.get(record.name);
-      if (current?.record.source === 'config' || current?.record.updatedAt === record.updatedAt) continue;
+      if (current?.record.source === 'config' || (current !== undefined && sameVersion(current.record, record))) continue;
       const server = new VirtualServer(record);
       server.view(this.#options.registry.catalog);
       this.#servers.set(record.name, server);
@@ -233,11 +233,10 @@ export class VirtualServers {
     } catch (error) {
       throw storeError(`could not save virtual server "${record.name}"`, error);
     }
-    // Changed meanwhile, unless what is there now is the same definition: the change feed reloads
-    // what is stored (this gateway's own writes too), so an entry may be a new object of the
-    // definition this request started from, or of the one it just wrote.
+    // Changed meanwhile, unless what is there now is what this request wrote: the change feed
+    // reloads what is stored, this gateway's own writes too, and may do so before the write returns.
     const now = this.#servers.get(record.name);
-    if (now !== current && !(now !== undefined && (sameVersion(now.record, current?.record) || sameVersion(now.record, record)))) {
+    if (now !== current && !(now !== undefined && sameVersion(now.record, record))) {
       throw new GatewayError('virtual_server_exists', `Virtual server "${record.name}" changed while this request ran; try again`, {
         virtualServer: record.name,
       });

@@ -340,9 +340,9 @@ describe('Registry start-up', () => {
       if (changed.has('tools')) builtWith.push(catalog.tools.items.length);
     });
     await r.start();
-    await vi.waitFor(() => expect(waiting.size).toBe(10));
+    await vi.waitFor(() => expect(waiting.size).toBe(10), { timeout: 10_000 });
     release();
-    await vi.waitFor(() => expect(builtWith.at(-1)).toBe(10));
+    await vi.waitFor(() => expect(builtWith.at(-1)).toBe(10), { timeout: 10_000 });
     // Perhaps one build of the empty catalog while the services were connecting; then one of all ten.
     expect(builtWith.filter((tools) => tools > 0)).toEqual([10]);
     expect(names(r)).toEqual(Array.from({ length: 10 }, (_, i) => `tool${i}`));
