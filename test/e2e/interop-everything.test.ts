@@ -293,7 +293,9 @@ describe('server-everything restarts behind the gateway', () => {
       // connected anew (its notification stream or health probe), so it has seen them close.
       await eventually('every connection to the old process to be closed', async () => ![...balancer.open.values()].includes(oldPort));
       const accepted = balancer.accepted;
-      await eventually('the gateway connects to the new process', async () => balancer.accepted > accepted);
+      // At the latest its next health probe does, up to one probe interval (15 s) from now: the
+      // wait is longer than that (it failed in CI when it was exactly as long).
+      await eventually('the gateway connects to the new process', async () => balancer.accepted > accepted, 25_000);
       // The new process knows none of the gateway's sessions and answers 400, not 404.
       expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'after' } }))).toContain('after');
       expect(textOf(await client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } }))).toContain('3');
@@ -304,5 +306,5 @@ describe('server-everything restarts behind the gateway', () => {
       const entry = (services.body as { services: { name: string; status: string }[] }).services.find((service) => service.name === 'everything');
       return entry?.status === 'up';
     });
-  });
+  }, 60_000);
 });
