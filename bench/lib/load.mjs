@@ -4,7 +4,10 @@
  * checked; a 200 carrying a JSON-RPC error or an `isError` result counts as an error.
  */
 
+import { fork } from 'node:child_process';
 import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import autocannon from 'autocannon';
 
@@ -117,70 +120,55 @@ export async function postLoad({ baseUrl, token, body, connections, seconds, che
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+const SERIAL_CLIENT = fileURLToPath(new URL('./serial-client.mjs', import.meta.url));
 
 /**
  * One keep-alive connection POSTing `body` back to back for `seconds`, for big answers
- * (tools/list over 1,000 tools is 594 KB): autocannon's parser and a JSON.parse of every
- * answer cost the load generator more than the gateway spends, and at c=1 that time
- * lands in the latency. Here the first answer is parsed and checked, and every later one
- * must be byte-for-byte the same (the same successful answer), which is checked in full
- * at memcmp speed.
+ * (tools/list over 1,000 tools is 594 KB; over 10,000, 6 MB): autocannon's parser and a
+ * JSON.parse of every answer cost the load generator more than the gateway spends, and
+ * at c=1 that time lands in the latency. The requests are made by serial-client.mjs in a
+ * process of its own, so that this process's heap and its garbage collector stay out of
+ * the timings. The first answer is parsed and checked here, and every later one must be
+ * byte-for-byte the same (the same successful answer), which is checked in full at
+ * memcmp speed, chunk by chunk as it arrives.
  */
-export async function serialLoad({ baseUrl, token, body, seconds, check = isSuccess }) {
-  const headers = { ...rpcHeaders(token), 'content-length': String(Buffer.byteLength(body)) };
-  const serial = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const once = () =>
-    new Promise((resolve, reject) => {
-      const started = process.hrtime.bigint();
-      const req = http.request(`${baseUrl}/mcp`, { method: 'POST', headers, agent: serial }, (res) => {
-        const chunks = [];
-        res.on('data', (chunk) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode, bytes: Buffer.concat(chunks), ms: Number(process.hrtime.bigint() - started) / 1e6 }));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  const samples = [];
-  let errors = 0;
-  let reference;
-  let bytes = 0;
+export async function serialLoad({ baseUrl, token, body, seconds, check = isSuccess, headers: extra = {}, encoding }) {
+  const headers = { ...rpcHeaders(token, extra), 'content-length': String(Buffer.byteLength(body)) };
+  const child = fork(SERIAL_CLIENT, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const started = process.hrtime.bigint();
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    const answer = await once().catch(() => undefined);
-    if (answer === undefined || answer.status !== 200) {
-      errors += 1;
-      continue;
-    }
-    if (reference === undefined) {
-      let ok = false;
-      try {
-        ok = check(parseAnswer(answer.bytes.toString('utf8')));
-      } catch {
-        ok = false;
-      }
-      if (ok) reference = answer.bytes;
-      else {
-        errors += 1;
-        continue;
-      }
-    } else if (!answer.bytes.equals(reference)) {
-      errors += 1;
-      continue;
-    }
-    bytes += answer.bytes.length;
-    samples.push(answer.ms);
-  }
-  serial.destroy();
+  const run = await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the serial load client exited with code ${code} before answering`)));
+    child.send({ url: `${baseUrl}/mcp`, headers, body, seconds });
+  });
+  child.removeAllListeners('exit');
+  if (run.failure !== undefined) throw new Error(`the serial load client failed: ${run.failure}`);
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  let samples = run.samples;
+  let errors = run.errors;
+  let checked = false;
+  // `encoding`: the content-encoding every answer must come in (they are all compared with the first).
+  if (run.first !== undefined && run.firstEncoding === encoding) {
+    try {
+      const first = Buffer.from(run.first);
+      checked = check(parseAnswer((run.firstEncoding === 'gzip' ? gunzipSync(first) : first).toString('utf8')));
+    } catch {
+      checked = false;
+    }
+  }
+  // Every answer was compared with the first: if that one is not the answer wanted, none is.
+  if (!checked) {
+    errors += samples.length;
+    samples = [];
+  }
   return {
     requests: samples.length + errors,
     rps: samples.length / elapsed,
     ...latencyStats(samples),
     errors,
     seconds: elapsed,
-    bytesPerResponse: samples.length > 0 ? bytes / samples.length : NaN,
+    bytesPerResponse: samples.length > 0 ? run.bytes / samples.length : NaN,
   };
 }
 
