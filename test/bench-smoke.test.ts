@@ -67,7 +67,10 @@ describe('npm run bench -- --smoke', () => {
     for (const config of Object.keys(result.workloads.call_obs.configs))
       expect(Number.isFinite(result.workloads.call_obs.configs[config][`${config}CpuUs`]), config).toBe(true);
     // The scale rows (a smaller mesh in the smoke run): each gateway's own CPU, the list answers checked in full.
-    expect(Object.keys(result.workloads.scale_list.configs)).toEqual(['wide', 'whole']);
+    expect(Object.keys(result.workloads.scale_list.configs)).toEqual(['wide', 'whole', 'whole_gzip']);
+    // The gzipped single answer came gzipped (the row insists on it) and is smaller on the wire.
+    const listBytes = (config: string) => result.workloads.scale_list.configs[config].runs[0].bytesPerResponse;
+    expect(listBytes('whole_gzip')).toBeLessThan(listBytes('whole') / 4);
     expect(Object.keys(result.workloads.scale_call.configs)).toEqual(['direct', 'narrow', 'wide']);
     expect(Object.keys(result.workloads.scale_sessions.configs)).toEqual(['direct', 'wide']);
     expect(Number.isFinite(result.workloads.scale_call.configs.wide.wideCpuUs)).toBe(true);

@@ -67,6 +67,19 @@ function scaleMemoryLine(result) {
   ];
 }
 
+/** The sizes on the wire of the single tools/list answer, uncompressed and gzipped. */
+function scaleListSizeLine(result) {
+  const configs = result.workloads?.scale_list?.configs;
+  const bytes = (config) => configs?.[config]?.runs?.find((run) => Number.isFinite(run.bytesPerResponse))?.bytesPerResponse;
+  const whole = bytes('whole');
+  const gzip = bytes('whole_gzip');
+  if (whole === undefined || gzip === undefined) return [];
+  return [
+    `tools/list over ${result.scaleMemory?.tools ?? '–'} tools as one answer, on the wire: ${int(whole)} bytes; gzipped ${int(gzip)} bytes (×${fmt(gzip / whole, 3)}).`,
+    '',
+  ];
+}
+
 function steadyLines(steady) {
   if (!steady) return [];
   return [
@@ -102,6 +115,7 @@ export function toMarkdown(result) {
       : []),
     ...steadyLines(m.steady),
     ...scaleMemoryLine(result),
+    ...scaleListSizeLine(result),
     '| Target (issues 6 and 18) | Measured | Met |',
     '| --- | --- | --- |',
   );

@@ -122,7 +122,14 @@ export async function runScale({ wanted, plan, smoke, pinning, log, show }) {
   const { token, urls, procs } = mesh;
   const workloads = {};
   const memory = { backends: size.backends, tools: total };
-  const watched = { backendCpuUs: procs.direct.pid, narrowCpuUs: procs.narrow.pid, wideCpuUs: procs.wide.pid, wholeCpuUs: procs.whole.pid };
+  // whole_gzip is gateway `whole` again, asked for gzip.
+  const watched = {
+    backendCpuUs: procs.direct.pid,
+    narrowCpuUs: procs.narrow.pid,
+    wideCpuUs: procs.wide.pid,
+    wholeCpuUs: procs.whole.pid,
+    whole_gzipCpuUs: procs.whole.pid,
+  };
   const interleaved = (title, configs, load) => interleave({ title, configs, rounds: plan.rounds, watched, load, log, show });
   try {
     memory.startMiB = rssMiB(procs.wide.pid);
@@ -158,14 +165,26 @@ export async function runScale({ wanted, plan, smoke, pinning, log, show }) {
       const pageBody = rpcBody('tools/list', cursor === undefined ? undefined : { cursor });
       const isPage = (message) => isSuccess(message) && message.result.tools.length === size.pageSize && typeof message.result.nextCursor === 'string';
       const isWhole = (message) => isSuccess(message) && message.result.tools.length === total && message.result.nextCursor === undefined;
-      // `wide` answers one page of the paged list, `whole` (page size = every tool) the single answer.
+      // `wide` answers one page of the paged list, `whole` (page size = every tool) the single answer,
+      // uncompressed and (`whole_gzip`) gzipped.
       const listLoad = {
         wide: () => serialLoad({ baseUrl: urls.wide, token, body: pageBody, seconds: plan.seconds, check: isPage }),
         whole: () => serialLoad({ baseUrl: urls.whole, token, body: rpcBody('tools/list'), seconds: plan.seconds, check: isWhole }),
+        // The same answer to a client that accepts gzip, as the SDKs' fetch does: timed to its last byte on the wire.
+        whole_gzip: () =>
+          serialLoad({
+            baseUrl: urls.whole,
+            token,
+            body: rpcBody('tools/list'),
+            seconds: plan.seconds,
+            check: isWhole,
+            headers: { 'accept-encoding': 'gzip, deflate, br' },
+            encoding: 'gzip',
+          }),
       };
       for (const load of Object.values(listLoad)) await load();
       workloads.scale_list = await interleaved(
-        `tools/list, ${total} tools from ${size.backends} backends, c=1 (wide: a page of ${size.pageSize}; whole: one answer)`,
+        `tools/list, ${total} tools from ${size.backends} backends, c=1 (wide: a page of ${size.pageSize}; whole: one answer; whole_gzip: the same, gzipped)`,
         Object.keys(listLoad),
         (config) => listLoad[config](),
       );

@@ -73,33 +73,62 @@ export function serializeJson(body: unknown): string | Buffer {
  * for the garbage collector, per request.
  */
 export function serializeJsonChunks(body: unknown): string | readonly Buffer[] {
-  const plain = () => JSON.stringify(body);
-  const result = isPlainRecord(body) ? body['result'] : undefined;
-  if (!isPlainRecord(result)) return plain();
-  const keys = Object.keys(result);
-  const paged = keys.length === 2 && keys[1] === 'nextCursor' && typeof result['nextCursor'] === 'string';
-  const list = keys.length === 1 || paged ? result[keys[0]!] : undefined;
-  if (!Array.isArray(list) || list.length < MEMO_MIN_ITEMS) return plain();
-  const { jsonrpc, id } = body as Record<string, unknown>;
-  const plainId = typeof id === 'string' || typeof id === 'number' || id === null;
-  if (jsonrpc !== '2.0' || !plainId || Object.keys(body as object).join() !== 'jsonrpc,id,result') return plain();
-  const head = Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":`, 'utf8');
-  if (Object.isFrozen(result) && Object.isFrozen(list)) {
-    let json = memoizedResults.get(result);
-    if (json === undefined) {
-      json = Buffer.from(JSON.stringify(result), 'utf8');
-      memoizedResults.set(result, json);
-    }
-    return [head, json, CLOSE_ONE];
-  }
+  const listing = listingOf(body);
+  if (listing === undefined) return JSON.stringify(body);
+  const head = Buffer.from(`{"jsonrpc":"2.0","id":${listing.id},"result":`, 'utf8');
+  if (listing.frozen) return [head, frozenResultJson(listing.result), CLOSE_ONE];
+  const { list, keys } = listing;
   let json = memoizedLists.get(list);
   if (json === undefined) {
     json = Buffer.from(JSON.stringify(list), 'utf8');
     memoizedLists.set(list, json);
   }
   const key = Buffer.from(`{${JSON.stringify(keys[0])}:`, 'utf8');
-  const tail = paged ? Buffer.from(`,"nextCursor":${JSON.stringify(result['nextCursor'])}}}`, 'utf8') : CLOSE_TWO;
+  const tail = keys.length === 2 ? Buffer.from(`,"nextCursor":${JSON.stringify(listing.result['nextCursor'])}}}`, 'utf8') : CLOSE_TWO;
   return [head, key, json, tail];
+}
+
+/**
+ * A frozen listing answer (the gateway's prebuilt pages) as its two parts: the JSON of its
+ * id and the memoized JSON of its result, the same bytes `serializeJsonChunks` answers
+ * with. A writer that encodes the answer (compression) can keep its own work per result
+ * by the identity of those bytes. Anything else: undefined.
+ */
+export function frozenListing(body: unknown): { id: string; result: Buffer } | undefined {
+  const listing = listingOf(body);
+  return listing?.frozen ? { id: listing.id, result: frozenResultJson(listing.result) } : undefined;
+}
+
+interface Listing {
+  /** The JSON of the id. */
+  id: string;
+  result: Record<string, unknown>;
+  keys: string[];
+  list: readonly unknown[];
+  frozen: boolean;
+}
+
+/** The listing answer `body` is (see serializeJson), or undefined. */
+function listingOf(body: unknown): Listing | undefined {
+  const result = isPlainRecord(body) ? body['result'] : undefined;
+  if (!isPlainRecord(result)) return undefined;
+  const keys = Object.keys(result);
+  const paged = keys.length === 2 && keys[1] === 'nextCursor' && typeof result['nextCursor'] === 'string';
+  const list = keys.length === 1 || paged ? result[keys[0]!] : undefined;
+  if (!Array.isArray(list) || list.length < MEMO_MIN_ITEMS) return undefined;
+  const { jsonrpc, id } = body as Record<string, unknown>;
+  const plainId = typeof id === 'string' || typeof id === 'number' || id === null;
+  if (jsonrpc !== '2.0' || !plainId || Object.keys(body as object).join() !== 'jsonrpc,id,result') return undefined;
+  return { id: JSON.stringify(id), result, keys, list, frozen: Object.isFrozen(result) && Object.isFrozen(list) };
+}
+
+function frozenResultJson(result: Record<string, unknown>): Buffer {
+  let json = memoizedResults.get(result);
+  if (json === undefined) {
+    json = Buffer.from(JSON.stringify(result), 'utf8');
+    memoizedResults.set(result, json);
+  }
+  return json;
 }
 
 const CLOSE_ONE = Buffer.from('}');

@@ -1,6 +1,6 @@
 export { type Authenticate, type AuthVariables, BEARER_REFUSALS, type BearerAuthOptions, bearerAuth, type Identity } from './auth.js';
 export { type BearerResult, DEFAULT_BEARER_TOKEN, parseBearer, StaticTokenVerifier, tokensEqual } from './bearer.js';
-export { type BodyResult, DEFAULT_MAX_BODY_BYTES, jsonResponse, readBodyLimited, serializeJson, serializeJsonChunks } from './body.js';
+export { type BodyResult, DEFAULT_MAX_BODY_BYTES, frozenListing, jsonResponse, readBodyLimited, serializeJson, serializeJsonChunks } from './body.js';
 export { type HealthReport, mountHealth } from './health.js';
 export {
   checkJsonRpcMessage,

@@ -70,7 +70,8 @@ export class ItemIndex<T> {
     readonly claims: ReadonlyMap<string, string> = new Map(),
   ) {
     this.#scheme = scheme;
-    this.items = entries.map((entry) => entry.item);
+    // Frozen: list answers are memoized by identity (service-kit serializeJson), so this array never changes.
+    this.items = Object.freeze(entries.map((entry) => entry.item));
     this.#byExposed = new Map(entries.map((entry) => [entry.exposedName, entry]));
     this.#byQualified = new Map(entries.map((entry) => [scheme.qualify(entry.service, entry.surfacedName), entry]));
   }

@@ -1,12 +1,14 @@
 import type { ServerResponse } from 'node:http';
-import { serializeJsonChunks } from '@meshgate/service-kit';
+import { frozenListing, serializeJsonChunks } from '@meshgate/service-kit';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../errors.js';
+import { acceptsGzip, gzipListing } from './compress.js';
 
 /**
  * Writes a JSON answer: the string JSON.stringify gives, in one piece with its head; or a
- * memoized listing as its pieces (head, memoized bytes, tail), corked into one write
- * without copying them together.
+ * prebuilt listing as its pieces (head, memoized bytes, tail), corked into one write
+ * without copying them together, gzipped from a deflate made once when the client accepts
+ * gzip (compress.ts).
  */
 export function writeJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (response.headersSent) {
@@ -19,10 +21,19 @@ export function writeJson(response: ServerResponse, status: number, body: unknow
     response.end(json);
     return;
   }
-  const length = json.reduce((sum, chunk) => sum + chunk.length, 0);
-  response.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': length });
+  const listing = frozenListing(body);
+  const gzipped = listing !== undefined && acceptsGzip(response.req) ? gzipListing(listing.id, listing.result) : undefined;
+  const chunks = gzipped ?? json;
+  const length = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+  response.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': length,
+    vary: 'accept-encoding',
+    ...(gzipped === undefined ? {} : { 'content-encoding': 'gzip' }),
+  });
   response.cork();
-  for (const chunk of json) response.write(chunk);
+  for (const chunk of chunks) response.write(chunk);
   response.end();
   response.uncork();
 }
