@@ -11,7 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ListingBackend, startListingBackend } from '../fixtures/listing-backend.js';
-import { api, eventually, startGateway, TOKEN } from '../helpers/mesh.js';
+import { api, eventually, modernPost, startGateway, TOKEN } from '../helpers/mesh.js';
 import { type StartedProcess, stopAll } from '../helpers/process.js';
 
 const absent = 'http://127.0.0.1:9/mcp';
@@ -125,6 +125,19 @@ describe('gzip for prebuilt listings', () => {
     expect(plain.result.nextCursor).toBeUndefined();
     expect(everyToolOnce(plain.result.tools.map((t: { name: string }) => t.name))).toBe(true);
     expect(decoded(await gzipped(list(4), single))).toEqual(plain);
+  });
+
+  it('gzips a listing for a client of the 2026-07-28 revision, with the members that revision adds', async () => {
+    // fetch asks for gzip by itself and decodes the answer; its headers still say how it came.
+    const response = await eventually('a gzipped 2026-07-28 listing', async () => {
+      const answer = await modernPost(gateway.url, 'tools/list', {});
+      return answer.headers.get('content-encoding') === 'gzip' ? answer : undefined;
+    });
+    const message = await response.json();
+    expect(message.result.resultType).toBe('complete');
+    expect(message.result.tools).toHaveLength(200);
+    expect(typeof message.result.nextCursor).toBe('string');
+    expect(message.result._meta).toBeDefined();
   });
 
   it('answers uncompressed a client that does not ask for gzip or refuses it', async () => {

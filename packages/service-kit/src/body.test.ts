@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonResponse, readBodyLimited, serializeJson } from './body.js';
+import { frozenListing, jsonResponse, readBodyLimited, serializeJson, serializeJsonChunks } from './body.js';
 
 /** A chunked request body that records how many chunks the reader pulled. */
 function streamedRequest(chunks: string[]): { request: Request; pulled: () => number } {
@@ -116,5 +116,19 @@ describe('serializeJson', () => {
     }
     // Too short to memoize (20 items) and a different object: its own JSON, not the first page's.
     expect(text(serializeJson({ jsonrpc: '2.0', id: 3, result: next }))).toBe(JSON.stringify({ jsonrpc: '2.0', id: 3, result: next }));
+  });
+
+  it('memoizes a frozen result with members besides its list (the 2026-07-28 encoding), and hands its parts to frozenListing', () => {
+    const encoded = Object.freeze({ tools: Object.freeze(tools.slice(0, 90)), resultType: 'complete', ttlMs: 0, _meta: { server: 'x' } });
+    const answer = { jsonrpc: '2.0', id: 'm1', result: encoded };
+    expect(serializeJsonChunks(answer)).not.toBeTypeOf('string');
+    expect(text(serializeJson(answer))).toBe(JSON.stringify(answer));
+    const listing = frozenListing(answer);
+    expect(listing?.id).toBe('"m1"');
+    expect(listing?.result.toString('utf8')).toBe(JSON.stringify(encoded));
+    // The same members, not frozen: serialised as JSON.stringify does, and no listing.
+    const loose = { jsonrpc: '2.0', id: 2, result: { ...encoded } };
+    expect(serializeJsonChunks(loose)).toBe(JSON.stringify(loose));
+    expect(frozenListing(loose)).toBeUndefined();
   });
 });

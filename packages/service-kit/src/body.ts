@@ -45,7 +45,7 @@ export async function readBodyLimited(request: Request, maxBytes: number): Promi
 /** Results listing at least this many items have their list's JSON memoized. */
 const MEMO_MIN_ITEMS = 64;
 const memoizedLists = new WeakMap<readonly unknown[], Buffer>();
-/** The JSON of frozen listing results (`{ tools: [...], nextCursor }`), which cannot change once made. */
+/** The JSON of frozen listing results (`{ tools: [...], nextCursor, ... }`), which cannot change once made. */
 const memoizedResults = new WeakMap<object, Buffer>();
 
 /**
@@ -55,7 +55,8 @@ const memoizedResults = new WeakMap<object, Buffer>();
  * catalog), optionally with a string `nextCursor`, comes back as bytes that reuse encoded
  * JSON from an earlier answer, so the answer costs a copy, not a serialisation and an
  * encoding:
- * - a frozen result (the gateway's prebuilt pages) is memoized whole, by its identity;
+ * - a frozen result holding a frozen long array (the gateway's prebuilt pages, and their
+ *   2026-07-28 encoding with its extra members) is memoized whole, by its identity;
  * - otherwise the array is, by its identity. The catalog is built when it changes, as a
  *   new array, and read as-is by every request, so the same array means the same JSON.
  *   An array is never memoized while it is being changed in place: callers that answer
@@ -108,18 +109,27 @@ interface Listing {
   frozen: boolean;
 }
 
-/** The listing answer `body` is (see serializeJson), or undefined. */
+/**
+ * The listing answer `body` is (see serializeJson), or undefined. A frozen result may hold
+ * members besides its list (the 2026-07-28 revision's `resultType`, cache fields and
+ * `_meta`): it is memoized whole, whatever they are.
+ */
 function listingOf(body: unknown): Listing | undefined {
   const result = isPlainRecord(body) ? body['result'] : undefined;
   if (!isPlainRecord(result)) return undefined;
-  const keys = Object.keys(result);
-  const paged = keys.length === 2 && keys[1] === 'nextCursor' && typeof result['nextCursor'] === 'string';
-  const list = keys.length === 1 || paged ? result[keys[0]!] : undefined;
-  if (!Array.isArray(list) || list.length < MEMO_MIN_ITEMS) return undefined;
   const { jsonrpc, id } = body as Record<string, unknown>;
   const plainId = typeof id === 'string' || typeof id === 'number' || id === null;
   if (jsonrpc !== '2.0' || !plainId || Object.keys(body as object).join() !== 'jsonrpc,id,result') return undefined;
-  return { id: JSON.stringify(id), result, keys, list, frozen: Object.isFrozen(result) && Object.isFrozen(list) };
+  const keys = Object.keys(result);
+  const long = (value: unknown): value is readonly unknown[] => Array.isArray(value) && value.length >= MEMO_MIN_ITEMS;
+  if (Object.isFrozen(result)) {
+    const list = keys.map((key) => result[key]).find((value) => long(value) && Object.isFrozen(value));
+    if (list !== undefined) return { id: JSON.stringify(id), result, keys, list: list as readonly unknown[], frozen: true };
+  }
+  const paged = keys.length === 2 && keys[1] === 'nextCursor' && typeof result['nextCursor'] === 'string';
+  const list = keys.length === 1 || paged ? result[keys[0]!] : undefined;
+  if (!long(list)) return undefined;
+  return { id: JSON.stringify(id), result, keys, list, frozen: false };
 }
 
 function frozenResultJson(result: Record<string, unknown>): Buffer {
