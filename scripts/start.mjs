@@ -35,7 +35,7 @@ const services = [
   { name: 'user-service', command: 'node packages/user-service/dist/main.js', prefixColor: 'magenta', env: { PORT: String(ports.user) } },
   {
     name: 'mcp-gateway',
-    command: 'node --max-semi-space-size=8 --min-semi-space-size=8 --heap-growing-percent=20 packages/gateway/dist/main.js',
+    command: 'node --max-semi-space-size=8 --min-semi-space-size=8 --heap-growing-percent=20 --no-allocation-site-pretenuring packages/gateway/dist/main.js',
     prefixColor: 'green',
     env: {
       PORT: String(ports.gateway),

@@ -29,9 +29,10 @@ describe('the gateway node flags', () => {
   // The benchmark's list is the reference; every other place must say the same.
   const shipped = flagsIn(lineOf('bench/lib/mesh.mjs', /^export const GATEWAY_NODE_ARGS = /));
 
-  it('are a young-generation and an old-generation setting', () => {
+  it('are a young-generation and an old-generation setting, and pretenuring off', () => {
     expect(shipped.some((flag) => flag.startsWith('--min-semi-space-size='))).toBe(true);
     expect(shipped.some((flag) => flag.startsWith('--heap-growing-percent='))).toBe(true);
+    expect(shipped).toContain('--no-allocation-site-pretenuring');
   });
 
   it.each([

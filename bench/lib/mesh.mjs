@@ -141,7 +141,7 @@ export function rssMiB(pid) {
 }
 
 /** The V8 flags the gateway ships with (Dockerfile, npm start; docs/decisions/0004-gateway-heap.md). */
-export const GATEWAY_NODE_ARGS = ['--max-semi-space-size=8', '--min-semi-space-size=8', '--heap-growing-percent=20'];
+export const GATEWAY_NODE_ARGS = ['--max-semi-space-size=8', '--min-semi-space-size=8', '--heap-growing-percent=20', '--no-allocation-site-pretenuring'];
 
 /**
  * The extra gateway configurations asked for in the environment, each measured beside

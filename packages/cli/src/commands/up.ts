@@ -6,7 +6,7 @@ import { withProgress } from '../progress.js';
 import { USAGE } from './specs.js';
 
 /** The flags `npm start` and the gateway's image run it with (docs/decisions/0004-gateway-heap.md). */
-const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=8', '--min-semi-space-size=8', '--heap-growing-percent=20'];
+const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=8', '--min-semi-space-size=8', '--heap-growing-percent=20', '--no-allocation-site-pretenuring'];
 
 interface Child {
   name: string;
