@@ -9,8 +9,8 @@
  * first (nothing is concatenated), and the first comes back to the parent to be checked.
  *
  * Job (one IPC message): { url, headers, body, seconds }.
- * Result: { samples (ms), errors, bytes (as sent), first (Buffer or undefined), firstStatus,
- * firstEncoding (its content-encoding) }. A compressed answer is timed to its last byte
+ * Result: { samples (ms), errors, bytes (as sent), first (Buffer or undefined), firstEncoding
+ * (its content-encoding) }. A compressed answer is timed to its last byte
  * on the wire and compared as sent; only the first is decoded, by the parent.
  */
 import http from 'node:http';
@@ -50,14 +50,12 @@ function run({ url, headers, body, seconds }) {
     const samples = [];
     let errors = 0;
     let bytes = 0;
-    let firstStatus;
     let firstEncoding;
     const deadline = Date.now() + seconds * 1000;
     while (Date.now() < deadline) {
       const answer = await once().catch(() => undefined);
       if (answer === undefined || answer.status !== 200) {
         errors += 1;
-        firstStatus ??= answer?.status;
         continue;
       }
       if (reference === undefined) {
@@ -71,7 +69,7 @@ function run({ url, headers, body, seconds }) {
       samples.push(answer.ms);
     }
     agent.destroy();
-    return { samples, errors, bytes, first: reference, firstStatus, firstEncoding };
+    return { samples, errors, bytes, first: reference, firstEncoding };
   })();
 }
 

@@ -11,10 +11,10 @@ import Negotiator from 'negotiator';
  * pool, the first time a client that accepts gzip asks for it (that answer and any before
  * the deflate is done go out uncompressed). A gzip member is a header, deflate blocks, and
  * the CRC-32 and length of what they hold; deflate blocks can follow one another once the
- * earlier ones end on a byte boundary. So an answer is the 10-byte header, the stored
+ * earlier ones end on a byte boundary. So an answer is the 10-byte header, the kept
  * deflate of `{"jsonrpc":"2.0","result":<result>` (flushed to a byte boundary, not
  * finished), one final uncompressed ("stored") block of `,"id":<id>}`, and the trailer,
- * whose CRC continues from the stored one over those few bytes. The members of a JSON
+ * whose CRC continues from the kept one over those few bytes. The members of a JSON
  * object have no order, so the id going last changes nothing a JSON parser sees.
  *
  * Only listings are compressed: they hold what services publish and the request's id,
