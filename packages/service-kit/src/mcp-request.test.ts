@@ -128,4 +128,24 @@ describe('classifyMessage (remembered decisions)', () => {
     expect(Object.isFrozen(outcome.classification)).toBe(true);
     expect(outcome.classification.revision).toBe(MODERN);
   });
+
+  it('a remembered envelope is a copy: changing the request later changes no decision', () => {
+    const [first, twin] = pair(MODERN, 'tools/call', 'tools/call', { ...envelope, [CLIENT_INFO_META_KEY]: { name: 'mutable', version: '1' } }, 1);
+    expect(classifyMessage(first.message, first.headers).kind).toBe('modern');
+    // The first request's envelope is changed in place into one the SDK refuses; its twin still has the valid one.
+    ((first.message as { params: { _meta: Record<string, unknown> } }).params._meta[CLIENT_INFO_META_KEY] as Record<string, unknown>)['name'] = 7;
+    expect(classifyMessage(twin.message, twin.headers)).toEqual(sdk(twin.message, twin.headers));
+    const [broken] = pair(MODERN, 'tools/call', 'tools/call', { ...envelope, [CLIENT_INFO_META_KEY]: { name: 7, version: '1' } }, 2);
+    expect(classifyMessage(broken.message, broken.headers)).toEqual(sdk(broken.message, broken.headers));
+  });
+
+  it('envelopes that differ only in member order, or past the size kept, are decided as the SDK decides', () => {
+    const reordered = { [CLIENT_CAPABILITIES_META_KEY]: {}, [CLIENT_INFO_META_KEY]: { version: '1', name: 'c' }, [PROTOCOL_VERSION_META_KEY]: MODERN };
+    const large = { ...envelope, [CLIENT_INFO_META_KEY]: { name: 'c', version: '1', description: 'x'.repeat(5_000) } };
+    for (const meta of [envelope, reordered, large, { ...large, [PROTOCOL_VERSION_META_KEY]: '2025-11-25' }]) {
+      const [first, twin] = pair(MODERN, 'tools/call', 'tools/call', meta, 1);
+      expect(classifyMessage(first.message, first.headers)).toEqual(sdk(first.message, first.headers));
+      expect(classifyMessage(twin.message, twin.headers)).toEqual(sdk(twin.message, twin.headers));
+    }
+  });
 });

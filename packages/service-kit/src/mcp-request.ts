@@ -31,19 +31,20 @@ const last: { message: JsonRpcMessage | undefined; headers: IncomingHttpHeaders 
  * `_meta` envelope, the header/body cross-checks), from headers and the parsed message.
  *
  * The SDK runs several zod schemas per request (tens of µs, two of them failing and building
- * issue lists), yet decides a request only from what `decisionKey` keeps. So the decision
- * for a key is remembered (DECISIONS entries) and a request with the same key gets it
- * without the schemas: a client's envelope is the same on every request it sends. Requests
- * that read more (`initialize`), that the key cannot stand for, and refusals always go
- * through the SDK. `mcp-request.test.ts` checks the remembered decisions against the SDK's.
+ * issue lists), yet decides a request only from its `Shape`. So the decision for a shape is
+ * remembered (DECISIONS entries) and a request of the same shape gets it without the
+ * schemas: a client's envelope is the same on every request it sends. A shape is compared
+ * member by member, with nothing serialised or hashed per request. Requests that read more
+ * (`initialize`), that a shape cannot stand for, and refusals always go through the SDK.
+ * `mcp-request.test.ts` checks the remembered decisions against the SDK's.
  */
 export function classifyMessage(message: JsonRpcMessage, headers: IncomingHttpHeaders): InboundClassification {
   if (last.message === message && last.headers === headers && last.outcome !== undefined) return last.outcome;
-  const key = decisionKey(message, headers);
-  const known = key === undefined ? undefined : decisions.get(key);
+  const shape = shapeOf(message, headers);
+  const known = shape === undefined ? undefined : recall(shape);
   const outcome =
     known === undefined ? sdkClassification(message, headers) : known.kind === 'modern' ? ({ ...known, message } as InboundClassification) : known;
-  if (key !== undefined && known === undefined && outcome.kind !== 'reject') remember(key, outcome);
+  if (shape !== undefined && known === undefined && outcome.kind !== 'reject') remember(shape, outcome);
   last.message = message;
   last.headers = headers;
   last.outcome = outcome;
@@ -61,60 +62,157 @@ function sdkClassification(message: JsonRpcMessage, headers: IncomingHttpHeaders
   });
 }
 
-/** How many decisions are remembered: one per kind of client and method is plenty; the oldest goes first. */
-const DECISIONS = 512;
-const decisions = new Map<string, InboundClassification>();
-
-function remember(key: string, outcome: InboundClassification): void {
-  if (decisions.size >= DECISIONS) decisions.delete(decisions.keys().next().value as string);
-  // Shared by every request of the key: nobody may change it (a modern outcome is copied with its own message).
-  const { message: _own, ...shared } = outcome as InboundClassification & { message?: unknown; classification?: object };
-  if (shared.classification !== undefined) Object.freeze(shared.classification);
-  decisions.set(key, Object.freeze(shared) as InboundClassification);
-}
-
-/** The longest `_meta` (as JSON) a decision is remembered for. */
-const MAX_KEYED_META = 4_096;
-const REQUEST_KEYS = new Set(['jsonrpc', 'id', 'method', 'params']);
-
 /**
  * What the SDK's classifier reads of a request parsed from JSON: the version and method
- * headers (`Mcp-Name` is checked later, by the standard-header step), the
- * top-level members (its JSON-RPC schemas are strict), `jsonrpc`, the method, whether
- * `params` is an object, and all of `params._meta` (the envelope; the rest of params is
- * loose to it). An id and a progress token count only by kind (any string, or any safe
- * integer, passes its schema alike). Undefined when the request is none of that: a
- * notification or answer, `initialize` (the SDK also reads its `protocolVersion`), another
- * kind of id or token, or params that are not an object.
+ * headers (`Mcp-Name` is checked later, by the standard-header step), the top-level
+ * members (its JSON-RPC schemas are strict), `jsonrpc`, the method, whether `params` is an
+ * object, and all of `params._meta` (the envelope; the rest of params is loose to it). An
+ * id and a progress token count only by kind (any string, or any safe integer, passes its
+ * schema alike).
  */
-function decisionKey(message: JsonRpcMessage, headers: IncomingHttpHeaders): string | undefined {
+interface Shape {
+  version: string | undefined;
+  methodHeader: string | undefined;
+  jsonrpc: string;
+  method: string;
+  idKind: 's' | 'i';
+  /** `params` absent, present without `_meta`, or with it. */
+  params: 'none' | 'bare' | 'meta';
+  /** `params._meta` as parsed (compared member by member, in order); undefined without one. */
+  meta: unknown;
+}
+
+/** A remembered decision: the shape it was made for, with `_meta` copied, and the SDK's outcome. */
+interface Decision extends Shape {
+  outcome: InboundClassification;
+}
+
+/**
+ * The shape of a request, or undefined when it is none that a decision is kept for: a
+ * notification or answer, `initialize` (the SDK also reads its `protocolVersion`), another
+ * kind of id or token or `jsonrpc`, a repeated header, or params that are not an object.
+ */
+function shapeOf(message: JsonRpcMessage, headers: IncomingHttpHeaders): Shape | undefined {
   const body = message as unknown as Record<string, unknown>;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
   for (const key in body) if (!REQUEST_KEYS.has(key)) return undefined;
   const { jsonrpc, id, method, params } = body;
-  if (typeof method !== 'string' || method === 'initialize') return undefined;
+  if (typeof method !== 'string' || method === 'initialize' || typeof jsonrpc !== 'string') return undefined;
   const idKind = kindOf(id);
   if (idKind === undefined) return undefined;
-  let meta = '-';
+  const version = headers[VERSION_HEADER];
+  const methodHeader = headers['mcp-method'];
+  if ((version !== undefined && typeof version !== 'string') || (methodHeader !== undefined && typeof methodHeader !== 'string')) return undefined;
+  let shape: Shape['params'] = 'none';
+  let meta: unknown;
   if (params !== undefined) {
     if (params === null || typeof params !== 'object' || Array.isArray(params)) return undefined;
-    const raw = (params as Record<string, unknown>)['_meta'];
-    if (raw !== undefined) {
-      if (raw !== null && typeof raw === 'object' && !Array.isArray(raw) && 'progressToken' in raw) {
-        const token = kindOf((raw as Record<string, unknown>)['progressToken']);
-        if (token === undefined) return undefined;
-        meta = `${token}${JSON.stringify({ ...raw, progressToken: 0 })}`;
-      } else meta = `.${JSON.stringify(raw)}`;
+    meta = (params as Record<string, unknown>)['_meta'];
+    shape = meta === undefined ? 'bare' : 'meta';
+    if (isObject(meta) && 'progressToken' in meta && kindOf(meta['progressToken']) === undefined) return undefined;
+  }
+  return { version, methodHeader, jsonrpc, method, idKind, params: shape, meta };
+}
+
+/** How many decisions are remembered: one per kind of client and method is plenty; the oldest goes first. */
+const DECISIONS = 512;
+/** Decisions by method, the oldest first in each list; a Map, so the method first seen is the first dropped. */
+const decisions = new Map<string, Decision[]>();
+let remembered = 0;
+
+function recall(shape: Shape): InboundClassification | undefined {
+  const kept = decisions.get(shape.method);
+  if (kept === undefined) return undefined;
+  for (const decision of kept) {
+    if (
+      decision.version === shape.version &&
+      decision.methodHeader === shape.methodHeader &&
+      decision.jsonrpc === shape.jsonrpc &&
+      decision.idKind === shape.idKind &&
+      decision.params === shape.params &&
+      sameMeta(decision.meta, shape.meta)
+    )
+      return decision.outcome;
+  }
+  return undefined;
+}
+
+function remember(shape: Shape, outcome: InboundClassification): void {
+  // A client's envelope is small; a decision is not kept for a large one (the table's memory
+  // stays bounded, and so does comparing with it: a comparison ends where the kept one does).
+  if (shape.params === 'meta' && !withinBudget(shape.meta, { left: MAX_KEYED_META })) return;
+  if (remembered >= DECISIONS) {
+    const [method, oldest] = decisions.entries().next().value as [string, Decision[]];
+    oldest.shift();
+    remembered -= 1;
+    if (oldest.length === 0) decisions.delete(method);
+  }
+  // Shared by every request of the shape: nobody may change it (a modern outcome is copied with its own message).
+  const { message: _own, ...shared } = outcome as InboundClassification & { message?: unknown; classification?: object };
+  if (shared.classification !== undefined) Object.freeze(shared.classification);
+  const decision: Decision = { ...shape, meta: copyJson(shape.meta), outcome: Object.freeze(shared) as InboundClassification };
+  const kept = decisions.get(shape.method);
+  if (kept === undefined) decisions.set(shape.method, [decision]);
+  else kept.push(decision);
+  remembered += 1;
+}
+
+/** The most an `_meta` may hold (characters of its strings and keys, and one per value) for its decision to be kept. */
+const MAX_KEYED_META = 4_096;
+const REQUEST_KEYS = new Set(['jsonrpc', 'id', 'method', 'params']);
+
+function withinBudget(value: unknown, budget: { left: number }): boolean {
+  budget.left -= typeof value === 'string' ? value.length + 1 : 1;
+  if (budget.left < 0) return false;
+  if (Array.isArray(value)) return value.every((item) => withinBudget(item, budget));
+  if (isObject(value)) {
+    for (const key in value) {
+      budget.left -= key.length;
+      if (!withinBudget(value[key], budget)) return false;
     }
-  } else meta = 'none';
-  const header = (name: string) => {
-    const value = headers[name];
-    return value === undefined ? '' : JSON.stringify(value);
-  };
-  // A client's envelope is small; a key is not kept for a large one (the table's memory stays bounded).
-  if (meta.length > MAX_KEYED_META) return undefined;
-  // Joined by NUL, which no part holds raw (header values are JSON-quoted, and so are the method and jsonrpc), the envelope last.
-  return `${header(VERSION_HEADER)}\u0000${header('mcp-method')}\u0000${JSON.stringify(jsonrpc) ?? ''}\u0000${idKind}${JSON.stringify(method)}\u0000${meta}`;
+  }
+  return true;
+}
+
+/**
+ * Whether a request's `_meta` is the remembered one: the same JSON text but for the
+ * progress token, which counts by kind. Members are compared in order, as their JSON would
+ * be, so a decision is shared only by envelopes that serialise alike.
+ */
+function sameMeta(kept: unknown, meta: unknown): boolean {
+  if (!isObject(kept) || !isObject(meta)) return sameJson(kept, meta);
+  return sameMembers(kept, meta, true);
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i += 1) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  return isObject(a) && isObject(b) && sameMembers(a, b, false);
+}
+
+function sameMembers(a: Record<string, unknown>, b: Record<string, unknown>, envelope: boolean): boolean {
+  const keys = Object.keys(a);
+  let at = 0;
+  for (const key in b) {
+    if (keys[at] !== key) return false;
+    at += 1;
+    const same = envelope && key === 'progressToken' ? kindOf(a[key]) === kindOf(b[key]) : sameJson(a[key], b[key]);
+    if (!same) return false;
+  }
+  return at === keys.length;
+}
+
+/** A copy of a parsed JSON value that nothing else holds (the request's own objects stay the request's). */
+function copyJson(value: unknown): unknown {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** `s` for any string, `i` for any safe integer: the kinds of JSON-RPC ids and progress tokens the SDK takes alike. */
