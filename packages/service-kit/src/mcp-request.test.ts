@@ -133,7 +133,7 @@ describe('classifyMessage (remembered decisions)', () => {
     const [first, twin] = pair(MODERN, 'tools/call', 'tools/call', { ...envelope, [CLIENT_INFO_META_KEY]: { name: 'mutable', version: '1' } }, 1);
     expect(classifyMessage(first.message, first.headers).kind).toBe('modern');
     // The first request's envelope is changed in place into one the SDK refuses; its twin still has the valid one.
-    ((first.message as { params: { _meta: Record<string, unknown> } }).params._meta[CLIENT_INFO_META_KEY] as Record<string, unknown>)['name'] = 7;
+    ((first.message as unknown as { params: { _meta: Record<string, unknown> } }).params._meta[CLIENT_INFO_META_KEY] as Record<string, unknown>)['name'] = 7;
     expect(classifyMessage(twin.message, twin.headers)).toEqual(sdk(twin.message, twin.headers));
     const [broken] = pair(MODERN, 'tools/call', 'tools/call', { ...envelope, [CLIENT_INFO_META_KEY]: { name: 7, version: '1' } }, 2);
     expect(classifyMessage(broken.message, broken.headers)).toEqual(sdk(broken.message, broken.headers));
