@@ -53,6 +53,7 @@ interface Waiting {
  */
 export class HeldCall implements Downstream {
   #id: string | undefined;
+  readonly abort = new Cancellation();
   round = 0;
   /** Set once an `input_required` answer went out: from then on the call outlives its HTTP requests. */
   held = false;
@@ -68,11 +69,7 @@ export class HeldCall implements Downstream {
   #gather: NodeJS.Timeout | undefined;
   #expiry: NodeJS.Timeout | undefined;
 
-  constructor(
-    readonly binding: string,
-    /** Cancels the service's call: a call that started on a 2026 request shares that request's. */
-    readonly abort = new Cancellation(),
-  ) {}
+  constructor(readonly binding: string) {}
 
   get #waiting(): Map<string, Waiting> {
     this.#waitingMap ??= new Map();
@@ -88,8 +85,8 @@ export class HeldCall implements Downstream {
   /** Runs the call; its outcome ends the wait of whichever request is waiting then. */
   run(call: () => Promise<Result>): void {
     call().then(
-      (result) => this.settle({ kind: 'complete', result }),
-      (error: unknown) => this.settle({ kind: 'failed', error }),
+      (result) => this.#settle({ kind: 'complete', result }),
+      (error: unknown) => this.#settle({ kind: 'failed', error }),
     );
   }
 
@@ -111,7 +108,7 @@ export class HeldCall implements Downstream {
       const required = method === 'elicitation/create' && params?.['mode'] === 'url' ? { elicitation: { url: {} } } : { [capability]: {} };
       // The request fails as the SDK fails it (-32021, HTTP 400), and the service's call is cancelled.
       const missing = new MissingRequiredClientCapabilityError({ requiredCapabilities: required });
-      this.settle({ kind: 'failed', error: new ProtocolError(missing.code, missing.message, missing.data) });
+      this.#settle({ kind: 'failed', error: new ProtocolError(missing.code, missing.message, missing.data) });
       this.abort.abort();
       return Promise.reject(new ProtocolError(ProtocolErrorCode.InvalidRequest, `The client did not declare the ${capability} capability`));
     }
@@ -180,8 +177,7 @@ export class HeldCall implements Downstream {
     wake({ kind: 'input', requests: this.pending() });
   }
 
-  /** The call's outcome, for a call run elsewhere (a 2026 call's first round, modern.ts): it ends the wait of the request waiting then. */
-  settle(step: Step): void {
+  #settle(step: Step): void {
     this.#outcome = step;
     clearTimeout(this.#gather);
     this.#gather = undefined;

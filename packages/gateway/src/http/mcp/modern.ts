@@ -182,12 +182,11 @@ export class ModernEndpoint {
   }
 
   /**
-   * A request whose result may be `input_required` (tools/call, prompts/get, resources/read).
-   * A fresh request runs its call as any other 2026 call runs, with a FirstRound as its
-   * Downstream; a service's sampling, elicitation or roots request during it makes it a
-   * HeldCall, which answers with `input_required` and a sealed `requestState`. The client's
-   * retry (the same request with `inputResponses` and that state) answers the waiting service
-   * requests and waits for the next step, as many rounds as the service needs.
+   * A request whose result may be `input_required` (tools/call, prompts/get, resources/read):
+   * the call runs as a HeldCall, so that a service's sampling, elicitation or roots request
+   * during it becomes an `input_required` answer with a sealed `requestState`; the client's
+   * retry (the same request with `inputResponses` and that state) answers the waiting
+   * service requests and waits for the next step, as many rounds as the service needs.
    */
   async #multiRound(
     reply: ModernReply,
@@ -195,58 +194,43 @@ export class ModernEndpoint {
     identity: GatewayIdentity,
     context: (downstream: Downstream, signal: CancelSignal) => RequestContext,
   ): Promise<void> {
-    const { id, method, params, retry } = route;
-    if (retry.requestState === undefined) {
-      // Most calls never ask their client anything: the machinery of held rounds is made on the service's first request.
-      const first = new FirstRound(reply, () => {
-        const call = new HeldCall(bindingOf(route, identity), reply.cancellation);
-        void this.#round(call, reply, route, identity);
-        return call;
-      });
-      let result: Result;
+    const { id, method, params, meta, retry } = route;
+    const binding = `${method}\u0000${String(params?.[method === 'resources/read' ? 'uri' : 'name'] ?? '')}\u0000${identity.name}`;
+    let call: HeldCall;
+    if (retry.requestState !== undefined) {
       try {
-        result = await this.methods.run(context(first, reply.signal), params);
+        call = await this.held.take(retry.requestState, binding);
       } catch (error) {
-        if (first.held !== undefined) first.held.settle({ kind: 'failed', error });
-        else this.#fail(reply, id, method, error);
+        reply.end({ jsonrpc: '2.0', id, error: this.methods.toWire(error, method) });
         return;
       }
-      if (first.held !== undefined) first.held.settle({ kind: 'complete', result });
-      else this.#complete(reply, id, method, result);
-      return;
+      call.answer(retry.inputResponses);
+    } else {
+      const started = new HeldCall(binding);
+      call = started;
+      const ctx = context(started, started.abort.signal);
+      started.run(async () => this.methods.run(ctx, params));
     }
-    let call: HeldCall;
-    try {
-      call = await this.held.take(retry.requestState, bindingOf(route, identity));
-    } catch (error) {
-      reply.end({ jsonrpc: '2.0', id, error: this.methods.toWire(error, method) });
-      return;
-    }
-    call.answer(retry.inputResponses);
-    await this.#round(call, reply, route, identity);
-  }
-
-  /** One round of a held call, answering `reply`: the call's outcome, or the next `input_required`. */
-  async #round(call: HeldCall, reply: ModernReply, route: ModernRequest, identity: GatewayIdentity): Promise<void> {
-    const { id, method, meta } = route;
-    // Set before the first await: a call made held by its service's request asks that request's capabilities.
     call.capabilities = asRecord(meta[CLIENT_CAPABILITIES_META_KEY]);
     call.current = reply;
     // A client gone before any input_required was sent cancels the call; once held, only the deadline ends it.
-    reply.onGone = () => {
+    const gone = () => {
       if (!call.held) call.abort.abort();
     };
+    reply.onGone = gone;
     const step = await call.next();
     reply.onGone = undefined;
     call.current = undefined;
     if (step.kind === 'complete') {
       this.held.release(call);
-      this.#complete(reply, id, method, step.result);
+      reply.end({ jsonrpc: '2.0', id, result: this.#encoded(method, method === 'tools/call' ? modernCallResult(step.result) : step.result) });
       return;
     }
     if (step.kind === 'failed') {
       this.held.release(call);
-      this.#fail(reply, id, method, step.error);
+      if (reply.gone) return;
+      const error = this.methods.toWire(step.error, method);
+      reply.end({ jsonrpc: '2.0', id, error }, error.code === ProtocolErrorCode.MissingRequiredClientCapability ? 400 : 200);
       return;
     }
     const requestState = await this.held.hold(call, identity);
@@ -257,18 +241,6 @@ export class ModernEndpoint {
       return;
     }
     reply.end({ jsonrpc: '2.0', id, result: encodeResult(method, { resultType: 'input_required', inputRequests: step.requests, requestState }) });
-  }
-
-  /** Answers a multi-round request whose call completed. */
-  #complete(reply: ModernReply, id: JsonRpcId, method: string, result: Result): void {
-    reply.end({ jsonrpc: '2.0', id, result: this.#encoded(method, method === 'tools/call' ? modernCallResult(result) : result) });
-  }
-
-  /** Answers a multi-round request whose call failed (nobody, when its client went away). */
-  #fail(reply: ModernReply, id: JsonRpcId, method: string, error: unknown): void {
-    if (reply.gone) return;
-    const wire = this.methods.toWire(error, method);
-    reply.end({ jsonrpc: '2.0', id, error: wire }, wire.code === ProtocolErrorCode.MissingRequiredClientCapability ? 400 : 200);
   }
 
   #encoded(method: string, result: Result): Result {
@@ -295,7 +267,7 @@ export class ModernEndpoint {
  * MAX_STREAM_BACKLOG_BYTES the connection is closed (said once, by `onOverflow`).
  */
 class ModernReply implements Downstream {
-  /** Made only when a signal is asked for. */
+  /** Made only when a signal is asked for: a multi-round call has its own (most 2026 calls). */
   #abort: Cancellation | undefined;
   #gone = false;
   /** Told once if the client goes away before the answer. */
@@ -326,17 +298,12 @@ class ModernReply implements Downstream {
     return this.#gone;
   }
 
-  /** Cancelled when the client goes away before its answer; made on first use. */
-  get cancellation(): Cancellation {
+  get signal(): CancelSignal {
     if (this.#abort === undefined) {
       this.#abort = new Cancellation();
       if (this.#gone) this.#abort.abort();
     }
-    return this.#abort;
-  }
-
-  get signal(): CancelSignal {
-    return this.cancellation.signal;
+    return this.#abort.signal;
   }
 
   notify(method: string, params: Record<string, unknown> | undefined): Promise<void> {
@@ -376,35 +343,6 @@ class ModernReply implements Downstream {
     response.write(sseEvent(message));
     return true;
   }
-}
-
-/**
- * The Downstream of a multi-round call on its first request, while its service has asked the
- * client nothing: notifications go to that request's reply. The service's first request makes
- * the call a HeldCall (`promote`, once), which from then on takes the call's requests and
- * notifications, whichever request of its client is waiting.
- */
-class FirstRound implements Downstream {
-  held: HeldCall | undefined;
-
-  constructor(
-    private readonly reply: ModernReply,
-    private readonly promote: () => HeldCall,
-  ) {}
-
-  notify(method: string, params: Record<string, unknown> | undefined): Promise<void> {
-    return (this.held ?? this.reply).notify(method, params);
-  }
-
-  request(method: string, params: Record<string, unknown> | undefined): Promise<Record<string, unknown>> {
-    this.held ??= this.promote();
-    return this.held.request(method, params);
-  }
-}
-
-/** What a held call's `requestState` is bound to: the method, the tool, prompt or resource it names, and the caller. */
-function bindingOf({ method, params }: ModernRequest, identity: GatewayIdentity): string {
-  return `${method}\u0000${String(params?.[method === 'resources/read' ? 'uri' : 'name'] ?? '')}\u0000${identity.name}`;
 }
 
 function idOf(message: JsonRpcMessage): JsonRpcId | null {
