@@ -67,7 +67,7 @@ Environment:
   BENCH_VARIANT_NODE_ARGS='...'  start "variant" with these node flags in place of the shipped ones
   BENCH_COMMIT=ID                the commit to name in the report (default: git rev-parse)
 
-"baseline" and "variant" are measured beside "gateway" in call_c1, call_c32 and sdk_loop.
+"baseline" and "variant" are measured beside "gateway" in call_c1, call_c32, call_modern and sdk_loop.
 `;
 
 const argv = process.argv.slice(2);
@@ -194,18 +194,31 @@ async function runMainWorkloads() {
   if (wanted('call_c32')) workloads.call_c32 = await interleaved('tools/call, c=32', CALL_CONFIGS, callLoad(32));
   if (wanted('call_modern')) {
     // One gateway, two bodies: the sessionless call and the 2026-07-28 one, its CPU watched under each name.
+    // A variant or baseline gateway gets the same pair ("variant", "variant_modern"; "baseline", "baseline_modern").
     const watched = { gatewayCpuUs: procs.gateway.pid, modernCpuUs: procs.gateway.pid, backendCpuUs: procs.direct.pid };
+    const pairs = [['gateway', 'modern']];
+    for (const extra of CALL_CONFIGS.filter((config) => mesh.extras.includes(config))) {
+      Object.assign(watched, { [`${extra}CpuUs`]: procs[extra].pid, [`${extra}_modernCpuUs`]: procs[extra].pid });
+      pairs.push([extra, `${extra}_modern`]);
+      await postLoad({ baseUrl: urls[extra], token, body: MODERN_CALL.body, headers: MODERN_CALL.headers, connections: 8, seconds: plan.warmup });
+    }
+    const gatewayOf = Object.fromEntries(
+      pairs.flatMap(([plain, modern]) => [
+        [plain, plain],
+        [modern, plain],
+      ]),
+    );
     workloads.call_modern = await interleave({
       title: 'tools/call, c=32, sessionless vs 2026-07-28',
-      configs: ['gateway', 'modern'],
+      configs: pairs.flat(),
       rounds: plan.rounds,
       watched,
       log,
       show,
       load: (config) =>
-        config === 'modern'
-          ? postLoad({ baseUrl: urls.gateway, token, body: MODERN_CALL.body, headers: MODERN_CALL.headers, connections: 32, seconds: plan.seconds })
-          : callLoad(32)('gateway'),
+        config.endsWith('modern')
+          ? postLoad({ baseUrl: urls[gatewayOf[config]], token, body: MODERN_CALL.body, headers: MODERN_CALL.headers, connections: 32, seconds: plan.seconds })
+          : callLoad(32)(config),
     });
   }
   if (wanted('list_1000')) {

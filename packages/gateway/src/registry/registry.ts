@@ -17,7 +17,7 @@ import { UpstreamConnection, type UpstreamLimits, type UpstreamStatus } from '..
 import type { EnvAccess } from '../upstream/credential-policy.js';
 import { transportFactoryFor } from '../upstream/detect.js';
 import { instancesMeta } from '../upstream/loop.js';
-import { answerServiceRequest, type Downstream } from '../upstream/relay.js';
+import { answerServiceRequest } from '../upstream/relay.js';
 import type { CommandTransports } from '../upstream/stdio/index.js';
 import type { Dial, TransportFactory } from '../upstream/transport.js';
 import type { RegistryStore } from './types.js';
@@ -103,7 +103,6 @@ export type NotificationListener = (service: string, method: string, params: Rec
 /** Answers a service's request made outside any call (`roots/list`, say). */
 export type ServiceRequestHandler = (service: string, method: string, params: Record<string, unknown> | undefined) => Promise<Record<string, unknown>>;
 
-const NOBODY: ReadonlySet<Downstream> = new Set();
 /** The longest a start-up burst of services coming up waits for its one catalog build (see Registry#invalidate). */
 const START_BURST_MS = 200;
 
@@ -503,7 +502,7 @@ export class Registry {
       onRequest: (method, params) => {
         const handler = this.#requestHandler;
         if (handler === undefined || this.#services.get(record.name)?.connection !== connection)
-          return answerServiceRequest(record.name, method, params, NOBODY);
+          return answerServiceRequest(record.name, method, params, undefined);
         return handler(record.name, method, params);
       },
     });

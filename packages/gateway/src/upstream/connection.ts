@@ -11,7 +11,7 @@ import { DEFAULT_LIMITS, PROBE_FAILURES_FOR_DOWN, type UpstreamLimits } from './
 import { FederationLoopError } from './loop.js';
 import { checkHealthUrl, Prober } from './probe.js';
 import { retryForever } from './reconnect.js';
-import { answerServiceRequest, type Downstream } from './relay.js';
+import { answerServiceRequest, Callers } from './relay.js';
 import { listSession, openSession, type SessionSpec } from './session.js';
 import type { CallOptions, Dial, TransportFactory, UpstreamTransport } from './transport.js';
 
@@ -108,7 +108,7 @@ export class UpstreamConnection {
   #lastRefreshAt = 0;
   readonly #breaker: ServiceBreaker;
   /** Clients of the calls in flight that can take relayed requests. */
-  readonly #callers = new Set<Downstream>();
+  readonly #callers = new Callers();
   /** Counts the progress tokens this connection gives out upstream. */
   #progressTokens = 0;
   /** Calls in flight, with a client to reach or not: a message outside any call is that call's only while there is one. */
@@ -221,7 +221,7 @@ export class UpstreamConnection {
     if (this.#transport !== transport) throw unavailable(this.service, this.status, this.lastError);
     const { downstream } = options;
     // While it runs, this call's client may be asked what the service asks outside any call.
-    if (downstream !== undefined) this.#callers.add(downstream);
+    const caller = downstream === undefined ? undefined : this.#callers.enter(downstream);
     this.#inFlight += 1;
     try {
       const result = await transport.request(method, this.#ownProgressToken(params, options), options);
@@ -229,7 +229,7 @@ export class UpstreamConnection {
       return result;
     } finally {
       this.#inFlight -= 1;
-      if (downstream !== undefined) this.#callers.delete(downstream);
+      if (caller !== undefined) this.#callers.leave(caller);
     }
   }
 
@@ -309,7 +309,7 @@ export class UpstreamConnection {
     };
     const { transport, handshake, listings, healthUrl } = await openSession(this.#sessionSpec, {
       notification: (method, params) => this.#onServiceNotification(method, params),
-      request: (method, params) => answerServiceRequest(this.service, method, params, this.#callers, this.#options.onRequest),
+      request: (method, params) => answerServiceRequest(this.service, method, params, this.#callers.sole(), this.#options.onRequest),
       sessionLost,
     });
     opened = transport;
@@ -340,7 +340,7 @@ export class UpstreamConnection {
     else if (method === 'notifications/message' && this.#inFlight === 1) {
       // A service that logs on its own stream during a call (fastmcp does) means that call:
       // its client hears it, if it can take messages, and no other session does.
-      const [caller] = this.#callers;
+      const caller = this.#callers.sole();
       if (caller !== undefined) void caller.notify(method, params).catch(() => undefined);
     } else if (FORWARDED_NOTIFICATIONS.has(method)) this.#options.onNotification?.(method, params);
   }

@@ -32,11 +32,54 @@ export function relayRefusal(method: string, service: string): ProtocolError {
   );
 }
 
+/** One call's place in a {@link Callers} list: made by the call, so it lives and dies with it. */
+interface CallerEntry {
+  readonly downstream: Downstream;
+  previous: CallerEntry | undefined;
+  next: CallerEntry | undefined;
+}
+
+/**
+ * The clients of a connection's calls in flight, for what a service sends outside any
+ * call. An intrusive list rather than a Set: the connection lives long, its calls do not,
+ * and a long-lived hash table that takes a young entry per call keeps the garbage
+ * collector busy (measured: 5 to 11 µs of gateway CPU per call at c=32). Entering and
+ * leaving are O(1); only `sole`, asked when the service sends something outside a call,
+ * walks the list.
+ */
+export class Callers {
+  #head: CallerEntry | undefined;
+
+  /** Marks a call in flight for `downstream`; pass what it returns to `leave` when it settles. */
+  enter(downstream: Downstream): CallerEntry {
+    const entry: CallerEntry = { downstream, previous: undefined, next: this.#head };
+    if (this.#head !== undefined) this.#head.previous = entry;
+    this.#head = entry;
+    return entry;
+  }
+
+  leave(entry: CallerEntry): void {
+    if (entry.previous === undefined) {
+      if (this.#head === entry) this.#head = entry.next;
+    } else entry.previous.next = entry.next;
+    if (entry.next !== undefined) entry.next.previous = entry.previous;
+    entry.previous = undefined;
+    entry.next = undefined;
+  }
+
+  /** The one client all calls in flight belong to; undefined when there are none or several. */
+  sole(): Downstream | undefined {
+    const first = this.#head?.downstream;
+    for (let entry = this.#head?.next; entry !== undefined; entry = entry.next) if (entry.downstream !== first) return undefined;
+    return first;
+  }
+}
+
 /**
  * Answers a service's request that is not tied to one of the gateway's (for HTTP, it came
  * on the GET stream: SDK v2's `requestSampling` sends them there; requests made during a
- * call are relayed by the transport to that call's client). It goes to the client of the
- * one call in flight to the service, when there is exactly one. Otherwise `outside`
+ * call are relayed by the transport to that call's client). It goes to `caller`, the
+ * client of the calls in flight to the service when there is exactly one. Otherwise `outside`
  * answers it, when given (the gateway's policy for requests outside calls, see
  * session/audience.ts); without it `roots/list` answers no roots and the others fail clearly.
  */
@@ -44,13 +87,12 @@ export function answerServiceRequest(
   service: string,
   method: string,
   params: Record<string, unknown> | undefined,
-  callers: ReadonlySet<Downstream>,
+  caller: Downstream | undefined,
   outside?: (method: string, params: Record<string, unknown> | undefined) => Promise<Record<string, unknown>>,
 ): Promise<Record<string, unknown>> {
   if (method === 'ping') return Promise.resolve({});
   if (!RELAYED.has(method)) return Promise.reject(new ProtocolError(ProtocolErrorCode.MethodNotFound, `Method not found: ${method}`));
-  const downstream = callers.size === 1 ? callers.values().next().value : undefined;
-  if (downstream !== undefined) return downstream.request(method, params);
+  if (caller !== undefined) return caller.request(method, params);
   if (outside !== undefined) return outside(method, params);
   if (method === 'roots/list') return Promise.resolve({ roots: [] });
   return Promise.reject(relayRefusal(method, service));

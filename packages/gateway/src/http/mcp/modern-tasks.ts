@@ -39,10 +39,11 @@ export function tasksUndeclared(): MissingRequiredClientCapabilityError {
  */
 export function taskCallParams(params: Params, meta: Record<string, unknown>, tool: unknown): Params {
   if (params === undefined) return params;
-  const { task: _hint, ...rest } = params;
   const support = isRecord(tool) && isRecord(tool['execution']) ? tool['execution']['taskSupport'] : undefined;
-  if ((support === 'optional' || support === 'required') && declaresTasks(meta)) return { ...rest, task: {} };
-  return 'task' in params ? rest : params;
+  if ((support === 'optional' || support === 'required') && declaresTasks(meta)) return { ...params, task: {} };
+  if (!('task' in params)) return params;
+  const { task: _hint, ...rest } = params;
+  return rest;
 }
 
 /** The service's 2025-11-25 `Task` in the extension's wire names (`ttlMs`, `pollIntervalMs`). */

@@ -168,24 +168,38 @@ export function modernRoute(headers: IncomingHttpHeaders, message: JsonRpcMessag
   const rejected = standardHeaders(headers, body.method, body.params, revision);
   if (rejected !== undefined) return rejected;
   const meta = (body.params?.['_meta'] ?? {}) as Record<string, unknown>;
-  const { inputResponses, requestState, ...params } = body.params ?? {};
   return {
     kind: 'request',
     id: body.id as JsonRpcId,
     method: body.method,
-    params: body.params === undefined ? undefined : withoutEnvelope(params, meta),
+    params: body.params === undefined ? undefined : forwardedParams(body.params, meta),
     meta,
-    retry: { inputResponses, requestState },
+    retry: { inputResponses: body.params?.['inputResponses'], requestState: body.params?.['requestState'] },
   };
 }
 
 /** The per-request envelope: what the client says of itself to the gateway, not passed on to a service (which has its own session with the gateway). */
-const ENVELOPE_KEYS = [PROTOCOL_VERSION_META_KEY, CLIENT_INFO_META_KEY, CLIENT_CAPABILITIES_META_KEY, LOG_LEVEL_META_KEY];
+const ENVELOPE_KEYS = new Set([PROTOCOL_VERSION_META_KEY, CLIENT_INFO_META_KEY, CLIENT_CAPABILITIES_META_KEY, LOG_LEVEL_META_KEY]);
+/** Members of params that are the retry channel (the SDK lifts them out) or the envelope's `_meta`. */
+const NOT_FORWARDED = new Set(['inputResponses', 'requestState', '_meta']);
 
-function withoutEnvelope(params: Record<string, unknown>, meta: Record<string, unknown>): Record<string, unknown> {
-  const { _meta: _envelope, ...rest } = params;
-  const kept = Object.fromEntries(Object.entries(meta).filter(([key]) => !ENVELOPE_KEYS.includes(key)));
-  return Object.keys(kept).length === 0 ? rest : { ...rest, _meta: kept };
+/**
+ * The params a service gets: without the retry channel, and with the `_meta` the client
+ * meant for the service (a progress token, a trace) but not the envelope. Copied member by
+ * member in one pass: rest-destructuring twice and filtering entries was a measured part of
+ * what a 2026-07-28 call costs over a sessionless one.
+ */
+function forwardedParams(params: Record<string, unknown>, meta: Record<string, unknown>): Record<string, unknown> {
+  const forwarded: Record<string, unknown> = {};
+  for (const key of Object.keys(params)) if (!NOT_FORWARDED.has(key)) forwarded[key] = params[key];
+  let kept: Record<string, unknown> | undefined;
+  for (const key of Object.keys(meta)) {
+    if (ENVELOPE_KEYS.has(key)) continue;
+    kept ??= {};
+    kept[key] = meta[key];
+  }
+  if (kept !== undefined) forwarded['_meta'] = kept;
+  return forwarded;
 }
 
 /** A request of the revision, as the checks let it through. */

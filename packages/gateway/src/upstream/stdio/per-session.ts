@@ -112,13 +112,13 @@ export class PerSessionTransport implements UpstreamTransport {
         ...this.#options,
         spawn: supervisor.spawner(history, 'session'),
         // The service's requests go to this session's client: any call of the session in flight is it.
-        answer: (method, params, callers) => answerServiceRequest(service, method, params, new Set(callers.slice(-1))),
+        answer: (method, params, callers) => answerServiceRequest(service, method, params, callers.at(-1)),
       },
       {
         notification: (method, params) => {
           if (!method.endsWith('/list_changed')) this.#events.notification(method, params); // the catalog is the shared process's
         },
-        request: (method, params) => answerServiceRequest(service, method, params, new Set()),
+        request: (method, params) => answerServiceRequest(service, method, params, undefined),
         sessionLost: forget,
       },
     );
